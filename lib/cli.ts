@@ -1,0 +1,53 @@
+// Shared plumbing for the thin yargs wrappers in cli/: one clear line per failure and the exit codes
+// of DESIGN.md (0 ok, 1 runtime failure, 2 bad usage), never a bare stack trace.
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { CliError } from './errors.js';
+
+/** A yargs parser with the shared conventions: CHATD_* env fallbacks, strict flags, usage errors → exit 2. */
+export function cliParser(scriptName: string): Argv {
+  return yargs(hideBin(process.argv))
+    .scriptName(scriptName)
+    .env('CHATD')
+    .strict()
+    .help()
+    .version(false)
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      if (err) throw err;
+      process.stderr.write(`${scriptName}: ${msg}\n(see ${scriptName} --help)\n`);
+      process.exit(2);
+    });
+}
+
+/** Turns any error into one line on stderr and the right exit code. */
+export function reportAndExit(scriptName: string, err: unknown): never {
+  if (err instanceof CliError) {
+    process.stderr.write(`${scriptName}: ${err.message}\n`);
+    process.exit(err.exitCode);
+  }
+  const e = err as NodeJS.ErrnoException;
+  process.stderr.write(`${scriptName}: ${describeError(e)}\n`);
+  if (process.env.CHATD_DEBUG) process.stderr.write(`${e?.stack}\n`);
+  process.exit(1);
+}
+
+/** A short human sentence for the system errors a CLI meets most (files, sockets, databases). */
+export function describeError(e: NodeJS.ErrnoException | undefined): string {
+  if (!e) return 'unknown error';
+  const where = e.path ? ` ${e.path}` : '';
+  switch (e.code) {
+    case 'ENOENT': return `file not found:${where || ' ' + e.message}`;
+    case 'EACCES': return `permission denied:${where || ' ' + e.message}`;
+    case 'ECONNREFUSED': return `connection refused: ${e.message.replace(/^connect ECONNREFUSED /, '')}`;
+    case 'EADDRINUSE': return `address already in use: ${e.message.replace(/^listen EADDRINUSE: address already in use /, '')}`;
+    default: return e.message || String(e);
+  }
+}
+
+/** Reads all of stdin as text (for --password-stdin). */
+export async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

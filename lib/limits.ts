@@ -1,0 +1,28 @@
+// Default limits of DESIGN.md, in one place. Every one of them can be overridden through the
+// config file (lib/config.ts); specs and benchmarks pass smaller or larger values.
+export const MAX_LINE_BYTES = 16 * 1024; // one JSON line or text-mode line, bytes incl. no '\n'
+export const MAX_TEXT = 2000; // code points of a message after sanitizing
+export const SENDQ_BYTES = 1024 * 1024; // bytes queued in chatd per session before SENDQ_EXCEEDED
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+export const LOGIN_TIMEOUT_MS = 30_000;
+export const PING_INTERVAL_MS = 30_000;
+export const IDLE_TIMEOUT_MS = 90_000;
+export const FLOOD_BURST = 20;
+export const FLOOD_RATE = 5; // frames per second refilled
+export const FLOOD_KICK_COUNT = 50; // RATE_LIMITED answers …
+export const FLOOD_KICK_WINDOW_MS = 10_000; // … within this window → bye FLOOD
+export const LOGIN_FAIL_LIMIT = 5; // failures per name …
+export const LOGIN_FAIL_WINDOW_MS = 15 * 60_000; // … within this window
+export const LOGIN_LOCK_MS = 15 * 60_000; // lock the name this long
+export const LOGIN_IP_BURST = 10; // failed logins per IP before RATE_LIMITED
+export const LOGIN_IP_RATE = 0.5; // failed-login tokens refilled per second per IP
+export const MAX_CONN_PER_IP = 100;
+export const MAX_CONN_TOTAL = 20_000;
+export const MAX_SESSIONS_PER_USER = 5;
+export const TEXT_LOGIN_TRIES = 3;
+export const HISTORY_ON_JOIN = 20;
+export const HISTORY_MAX = 200;
+export const WRITE_QUEUE_MAX = 10_000; // messages held while the database is down
+export const DB_TIMEOUT_MS = 5_000; // a login answers SERVICE_UNAVAILABLE within this
+export const PRESENCE_TTL_MS = 30_000;
+export const SHUTDOWN_GRACE_MS = 5_000;

@@ -1,0 +1,38 @@
+// The frames of the JSON Lines protocol (DESIGN.md "Wire protocol"), typed once.
+import type { ByeCode, ErrorCode } from '../errors.js';
+
+export type FrameId = string | number;
+
+// client → server
+export type LoginFrame = { type: 'login'; user: string; password: string; id?: FrameId };
+export type SayFrame = { type: 'say'; text: string; room?: string; id?: FrameId };
+export type CommandFrame = { type: 'command'; line: string; id?: FrameId };
+export type PingFrame = { type: 'ping'; id?: FrameId };
+export type PongFrame = { type: 'pong'; id?: FrameId };
+export type QuitFrame = { type: 'quit'; id?: FrameId };
+export type ClientFrame = LoginFrame | SayFrame | CommandFrame | PingFrame | PongFrame | QuitFrame;
+
+// server → client
+export type UserRef = { name: string; role: string; color: string };
+export type WelcomeFrame = { type: 'welcome'; server: string; version: string; protocol: 1; prefix: string; cert_user: string | null };
+export type LoginOkFrame = { type: 'login_ok'; user: UserRef & { level: number }; room: string; motd: string; id?: FrameId };
+export type MessageFrame = {
+  type: 'message'; id: string; ts: string; room: string; from: UserRef; text: string; kind: 'say' | 'me'; ack?: FrameId;
+};
+export type DmFrame = { type: 'dm'; id: string; ts: string; from: UserRef; to: string; text: string };
+export type EventName = 'join' | 'part' | 'quit' | 'kick' | 'ban' | 'unban' | 'mute' | 'unmute' | 'role' | 'topic' | 'announce';
+export type EventFrame = {
+  type: 'event'; event: EventName; room?: string; user?: string; by?: string; reason?: string; ts: string;
+  role?: string; topic?: string; text?: string;
+};
+export type ResultFrame = { type: 'result'; command: string; text: string; data?: unknown; id?: FrameId };
+export type ErrorFrame = { type: 'error'; code: ErrorCode; message: string; id?: FrameId };
+export type HistoryFrame = { type: 'history'; room: string; messages: MessageFrame[]; id?: FrameId };
+export type ServerPingFrame = { type: 'ping'; id?: FrameId };
+export type ServerPongFrame = { type: 'pong'; id?: FrameId };
+export type ByeFrame = { type: 'bye'; code: ByeCode; reason: string };
+export type ServerFrame =
+  | WelcomeFrame | LoginOkFrame | MessageFrame | DmFrame | EventFrame | ResultFrame | ErrorFrame | HistoryFrame
+  | ServerPingFrame | ServerPongFrame | ByeFrame;
+
+export const CLIENT_FRAME_TYPES = new Set(['login', 'say', 'command', 'ping', 'pong', 'quit']);

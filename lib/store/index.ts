@@ -1,0 +1,283 @@
+// The Store: every database access of chatd, over knex, identical on SQLite and MySQL/MariaDB.
+// Handlers and tools call these methods; nothing else builds SQL.
+import knexFactory, { type Knex } from 'knex';
+import { CliError } from '../errors.js';
+import type { MessageFrame } from '../protocol/frames.js';
+import { MIGRATIONS, migrationSource } from './migrations.js';
+import { knexConfig, parseDbUrl, redact, type DbTarget } from './url.js';
+
+export type RoleRecord = { name: string; level: number; color: string };
+export type UserRecord = {
+  id: number; username: string; passwordHash: string; role: string; level: number; color: string;
+  disabled: boolean; failedLogins: number; lockedUntil: number | null; createdAt: number; lastLogin: number | null;
+};
+export type BanRecord = {
+  id: number; userId: number | null; username: string | null; ip: string | null; certFingerprint: string | null;
+  reason: string; by: string; createdAt: number; expiresAt: number | null; liftedAt: number | null;
+};
+export type NewBan = Omit<BanRecord, 'id' | 'createdAt' | 'liftedAt'> & { createdAt?: number };
+export type AuditEntry = { actor: string; action: string; target?: string | null; detail?: string | null; ts?: number };
+export type RoomRecord = { name: string; topic: string; createdAt: number };
+
+const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
+function toUser(r: any): UserRecord {
+  return {
+    id: Number(r.id), username: r.username, passwordHash: r.password_hash, role: r.role, level: Number(r.level),
+    color: r.color, disabled: !!r.disabled, failedLogins: Number(r.failed_logins), lockedUntil: num(r.locked_until),
+    createdAt: Number(r.created_at), lastLogin: num(r.last_login),
+  };
+}
+
+function toBan(r: any): BanRecord {
+  return {
+    id: Number(r.id), userId: num(r.user_id), username: r.username, ip: r.ip, certFingerprint: r.cert_fingerprint,
+    reason: r.reason, by: r.by, createdAt: Number(r.created_at), expiresAt: num(r.expires_at), liftedAt: num(r.lifted_at),
+  };
+}
+
+function toMessage(r: any): MessageFrame {
+  return {
+    type: 'message', id: r.id, ts: new Date(Number(r.ts)).toISOString(), room: r.room,
+    from: { name: r.sender_name, role: r.sender_role, color: r.sender_color }, text: r.text, kind: r.kind === 'me' ? 'me' : 'say',
+  };
+}
+
+/** A message as the store keeps it: the frame plus who sent it. */
+export type MessageRow = { frame: MessageFrame; senderId: number | null };
+
+export class Store {
+  readonly knex: Knex;
+  readonly target: DbTarget;
+  readonly url: string;
+
+  constructor(url: string, opts: { connectTimeoutMs?: number } = {}) {
+    this.url = url;
+    this.target = parseDbUrl(url);
+    this.knex = knexFactory(knexConfig(this.target, opts));
+  }
+
+  get description(): string { return redact(this.url); }
+
+  // ---- schema -------------------------------------------------------------------------------
+  private get migrator() { return this.knex.migrate; }
+  private migrateConfig() { return { migrationSource }; }
+
+  /** Applies pending migrations; refuses a schema newer than this build knows. Returns names applied. */
+  async migrateLatest(): Promise<string[]> {
+    await this.assertKnownSchema();
+    const [, names] = await this.migrator.latest(this.migrateConfig());
+    return names as string[];
+  }
+
+  /** Rolls back every applied batch, leaving an empty schema (knex's own bookkeeping tables aside). */
+  async migrateRollback(): Promise<string[]> {
+    await this.assertKnownSchema();
+    const [, names] = await this.migrator.rollback(this.migrateConfig(), true);
+    return names as string[];
+  }
+
+  async migrateStatus(): Promise<{ applied: string[]; pending: string[] }> {
+    await this.assertKnownSchema();
+    const [done, pending] = await this.migrator.list(this.migrateConfig());
+    return {
+      applied: (done as Array<{ name: string }>).map((m) => m.name),
+      pending: (pending as Array<[string, unknown]>).map(([name]) => name),
+    };
+  }
+
+  private async assertKnownSchema(): Promise<void> {
+    if (!(await this.knex.schema.hasTable('knex_migrations'))) return;
+    const rows: Array<{ name: string }> = await this.knex('knex_migrations').select('name');
+    const known = new Set(MIGRATIONS.map(([n]) => n));
+    const unknown = rows.map((r) => r.name).filter((n) => !known.has(n));
+    if (unknown.length) {
+      throw new CliError(`incompatible schema: the database has migrations this chatd does not know (${unknown.join(', ')}); upgrade chatd`);
+    }
+  }
+
+  /** Throws unless every migration is applied (for --no-migrate). */
+  async assertMigrated(): Promise<void> {
+    const { pending } = await this.migrateStatus();
+    if (pending.length) throw new CliError(`database schema is not up to date (pending: ${pending.join(', ')}); run chat-migrate latest`);
+  }
+
+  async ping(): Promise<void> { await this.knex.raw('select 1'); }
+
+  async close(): Promise<void> { await this.knex.destroy(); }
+
+  // ---- roles --------------------------------------------------------------------------------
+  async listRoles(): Promise<RoleRecord[]> {
+    const rows = await this.knex('roles').select('name', 'level', 'color').orderBy('level', 'asc');
+    return rows.map((r: any) => ({ name: r.name, level: Number(r.level), color: r.color }));
+  }
+
+  async getRole(name: string): Promise<RoleRecord | null> {
+    const r = await this.knex('roles').where({ name }).first();
+    return r ? { name: r.name, level: Number(r.level), color: r.color } : null;
+  }
+
+  async addRole(role: RoleRecord): Promise<void> { await this.knex('roles').insert(role); }
+
+  async updateRole(name: string, patch: Partial<Omit<RoleRecord, 'name'>>): Promise<boolean> {
+    return (await this.knex('roles').where({ name }).update(patch)) > 0;
+  }
+
+  // ---- users --------------------------------------------------------------------------------
+  private usersWithRole() {
+    return this.knex('users').join('roles', 'users.role', 'roles.name').select('users.*', 'roles.level', 'roles.color');
+  }
+
+  async getUser(username: string): Promise<UserRecord | null> {
+    const r = await this.usersWithRole().where('users.username', username).first();
+    return r ? toUser(r) : null;
+  }
+
+  async getUserById(id: number): Promise<UserRecord | null> {
+    const r = await this.usersWithRole().where('users.id', id).first();
+    return r ? toUser(r) : null;
+  }
+
+  async listUsers(): Promise<UserRecord[]> {
+    return (await this.usersWithRole().orderBy('users.username')).map(toUser);
+  }
+
+  async createUser(u: { username: string; passwordHash: string; role: string }): Promise<number> {
+    const [id] = await this.knex('users').insert({
+      username: u.username, password_hash: u.passwordHash, role: u.role, created_at: Date.now(),
+    });
+    return Number(id);
+  }
+
+  async setPasswordHash(id: number, hash: string): Promise<void> {
+    await this.knex('users').where({ id }).update({ password_hash: hash });
+  }
+
+  async setUserRole(id: number, role: string): Promise<void> { await this.knex('users').where({ id }).update({ role }); }
+
+  async setDisabled(id: number, disabled: boolean): Promise<void> { await this.knex('users').where({ id }).update({ disabled }); }
+
+  async recordLogin(id: number, at = Date.now()): Promise<void> {
+    await this.knex('users').where({ id }).update({ last_login: at, failed_logins: 0, locked_until: null });
+  }
+
+  async recordFailedLogin(id: number, failures: number, lockedUntil: number | null): Promise<void> {
+    await this.knex('users').where({ id }).update({ failed_logins: failures, locked_until: lockedUntil });
+  }
+
+  // ---- bans ---------------------------------------------------------------------------------
+  async addBan(b: NewBan): Promise<number> {
+    const [id] = await this.knex('bans').insert({
+      user_id: b.userId, username: b.username, ip: b.ip, cert_fingerprint: b.certFingerprint, reason: b.reason,
+      by: b.by, created_at: b.createdAt ?? Date.now(), expires_at: b.expiresAt,
+    });
+    return Number(id);
+  }
+
+  private activeBans(now: number) {
+    return this.knex('bans').whereNull('lifted_at').andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', now));
+  }
+
+  /** The active ban that applies to any of these identities, newest first. */
+  async findActiveBan(who: { userId?: number | null; ip?: string | null; fingerprint?: string | null }, now = Date.now()): Promise<BanRecord | null> {
+    const r = await this.activeBans(now)
+      .andWhere((q) => {
+        q.whereRaw('1 = 0');
+        if (who.userId != null) q.orWhere('user_id', who.userId);
+        if (who.ip) q.orWhere('ip', who.ip);
+        if (who.fingerprint) q.orWhere('cert_fingerprint', who.fingerprint);
+      })
+      .orderBy('id', 'desc').first();
+    return r ? toBan(r) : null;
+  }
+
+  async listActiveBans(now = Date.now()): Promise<BanRecord[]> {
+    return (await this.activeBans(now).orderBy('id', 'asc')).map(toBan);
+  }
+
+  /** Lifts every active ban on a user; returns how many. */
+  async liftBans(userId: number, by: string, now = Date.now()): Promise<number> {
+    return this.activeBans(now).andWhere({ user_id: userId }).update({ lifted_at: now, lifted_by: by });
+  }
+
+  async liftBanById(id: number, by: string, now = Date.now()): Promise<number> {
+    return this.knex('bans').where({ id }).whereNull('lifted_at').update({ lifted_at: now, lifted_by: by });
+  }
+
+  // ---- certificates -------------------------------------------------------------------------
+  async revokeCert(fingerprint: string, by: string, reason = ''): Promise<boolean> {
+    const exists = await this.knex('revoked_certs').where({ fingerprint }).first();
+    if (exists) return false;
+    await this.knex('revoked_certs').insert({ fingerprint, by, reason, created_at: Date.now() });
+    return true;
+  }
+
+  async isRevoked(fingerprint: string): Promise<boolean> {
+    return !!(await this.knex('revoked_certs').where({ fingerprint }).first());
+  }
+
+  async listRevoked(): Promise<string[]> {
+    return (await this.knex('revoked_certs').select('fingerprint')).map((r: any) => r.fingerprint);
+  }
+
+  // ---- rooms --------------------------------------------------------------------------------
+  async ensureRoom(name: string): Promise<RoomRecord> {
+    const r = await this.knex('rooms').where({ name }).first();
+    if (r) return { name: r.name, topic: r.topic, createdAt: Number(r.created_at) };
+    const room = { name, topic: '', createdAt: Date.now() };
+    await this.knex('rooms').insert({ name, topic: '', created_at: room.createdAt }).onConflict('name').ignore();
+    return room;
+  }
+
+  async setTopic(name: string, topic: string): Promise<void> {
+    await this.ensureRoom(name);
+    await this.knex('rooms').where({ name }).update({ topic });
+  }
+
+  async listRooms(): Promise<RoomRecord[]> {
+    return (await this.knex('rooms').orderBy('name')).map((r: any) => ({ name: r.name, topic: r.topic, createdAt: Number(r.created_at) }));
+  }
+
+  // ---- messages -----------------------------------------------------------------------------
+  /** Inserts a batch of messages (rooms are created as needed); duplicates by id are ignored. */
+  async insertMessages(rows: MessageRow[]): Promise<void> {
+    if (!rows.length) return;
+    const rooms = [...new Set(rows.map((r) => r.frame.room))];
+    await this.knex.transaction(async (trx) => {
+      await trx('rooms').insert(rooms.map((name) => ({ name, topic: '', created_at: Date.now() }))).onConflict('name').ignore();
+      await trx('messages').insert(rows.map(({ frame, senderId }) => ({
+        id: frame.id, room: frame.room, sender_id: senderId, sender_name: frame.from.name, sender_role: frame.from.role,
+        sender_color: frame.from.color, kind: frame.kind, text: frame.text, ts: Date.parse(frame.ts),
+      }))).onConflict('id').ignore();
+    });
+  }
+
+  /** The last `limit` messages of a room, oldest first; with `afterTs`, only newer ones. */
+  async history(room: string, limit: number, afterTs?: number): Promise<MessageFrame[]> {
+    const q = this.knex('messages').where({ room }).orderBy([{ column: 'ts', order: 'desc' }, { column: 'seq', order: 'desc' }]).limit(limit);
+    if (afterTs !== undefined) q.andWhere('ts', '>', afterTs);
+    return (await q).reverse().map(toMessage);
+  }
+
+  // ---- audit --------------------------------------------------------------------------------
+  async audit(e: AuditEntry): Promise<void> {
+    await this.knex('audit_log').insert({ actor: e.actor, action: e.action, target: e.target ?? null, detail: e.detail ?? null, ts: e.ts ?? Date.now() });
+  }
+
+  async listAudit(limit = 100): Promise<Array<Required<AuditEntry>>> {
+    const rows = await this.knex('audit_log').orderBy('id', 'desc').limit(limit);
+    return rows.map((r: any) => ({ actor: r.actor, action: r.action, target: r.target, detail: r.detail, ts: Number(r.ts) }));
+  }
+}
+
+/** Opens a store and checks it answers; connection problems become one clear CliError line. */
+export async function openStore(url: string, opts: { connectTimeoutMs?: number } = {}): Promise<Store> {
+  const store = new Store(url, opts);
+  try {
+    await store.ping();
+  } catch (e) {
+    await store.close().catch(() => {});
+    throw new CliError(`database ${store.description} unreachable: ${(e as Error).message}`);
+  }
+  return store;
+}

@@ -1,0 +1,14 @@
+// Migrations are imported statically rather than read from a directory, so the same list works from
+// dist/ after tsc, in specs and in an installed package, and a schema newer than this build is detected.
+import type { Knex } from 'knex';
+import * as m001 from '../../migrations/001_initial.js';
+
+type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
+
+export const MIGRATIONS: Array<[string, Migration]> = [['001_initial', m001]];
+
+export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
+  async getMigrations() { return MIGRATIONS; },
+  getMigrationName([name]) { return name; },
+  async getMigration([, migration]) { return migration; },
+};

@@ -1,0 +1,75 @@
+// Parses the --db URL of DESIGN.md into a knex configuration: `sqlite:PATH` (better-sqlite3)
+// or `mysql://user:pass@host:3306/db` (mysql2). A bad URL is one clear CliError line.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Knex } from 'knex';
+import { CliError } from '../errors.js';
+
+export const DEFAULT_DB = 'sqlite:./data/chatd.sqlite';
+
+export type DbTarget =
+  | { kind: 'sqlite'; filename: string }
+  | { kind: 'mysql'; host: string; port: number; user: string; password: string; database: string };
+
+export function parseDbUrl(url: string): DbTarget {
+  if (url.startsWith('sqlite:')) {
+    const filename = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (!filename) throw new CliError(`bad --db URL "${url}": expected sqlite:PATH`);
+    return { kind: 'sqlite', filename };
+  }
+  if (/^(mysql|mariadb):\/\//.test(url)) {
+    let u: URL;
+    try { u = new URL(url); } catch { throw new CliError(`bad --db URL "${redact(url)}": not a valid URL`); }
+    const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
+    if (!database) throw new CliError(`bad --db URL "${redact(url)}": no database name (mysql://user:pass@host:3306/db)`);
+    return {
+      kind: 'mysql', host: u.hostname || '127.0.0.1', port: Number(u.port || 3306),
+      user: decodeURIComponent(u.username || 'root'), password: decodeURIComponent(u.password), database,
+    };
+  }
+  throw new CliError(`bad --db URL "${redact(url)}": use sqlite:PATH or mysql://user:pass@host:3306/db`);
+}
+
+/** The URL with any password replaced, for messages and logs. */
+export function redact(url: string): string {
+  return url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@');
+}
+
+// knex prints pool errors itself; the caller reports them once, in its own words.
+const quietLog = { warn() {}, error() {}, deprecate() {}, debug() {} };
+
+export function knexConfig(target: DbTarget, opts: { connectTimeoutMs?: number } = {}): Knex.Config {
+  const timeout = opts.connectTimeoutMs ?? 5000;
+  if (target.kind === 'sqlite') {
+    if (target.filename !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(target.filename)), { recursive: true });
+    return {
+      client: 'better-sqlite3',
+      connection: { filename: target.filename },
+      useNullAsDefault: true,
+      log: quietLog,
+      pool: {
+        min: 1, max: 1,
+        // Foreign keys are off by default in SQLite; WAL lets readers (history) run beside the writer.
+        afterCreate: (conn: any, done: (err: Error | null, conn: unknown) => void) => {
+          try {
+            conn.pragma('foreign_keys = ON');
+            if (target.filename !== ':memory:') conn.pragma('journal_mode = WAL');
+            conn.pragma('busy_timeout = 5000');
+            done(null, conn);
+          } catch (e) { done(e as Error, conn); }
+        },
+      },
+      acquireConnectionTimeout: timeout,
+    };
+  }
+  return {
+    client: 'mysql2',
+    connection: {
+      host: target.host, port: target.port, user: target.user, password: target.password, database: target.database,
+      connectTimeout: timeout, charset: 'utf8mb4', supportBigNumbers: true, bigNumberStrings: false,
+    },
+    pool: { min: 0, max: 10 },
+    log: quietLog,
+    acquireConnectionTimeout: timeout,
+  };
+}
