@@ -1,0 +1,36 @@
+// Account rules shared by chat-admin and the server's commands.
+
+export const MIN_PASSWORD = 8;
+export const MAX_PASSWORD = 1024; // bounds the work a login can ask of the hasher
+
+/** Why a new password is refused, or null when it is fine. */
+export function passwordProblem(pw: string): string | null {
+  if ([...pw].length < MIN_PASSWORD) return `password must be at least ${MIN_PASSWORD} characters`;
+  if (pw.length > MAX_PASSWORD) return `password must be at most ${MAX_PASSWORD} characters`;
+  return null;
+}
+
+/** Role colors come from the ansi-colors palette, so the renderer can always paint them. */
+// ansi-colors' foreground palette (its `keys.color` and `keys.bright`, which its typings omit).
+export const ROLE_COLORS: readonly string[] = [
+  'black', 'red', 'green', 'yellow', 'blue', 'magenta', 'cyan', 'white', 'gray', 'grey',
+  'blackBright', 'redBright', 'greenBright', 'yellowBright', 'blueBright', 'magentaBright', 'cyanBright', 'whiteBright',
+];
+
+export function isRoleColor(c: string): boolean {
+  return ROLE_COLORS.includes(c);
+}
+
+export const ROLE_NAME_RE = /^[a-z][a-z0-9_-]{0,31}$/;
+
+/** Nobody acts on a user of equal or higher level; the owner level (1000+) may act on anyone below it. */
+export function outranks(actorLevel: number, targetLevel: number): boolean {
+  return actorLevel > targetLevel;
+}
+
+export const OWNER_LEVEL = 1000;
+
+/** Nobody grants a role at or above their own level, owner excepted. */
+export function mayGrant(actorLevel: number, roleLevel: number): boolean {
+  return actorLevel >= OWNER_LEVEL || roleLevel < actorLevel;
+}
