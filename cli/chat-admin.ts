@@ -1,0 +1,231 @@
+#!/usr/bin/env node
+// chat-admin: users, roles, bans and certificate revocation, straight against the database.
+// The grown-up form of the original create-users script.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import type { Argv } from 'yargs';
+import { cliParser, readStdin, reportAndExit } from '../lib/cli.js';
+import { buildConfig, loadConfigFile, type Config } from '../lib/config.js';
+import { CliError } from '../lib/errors.js';
+import { hashPassword } from '../lib/auth/password.js';
+import { isRoleColor, passwordProblem, ROLE_COLORS, ROLE_NAME_RE } from '../lib/auth/policy.js';
+import { fingerprintOfPem } from '../lib/auth/certs.js';
+import { normalizeUsername } from '../lib/sanitize.js';
+import { openStore, type Store, type UserRecord } from '../lib/store/index.js';
+import { DEFAULT_DB } from '../lib/store/url.js';
+import { parseDuration, formatExpiry } from '../lib/duration.js';
+import { isInteractive, promptNewPassword } from '../lib/prompt.js';
+import { table, isoOrDash } from '../lib/table.js';
+
+const NAME = 'chat-admin';
+const ACTOR = 'chat-admin';
+
+type Args = { db: string; config?: string; [k: string]: unknown };
+
+function username(raw: unknown): string {
+  const name = normalizeUsername(raw);
+  if (!name) throw new CliError(`invalid username "${String(raw)}": 2-32 of a-z 0-9 _ . - starting with a letter or digit`, 2);
+  return name;
+}
+
+async function mustUser(store: Store, raw: unknown): Promise<UserRecord> {
+  const name = username(raw);
+  const u = await store.getUser(name);
+  if (!u) throw new CliError(`no such user: ${name}`);
+  return u;
+}
+
+async function mustRole(store: Store, name: string) {
+  const role = await store.getRole(String(name).toLowerCase());
+  if (!role) throw new CliError(`no such role: ${name} (see chat-admin role list)`);
+  return role;
+}
+
+/** The new password: stdin with --password-stdin, a hidden prompt on a terminal, else generated and printed once. */
+async function newPassword(argv: Args): Promise<{ password: string; generated: boolean }> {
+  let password: string;
+  if (argv['password-stdin']) password = (await readStdin()).replace(/\r?\n$/, '');
+  else if (isInteractive()) password = await promptNewPassword();
+  else return { password: crypto.randomBytes(12).toString('base64url'), generated: true };
+  const problem = passwordProblem(password);
+  if (problem) throw new CliError(problem, 2);
+  return { password, generated: false };
+}
+
+function configOf(argv: Args): Config {
+  return buildConfig(argv.config ? loadConfigFile(argv.config) : undefined);
+}
+
+/** Opens the store, runs the action, always closes. */
+function withStore(action: (store: Store, argv: Args) => Promise<void>) {
+  return async (argv: any) => {
+    const store = await openStore(argv.db);
+    // Like chatd at start: a fresh database is usable straight away (`npm install && npx chat-admin …`).
+    try { await store.migrateLatest(); await action(store, argv); } finally { await store.close(); }
+  };
+}
+
+const userCommands = (y: Argv) => y
+  .command('add <name>', 'create a user', (a) => a
+    .positional('name', { type: 'string', describe: 'login name (lowercase)' })
+    .option('role', { type: 'string', default: 'user', describe: 'role name' })
+    .option('password-stdin', { type: 'boolean', describe: 'read the password from standard input' }),
+  withStore(async (store, argv) => {
+    const name = username(argv.name);
+    const role = await mustRole(store, String(argv.role));
+    if (await store.getUser(name)) throw new CliError(`user ${name} already exists`);
+    const { password, generated } = await newPassword(argv);
+    await store.createUser({ username: name, passwordHash: await hashPassword(password, configOf(argv).password), role: role.name });
+    await store.audit({ actor: ACTOR, action: 'user.add', target: name, detail: `role=${role.name}` });
+    console.log(`created user ${name} (role ${role.name})`);
+    if (generated) console.log(`password (shown once): ${password}`);
+  }))
+  .command('passwd <name>', 'set a new password', (a) => a
+    .positional('name', { type: 'string' })
+    .option('password-stdin', { type: 'boolean', describe: 'read the password from standard input' }),
+  withStore(async (store, argv) => {
+    const u = await mustUser(store, argv.name);
+    const { password, generated } = await newPassword(argv);
+    await store.setPasswordHash(u.id, await hashPassword(password, configOf(argv).password));
+    await store.audit({ actor: ACTOR, action: 'user.passwd', target: u.username });
+    console.log(`password changed for ${u.username}`);
+    if (generated) console.log(`password (shown once): ${password}`);
+  }))
+  .command('role <name> <role>', 'give a user another role', (a) => a.positional('name', { type: 'string' }).positional('role', { type: 'string' }),
+    withStore(async (store, argv) => {
+      const u = await mustUser(store, argv.name);
+      const role = await mustRole(store, String(argv.role));
+      await store.setUserRole(u.id, role.name);
+      await store.audit({ actor: ACTOR, action: 'user.role', target: u.username, detail: `${u.role} -> ${role.name}` });
+      console.log(`${u.username} is now ${role.name} (level ${role.level})`);
+    }))
+  .command('disable <name>', 'refuse logins for a user', (a) => a.positional('name', { type: 'string' }),
+    withStore(async (store, argv) => setDisabled(store, argv, true)))
+  .command('enable <name>', 'allow logins again', (a) => a.positional('name', { type: 'string' }),
+    withStore(async (store, argv) => setDisabled(store, argv, false)))
+  .command('list', 'list users', () => {}, withStore(async (store) => {
+    const users = await store.listUsers();
+    console.log(table(['name', 'role', 'level', 'status', 'last login'],
+      users.map((u) => [u.username, u.role, u.level, status(u), isoOrDash(u.lastLogin)])));
+  }))
+  .demandCommand(1, 'name a user action: add, passwd, role, disable, enable, list');
+
+function status(u: UserRecord): string {
+  if (u.disabled) return 'disabled';
+  if (u.lockedUntil && u.lockedUntil > Date.now()) return 'locked';
+  return 'active';
+}
+
+async function setDisabled(store: Store, argv: Args, disabled: boolean): Promise<void> {
+  const u = await mustUser(store, argv.name);
+  await store.setDisabled(u.id, disabled);
+  await store.audit({ actor: ACTOR, action: disabled ? 'user.disable' : 'user.enable', target: u.username });
+  console.log(`${u.username} ${disabled ? 'disabled' : 'enabled'}`);
+}
+
+function checkColor(color: unknown): string {
+  const c = String(color);
+  if (!isRoleColor(c)) throw new CliError(`unknown color "${c}"; choose one of: ${ROLE_COLORS.join(', ')}`, 2);
+  return c;
+}
+
+const roleCommands = (y: Argv) => y
+  .command('list', 'list roles', () => {}, withStore(async (store) => {
+    console.log(table(['name', 'level', 'color'], (await store.listRoles()).map((r) => [r.name, r.level, r.color])));
+  }))
+  .command('add <name>', 'create a role', (a) => a.positional('name', { type: 'string' })
+    .option('level', { type: 'number', demandOption: true }).option('color', { type: 'string', default: 'white' }),
+  withStore(async (store, argv) => {
+    const name = String(argv.name).toLowerCase();
+    if (!ROLE_NAME_RE.test(name)) throw new CliError(`invalid role name "${argv.name}"`, 2);
+    const level = Number(argv.level);
+    if (!Number.isInteger(level) || level < 0) throw new CliError('--level must be a whole number >= 0', 2);
+    if (await store.getRole(name)) throw new CliError(`role ${name} already exists`);
+    await store.addRole({ name, level, color: checkColor(argv.color) });
+    await store.audit({ actor: ACTOR, action: 'role.add', target: name, detail: `level=${level}` });
+    console.log(`created role ${name} (level ${level}, ${argv.color})`);
+  }))
+  .command('set <name>', 'change a role\'s level or color', (a) => a.positional('name', { type: 'string' })
+    .option('level', { type: 'number' }).option('color', { type: 'string' }),
+  withStore(async (store, argv) => {
+    const role = await mustRole(store, String(argv.name));
+    const patch: { level?: number; color?: string } = {};
+    if (argv.level !== undefined) {
+      if (!Number.isInteger(argv.level) || (argv.level as number) < 0) throw new CliError('--level must be a whole number >= 0', 2);
+      patch.level = argv.level as number;
+    }
+    if (argv.color !== undefined) patch.color = checkColor(argv.color);
+    if (!Object.keys(patch).length) throw new CliError('nothing to change: give --level and/or --color', 2);
+    await store.updateRole(role.name, patch);
+    await store.audit({ actor: ACTOR, action: 'role.set', target: role.name, detail: JSON.stringify(patch) });
+    console.log(`role ${role.name} updated`);
+  }))
+  .demandCommand(1, 'name a role action: list, add, set');
+
+const banCommands = (y: Argv) => y
+  .command('list', 'list active bans', () => {}, withStore(async (store) => {
+    const bans = await store.listActiveBans();
+    console.log(table(['target', 'reason', 'by', 'since', 'expires'],
+      bans.map((b) => [b.username ?? b.ip ?? b.certFingerprint, b.reason, b.by, isoOrDash(b.createdAt), formatExpiry(b.expiresAt)])));
+  }))
+  .command('add <name>', 'ban a user', (a) => a.positional('name', { type: 'string' })
+    .option('duration', { type: 'string', default: 'perm', describe: '30s, 10m, 2h, 7d or perm' })
+    .option('reason', { type: 'string', default: '' }),
+  withStore(async (store, argv) => {
+    const u = await mustUser(store, argv.name);
+    const ms = parseDuration(String(argv.duration));
+    if (ms === undefined) throw new CliError(`bad duration "${argv.duration}": use 30s, 10m, 2h, 7d or perm`, 2);
+    const expiresAt = ms === null ? null : Date.now() + ms;
+    await store.addBan({ userId: u.id, username: u.username, ip: null, certFingerprint: null, reason: String(argv.reason), by: ACTOR, expiresAt });
+    await store.audit({ actor: ACTOR, action: 'ban', target: u.username, detail: `${argv.duration} ${argv.reason}`.trim() });
+    console.log(`banned ${u.username} until ${formatExpiry(expiresAt)}`);
+  }))
+  .command('remove <name>', 'lift a user\'s bans', (a) => a.positional('name', { type: 'string' }),
+    withStore(async (store, argv) => {
+      const u = await mustUser(store, argv.name);
+      const n = await store.liftBans(u.id, ACTOR);
+      if (!n) throw new CliError(`${u.username} is not banned`);
+      await store.audit({ actor: ACTOR, action: 'unban', target: u.username });
+      console.log(`unbanned ${u.username}`);
+    }))
+  .demandCommand(1, 'name a ban action: list, add, remove');
+
+/** A SHA-256 fingerprint as Node reports it (AA:BB:…), from a fingerprint or a PEM file. */
+function fingerprintArg(raw: string): string {
+  const hex = raw.replace(/[:\s]/g, '');
+  if (/^[0-9a-fA-F]{64}$/.test(hex)) return hex.toUpperCase().match(/../g)!.join(':');
+  let pem: string;
+  try { pem = fs.readFileSync(raw, 'utf8'); } catch { throw new CliError(`"${raw}" is neither a SHA-256 fingerprint nor a readable certificate file`, 2); }
+  return fingerprintOfPem(pem);
+}
+
+const certCommands = (y: Argv) => y
+  .command('revoke <cert>', 'revoke a client certificate (fingerprint or .crt file)', (a) => a.positional('cert', { type: 'string' })
+    .option('reason', { type: 'string', default: '' }),
+  withStore(async (store, argv) => {
+    const fp = fingerprintArg(String(argv.cert));
+    const added = await store.revokeCert(fp, ACTOR, String(argv.reason));
+    await store.audit({ actor: ACTOR, action: 'cert.revoke', target: fp, detail: String(argv.reason) || null });
+    console.log(added ? `revoked ${fp}` : `${fp} was already revoked`);
+  }))
+  .command('list', 'list revoked certificates', () => {}, withStore(async (store) => {
+    for (const fp of await store.listRevoked()) console.log(fp);
+  }))
+  .demandCommand(1, 'name a cert action: revoke, list');
+
+async function main(): Promise<void> {
+  await cliParser(NAME)
+    .usage('$0 <user|role|ban|cert> <action> … [--db URL]')
+    .option('db', { type: 'string', default: DEFAULT_DB, describe: 'sqlite:PATH or mysql://user:pass@host:3306/db', global: true })
+    .option('config', { type: 'string', describe: 'chatd config file (for password hashing parameters)', global: true })
+    .command('user', 'manage users', userCommands)
+    .command('role', 'manage roles', roleCommands)
+    .command('ban', 'manage bans', banCommands)
+    .command('cert', 'revoke client certificates', certCommands)
+    .demandCommand(1, 'name a group: user, role, ban or cert')
+    .example('$0 user add bob --role user --password-stdin < pw.txt', 'create bob with a password from a file')
+    .example('$0 ban add bob --duration 10m --reason spam', 'ban bob for ten minutes')
+    .parseAsync();
+}
+
+main().catch((e) => reportAndExit(NAME, e));

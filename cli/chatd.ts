@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// chatd: the server. `chatd --cert … --key … --ca …`, or `--dev` (what `npm start` runs): development
+// certificates in ./certs, SQLite in ./data, and a bootstrap owner `admin` on first start.
+import path from 'node:path';
+import { cliParser, reportAndExit } from '../lib/cli.js';
+import { buildConfig, loadConfigFile, type ConfigInput } from '../lib/config.js';
+import { CliError } from '../lib/errors.js';
+import { startChatd } from '../lib/app.js';
+import { Logger, type LogLevel } from '../lib/log.js';
+import { prepareDev } from '../lib/dev.js';
+import type { TlsFiles } from '../lib/server.js';
+
+const NAME = 'chatd';
+
+async function main(): Promise<void> {
+  const argv = await cliParser(NAME)
+    .usage('$0 --cert server.crt --key server.key --ca ca.crt [options]')
+    .options({
+      cert: { type: 'string', describe: 'server certificate (PEM)' },
+      key: { type: 'string', describe: 'server private key (PEM)' },
+      ca: { type: 'string', describe: 'CA that signs client certificates (PEM)' },
+      host: { type: 'string', describe: 'address to listen on [default: 127.0.0.1]' },
+      port: { type: 'number', describe: 'port; 0 picks a free one [default: 7443]' },
+      db: { type: 'string', describe: 'sqlite:PATH or mysql://user:pass@host:3306/db [default: sqlite:./data/chatd.sqlite]' },
+      bus: { type: 'string', describe: 'memory, or redis://host:6379 for several nodes [default: memory]' },
+      prefix: { type: 'string', describe: 'command prefix [default: //]' },
+      'client-cert': { choices: ['required', 'optional'] as const, describe: 'require a client certificate [default: required]' },
+      'cert-binding': { choices: ['cn', 'none'] as const, describe: 'login name must equal the certificate CN [default: cn]' },
+      'tls-min-version': { choices: ['TLSv1.3', 'TLSv1.2'] as const, describe: 'lowest TLS version [default: TLSv1.3]' },
+      'node-name': { type: 'string', describe: 'this node\'s name in presence [default: node1]' },
+      config: { type: 'string', describe: 'JSON config file (see chatd.example.json)' },
+      migrate: { type: 'boolean', describe: 'apply pending migrations at start (--no-migrate to refuse instead)' },
+      'log-level': { choices: ['debug', 'info', 'warn', 'error', 'silent'] as const, describe: 'stderr log level [default: info]' },
+      dev: { type: 'boolean', default: false, describe: 'development setup: certs in ./certs, SQLite in ./data, bootstrap admin' },
+    })
+    .example('$0 --cert certs/server.crt --key certs/server.key --ca certs/ca.crt', 'serve on 127.0.0.1:7443 with SQLite')
+    .example('$0 --cert … --key … --ca … --db mysql://chatd:pw@db:3306/chatd --bus redis://redis:6379', 'one node of several')
+    .parseAsync();
+
+  const flags: ConfigInput = {
+    host: argv.host, port: argv.port, db: argv.db, bus: argv.bus, prefix: argv.prefix,
+    clientCert: argv['client-cert'], certBinding: argv['cert-binding'], tlsMinVersion: argv['tls-min-version'],
+    nodeName: argv['node-name'], migrate: argv.migrate, logLevel: argv['log-level'] as LogLevel | undefined,
+    cert: argv.cert, key: argv.key, ca: argv.ca,
+  };
+  const config = buildConfig(argv.config ? loadConfigFile(argv.config) : undefined, flags);
+  const log = new Logger(config.logLevel);
+
+  let files: TlsFiles;
+  let after: (() => Promise<string[]>) | null = null;
+  if (argv.dev) {
+    const dev = await prepareDev(config, path.resolve('certs'));
+    files = dev.files;
+    after = dev.bootstrap;
+  } else {
+    const missing = (['cert', 'key', 'ca'] as const).filter((k) => !config[k]);
+    if (missing.length) throw new CliError(`missing ${missing.map((m) => '--' + m).join(', ')} (or run \`npm start\` for a development setup)`, 2);
+    files = { cert: config.cert!, key: config.key!, ca: config.ca! };
+  }
+
+  const chatd = await startChatd(config, files, log);
+  const { address } = chatd;
+  const lines = after ? await after() : [];
+  process.stdout.write(`chatd listening on ${address.address}:${address.port}\n`);
+  for (const l of lines) process.stdout.write(l + '\n');
+
+  process.on('SIGHUP', () => chatd.server.reload());
+  let stopping = false;
+  const stop = (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal: sig });
+    const hard = setTimeout(() => process.exit(1), config.limits.shutdownGraceMs + 2000);
+    hard.unref();
+    chatd.stop().then(() => process.exit(0), (e) => { log.error('shutdown failed', { err: String(e) }); process.exit(1); });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  // A bug in one handler must not take every other user's session down with it.
+  process.on('uncaughtException', (e) => log.error('uncaught exception', { err: String(e?.stack ?? e) }));
+  process.on('unhandledRejection', (e) => log.error('unhandled rejection', { err: String((e as Error)?.stack ?? e) }));
+}
+
+main().catch((e) => reportAndExit(NAME, e));

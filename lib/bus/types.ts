@@ -1,0 +1,41 @@
+// What crosses nodes. With the memory bus these go straight back to the local node; with Redis every
+// node (the sender's included) receives them in publish order and delivers to its own sessions only.
+import type { ByeCode } from '../errors.js';
+import type { DmFrame, EventFrame, FrameId, MessageFrame } from '../protocol/frames.js';
+
+export type Origin = { node: string; session: string; ack?: FrameId };
+
+export type BusMessage =
+  | { t: 'room'; room: string; frame: MessageFrame | EventFrame; origin?: Origin }
+  | { t: 'dm'; to: string; from: string; frame: DmFrame; origin?: Origin }
+  | { t: 'all'; frame: EventFrame }
+  | { t: 'kill'; user: string; code: ByeCode; reason: string; fingerprint?: undefined }
+  | { t: 'kill-cert'; fingerprint: string }
+  | { t: 'user'; user: string; role: string; level: number; color: string }
+  | { t: 'mute'; user: string; until: number | null }
+  | { t: 'unmute'; user: string }
+  | { t: 'topic'; room: string; topic: string };
+
+/** One live session as `users` and `connections` show it, on any node. */
+export type PresenceEntry = {
+  id: string; user: string; role: string; level: number; color: string; rooms: string[]; remote: string; node: string;
+  since: number; lastActive: number; tls: string; fingerprint: string | null; mode: 'json' | 'text'; bytesIn: number; bytesOut: number;
+};
+
+/** The node a bus serves: where messages are delivered and where local presence comes from. */
+export interface BusNode {
+  readonly nodeName: string;
+  deliver(msg: BusMessage): void;
+  localPresence(): PresenceEntry[];
+}
+
+export interface Bus {
+  readonly kind: 'memory' | 'redis';
+  start(node: BusNode): Promise<void>;
+  publish(msg: BusMessage): void;
+  /** Every live session on every node this bus can see. */
+  presence(): Promise<PresenceEntry[]>;
+  /** "ok", or a sentence saying what is degraded (shown by `connections`). */
+  status(): string;
+  close(): Promise<void>;
+}

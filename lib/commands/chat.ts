@@ -1,0 +1,211 @@
+// Level-1 commands: everyone may run them.
+import { ChatdError } from '../errors.js';
+import { passwordProblem } from '../auth/policy.js';
+import { hashPassword, verifyPassword } from '../auth/password.js';
+import { checkText, normalizeRoom, normalizeUsername } from '../sanitize.js';
+import { ago, table, isoOrDash } from '../table.js';
+import { command, type Command, type CommandContext } from './registry.js';
+
+/** A username argument, validated; a malformed one is BAD_ARGS, not a lookup. */
+export function userArg(ctx: CommandContext, i: number): string {
+  const name = normalizeUsername(ctx.args[i]);
+  if (!name) throw new ChatdError('BAD_ARGS', `"${ctx.args[i].slice(0, 40)}" is not a valid username`);
+  return name;
+}
+
+function roomArg(raw: string): string {
+  const room = normalizeRoom(raw);
+  if (!room) throw new ChatdError('BAD_ARGS', `"${raw.slice(0, 40)}" is not a valid room name (a-z 0-9 _ -, up to 32)`);
+  return room;
+}
+
+const help = command({
+  name: 'help', level: 1, usage: '[command]', minArgs: 0, maxArgs: 1,
+  description: 'list the commands you may use, or show one in detail',
+  examples: ['', 'join'],
+  run({ node, user, args, prefix }) {
+    const reg = node.registry;
+    if (args.length) {
+      const c = reg.get(args[0].replace(prefix, ''));
+      if (!c || reg.levelOf(c) > user.level) throw new ChatdError('UNKNOWN_COMMAND', `no command "${args[0].slice(0, 32)}"; try ${prefix}help`);
+      const lines = [`usage: ${reg.usageLine(c, prefix)}`, c.description];
+      if (c.levelWithArgs !== undefined && reg.levelOf(c, true) > user.level) lines.push('(you may use it without arguments only)');
+      lines.push('examples:', ...c.examples.map((e) => `  ${prefix}${c.name}${e ? ' ' + e : ''}`));
+      return { text: lines.join('\n') };
+    }
+    const cmds = reg.permitted(user.level);
+    const width = Math.max(...cmds.map((c) => prefix.length + c.name.length));
+    const lines = cmds.map((c) => `${(prefix + c.name).padEnd(width)}  ${c.description}`);
+    return { text: [`commands (${prefix}help <command> for details):`, ...lines].join('\n'), data: cmds.map((c) => c.name) };
+  },
+});
+
+const users = command({
+  name: 'users', level: 1, usage: '', minArgs: 0, maxArgs: 0,
+  description: 'who is online: role, rooms, idle time',
+  examples: [''],
+  async run({ node }) {
+    const online = await node.onlineUsers();
+    const rows = [...online.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, ss]) => {
+      const rooms = [...new Set(ss.flatMap((s) => s.rooms))].sort();
+      const active = Math.max(...ss.map((s) => s.lastActive));
+      return { name, role: ss[0].role, rooms, idle: ago(active), sessions: ss.length };
+    });
+    const text = `${rows.length} online\n` + table(['user', 'role', 'rooms', 'idle', 'sessions'],
+      rows.map((r) => [r.name, r.role, r.rooms.map((x) => '#' + x).join(' '), r.idle, r.sessions]));
+    return { text, data: rows };
+  },
+});
+
+const whoami = command({
+  name: 'whoami', level: 1, usage: '', minArgs: 0, maxArgs: 0,
+  description: 'your name, role, level and session',
+  examples: [''],
+  run({ session, user }) {
+    const data = { name: user.name, role: user.role, level: user.level, session: session.id, rooms: [...session.rooms], cert: session.fingerprint };
+    return { text: `${user.name} (${user.role}, level ${user.level}) session ${session.id} in ${[...session.rooms].map((r) => '#' + r).join(' ') || 'no room'}`, data };
+  },
+});
+
+const whois = command({
+  name: 'whois', level: 1, usage: '<user>', minArgs: 1, maxArgs: 1,
+  description: 'what is known about a user',
+  examples: ['alice'],
+  async run(ctx) {
+    const name = userArg(ctx, 0);
+    const u = await ctx.node.store.getUser(name);
+    if (!u) throw new ChatdError('NO_SUCH_USER', `no user ${name}`);
+    const ss = (await ctx.node.onlineUsers()).get(name) ?? [];
+    const rooms = [...new Set(ss.flatMap((s) => s.rooms))].sort();
+    const state = ss.length ? `online (${ss.length} session${ss.length > 1 ? 's' : ''}) in ${rooms.map((r) => '#' + r).join(' ')}` : 'offline';
+    const data = { name: u.username, role: u.role, level: u.level, online: ss.length > 0, rooms, lastLogin: u.lastLogin };
+    return { text: `${u.username}: ${u.role} (level ${u.level}), ${state}, last login ${isoOrDash(u.lastLogin)}`, data };
+  },
+});
+
+const msg = command({
+  name: 'msg', level: 1, usage: '<user> <text>', minArgs: 2,
+  description: 'send a private message',
+  examples: ['bob are you there?'],
+  async run(ctx) {
+    const to = userArg(ctx, 0);
+    if (!(await ctx.node.onlineUsers()).has(to)) throw new ChatdError('NO_SUCH_USER', `${to} is not online`);
+    const dm = ctx.node.dm(ctx.session, to, ctx.rest(1));
+    return { text: `sent to ${to}`, data: { id: dm.id } };
+  },
+});
+
+const me = command({
+  name: 'me', level: 1, usage: '<action>', minArgs: 1,
+  description: 'an action in the current room: "* you waves"',
+  examples: ['waves'],
+  run(ctx) {
+    const m = ctx.node.say(ctx.session, ctx.rest(0), 'me');
+    return { text: '', data: { id: m.id } };
+  },
+});
+
+const join = command({
+  name: 'join', level: 1, usage: '<room>', minArgs: 1, maxArgs: 1,
+  description: 'enter a room (created if new) and make it current',
+  examples: ['#random', 'help-desk'],
+  async run(ctx) {
+    const room = roomArg(ctx.args[0]);
+    await ctx.node.join(ctx.session, room);
+    const topic = ctx.node.topicOf(room);
+    return { text: `now in #${room}${topic ? ` - topic: ${topic}` : ''}`, data: { room, topic } };
+  },
+});
+
+const part = command({
+  name: 'part', level: 1, usage: '[room]', minArgs: 0, maxArgs: 1,
+  description: 'leave a room (the current one by default)',
+  examples: ['', '#random'],
+  run(ctx) {
+    const room = ctx.args.length ? roomArg(ctx.args[0]) : ctx.session.current;
+    if (!room) throw new ChatdError('NO_SUCH_ROOM', 'you are in no room');
+    ctx.node.part(ctx.session, room);
+    return { text: `left #${room}`, data: { room, current: ctx.session.current } };
+  },
+});
+
+const rooms = command({
+  name: 'rooms', level: 1, usage: '', minArgs: 0, maxArgs: 0,
+  description: 'rooms with their members online and topics',
+  examples: [''],
+  async run({ node }) {
+    const counts = new Map<string, Set<string>>();
+    for (const p of await node.presence()) for (const r of p.rooms) (counts.get(r) ?? counts.set(r, new Set()).get(r)!).add(p.user);
+    let known: string[] = [];
+    try { known = (await node.store.listRooms()).map((r) => r.name); } catch { /* the database may be down; online rooms still show */ }
+    const names = [...new Set([...known, ...counts.keys()])].sort();
+    const rows = names.map((n) => ({ room: n, users: counts.get(n)?.size ?? 0, topic: node.topicOf(n) }));
+    return { text: table(['room', 'online', 'topic'], rows.map((r) => ['#' + r.room, r.users, r.topic])), data: rows };
+  },
+});
+
+const topic = command({
+  name: 'topic', level: 1, levelWithArgs: 50, usage: '[text]', minArgs: 0,
+  description: 'show the current room\'s topic; moderators may set it',
+  examples: ['', 'Release day - keep it short'],
+  async run(ctx) {
+    const room = ctx.session.current;
+    if (!room) throw new ChatdError('NO_SUCH_ROOM', 'you are in no room');
+    if (!ctx.args.length) {
+      const t = ctx.node.topicOf(room);
+      return { text: t ? `#${room} topic: ${t}` : `#${room} has no topic`, data: { room, topic: t } };
+    }
+    const text = checkText(ctx.rest(0), ctx.node.config.limits.maxText);
+    await ctx.node.setTopic(room, text, ctx.user.name);
+    await ctx.node.store.audit({ actor: ctx.user.name, action: 'topic', target: '#' + room, detail: text });
+    return { text: `topic of #${room} set`, data: { room, topic: text } };
+  },
+});
+
+const history = command({
+  name: 'history', level: 1, usage: '[n<=200]', minArgs: 0, maxArgs: 1,
+  description: 'the last n messages of the current room (default 20)',
+  examples: ['', '50'],
+  async run(ctx) {
+    const max = ctx.node.config.limits.historyMax;
+    const n = ctx.args.length ? Number(ctx.args[0]) : ctx.node.config.limits.historyOnJoin;
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new ChatdError('BAD_ARGS', `usage: ${ctx.prefix}history [n<=${max}]`);
+    const room = ctx.session.current;
+    if (!room) throw new ChatdError('NO_SUCH_ROOM', 'you are in no room');
+    const messages = await ctx.node.recentHistory(room, n);
+    ctx.session.send({ type: 'history', room, messages, ...(ctx.id !== undefined ? { id: ctx.id } : {}) });
+    return { text: `${messages.length} message${messages.length === 1 ? '' : 's'} from #${room}`, data: { room, count: messages.length } };
+  },
+});
+
+const motd = command({
+  name: 'motd', level: 1, usage: '', minArgs: 0, maxArgs: 0,
+  description: 'the message of the day',
+  examples: [''],
+  run({ node }) { return { text: node.config.motd || '(no message of the day)' }; },
+});
+
+const passwd = command({
+  name: 'passwd', level: 1, usage: '<old> <new>', minArgs: 2, maxArgs: 2,
+  description: 'change your password (never echoed, stored or logged)',
+  examples: ['old-secret new-longer-secret'],
+  async run({ node, user, args }) {
+    const [oldPw, newPw] = args;
+    const u = await node.store.getUser(user.name);
+    if (!u || !(await verifyPassword(oldPw, u.passwordHash))) throw new ChatdError('AUTH_FAILED', 'the old password is wrong');
+    const problem = passwordProblem(newPw);
+    if (problem) throw new ChatdError('BAD_ARGS', problem);
+    await node.store.setPasswordHash(u.id, await hashPassword(newPw, node.config.password));
+    await node.store.audit({ actor: user.name, action: 'passwd', target: user.name });
+    return { text: 'password changed' };
+  },
+});
+
+const quit = command({
+  name: 'quit', level: 1, usage: '', minArgs: 0, maxArgs: 0,
+  description: 'leave the chat',
+  examples: [''],
+  run() { return { text: 'goodbye', close: true }; },
+});
+
+export const CHAT_COMMANDS: Command[] = [help, users, whoami, whois, msg, me, join, part, rooms, topic, history, motd, passwd, quit];

@@ -1,0 +1,117 @@
+// One typed Config tree with its defaults. The config file (--config file.json) mirrors this shape;
+// command-line flags override the file. chatd.example.json documents every key.
+import fs from 'node:fs';
+import * as L from './limits.js';
+import { CliError } from './errors.js';
+import { DEFAULT_DB } from './store/url.js';
+import { DEFAULT_PASSWORD_PARAMS, type PasswordParams } from './auth/password.js';
+
+export type Limits = {
+  maxLineBytes: number; maxText: number; sendqBytes: number;
+  handshakeTimeoutMs: number; loginTimeoutMs: number; pingIntervalMs: number; idleTimeoutMs: number;
+  floodBurst: number; floodRate: number; floodKickCount: number; floodKickWindowMs: number;
+  loginFailLimit: number; loginFailWindowMs: number; loginLockMs: number; loginIpBurst: number; loginIpRate: number;
+  maxConnPerIp: number; maxConnTotal: number; maxSessionsPerUser: number; textLoginTries: number;
+  historyOnJoin: number; historyMax: number; writeQueueMax: number; dbTimeoutMs: number;
+  presenceTtlMs: number; shutdownGraceMs: number;
+};
+
+export type PasswordConfig = PasswordParams;
+
+export type Config = {
+  serverName: string;
+  nodeName: string;
+  motd: string;
+  host: string;
+  port: number;
+  db: string;
+  bus: string;
+  prefix: string;
+  clientCert: 'required' | 'optional';
+  certBinding: 'cn' | 'none';
+  tlsMinVersion: 'TLSv1.3' | 'TLSv1.2';
+  cert?: string; key?: string; ca?: string;
+  migrate: boolean;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  limits: Limits;
+  password: PasswordConfig;
+  /** Per-command level overrides: { "ban": 100 }. */
+  commandLevels: Record<string, number>;
+};
+
+export const DEFAULT_LIMITS: Limits = {
+  maxLineBytes: L.MAX_LINE_BYTES, maxText: L.MAX_TEXT, sendqBytes: L.SENDQ_BYTES,
+  handshakeTimeoutMs: L.HANDSHAKE_TIMEOUT_MS, loginTimeoutMs: L.LOGIN_TIMEOUT_MS, pingIntervalMs: L.PING_INTERVAL_MS, idleTimeoutMs: L.IDLE_TIMEOUT_MS,
+  floodBurst: L.FLOOD_BURST, floodRate: L.FLOOD_RATE, floodKickCount: L.FLOOD_KICK_COUNT, floodKickWindowMs: L.FLOOD_KICK_WINDOW_MS,
+  loginFailLimit: L.LOGIN_FAIL_LIMIT, loginFailWindowMs: L.LOGIN_FAIL_WINDOW_MS, loginLockMs: L.LOGIN_LOCK_MS,
+  loginIpBurst: L.LOGIN_IP_BURST, loginIpRate: L.LOGIN_IP_RATE,
+  maxConnPerIp: L.MAX_CONN_PER_IP, maxConnTotal: L.MAX_CONN_TOTAL, maxSessionsPerUser: L.MAX_SESSIONS_PER_USER,
+  textLoginTries: L.TEXT_LOGIN_TRIES, historyOnJoin: L.HISTORY_ON_JOIN, historyMax: L.HISTORY_MAX,
+  writeQueueMax: L.WRITE_QUEUE_MAX, dbTimeoutMs: L.DB_TIMEOUT_MS, presenceTtlMs: L.PRESENCE_TTL_MS, shutdownGraceMs: L.SHUTDOWN_GRACE_MS,
+};
+
+// See SECURITY.md for the measurements behind the algorithm and its parameters.
+export const DEFAULT_PASSWORD: PasswordConfig = { ...DEFAULT_PASSWORD_PARAMS };
+
+export function defaultConfig(): Config {
+  return {
+    serverName: 'chatd', nodeName: '', motd: 'Welcome to chatd. Type //help for commands.',
+    host: '127.0.0.1', port: 7443, db: DEFAULT_DB, bus: 'memory', prefix: '//',
+    clientCert: 'required', certBinding: 'cn', tlsMinVersion: 'TLSv1.3', migrate: true, logLevel: 'info',
+    limits: { ...DEFAULT_LIMITS }, password: { ...DEFAULT_PASSWORD }, commandLevels: {},
+  };
+}
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+export type ConfigInput = DeepPartial<Config>;
+
+/** Defaults, then the file, then flags; validated. Throws CliError naming every bad setting. */
+export function buildConfig(...layers: Array<ConfigInput | undefined>): Config {
+  const cfg = defaultConfig();
+  for (const layer of layers) {
+    if (!layer) continue;
+    for (const [k, v] of Object.entries(layer)) {
+      if (v === undefined) continue;
+      if (k === 'limits' || k === 'password' || k === 'commandLevels') Object.assign((cfg as any)[k], v);
+      else (cfg as any)[k] = v;
+    }
+  }
+  const problems = validateConfig(cfg);
+  if (problems.length) throw new CliError(`invalid configuration: ${problems.join('; ')}`, 2);
+  return cfg;
+}
+
+export function loadConfigFile(file: string): ConfigInput {
+  let text: string;
+  try { text = fs.readFileSync(file, 'utf8'); } catch (e) { throw new CliError(`cannot read config file ${file}: ${(e as Error).message}`); }
+  try {
+    const parsed = JSON.parse(text);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('expected a JSON object');
+    return parsed as ConfigInput;
+  } catch (e) { throw new CliError(`config file ${file} is not valid JSON: ${(e as Error).message}`, 2); }
+}
+
+/** One plain sentence per bad setting (ergo's LoadConfig habit). */
+export function validateConfig(c: Config): string[] {
+  const out: string[] = [];
+  const known = new Set(Object.keys(DEFAULT_LIMITS));
+  for (const [k, v] of Object.entries(c.limits)) {
+    if (!known.has(k)) out.push(`limits.${k} is not a known limit`);
+    else if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) out.push(`limits.${k} must be a non-negative number`);
+  }
+  if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) out.push(`port must be 0-65535 (got ${c.port})`);
+  if (typeof c.prefix !== 'string' || !c.prefix || c.prefix.length > 4 || /\s/.test(c.prefix)) out.push('prefix must be 1-4 non-space characters');
+  if (!['required', 'optional'].includes(c.clientCert)) out.push('clientCert must be "required" or "optional"');
+  if (!['cn', 'none'].includes(c.certBinding)) out.push('certBinding must be "cn" or "none"');
+  if (!['TLSv1.3', 'TLSv1.2'].includes(c.tlsMinVersion)) out.push('tlsMinVersion must be "TLSv1.3" or "TLSv1.2"');
+  for (const [k, v] of Object.entries(c.password)) {
+    if (!Number.isInteger(v) || (v as number) < 1) out.push(`password.${k} must be a whole number >= 1`);
+  }
+  for (const [name, level] of Object.entries(c.commandLevels)) {
+    if (!Number.isInteger(level) || level < 0) out.push(`commandLevels.${name} must be a whole number`);
+  }
+  if (c.limits.idleTimeoutMs && c.limits.pingIntervalMs && c.limits.idleTimeoutMs < c.limits.pingIntervalMs) {
+    out.push('limits.idleTimeoutMs must be at least limits.pingIntervalMs');
+  }
+  return out;
+}

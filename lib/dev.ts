@@ -1,0 +1,41 @@
+// `npm start` on a fresh clone: development certificates, SQLite, migrations, and a bootstrap owner
+// `admin` with a one-time password and a client certificate, then the exact chat-cli command to run.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Config } from './config.js';
+import { initCertDir, issueClientCert, certPaths, clientPaths } from './auth/certs.js';
+import { hashPassword } from './auth/password.js';
+import { openStore } from './store/index.js';
+import type { TlsFiles } from './server.js';
+
+export async function prepareDev(config: Config, certDir: string): Promise<{ files: TlsFiles; bootstrap: () => Promise<string[]> }> {
+  const p = certPaths(certDir);
+  if (!fs.existsSync(p.caCert)) await initCertDir(certDir, ['localhost', '127.0.0.1', '::1'], {});
+  const admin = clientPaths(certDir, 'admin');
+  if (!fs.existsSync(admin.cert)) await issueClientCert(certDir, 'admin', {});
+
+  // Runs after the server has migrated the database: creates `admin` once.
+  const bootstrap = async (): Promise<string[]> => {
+    const store = await openStore(config.db);
+    try {
+      if (await store.getUser('admin')) return [
+        'connect with:',
+        `  npx chat-cli --host ${config.host} --port ${config.port} --user admin`,
+      ];
+      const password = crypto.randomBytes(12).toString('base64url');
+      await store.createUser({ username: 'admin', passwordHash: await hashPassword(password, config.password), role: 'owner' });
+      await store.audit({ actor: 'npm-start', action: 'user.add', target: 'admin', detail: 'role=owner (bootstrap)' });
+      const rel = (f: string) => path.relative(process.cwd(), f) || f;
+      return [
+        `created user admin (role owner); one-time password, shown once: ${password}`,
+        'connect with:',
+        `  CHATD_PASSWORD='${password}' npx chat-cli --host ${config.host} --port ${config.port} --ca ${rel(p.caCert)} --cert ${rel(admin.cert)} --key ${rel(admin.key)} --user admin`,
+        'then change the password: //passwd <old> <new>',
+      ];
+    } finally {
+      await store.close();
+    }
+  };
+  return { files: { cert: p.serverCert, key: p.serverKey, ca: p.caCert }, bootstrap };
+}

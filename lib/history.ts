@@ -1,0 +1,82 @@
+// Message persistence off the hot path: messages are batched per event-loop turn and written in one
+// transaction. While the database is down they wait in a bounded queue (oldest dropped, logged)
+// and are flushed, in order, when it answers again.
+import type { Logger } from './log.js';
+import type { MessageRow, Store } from './store/index.js';
+
+export class HistoryWriter {
+  private queue: MessageRow[] = [];
+  private flushing = false;
+  private scheduled = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retryMs = 250;
+  private dropped = 0;
+  private idleWaiters: Array<() => void> = [];
+  down = false;
+
+  constructor(private readonly store: Store, private readonly max: number, private readonly log: Logger) {}
+
+  get pending(): number { return this.queue.length; }
+
+  add(row: MessageRow): void {
+    this.queue.push(row);
+    if (this.queue.length > this.max) {
+      this.queue.shift();
+      if (this.dropped++ % 1000 === 0) this.log.error('history queue full; dropping oldest unsaved messages', { max: this.max, dropped: this.dropped });
+    }
+    if (!this.scheduled && !this.retryTimer) {
+      this.scheduled = true;
+      setImmediate(() => { this.scheduled = false; void this.flush(); });
+    }
+  }
+
+  /** Writes everything queued; on failure keeps it and retries with backoff (250 ms … 5 s). */
+  async flush(): Promise<void> {
+    if (this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.queue.length) {
+        const batch = this.queue.slice(0, 500);
+        try {
+          await this.store.insertMessages(batch);
+        } catch (e) {
+          if (!this.down) this.log.error('database unavailable; queueing history writes', { err: (e as Error).message, queued: this.queue.length });
+          this.down = true;
+          this.scheduleRetry();
+          return;
+        }
+        // Messages added while this batch was in flight sit behind it; drop exactly the written ones.
+        this.queue.splice(0, batch.length);
+        if (this.down) {
+          this.down = false;
+          this.retryMs = 250;
+          this.log.info('database back; history flushed', { dropped: this.dropped });
+        }
+      }
+    } finally {
+      this.flushing = false;
+      if (!this.queue.length) for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => { this.retryTimer = null; void this.flush(); }, this.retryMs);
+    this.retryMs = Math.min(5000, this.retryMs * 2);
+  }
+
+  /** Resolves when the queue is empty, or after `ms` (shutdown must not hang on a dead database). */
+  drain(ms: number): Promise<boolean> {
+    if (!this.queue.length) return Promise.resolve(true);
+    void this.flush();
+    return new Promise((resolve) => {
+      const t = setTimeout(() => resolve(false), ms);
+      this.idleWaiters.push(() => { clearTimeout(t); resolve(true); });
+    });
+  }
+
+  stop(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+}

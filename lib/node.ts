@@ -1,0 +1,312 @@
+// The chat node: who is connected, which rooms they are in, and how frames reach them. Sessions
+// hand it what they read; commands act through it; the bus carries what must reach other nodes.
+import crypto from 'node:crypto';
+import type { Config } from './config.js';
+import { ChatdError } from './errors.js';
+import type { Logger } from './log.js';
+import type { Bus, BusMessage, BusNode, PresenceEntry } from './bus/types.js';
+import { LoginService, within } from './auth/login.js';
+import { HistoryWriter } from './history.js';
+import type { DmFrame, EventFrame, EventName, FrameId, MessageFrame, ServerFrame, UserRef } from './protocol/frames.js';
+import { Outgoing } from './protocol/outgoing.js';
+import { checkText, normalizeRoom } from './sanitize.js';
+import type { Session, SessionHost, SessionUser } from './session.js';
+import type { Store } from './store/index.js';
+import { Registry } from './commands/registry.js';
+import { ALL_COMMANDS } from './commands/index.js';
+
+export const VERSION = '0.1.0';
+export const DEFAULT_ROOM = 'lobby';
+const RECENT_PER_ROOM = 200;
+
+export class ChatNode implements SessionHost, BusNode {
+  readonly nodeName: string;
+  readonly registry: Registry;
+  readonly logins: LoginService;
+  readonly history: HistoryWriter;
+  /** Every open session, logged in or not. */
+  readonly sessions = new Set<Session>();
+  private readonly byUser = new Map<string, Set<Session>>();
+  private readonly rooms = new Map<string, Set<Session>>();
+  private readonly topics = new Map<string, string>();
+  private readonly mutes = new Map<string, number | null>();
+  private readonly recent = new Map<string, MessageFrame[]>();
+  private readonly idBase = crypto.randomBytes(4).toString('hex');
+  private seq = 0;
+
+  constructor(readonly config: Config, readonly store: Store, readonly bus: Bus, readonly log: Logger) {
+    this.nodeName = config.nodeName || 'node1';
+    this.registry = new Registry(ALL_COMMANDS, config.commandLevels);
+    this.logins = new LoginService(store, config, log);
+    this.history = new HistoryWriter(store, config.limits.writeQueueMax, log);
+  }
+
+  async start(): Promise<void> {
+    try {
+      for (const r of await this.store.listRooms()) if (r.topic) this.topics.set(r.name, r.topic);
+    } catch (e) {
+      this.log.warn('could not load room topics', { err: (e as Error).message });
+    }
+    await this.bus.start(this);
+  }
+
+  get prefix(): string { return this.config.prefix; }
+
+  newId(): string { return `${this.idBase}${(++this.seq).toString(36)}`; }
+
+  // ---- SessionHost --------------------------------------------------------------------------
+  welcomeFor(s: Session): ServerFrame {
+    return { type: 'welcome', server: this.config.serverName, version: VERSION, protocol: 1, prefix: this.prefix, cert_user: s.certUser };
+  }
+
+  add(s: Session): void { this.sessions.add(s); }
+
+  async login(s: Session, user: string, password: string): Promise<SessionUser> {
+    const u = await this.logins.check({
+      user, password, ip: s.remote, certUser: s.certUser, fingerprint: s.fingerprint, hasCert: s.fingerprint !== null,
+    });
+    const mine = this.byUser.get(u.username);
+    if (mine && mine.size >= this.config.limits.maxSessionsPerUser) {
+      throw new ChatdError('FORBIDDEN', `too many sessions for ${u.username} (limit ${this.config.limits.maxSessionsPerUser})`);
+    }
+    return { id: u.id, name: u.username, role: u.role, level: u.level, color: u.color };
+  }
+
+  async attach(s: Session, id?: FrameId): Promise<void> {
+    const u = s.user!;
+    let set = this.byUser.get(u.name);
+    if (!set) this.byUser.set(u.name, (set = new Set()));
+    set.add(s);
+    this.log.info('login', { session: s.id, user: u.name, remote: s.remote, mode: s.mode });
+    s.send({
+      type: 'login_ok', user: { name: u.name, role: u.role, level: u.level, color: u.color }, room: DEFAULT_ROOM,
+      motd: this.config.motd, ...(id !== undefined ? { id } : {}),
+    });
+    await this.join(s, DEFAULT_ROOM);
+  }
+
+  detach(s: Session): void {
+    this.sessions.delete(s);
+    const u = s.user;
+    if (!u) return;
+    const set = this.byUser.get(u.name);
+    set?.delete(s);
+    if (set && !set.size) this.byUser.delete(u.name);
+    for (const room of s.rooms) {
+      this.leaveLocal(s, room);
+      this.publishEvent('quit', { room, user: u.name });
+    }
+    this.log.info('logout', { session: s.id, user: u.name });
+  }
+
+  async input(s: Session, f: { kind: 'say'; text: string; room?: string; id?: FrameId } | { kind: 'command'; line: string; id?: FrameId }): Promise<void> {
+    try {
+      if (f.kind === 'command') return await this.runCommand(s, f.line, f.id);
+      if (f.text.startsWith(this.prefix)) return await this.runCommand(s, f.text.slice(this.prefix.length), f.id);
+      this.say(s, f.text, 'say', f.room, f.id);
+    } catch (e) {
+      if (!(e instanceof ChatdError)) throw e;
+      s.error(e.code, e.message, f.id);
+    }
+  }
+
+  private async runCommand(s: Session, line: string, id?: FrameId): Promise<void> {
+    const { command, reply } = await this.registry.dispatch(line, { node: this, session: s, user: s.user!, prefix: this.prefix, id });
+    s.send({ type: 'result', command: command.name, text: reply.text, ...(reply.data !== undefined ? { data: reply.data } : {}), ...(id !== undefined ? { id } : {}) });
+    if (reply.close) s.end();
+  }
+
+  // ---- chat actions (used by sessions and commands) -----------------------------------------
+  userRef(u: SessionUser): UserRef { return { name: u.name, role: u.role, color: u.color }; }
+
+  assertNotMuted(u: SessionUser): void {
+    if (!this.mutes.has(u.name)) return;
+    const until = this.mutes.get(u.name)!;
+    if (until !== null && until <= Date.now()) { this.mutes.delete(u.name); return; }
+    throw new ChatdError('MUTED', until === null ? 'you are muted' : `you are muted until ${new Date(until).toISOString()}`);
+  }
+
+  /** A room message (say or me) from a session: checked, persisted, fanned out; the sender's copy acks. */
+  say(s: Session, raw: string, kind: 'say' | 'me', roomArg?: string, ack?: FrameId): MessageFrame {
+    const u = s.user!;
+    this.assertNotMuted(u);
+    const room = roomArg === undefined ? s.current : normalizeRoom(roomArg);
+    if (!room || !s.rooms.has(room)) {
+      throw new ChatdError('NO_SUCH_ROOM', room ? `you are not in #${room}; ${this.prefix}join it first` : `join a room first (${this.prefix}join lobby)`);
+    }
+    const text = checkText(raw, this.config.limits.maxText);
+    const frame: MessageFrame = { type: 'message', id: this.newId(), ts: new Date().toISOString(), room, from: this.userRef(u), text, kind };
+    this.remember(frame);
+    this.history.add({ frame, senderId: u.id });
+    this.bus.publish({ t: 'room', room, frame, origin: { node: this.nodeName, session: s.id, ...(ack !== undefined ? { ack } : {}) } });
+    return frame;
+  }
+
+  private remember(frame: MessageFrame): void {
+    let ring = this.recent.get(frame.room);
+    if (!ring) this.recent.set(frame.room, (ring = []));
+    ring.push(frame);
+    if (ring.length > RECENT_PER_ROOM) ring.shift();
+  }
+
+  dm(s: Session, to: string, raw: string): DmFrame {
+    const u = s.user!;
+    this.assertNotMuted(u);
+    const text = checkText(raw, this.config.limits.maxText);
+    const frame: DmFrame = { type: 'dm', id: this.newId(), ts: new Date().toISOString(), from: this.userRef(u), to, text };
+    this.bus.publish({ t: 'dm', to, from: u.name, frame });
+    return frame;
+  }
+
+  async join(s: Session, room: string): Promise<void> {
+    const first = !s.rooms.has(room);
+    s.rooms.add(room);
+    s.current = room;
+    let members = this.rooms.get(room);
+    if (!members) this.rooms.set(room, (members = new Set()));
+    members.add(s);
+    if (first) this.publishEvent('join', { room, user: s.user!.name });
+    s.send({ type: 'history', room, messages: await this.recentHistory(room, this.config.limits.historyOnJoin) });
+    this.store.ensureRoom(room).catch(() => {}); // the room list survives restarts; best effort
+  }
+
+  part(s: Session, room: string): void {
+    if (!s.rooms.has(room)) throw new ChatdError('NO_SUCH_ROOM', `you are not in #${room}`);
+    this.publishEvent('part', { room, user: s.user!.name });
+    this.leaveLocal(s, room);
+  }
+
+  private leaveLocal(s: Session, room: string): void {
+    s.rooms.delete(room);
+    const members = this.rooms.get(room);
+    members?.delete(s);
+    if (members && !members.size) this.rooms.delete(room);
+    if (s.current === room) s.current = [...s.rooms].pop() ?? null;
+  }
+
+  /** The last n messages of a room: from the database, or this node's memory while it is down. */
+  async recentHistory(room: string, n: number): Promise<MessageFrame[]> {
+    if (n <= 0) return [];
+    try {
+      if (this.history.pending === 0) return await within(this.store.history(room, n), this.config.limits.dbTimeoutMs);
+    } catch (e) {
+      this.log.warn('history read failed; serving from memory', { room, err: (e as Error).message });
+    }
+    return (this.recent.get(room) ?? []).slice(-n);
+  }
+
+  topicOf(room: string): string { return this.topics.get(room) ?? ''; }
+
+  async setTopic(room: string, topic: string, by: string): Promise<void> {
+    await this.store.setTopic(room, topic);
+    this.bus.publish({ t: 'topic', room, topic });
+    this.publishEvent('topic', { room, by, topic });
+  }
+
+  publishEvent(event: EventName, fields: Omit<EventFrame, 'type' | 'event' | 'ts'>): void {
+    const frame: EventFrame = { type: 'event', event, ...fields, ts: new Date().toISOString() };
+    if (frame.room) this.bus.publish({ t: 'room', room: frame.room, frame });
+    else this.bus.publish({ t: 'all', frame });
+  }
+
+  async presence(): Promise<PresenceEntry[]> { return this.bus.presence(); }
+
+  async onlineUsers(): Promise<Map<string, PresenceEntry[]>> {
+    const by = new Map<string, PresenceEntry[]>();
+    for (const p of await this.presence()) {
+      const list = by.get(p.user);
+      if (list) list.push(p); else by.set(p.user, [p]);
+    }
+    return by;
+  }
+
+  // ---- moderation effects (every node applies them to its own sessions) ---------------------
+  kill(user: string, code: 'KICKED' | 'BANNED', reason: string): void { this.bus.publish({ t: 'kill', user, code, reason }); }
+
+  mute(user: string, until: number | null): void { this.bus.publish({ t: 'mute', user, until }); }
+
+  unmute(user: string): void { this.bus.publish({ t: 'unmute', user }); }
+
+  isMuted(user: string): boolean {
+    const until = this.mutes.get(user);
+    return until !== undefined && (until === null || until > Date.now());
+  }
+
+  updateUser(user: string, role: { name: string; level: number; color: string }): void {
+    this.bus.publish({ t: 'user', user, role: role.name, level: role.level, color: role.color });
+  }
+
+  revokeCert(fingerprint: string): void { this.bus.publish({ t: 'kill-cert', fingerprint }); }
+
+  // ---- BusNode ------------------------------------------------------------------------------
+  deliver(msg: BusMessage): void {
+    switch (msg.t) {
+      case 'room': {
+        const members = this.rooms.get(msg.room);
+        if (!msg.origin || msg.origin.node !== this.nodeName || msg.frame.type !== 'message') {
+          if (msg.frame.type === 'message' && msg.origin?.node !== this.nodeName) this.remember(msg.frame);
+          if (members) this.fanout(members, new Outgoing(msg.frame));
+          return;
+        }
+        const shared = new Outgoing(msg.frame);
+        const ack = msg.origin.ack;
+        const senderId = msg.origin.session;
+        if (members) {
+          for (const s of members) {
+            if (s.id === senderId && ack !== undefined) s.send({ ...msg.frame, ack });
+            else s.send(shared);
+          }
+        }
+        return;
+      }
+      case 'dm': {
+        const out = new Outgoing(msg.frame);
+        const targets = new Set([...(this.byUser.get(msg.to) ?? []), ...(this.byUser.get(msg.from) ?? [])]);
+        this.fanout(targets, out);
+        return;
+      }
+      case 'all': {
+        const out = new Outgoing(msg.frame);
+        for (const set of this.byUser.values()) this.fanout(set, out);
+        return;
+      }
+      case 'kill':
+        for (const s of [...(this.byUser.get(msg.user) ?? [])]) s.bye(msg.code, msg.reason);
+        return;
+      case 'kill-cert':
+        for (const s of [...this.sessions]) if (s.fingerprint === msg.fingerprint) s.bye('CERT_REVOKED');
+        return;
+      case 'user':
+        for (const s of this.byUser.get(msg.user) ?? []) s.user = { ...s.user!, role: msg.role, level: msg.level, color: msg.color };
+        return;
+      case 'mute': this.mutes.set(msg.user, msg.until); return;
+      case 'unmute': this.mutes.delete(msg.user); return;
+      case 'topic': this.topics.set(msg.room, msg.topic); return;
+    }
+  }
+
+  private fanout(targets: Iterable<Session>, out: Outgoing): void {
+    for (const s of targets) s.send(out);
+  }
+
+  localPresence(): PresenceEntry[] {
+    const out: PresenceEntry[] = [];
+    for (const s of this.sessions) {
+      const u = s.user;
+      if (!u) continue;
+      out.push({
+        id: s.id, user: u.name, role: u.role, level: u.level, color: u.color, rooms: [...s.rooms], remote: s.remote, node: this.nodeName,
+        since: s.since, lastActive: s.lastActive, tls: s.tlsVersion, fingerprint: s.fingerprint, mode: s.mode, bytesIn: s.bytesIn, bytesOut: s.bytesOut,
+      });
+    }
+    return out;
+  }
+
+  /** Graceful stop: bye SHUTDOWN to everyone, flush pending history (bounded by the grace period). */
+  async shutdown(graceMs: number): Promise<void> {
+    for (const s of [...this.sessions]) s.bye('SHUTDOWN');
+    const flushed = await this.history.drain(graceMs);
+    if (!flushed) this.log.error('shutdown: unsaved history messages', { pending: this.history.pending });
+    this.history.stop();
+  }
+}

@@ -1,0 +1,128 @@
+// The TLS listener: mutual TLS, ALPN mode selection, connection caps, certificate reload, graceful stop.
+import fs from 'node:fs';
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Config } from './config.js';
+import { CliError } from './errors.js';
+import type { ChatNode } from './node.js';
+import { Session } from './session.js';
+
+export const ALPN = 'chatd/1';
+
+export type TlsFiles = { cert: string; key: string; ca: string };
+
+/** Reads and checks the PEM files: each readable, and the key matching the certificate. */
+export function loadTls(files: TlsFiles): { cert: Buffer; key: Buffer; ca: Buffer } {
+  const read = (what: string, p: string) => {
+    try { return fs.readFileSync(p); } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new CliError(`cannot read ${what} file ${p}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`);
+    }
+  };
+  const pem = { cert: read('--cert', files.cert), key: read('--key', files.key), ca: read('--ca', files.ca) };
+  try {
+    tls.createSecureContext(pem);
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (/key values mismatch/i.test(msg)) throw new CliError(`--key ${files.key} does not match --cert ${files.cert}`);
+    throw new CliError(`bad certificate material (${files.cert}, ${files.key}, ${files.ca}): ${msg}`);
+  }
+  return pem;
+}
+
+export class ChatServer {
+  readonly server: tls.Server;
+  private readonly perIp = new Map<string, number>();
+  private total = 0;
+  private stopping = false;
+
+  constructor(readonly config: Config, readonly node: ChatNode, private files: TlsFiles) {
+    const pem = loadTls(files);
+    this.server = tls.createServer({
+      ...pem,
+      requestCert: true,
+      rejectUnauthorized: config.clientCert === 'required',
+      ALPNProtocols: [ALPN],
+      minVersion: config.tlsMinVersion,
+      handshakeTimeout: config.limits.handshakeTimeoutMs,
+    });
+    this.server.on('connection', (raw: net.Socket) => this.admit(raw));
+    this.server.on('secureConnection', (s: tls.TLSSocket) => this.accept(s));
+    this.server.on('tlsClientError', (err, s) => {
+      node.log.debug('tls handshake failed', { remote: s.remoteAddress, err: err.message });
+      s.destroy();
+    });
+  }
+
+  /** Connection caps, checked on the raw TCP socket before any TLS work is spent on it. */
+  private admit(raw: net.Socket): void {
+    const lim = this.config.limits;
+    const ip = raw.remoteAddress ?? '?';
+    const n = this.perIp.get(ip) ?? 0;
+    if (this.stopping || n >= lim.maxConnPerIp || this.total >= lim.maxConnTotal) {
+      this.node.log.warn('connection refused: limit reached', { remote: ip, perIp: n, total: this.total });
+      raw.destroy();
+      return;
+    }
+    this.perIp.set(ip, n + 1);
+    this.total++;
+    raw.once('close', () => {
+      this.total--;
+      const left = (this.perIp.get(ip) ?? 1) - 1;
+      if (left > 0) this.perIp.set(ip, left); else this.perIp.delete(ip);
+    });
+  }
+
+  private accept(socket: tls.TLSSocket): void {
+    // With --client-cert optional a client may come without a certificate, but never with a bad one.
+    if (!socket.authorized && socket.getPeerCertificate() && Object.keys(socket.getPeerCertificate()).length) {
+      this.node.log.info('client certificate rejected', { remote: socket.remoteAddress, err: String(socket.authorizationError) });
+      socket.destroy();
+      return;
+    }
+    const mode = socket.alpnProtocol === ALPN ? 'json' : 'text';
+    const session = new Session(socket, mode, this.node, this.node.nodeName);
+    this.node.add(session);
+  }
+
+  listen(): Promise<net.AddressInfo> {
+    return new Promise((resolve, reject) => {
+      const onError = (e: NodeJS.ErrnoException) => {
+        if (e.code === 'EADDRINUSE') reject(new CliError(`cannot listen on ${this.config.host}:${this.config.port}: address already in use`));
+        else if (e.code === 'EACCES') reject(new CliError(`cannot listen on ${this.config.host}:${this.config.port}: permission denied`));
+        else reject(new CliError(`cannot listen on ${this.config.host}:${this.config.port}: ${e.message}`));
+      };
+      this.server.once('error', onError);
+      this.server.listen(this.config.port, this.config.host, () => {
+        this.server.removeListener('error', onError);
+        this.server.on('error', (e) => this.node.log.error('server error', { err: e.message }));
+        resolve(this.server.address() as net.AddressInfo);
+      });
+    });
+  }
+
+  /** SIGHUP: new certificate, key and CA for new connections; a broken file keeps the old ones. */
+  reload(): boolean {
+    try {
+      this.server.setSecureContext({ ...loadTls(this.files) });
+      this.node.log.info('certificates reloaded', { cert: this.files.cert });
+      return true;
+    } catch (e) {
+      this.node.log.error('certificate reload refused; keeping the old ones', { err: (e as Error).message });
+      return false;
+    }
+  }
+
+  /** Stops accepting, says bye SHUTDOWN to everyone, flushes history, closes. */
+  async close(graceMs = this.config.limits.shutdownGraceMs): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    const closed = new Promise<void>((r) => this.server.close(() => r()));
+    const deadline = Date.now() + graceMs - 500;
+    await this.node.shutdown(Math.max(0, deadline - Date.now()));
+    // Let the bye frames reach their readers; a reader that does not take them is cut at the deadline.
+    while (this.node.sessions.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const s of this.node.sessions) s.socket.destroy();
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 500))]);
+  }
+}

@@ -1,0 +1,264 @@
+// One connection: its protocol state (greeting → authed → closed), input checks in a fixed order
+// (size, flood, parse), keepalive, and a bounded send queue. What a frame means is the host's job.
+import type { TLSSocket } from 'node:tls';
+import type { Config } from './config.js';
+import { BYE_CODES, ChatdError, type ByeCode, type ErrorCode } from './errors.js';
+import type { Logger } from './log.js';
+import type { ClientFrame, FrameId, ServerFrame } from './protocol/frames.js';
+import { LineDecoder, parseClientFrame } from './protocol/jsonl.js';
+import { Outgoing, outgoing } from './protocol/outgoing.js';
+import { TokenBucket, WindowCounter } from './ratelimit.js';
+
+export type SessionUser = { id: number; name: string; role: string; level: number; color: string };
+export type Mode = 'json' | 'text';
+
+/** What a session needs from the node it belongs to. */
+export interface SessionHost {
+  readonly config: Config;
+  readonly log: Logger;
+  /** Checks credentials; resolves to the user, or rejects with a ChatdError. */
+  login(session: Session, user: string, password: string): Promise<SessionUser>;
+  /** Sends login_ok, joins the lobby, history. */
+  attach(session: Session, id?: FrameId): Promise<void>;
+  /** A say (text, possibly a prefixed command) or a command line (no prefix) of a logged-in session. */
+  input(session: Session, frame: { kind: 'say'; text: string; room?: string; id?: FrameId } | { kind: 'command'; line: string; id?: FrameId }): Promise<void>;
+  welcomeFor(session: Session): ServerFrame;
+  detach(session: Session): void;
+}
+
+let counter = 0;
+
+export class Session {
+  readonly id: string;
+  readonly remote: string;
+  readonly since = Date.now();
+  readonly certUser: string | null;
+  readonly fingerprint: string | null;
+  readonly tlsVersion: string;
+  user: SessionUser | null = null;
+  rooms = new Set<string>();
+  current: string | null = null;
+  lastActive = Date.now();
+  bytesIn = 0;
+  bytesOut = 0;
+  closed = false;
+
+  private closing = false;
+  private lastHeard = Date.now();
+  private corked = false;
+  private chain: Promise<void> = Promise.resolve();
+  private readonly decoder: LineDecoder;
+  private readonly flood: TokenBucket;
+  private readonly floodHits: WindowCounter;
+  private loginTimer: NodeJS.Timeout | null = null;
+  private pingTimer: NodeJS.Timeout | null = null;
+  private textStage: { user?: string; tries: number } = { tries: 0 };
+
+  constructor(readonly socket: TLSSocket, readonly mode: Mode, private readonly host: SessionHost, nodeName: string) {
+    const lim = host.config.limits;
+    this.id = `${nodeName ? nodeName + '-' : ''}${(++counter).toString(36)}`;
+    this.remote = socket.remoteAddress ?? '?';
+    const peer = socket.getPeerCertificate();
+    this.certUser = peer && peer.subject && typeof peer.subject.CN === 'string' ? peer.subject.CN.toLowerCase() : null;
+    this.fingerprint = peer && peer.fingerprint256 ? peer.fingerprint256 : null;
+    this.tlsVersion = socket.getProtocol() ?? '?';
+    this.flood = new TokenBucket(lim.floodBurst, lim.floodRate);
+    this.floodHits = new WindowCounter(lim.floodKickCount, lim.floodKickWindowMs);
+    this.decoder = new LineDecoder(lim.maxLineBytes, (l) => this.onLine(l), () => this.onOverflow());
+
+    socket.setNoDelay(true); // Nagle adds ~35 ms to p99 (DESIGN "Benchmarks")
+    socket.on('data', (d: Buffer) => {
+      this.bytesIn += d.length;
+      this.lastHeard = Date.now();
+      this.decoder.push(d);
+    });
+    socket.on('error', () => {}); // 'close' follows; a reset peer is not an event worth a log line
+    socket.on('close', () => this.onClose());
+    socket.on('end', () => { if (!this.closing) socket.end(); });
+
+    if (lim.loginTimeoutMs > 0) {
+      this.loginTimer = setTimeout(() => {
+        if (!this.user) this.bye('LOGIN_TIMEOUT', `no login within ${Math.round(lim.loginTimeoutMs / 1000)} s`, 'LOGIN_TIMEOUT');
+      }, lim.loginTimeoutMs);
+    }
+    if (mode === 'json' && lim.pingIntervalMs > 0) {
+      this.pingTimer = setInterval(() => this.keepalive(), Math.min(lim.pingIntervalMs, lim.idleTimeoutMs || lim.pingIntervalMs) / 2);
+    } else {
+      // Text-mode peers (openssl s_client) cannot answer a ping frame; TCP keepalive finds dead ones.
+      socket.setKeepAlive(true, lim.pingIntervalMs || 30_000);
+    }
+    this.send(host.welcomeFor(this));
+    if (mode === 'text') this.write('login: ');
+  }
+
+  get authed(): boolean { return this.user !== null; }
+
+  // ---- output -------------------------------------------------------------------------------
+  send(f: ServerFrame | Outgoing): void {
+    if (this.closed) return;
+    const out = outgoing(f);
+    const data = this.mode === 'json' ? out.json : out.text;
+    if (data !== null) this.write(data);
+  }
+
+  error(code: ErrorCode, message?: string, id?: FrameId): void {
+    const e = new ChatdError(code, message);
+    this.send({ type: 'error', code: e.code, message: e.message, ...(id !== undefined ? { id } : {}) });
+  }
+
+  /** Coalesces every write of one event-loop turn into one TLS record batch (cork/uncork). */
+  write(data: string): void {
+    if (this.closed) return;
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => { this.corked = false; this.socket.uncork(); });
+    }
+    this.socket.write(data);
+    this.bytesOut += data.length;
+    if (this.socket.writableLength > this.host.config.limits.sendqBytes && !this.closing) this.overflow();
+  }
+
+  /** A slow reader: tell it if we still can, then destroy rather than end so nothing more is buffered. */
+  private overflow(): void {
+    this.closing = true;
+    this.host.log.warn('send queue exceeded', { session: this.id, user: this.user?.name, queued: this.socket.writableLength });
+    this.socket.write(this.byeData('SENDQ_EXCEEDED', BYE_CODES.SENDQ_EXCEEDED));
+    this.socket.destroy();
+  }
+
+  private byeData(code: ByeCode, reason: string): string {
+    return this.mode === 'json' ? JSON.stringify({ type: 'bye', code, reason }) + '\n' : `bye ${code}: ${reason}\n`;
+  }
+
+  /** Says goodbye and closes; optionally an error first (LOGIN_TIMEOUT). */
+  bye(code: ByeCode, reason: string = BYE_CODES[code], errorFirst?: ErrorCode): void {
+    if (this.closing || this.closed) return;
+    if (errorFirst) this.error(errorFirst);
+    this.closing = true;
+    this.write(this.byeData(code, reason));
+    this.end();
+  }
+
+  /** Ends the connection after pending writes; destroys it if the peer does not read them soon. */
+  end(): void {
+    this.closing = true;
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 2000).unref();
+  }
+
+  // ---- input --------------------------------------------------------------------------------
+  private onOverflow(): void {
+    this.error('FRAME_TOO_LARGE', `line exceeds ${this.host.config.limits.maxLineBytes} bytes`);
+    this.closing = true;
+    this.end();
+  }
+
+  private onLine(line: string): void {
+    if (this.closing) return;
+    if (this.mode === 'text') return this.enqueue(() => this.onTextLine(line));
+    if (line.trim() === '') return;
+    const parsed = parseClientFrame(line);
+    if ('error' in parsed) return this.error(parsed.error.code, parsed.error.message, parsed.id);
+    const frame = parsed.frame;
+    if (frame.type === 'pong') return; // lastHeard is already updated
+    if (!this.admit(frame.id)) return;
+    this.enqueue(() => this.onFrame(frame));
+  }
+
+  /** Flood control: a token per frame; excess frames are dropped, persistent flooding ends the session. */
+  private admit(id?: FrameId): boolean {
+    if (this.flood.take()) return true;
+    this.error('RATE_LIMITED', 'too many frames; slow down', id);
+    if (this.floodHits.hit()) this.bye('FLOOD');
+    return false;
+  }
+
+  /** Frames are handled one at a time, in arrival order, even when one waits on the database. */
+  private enqueue(job: () => Promise<void> | void): void {
+    this.chain = this.chain.then(job).catch((e) => {
+      this.host.log.error('session handler failed', { session: this.id, err: String((e as Error)?.stack ?? e) });
+      this.error('INTERNAL');
+    });
+  }
+
+  private async onFrame(f: ClientFrame): Promise<void> {
+    if (this.closing) return;
+    switch (f.type) {
+      case 'ping':
+        return this.send({ type: 'pong', ...(f.id !== undefined ? { id: f.id } : {}) });
+      case 'quit':
+        return this.quit(f.id);
+      case 'login':
+        if (this.user) return this.error('BAD_FRAME', 'already logged in', f.id);
+        await this.doLogin(f.user, f.password, f.id);
+        return;
+      case 'say':
+        if (!this.user) return this.error('NOT_LOGGED_IN', undefined, f.id);
+        this.lastActive = Date.now();
+        return this.host.input(this, { kind: 'say', text: f.text, room: f.room, id: f.id });
+      case 'command':
+        if (!this.user) return this.error('NOT_LOGGED_IN', undefined, f.id);
+        this.lastActive = Date.now();
+        return this.host.input(this, { kind: 'command', line: f.line, id: f.id });
+    }
+  }
+
+  quit(id?: FrameId): void {
+    this.send({ type: 'result', command: 'quit', text: 'goodbye', ...(id !== undefined ? { id } : {}) });
+    this.end();
+  }
+
+  private async doLogin(user: string, password: string, id?: FrameId): Promise<boolean> {
+    try {
+      this.user = await this.host.login(this, user, password);
+    } catch (e) {
+      if (!(e instanceof ChatdError)) throw e;
+      this.error(e.code, e.message, id);
+      return false;
+    }
+    if (this.closing) return false;
+    if (this.loginTimer) clearTimeout(this.loginTimer);
+    await this.host.attach(this, id);
+    return true;
+  }
+
+  private async onTextLine(line: string): Promise<void> {
+    if (this.closing) return;
+    if (this.user) {
+      if (line.trim() === '') return;
+      if (!this.admit()) return;
+      this.lastActive = Date.now();
+      return this.host.input(this, { kind: 'say', text: line });
+    }
+    if (this.textStage.user === undefined) {
+      if (!line.trim()) return this.write('login: ');
+      this.textStage.user = line.trim();
+      return this.write('password: ');
+    }
+    const user = this.textStage.user;
+    this.textStage.user = undefined;
+    if (await this.doLogin(user, line, undefined)) return;
+    if (++this.textStage.tries >= this.host.config.limits.textLoginTries) {
+      this.write('bye\n');
+      return this.end();
+    }
+    this.write('login: ');
+  }
+
+  private keepalive(): void {
+    const lim = this.host.config.limits;
+    const silent = Date.now() - this.lastHeard;
+    if (lim.idleTimeoutMs > 0 && silent >= lim.idleTimeoutMs) return this.bye('IDLE', `no data for ${Math.round(silent / 1000)} s`);
+    if (silent >= lim.pingIntervalMs) this.send({ type: 'ping' });
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closing = true;
+    if (this.loginTimer) clearTimeout(this.loginTimer);
+    if (this.pingTimer) clearInterval(this.pingTimer);
+    this.host.detach(this);
+  }
+}

@@ -1,0 +1,124 @@
+// A test client speaking the JSON Lines protocol (or text mode) over real mutual TLS.
+import fs from 'node:fs';
+import tls from 'node:tls';
+import { USERS } from './world.js';
+
+export type Frame = Record<string, any>;
+
+export type ConnectOpts = { alpn?: boolean; certOf?: string | null; certDir?: string; from?: string; caDir?: string };
+
+export class TestClient {
+  frames: Frame[] = [];
+  text = '';
+  closed = false;
+  user?: string;
+  private waiters: Array<() => boolean> = [];
+  private seq = 0;
+
+  constructor(readonly sock: tls.TLSSocket) {
+    let buf = '';
+    sock.setEncoding('utf8');
+    sock.on('data', (d: string) => {
+      this.text += d;
+      buf += d;
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        let f: Frame;
+        try { f = JSON.parse(line); } catch { continue; }
+        if (f && f.type === 'ping') this.send({ type: 'pong' });
+        this.frames.push(f);
+      }
+      this.poke();
+    });
+    sock.on('close', () => { this.closed = true; this.poke(); });
+    sock.on('error', () => {});
+  }
+
+  static connect(port: number, certs: string, user: string | null, opts: ConnectOpts = {}): Promise<TestClient> {
+    const certOf = opts.certOf === undefined ? user : opts.certOf;
+    const dir = opts.certDir ?? certs;
+    const o: tls.ConnectionOptions = { host: '127.0.0.1', port, servername: 'localhost', ca: fs.readFileSync(`${opts.caDir ?? certs}/ca.crt`) };
+    if (certOf) { o.cert = fs.readFileSync(`${dir}/clients/${certOf}.crt`); o.key = fs.readFileSync(`${dir}/clients/${certOf}.key`); }
+    if (opts.alpn !== false) o.ALPNProtocols = ['chatd/1'];
+    if (opts.from) (o as tls.ConnectionOptions & { localAddress?: string }).localAddress = opts.from;
+    return new Promise((resolve, reject) => {
+      const s = tls.connect(o, () => resolve(new TestClient(s)));
+      s.once('error', reject);
+      s.setTimeout(8000, () => { s.destroy(); reject(new Error('connect timeout')); });
+      s.once('secureConnect', () => s.setTimeout(0));
+    });
+  }
+
+  static async loggedIn(port: number, certs: string, user: string, opts: ConnectOpts = {}): Promise<TestClient> {
+    const c = await TestClient.connect(port, certs, user, opts);
+    const r = await c.login(user);
+    if (r.type !== 'login_ok') throw new Error(`${user} login failed: ${JSON.stringify(r)}`);
+    return c;
+  }
+
+  private poke(): void { this.waiters = this.waiters.filter((w) => !w()); }
+
+  send(obj: unknown): void { this.sock.write((typeof obj === 'string' ? obj : JSON.stringify(obj)) + '\n'); }
+
+  /** Waits for (and consumes) the first frame matching pred. */
+  waitFor(pred: (f: Frame) => boolean, ms = 5000, what = 'frame'): Promise<Frame> {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => { done(); reject(new Error(`no ${what} in ${ms} ms; got ${JSON.stringify(this.frames).slice(-400)}`)); }, ms);
+      const done = () => { clearTimeout(t); this.waiters = this.waiters.filter((w) => w !== test); };
+      const test = () => {
+        const i = this.frames.findIndex((f) => { try { return pred(f); } catch { return false; } });
+        if (i >= 0) { const [f] = this.frames.splice(i, 1); clearTimeout(t); resolve(f); return true; }
+        if (this.closed) { clearTimeout(t); reject(new Error(`closed while waiting for ${what}; got ${JSON.stringify(this.frames).slice(-400)}`)); return true; }
+        return false;
+      };
+      if (!test()) this.waiters.push(test);
+    });
+  }
+
+  waitText(re: RegExp, ms = 5000): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => { done(); reject(new Error(`no ${re} in ${ms} ms; text ${JSON.stringify(this.text.slice(-400))}`)); }, ms);
+      const done = () => { clearTimeout(t); this.waiters = this.waiters.filter((w) => w !== test); };
+      const test = () => {
+        if (re.test(this.text)) { clearTimeout(t); resolve(this.text); return true; }
+        if (this.closed) { clearTimeout(t); reject(new Error(`closed waiting for ${re}; text ${JSON.stringify(this.text.slice(-400))}`)); return true; }
+        return false;
+      };
+      if (!test()) this.waiters.push(test);
+    });
+  }
+
+  waitClosed(ms = 5000): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('still open')), ms);
+      this.sock.once('close', () => { clearTimeout(t); resolve(); });
+    });
+  }
+
+  async login(user: string, password = USERS[user]?.password ?? 'x'): Promise<Frame> {
+    await this.waitFor((f) => f.type === 'welcome', 5000, 'welcome');
+    this.send({ type: 'login', user, password, id: 'L' });
+    const r = await this.waitFor((f) => ['login_ok', 'error', 'bye'].includes(f.type), 10000, 'login answer');
+    if (r.type === 'login_ok') this.user = user;
+    return r;
+  }
+
+  /** Sends a prefixed command as a say and returns its one direct answer. */
+  async command(line: string): Promise<Frame> {
+    const id = `c${++this.seq}`;
+    this.send({ type: 'say', text: line, id });
+    return this.waitFor((f) => (f.type === 'result' || f.type === 'error') && f.id === id, 8000, `answer to ${line}`);
+  }
+
+  /** Sends a message and returns its acknowledgement (own message with ack) or error. */
+  async say(text: string, room?: string): Promise<Frame> {
+    const id = `s${++this.seq}`;
+    this.send({ type: 'say', text, id, ...(room ? { room } : {}) });
+    return this.waitFor((f) => (f.type === 'message' && f.ack === id) || (f.type === 'error' && f.id === id), 8000, `ack of ${text.slice(0, 40)}`);
+  }
+
+  close(): void { this.sock.destroy(); }
+}
