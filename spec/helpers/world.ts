@@ -76,13 +76,13 @@ export function dbKinds(): Array<'sqlite' | 'mysql'> {
 export type World = { certs: string; db: string; store: Store; drop(): Promise<void> };
 
 /** Certificates, a migrated database and the USERS. */
-export async function makeWorld(kind: 'sqlite' | 'mysql' = 'sqlite', users = USERS): Promise<World> {
+export async function makeWorld(kind: 'sqlite' | 'mysql' = 'sqlite', users = USERS, params = FAST_HASH): Promise<World> {
   const certs = await sharedCerts();
   const db = await freshDb(kind);
   const store = await openStore(db.url);
   await store.migrateLatest();
   for (const [name, u] of Object.entries(users)) {
-    await store.createUser({ username: name, passwordHash: await hashPassword(u.password, FAST_HASH), role: u.role });
+    await store.createUser({ username: name, passwordHash: await hashPassword(u.password, params), role: u.role });
   }
   return { certs, db: db.url, store, drop: async () => { await store.close(); await db.drop(); } };
 }

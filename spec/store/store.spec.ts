@@ -1,0 +1,114 @@
+// The same store spec on SQLite and (with CHATD_TEST_MYSQL) MariaDB: migrations, users, bans, history.
+import { expect } from 'chai';
+import { openStore, Store } from '../../lib/store/index.js';
+import { parseDbUrl } from '../../lib/store/url.js';
+import { dbKinds, freshDb } from '../helpers/world.js';
+import type { MessageFrame } from '../../lib/protocol/frames.js';
+
+const TABLES = ['roles', 'users', 'bans', 'revoked_certs', 'rooms', 'messages', 'audit_log'];
+
+function msg(id: string, room: string, text: string, ts: number): MessageFrame {
+  return { type: 'message', id, ts: new Date(ts).toISOString(), room, from: { name: 'alice', role: 'user', color: 'cyan' }, text, kind: 'say' };
+}
+
+for (const kind of dbKinds()) {
+  describe(`store on ${kind}`, function () {
+    let db: { url: string; drop(): Promise<void> };
+    let store: Store;
+
+    before(async () => {
+      db = await freshDb(kind);
+      store = await openStore(db.url);
+    });
+    after(async () => {
+      await store?.close();
+      await db?.drop();
+    });
+
+    it('migrates to the full schema; latest twice is a no-op', async () => {
+      expect(await store.migrateLatest()).to.deep.equal(['001_initial']);
+      expect(await store.migrateLatest()).to.deep.equal([]);
+      for (const t of TABLES) expect(await store.knex.schema.hasTable(t), t).to.equal(true);
+      expect(await store.migrateStatus()).to.deep.equal({ applied: ['001_initial'], pending: [] });
+    });
+
+    it('seeds the default roles in level order', async () => {
+      expect(await store.listRoles()).to.deep.equal([
+        { name: 'user', level: 1, color: 'cyan' }, { name: 'moderator', level: 50, color: 'yellow' },
+        { name: 'admin', level: 100, color: 'red' }, { name: 'owner', level: 1000, color: 'magenta' },
+      ]);
+    });
+
+    it('finds users by exact name only (al never matches alice)', async () => {
+      await store.createUser({ username: 'alice', passwordHash: 'h1', role: 'user' });
+      await store.createUser({ username: 'ali', passwordHash: 'h2', role: 'moderator' });
+      expect(await store.getUser('al')).to.equal(null);
+      expect((await store.getUser('ali'))!.role).to.equal('moderator');
+      const alice = (await store.getUser('alice'))!;
+      expect(alice).to.include({ username: 'alice', role: 'user', level: 1, color: 'cyan', disabled: false });
+      let err: unknown;
+      try { await store.createUser({ username: 'alice', passwordHash: 'x', role: 'user' }); } catch (e) { err = e; }
+      expect(err, 'duplicate username must fail').to.be.instanceOf(Error);
+    });
+
+    it('enforces the role foreign key', async () => {
+      let err: unknown;
+      try { await store.createUser({ username: 'zed', passwordHash: 'x', role: 'nosuchrole' }); } catch (e) { err = e; }
+      expect(err).to.be.instanceOf(Error);
+    });
+
+    it('keeps bans active until they expire or are lifted', async () => {
+      const alice = (await store.getUser('alice'))!;
+      const now = Date.now();
+      await store.addBan({ userId: alice.id, username: 'alice', ip: null, certFingerprint: null, reason: 'old', by: 'mod', expiresAt: now - 1000 });
+      expect(await store.findActiveBan({ userId: alice.id })).to.equal(null);
+      await store.addBan({ userId: alice.id, username: 'alice', ip: null, certFingerprint: null, reason: 'spam', by: 'mod', expiresAt: now + 60_000 });
+      const ban = await store.findActiveBan({ userId: alice.id });
+      expect(ban).to.include({ reason: 'spam', by: 'mod', username: 'alice' });
+      expect((await store.listActiveBans()).map((b) => b.reason)).to.deep.equal(['spam']);
+      expect(await store.liftBans(alice.id, 'boss')).to.equal(1);
+      expect(await store.findActiveBan({ userId: alice.id })).to.equal(null);
+    });
+
+    it('stores history per room, oldest first, and ignores duplicate ids', async () => {
+      const t0 = Date.now();
+      const rows = [msg('m1', 'lobby', 'one', t0), msg('m2', 'lobby', 'two', t0 + 1), msg('m3', 'random', 'other', t0 + 2), msg('m4', 'lobby', 'three', t0 + 3)];
+      await store.insertMessages(rows.map((frame) => ({ frame, senderId: null })));
+      await store.insertMessages([{ frame: rows[0], senderId: null }]);
+      expect((await store.history('lobby', 10)).map((m) => m.text)).to.deep.equal(['one', 'two', 'three']);
+      expect((await store.history('lobby', 2)).map((m) => m.text)).to.deep.equal(['two', 'three']);
+      expect((await store.history('lobby', 10, t0 + 1)).map((m) => m.id)).to.deep.equal(['m4']);
+      expect((await store.history('random', 10))[0]).to.deep.include({ id: 'm3', room: 'random', kind: 'say' });
+    });
+
+    it('revokes certificates once', async () => {
+      expect(await store.revokeCert('AA:BB', 'boss')).to.equal(true);
+      expect(await store.revokeCert('AA:BB', 'boss')).to.equal(false);
+      expect(await store.isRevoked('AA:BB')).to.equal(true);
+      expect(await store.isRevoked('CC:DD')).to.equal(false);
+    });
+
+    it('writes the audit log', async () => {
+      await store.audit({ actor: 'mod', action: 'ban', target: 'alice', detail: '10m spam' });
+      expect((await store.listAudit(1))[0]).to.include({ actor: 'mod', action: 'ban', target: 'alice' });
+    });
+
+    it('rolls back to an empty schema', async () => {
+      expect(await store.migrateRollback()).to.deep.equal(['001_initial']);
+      for (const t of TABLES) expect(await store.knex.schema.hasTable(t), t).to.equal(false);
+      expect(await store.migrateStatus()).to.deep.equal({ applied: [], pending: ['001_initial'] });
+    });
+  });
+}
+
+describe('database URLs', () => {
+  it('parses sqlite and mysql URLs', () => {
+    expect(parseDbUrl('sqlite:./data/x.sqlite')).to.deep.equal({ kind: 'sqlite', filename: './data/x.sqlite' });
+    expect(parseDbUrl('mysql://u:p%40ss@db:3307/chat')).to.deep.equal({ kind: 'mysql', host: 'db', port: 3307, user: 'u', password: 'p@ss', database: 'chat' });
+  });
+  it('rejects bad URLs with one clear line', () => {
+    for (const bad of ['postgres://x/y', 'sqlite:', 'mysql://host:3306/', 'nonsense']) {
+      expect(() => parseDbUrl(bad), bad).to.throw(/bad --db URL/);
+    }
+  });
+});
