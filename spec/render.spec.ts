@@ -148,7 +148,7 @@ describe('render', () => {
       expect(out).to.deep.equal([
         '--:--:-- # ?: ',
         '--:--:-- [dm] ? -> ?: ',
-        '--:--:-- #lobby -- ? nonsense',
+        '--:--:-- -- ? nonsense',
         null,
         null,
         'logged in as ? (?)',
