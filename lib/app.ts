@@ -7,7 +7,7 @@ import { Logger } from './log.js';
 import { MemoryBus } from './bus/memory.js';
 import type { Bus } from './bus/types.js';
 import { ChatNode } from './node.js';
-import { ChatServer, type TlsFiles } from './server.js';
+import { ChatServer, loadTls, type TlsFiles } from './server.js';
 import { openStore, type Store } from './store/index.js';
 
 export type Chatd = { config: Config; store: Store; bus: Bus; node: ChatNode; server: ChatServer; address: AddressInfo; stop(): Promise<void> };
@@ -22,6 +22,7 @@ export async function createBus(url: string, nodeName: string, config: Config, l
 }
 
 export async function startChatd(config: Config, files: TlsFiles, log = new Logger(config.logLevel)): Promise<Chatd> {
+  loadTls(files); // certificate problems are reported before anything touches the database
   const store = await openStore(config.db, { connectTimeoutMs: config.limits.dbTimeoutMs });
   let bus: Bus | undefined;
   try {

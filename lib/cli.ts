@@ -10,6 +10,8 @@ export function cliParser(scriptName: string): Argv {
     .scriptName(scriptName)
     .env('CHATD')
     .strict()
+    // A flag given twice takes its last value (as with most Unix tools), instead of becoming an array.
+    .parserConfiguration({ 'duplicate-arguments-array': false })
     .help()
     .version(false)
     .wrap(Math.min(100, process.stdout.columns || 100))

@@ -268,6 +268,13 @@ describe('sanitize', () => {
     it('keeps line breaks and indentation, sanitizes each line', () => {
       expect(sanitizeLines('\nusers:\n  alice\x1b[31m\tuser \n  [red]bob\r\n\n')).to.equal('users:\n  alice user\n  bob');
     });
+    it('judges style markup across lines, as the checker does', () => {
+      expect(sanitizeLines('a [red\nx] b\n[1]\n[ok')).to.equal('a  b\n[1]\n[ok');
+    });
+    it('is idempotent', () => {
+      const once = sanitizeLines('  x\x1b[1m\n\t[b]y[/b] \n\n[re\n[i]d] z');
+      expect(sanitizeLines(once)).to.equal(once);
+    });
     it('gives "" for nothing printable', () => {
       expect(sanitizeLines('\n \x1b[0m\n')).to.equal('');
     });
