@@ -1,4 +1,5 @@
 // Account rules shared by chat-admin and the server's commands.
+import { PALETTE } from '../render.js';
 
 export const MIN_PASSWORD = 8;
 export const MAX_PASSWORD = 1024; // bounds the work a login can ask of the hasher
@@ -11,11 +12,7 @@ export function passwordProblem(pw: string): string | null {
 }
 
 /** Role colors come from the ansi-colors palette, so the renderer can always paint them. */
-// ansi-colors' foreground palette (its `keys.color` and `keys.bright`, which its typings omit).
-export const ROLE_COLORS: readonly string[] = [
-  'black', 'red', 'green', 'yellow', 'blue', 'magenta', 'cyan', 'white', 'gray', 'grey',
-  'blackBright', 'redBright', 'greenBright', 'yellowBright', 'blueBright', 'magentaBright', 'cyanBright', 'whiteBright',
-];
+export const ROLE_COLORS: readonly string[] = PALETTE;
 
 export function isRoleColor(c: string): boolean {
   return ROLE_COLORS.includes(c);
