@@ -1,0 +1,29 @@
+import { expect } from 'chai';
+import fs from 'node:fs';
+import path from 'node:path';
+import { buildConfig, defaultConfig, loadConfigFile } from '../lib/config.js';
+import { ROOT } from './helpers/world.js';
+
+describe('config', () => {
+  it('chatd.example.json mirrors the defaults exactly', () => {
+    const example = JSON.parse(fs.readFileSync(path.join(ROOT, 'chatd.example.json'), 'utf8'));
+    expect(example).to.deep.equal(JSON.parse(JSON.stringify(defaultConfig())));
+    expect(() => buildConfig(loadConfigFile(path.join(ROOT, 'chatd.example.json')))).to.not.throw();
+  });
+
+  it('layers file and flags over the defaults, limits merged key by key', () => {
+    const c = buildConfig({ limits: { floodBurst: 50 }, prefix: '!' }, { prefix: '::', port: undefined });
+    expect(c.prefix).to.equal('::');
+    expect(c.port).to.equal(7443);
+    expect(c.limits.floodBurst).to.equal(50);
+    expect(c.limits.floodRate).to.equal(5);
+  });
+
+  it('names every bad setting in one error', () => {
+    let message = '';
+    try { buildConfig({ port: 70000, prefix: 'a b', limits: { nope: 1, floodRate: -1 } as never }); } catch (e) { message = (e as Error).message; }
+    for (const part of ['port must be 0-65535', 'prefix must be', 'limits.nope is not a known limit', 'limits.floodRate must be a non-negative number']) {
+      expect(message).to.contain(part);
+    }
+  });
+});
