@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const log = new Logger(config.logLevel);
 
   let files: TlsFiles;
-  let after: (() => Promise<string[]>) | null = null;
+  let after: ((port: number) => Promise<string[]>) | null = null;
   if (argv.dev) {
     const dev = await prepareDev(config, path.resolve('certs'));
     files = dev.files;
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
 
   const chatd = await startChatd(config, files, log);
   const { address } = chatd;
-  const lines = after ? await after() : [];
+  const lines = after ? await after(address.port) : [];
   process.stdout.write(`chatd listening on ${address.address}:${address.port}\n`);
   for (const l of lines) process.stdout.write(l + '\n');
 

@@ -9,19 +9,19 @@ import { hashPassword } from './auth/password.js';
 import { openStore } from './store/index.js';
 import type { TlsFiles } from './server.js';
 
-export async function prepareDev(config: Config, certDir: string): Promise<{ files: TlsFiles; bootstrap: () => Promise<string[]> }> {
+export async function prepareDev(config: Config, certDir: string): Promise<{ files: TlsFiles; bootstrap: (port: number) => Promise<string[]> }> {
   const p = certPaths(certDir);
   if (!fs.existsSync(p.caCert)) await initCertDir(certDir, ['localhost', '127.0.0.1', '::1'], {});
   const admin = clientPaths(certDir, 'admin');
   if (!fs.existsSync(admin.cert)) await issueClientCert(certDir, 'admin', {});
 
   // Runs after the server has migrated the database: creates `admin` once.
-  const bootstrap = async (): Promise<string[]> => {
+  const bootstrap = async (port: number): Promise<string[]> => {
     const store = await openStore(config.db);
     try {
       if (await store.getUser('admin')) return [
         'connect with:',
-        `  npx chat-cli --host ${config.host} --port ${config.port} --user admin`,
+        `  npx chat-cli --host ${config.host} --port ${port} --user admin`,
       ];
       const password = crypto.randomBytes(12).toString('base64url');
       await store.createUser({ username: 'admin', passwordHash: await hashPassword(password, config.password), role: 'owner' });
@@ -30,7 +30,7 @@ export async function prepareDev(config: Config, certDir: string): Promise<{ fil
       return [
         `created user admin (role owner); one-time password, shown once: ${password}`,
         'connect with:',
-        `  CHATD_PASSWORD='${password}' npx chat-cli --host ${config.host} --port ${config.port} --ca ${rel(p.caCert)} --cert ${rel(admin.cert)} --key ${rel(admin.key)} --user admin`,
+        `  CHATD_PASSWORD='${password}' npx chat-cli --host ${config.host} --port ${port} --ca ${rel(p.caCert)} --cert ${rel(admin.cert)} --key ${rel(admin.key)} --user admin`,
         'then change the password: //passwd <old> <new>',
       ];
     } finally {

@@ -82,6 +82,7 @@ describe('npm start (chatd --dev) on a fresh checkout', function () {
       const out = child.output();
       const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(out)![1]);
       const pw = /one-time password, shown once: (\S+)/.exec(out)![1];
+      expect(out).to.contain(`--port ${port} `);
       expect(out).to.match(/npx chat-cli .*--ca certs\/ca\.crt --cert certs\/clients\/admin\.crt --key certs\/clients\/admin\.key --user admin/);
       for (const f of ['ca.crt', 'ca.key', 'server.crt', 'server.key', 'clients/admin.crt', 'clients/admin.key']) {
         expect(fs.existsSync(path.join(dir, 'certs', f)), f).to.equal(true);
