@@ -14,7 +14,8 @@ describe('e2e: chat', function () {
 
   before(async () => {
     world = await makeWorld();
-    chatd = await startServer(world);
+    // Flood control has its own spec; here one client sends many frames in a row.
+    chatd = await startServer(world, { limits: { floodBurst: 1000, floodRate: 1000 } });
     port = chatd.address.port;
     alice = await TestClient.loggedIn(port, world.certs, 'alice');
     bob = await TestClient.loggedIn(port, world.certs, 'bob');
@@ -47,6 +48,22 @@ describe('e2e: chat', function () {
     expect(m.id).to.equal(ack.id);
     expect(m).to.not.have.property('ack');
     expect(Date.parse(m.ts)).to.be.closeTo(Date.now(), 5000);
+  });
+
+  it('colors names by role and exact identity: ali (moderator) and alice (user) never share one', async () => {
+    const ali = await TestClient.loggedIn(port, world.certs, 'ali');
+    await ali.say('from ali');
+    await alice.say('from alice');
+    const a = await carol.waitFor((f) => f.type === 'message' && f.text === 'from ali');
+    const b = await carol.waitFor((f) => f.type === 'message' && f.text === 'from alice');
+    expect(a.from).to.deep.equal({ name: 'ali', role: 'moderator', color: 'yellow' });
+    expect(b.from).to.deep.equal({ name: 'alice', role: 'user', color: 'cyan' });
+    // Markup in the text cannot recolor anything: it is stripped, the color stays the role's.
+    await alice.say('[magenta]alice[/magenta] \x1b[35mpurple');
+    const c = await carol.waitFor((f) => f.type === 'message' && f.from.name === 'alice' && f.text.includes('purple'));
+    expect(c.text).to.equal('alice purple');
+    expect(c.from.color).to.equal('cyan');
+    ali.close();
   });
 
   it('rooms: join, messages only to members, part, rooms list', async () => {

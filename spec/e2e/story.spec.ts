@@ -4,6 +4,7 @@
 import { expect } from 'chai';
 import type { ChildProcess } from 'node:child_process';
 import { runBin, startBin, exited } from '../helpers/bin.js';
+import { openStore } from '../../lib/store/index.js';
 import { TestClient } from '../helpers/client.js';
 import { dbKinds, freshDb, sharedCerts } from '../helpers/world.js';
 
@@ -75,8 +76,14 @@ for (const kind of dbKinds()) {
       const back = await TestClient.connect(port, certs, 'bob');
       expect((await back.login('bob', pw.bob)).type).to.equal('login_ok');
 
-      const audit = await runBin('chat-admin', ['ban', 'list', '--db', db.url]);
-      expect(audit.out).to.not.match(/^bob/m);
+      const bans = await runBin('chat-admin', ['ban', 'list', '--db', db.url]);
+      expect(bans.out).to.not.match(/^bob/m);
+      const store = await openStore(db.url);
+      try {
+        const audit = await store.listAudit(20);
+        expect(audit.find((a) => a.action === 'ban')).to.include({ actor: 'mod', target: 'bob', detail: '10m spamming' });
+        expect(audit.find((a) => a.action === 'unban')).to.include({ actor: 'mod', target: 'bob' });
+      } finally { await store.close(); }
       for (const c of [alice, mod, back]) c.close();
     });
   });
