@@ -25,4 +25,5 @@ export const HISTORY_MAX = 200;
 export const WRITE_QUEUE_MAX = 10_000; // messages held while the database is down
 export const DB_TIMEOUT_MS = 5_000; // a login answers SERVICE_UNAVAILABLE within this
 export const PRESENCE_TTL_MS = 30_000;
+export const REVOCATION_POLL_MS = 1_000; // how soon `chat-admin cert revoke` ends live sessions, on every node
 export const SHUTDOWN_GRACE_MS = 5_000;

@@ -33,6 +33,8 @@ export class ChatNode implements SessionHost, BusNode {
   private readonly recent = new Map<string, MessageFrame[]>();
   private readonly idBase = crypto.randomBytes(4).toString('hex');
   private seq = 0;
+  private revoked: Set<string> | null = null;
+  private revocationTimer: NodeJS.Timeout | null = null;
 
   constructor(readonly config: Config, readonly store: Store, readonly bus: Bus, readonly log: Logger) {
     this.nodeName = config.nodeName || 'node1';
@@ -48,6 +50,26 @@ export class ChatNode implements SessionHost, BusNode {
       this.log.warn('could not load room topics', { err: (e as Error).message });
     }
     await this.bus.start(this);
+    await this.pollRevocations();
+    const every = this.config.limits.revocationPollMs;
+    if (every > 0) this.revocationTimer = setInterval(() => void this.pollRevocations(), every);
+  }
+
+  /**
+   * `chat-admin cert revoke` only writes the database; every node notices new rows here and ends
+   * the live sessions that use a revoked certificate (logins check the table directly).
+   */
+  private async pollRevocations(): Promise<void> {
+    let list: string[];
+    try { list = await this.store.listRevoked(); } catch { return; } // database down: try again next time
+    const known = this.revoked;
+    this.revoked = new Set(list);
+    if (!known) return;
+    for (const fp of list) {
+      if (known.has(fp)) continue;
+      this.log.info('certificate revoked; closing its sessions', { fingerprint: fp });
+      for (const s of [...this.sessions]) if (s.fingerprint === fp) s.bye('CERT_REVOKED');
+    }
   }
 
   get prefix(): string { return this.config.prefix; }
@@ -236,8 +258,6 @@ export class ChatNode implements SessionHost, BusNode {
     this.bus.publish({ t: 'user', user, role: role.name, level: role.level, color: role.color });
   }
 
-  revokeCert(fingerprint: string): void { this.bus.publish({ t: 'kill-cert', fingerprint }); }
-
   // ---- BusNode ------------------------------------------------------------------------------
   deliver(msg: BusMessage): void {
     switch (msg.t) {
@@ -273,9 +293,6 @@ export class ChatNode implements SessionHost, BusNode {
       case 'kill':
         for (const s of [...(this.byUser.get(msg.user) ?? [])]) s.bye(msg.code, msg.reason);
         return;
-      case 'kill-cert':
-        for (const s of [...this.sessions]) if (s.fingerprint === msg.fingerprint) s.bye('CERT_REVOKED');
-        return;
       case 'user':
         for (const s of this.byUser.get(msg.user) ?? []) s.user = { ...s.user!, role: msg.role, level: msg.level, color: msg.color };
         return;
@@ -304,6 +321,7 @@ export class ChatNode implements SessionHost, BusNode {
 
   /** Graceful stop: bye SHUTDOWN to everyone, flush pending history (bounded by the grace period). */
   async shutdown(graceMs: number): Promise<void> {
+    if (this.revocationTimer) clearInterval(this.revocationTimer);
     for (const s of [...this.sessions]) s.bye('SHUTDOWN');
     const flushed = await this.history.drain(graceMs);
     if (!flushed) this.log.error('shutdown: unsaved history messages', { pending: this.history.pending });

@@ -9,8 +9,7 @@ export type BusMessage =
   | { t: 'room'; room: string; frame: MessageFrame | EventFrame; origin?: Origin }
   | { t: 'dm'; to: string; from: string; frame: DmFrame; origin?: Origin }
   | { t: 'all'; frame: EventFrame }
-  | { t: 'kill'; user: string; code: ByeCode; reason: string; fingerprint?: undefined }
-  | { t: 'kill-cert'; fingerprint: string }
+  | { t: 'kill'; user: string; code: ByeCode; reason: string }
   | { t: 'user'; user: string; role: string; level: number; color: string }
   | { t: 'mute'; user: string; until: number | null }
   | { t: 'unmute'; user: string }

@@ -5,6 +5,7 @@ import { initCertDir, issueClientCert, fingerprintOfPem } from '../../lib/auth/c
 import type { Chatd } from '../../lib/app.js';
 import fs from 'node:fs';
 import { TestClient } from '../helpers/client.js';
+import { runBin } from '../helpers/bin.js';
 import { makeWorld, startServer, tmpdir, USERS, type World } from '../helpers/world.js';
 
 /** Connects and reports whether a welcome frame ever arrives. */
@@ -116,6 +117,19 @@ describe('e2e: TLS and logins', function () {
     const r = await c.login('erin', USERS.alice.password);
     expect(r).to.include({ type: 'error', code: 'CERT_REVOKED' });
     c.close();
+  });
+
+  it('chat-admin cert revoke ends live sessions with that certificate within a second', async () => {
+    const victim = await TestClient.loggedIn(port, world.certs, 'ali');
+    const other = await TestClient.loggedIn(port, world.certs, 'bob');
+    const r = await runBin('chat-admin', ['cert', 'revoke', path.join(world.certs, 'clients', 'ali.crt'), '--db', world.db]);
+    expect(r.code, r.err).to.equal(0);
+    const t0 = Date.now();
+    const bye = await victim.waitFor((f) => f.type === 'bye', 5000);
+    expect(bye.code).to.equal('CERT_REVOKED');
+    expect(Date.now() - t0).to.be.below(2500);
+    expect(other.closed).to.equal(false);
+    other.close();
   });
 
   it('closes idle unauthenticated sockets after the login timeout', async () => {
