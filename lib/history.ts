@@ -11,6 +11,7 @@ export class HistoryWriter {
   private retryTimer: NodeJS.Timeout | null = null;
   private retryMs = 250;
   private dropped = 0;
+  private inflight = 0; // rows at the head of the queue being written right now
   private idleWaiters: Array<() => void> = [];
   down = false;
 
@@ -21,7 +22,8 @@ export class HistoryWriter {
   add(row: MessageRow): void {
     this.queue.push(row);
     if (this.queue.length > this.max) {
-      this.queue.shift();
+      // Drop the oldest row that is not being written (those leave the queue when the write ends).
+      this.queue.splice(Math.min(this.inflight, this.queue.length - 1), 1);
       if (this.dropped++ % 1000 === 0) this.log.error('history queue full; dropping oldest unsaved messages', { max: this.max, dropped: this.dropped });
     }
     if (!this.scheduled && !this.retryTimer) {
@@ -37,9 +39,11 @@ export class HistoryWriter {
     try {
       while (this.queue.length) {
         const batch = this.queue.slice(0, 500);
+        this.inflight = batch.length;
         try {
           await this.store.insertMessages(batch);
         } catch (e) {
+          this.inflight = 0;
           if (!this.down) this.log.error('database unavailable; queueing history writes', { err: (e as Error).message, queued: this.queue.length });
           this.down = true;
           this.scheduleRetry();
@@ -47,6 +51,7 @@ export class HistoryWriter {
         }
         // Messages added while this batch was in flight sit behind it; drop exactly the written ones.
         this.queue.splice(0, batch.length);
+        this.inflight = 0;
         if (this.down) {
           this.down = false;
           this.retryMs = 250;

@@ -78,6 +78,23 @@ describe('hardening: history queue bound', () => {
     expect(logs.some((l) => /history queue full/.test(l))).to.equal(true);
     w.stop();
   });
+
+  it('keeps rows being written when the queue overflows meanwhile, and loses only the oldest unwritten', async () => {
+    const { HistoryWriter } = await import('../../lib/history.js');
+    const written: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const slow = { insertMessages: async (rows: Array<{ frame: { id: string } }>) => { await gate; written.push(...rows.map((r) => r.frame.id)); } } as never;
+    const w = new HistoryWriter(slow, 4, new Logger('silent'));
+    const frame = (id: string) => ({ frame: { type: 'message' as const, id, ts: new Date().toISOString(), room: 'lobby', from: { name: 'a', role: 'user', color: 'cyan' }, text: id, kind: 'say' as const }, senderId: null });
+    w.add(frame('a')); w.add(frame('b'));
+    const flushing = w.flush(); // writes a, b (held at the gate)
+    for (const id of ['c', 'd', 'e', 'f']) w.add(frame(id)); // 6 > 4: c and d go, a and b are in flight
+    release();
+    await flushing;
+    await w.drain(1000);
+    expect(written).to.deep.equal(['a', 'b', 'e', 'f']);
+  });
 });
 
 describe('hardening: signals and cut clients (chatd binary)', function () {
