@@ -4,7 +4,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Argv } from 'yargs';
-import { cliParser, readStdin, reportAndExit } from '../lib/cli.js';
+import { cliParser, parseCli, readStdin, reportAndExit } from '../lib/cli.js';
 import { buildConfig, loadConfigFile, type Config } from '../lib/config.js';
 import { CliError } from '../lib/errors.js';
 import { hashPassword } from '../lib/auth/password.js';
@@ -214,7 +214,7 @@ const certCommands = (y: Argv) => y
   .demandCommand(1, 'name a cert action: revoke, list');
 
 async function main(): Promise<void> {
-  await cliParser(NAME)
+  await parseCli(cliParser(NAME)
     .usage('$0 <user|role|ban|cert> <action> … [--db URL]')
     .option('db', { type: 'string', default: DEFAULT_DB, describe: 'sqlite:PATH or mysql://user:pass@host:3306/db', global: true })
     .option('config', { type: 'string', describe: 'chatd config file (for password hashing parameters)', global: true })
@@ -225,7 +225,7 @@ async function main(): Promise<void> {
     .demandCommand(1, 'name a group: user, role, ban or cert')
     .example('$0 user add bob --role user --password-stdin < pw.txt', 'create bob with a password from a file')
     .example('$0 ban add bob --duration 10m --reason spam', 'ban bob for ten minutes')
-    .parseAsync();
+    );
 }
 
 main().catch((e) => reportAndExit(NAME, e));

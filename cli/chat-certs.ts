@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // chat-certs init|client|show: the private CA, server and client certificates of chatd's mutual TLS.
 import fs from 'node:fs';
-import { cliParser, reportAndExit } from '../lib/cli.js';
+import { cliParser, parseCli, reportAndExit } from '../lib/cli.js';
 import { CliError } from '../lib/errors.js';
 import { certInfo, initCertDir, issueClientCert, LEAF_DAYS } from '../lib/auth/certs.js';
 
@@ -12,7 +12,7 @@ const forceOption = { type: 'boolean', default: false, describe: 'overwrite exis
 const daysOption = { type: 'number', default: LEAF_DAYS, describe: 'validity in days' } as const;
 
 async function main(): Promise<void> {
-  await cliParser(NAME)
+  await parseCli(cliParser(NAME)
     .usage('$0 <init|client|show> …')
     .command(
       'init',
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     .example('$0 init --dir certs --hosts chat.example.org,203.0.113.7', 'CA + server certificate')
     .example('$0 client alice --dir certs --p12', 'client certificate for user alice')
     .example('$0 show certs/clients/alice.crt', 'fingerprint and validity')
-    .parseAsync();
+    );
 }
 
 function checkDays(days: number): true {

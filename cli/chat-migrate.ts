@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 // chat-migrate latest|rollback|status --db URL: the database schema of DESIGN.md, on SQLite or MySQL.
-import { cliParser, reportAndExit } from '../lib/cli.js';
+import { cliParser, parseCli, reportAndExit } from '../lib/cli.js';
 import { openStore } from '../lib/store/index.js';
 import { DEFAULT_DB } from '../lib/store/url.js';
 
 const NAME = 'chat-migrate';
 
 async function main(): Promise<void> {
-  const argv = await cliParser(NAME)
+  const argv = await parseCli(cliParser(NAME)
     .usage('$0 <latest|rollback|status> [--db URL]')
     .command('latest', 'apply every pending migration')
     .command('rollback', 'undo every applied migration (leaves an empty schema)')
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
     .demandCommand(1, 1, 'name one action: latest, rollback or status')
     .option('db', { type: 'string', default: DEFAULT_DB, describe: 'sqlite:PATH or mysql://user:pass@host:3306/db' })
     .example('$0 latest --db mysql://chatd:secret@127.0.0.1:3306/chatd', 'create or upgrade the schema')
-    .parseAsync();
+    );
   const action = String(argv._[0]);
   const store = await openStore(argv.db);
   try {

@@ -2,7 +2,7 @@
 // chatd: the server. `chatd --cert … --key … --ca …`, or `--dev` (what `npm start` runs): development
 // certificates in ./certs, SQLite in ./data, and a bootstrap owner `admin` on first start.
 import path from 'node:path';
-import { cliParser, reportAndExit } from '../lib/cli.js';
+import { cliParser, parseCli, reportAndExit } from '../lib/cli.js';
 import { buildConfig, loadConfigFile, type ConfigInput } from '../lib/config.js';
 import { CliError } from '../lib/errors.js';
 import { startChatd } from '../lib/app.js';
@@ -13,14 +13,15 @@ import type { TlsFiles } from '../lib/server.js';
 const NAME = 'chatd';
 
 async function main(): Promise<void> {
-  const argv = await cliParser(NAME)
+  const argv = await parseCli(cliParser(NAME)
     .usage('$0 --cert server.crt --key server.key --ca ca.crt [options]')
     .options({
       cert: { type: 'string', describe: 'server certificate (PEM)' },
       key: { type: 'string', describe: 'server private key (PEM)' },
       ca: { type: 'string', describe: 'CA that signs client certificates (PEM)' },
       host: { type: 'string', describe: 'address to listen on [default: 127.0.0.1]' },
-      port: { type: 'number', describe: 'port; 0 picks a free one [default: 7443]' },
+      // A string coerced here: yargs-parser adds up a repeated number flag (--port 5 --port 1 → 6).
+      port: { type: 'string', coerce: (v: string) => Number(v), describe: 'port; 0 picks a free one [default: 7443]' },
       db: { type: 'string', describe: 'sqlite:PATH or mysql://user:pass@host:3306/db [default: sqlite:./data/chatd.sqlite]' },
       bus: { type: 'string', describe: 'memory, or redis://host:6379 for several nodes [default: memory]' },
       prefix: { type: 'string', describe: 'command prefix [default: //]' },
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
     })
     .example('$0 --cert certs/server.crt --key certs/server.key --ca certs/ca.crt', 'serve on 127.0.0.1:7443 with SQLite')
     .example('$0 --cert … --key … --ca … --db mysql://chatd:pw@db:3306/chatd --bus redis://redis:6379', 'one node of several')
-    .parseAsync();
+    );
 
   const flags: ConfigInput = {
     host: argv.host, port: argv.port, db: argv.db, bus: argv.bus, prefix: argv.prefix,

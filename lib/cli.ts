@@ -22,6 +22,26 @@ export function cliParser(scriptName: string): Argv {
     });
 }
 
+/**
+ * Parses with CHATD_<FLAG> fallbacks for this parser's own flags only. Under .strict(), any other
+ * CHATD_* variable (CHATD_PASSWORD for chat-cli, CHATD_DB exported for chat-admin) would otherwise
+ * be an unknown argument; such variables are hidden from yargs while it parses and runs commands.
+ */
+export async function parseCli<T>(parser: Argv<T>) {
+  // getOptions() exists at run time but is missing from @types/yargs.
+  const options = (parser as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions();
+  const known = new Set(Object.keys(options.key).map((k) => `CHATD_${k.toUpperCase().replace(/-/g, '_')}`));
+  const hidden: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (k.startsWith('CHATD_') && !known.has(k) && v !== undefined) { hidden[k] = v; delete process.env[k]; }
+  }
+  try {
+    return await parser.parseAsync();
+  } finally {
+    Object.assign(process.env, hidden);
+  }
+}
+
 /** Turns any error into one line on stderr and the right exit code. */
 export function reportAndExit(scriptName: string, err: unknown): never {
   if (err instanceof CliError) {

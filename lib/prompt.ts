@@ -7,10 +7,11 @@ export function isInteractive(): boolean {
 export function promptHidden(question: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const input = process.stdin;
-    process.stderr.write(question);
     let value = '';
     const wasRaw = input.isRaw;
+    // Echo off before the question appears, or fast typing right after it would be echoed.
     input.setRawMode?.(true);
+    process.stderr.write(question);
     input.resume();
     input.setEncoding('utf8');
     const done = (err?: Error) => {

@@ -6,8 +6,8 @@ import type { Config } from './config.js';
 import { CliError } from './errors.js';
 import type { ChatNode } from './node.js';
 import { Session } from './session.js';
+import { ALPN } from './protocol/frames.js';
 
-export const ALPN = 'chatd/1';
 
 export type TlsFiles = { cert: string; key: string; ca: string };
 

@@ -1,36 +1,92 @@
 // The multi-node bus over Redis (ioredis): one pub/sub channel carries room, DM and moderation
 // messages to every node in publish order; presence is a per-node key with a TTL, so a node that
 // dies disappears by itself. While Redis is away, each node keeps serving its own sessions.
+//
+// Namespace: every channel and key starts with a prefix, `chatd:` unless the URL says otherwise
+// (`redis://host:6379/0?prefix=staging:`), so several clusters or test runs can share one Redis.
+// Pub/sub channels ignore the database number, so `/0` alone would not keep them apart.
+import crypto from 'node:crypto';
 import { Redis } from 'ioredis';
+import { CliError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Bus, BusMessage, BusNode, PresenceEntry } from './types.js';
 
-const CHANNEL = 'chatd:bus';
-const NODES = 'chatd:nodes'; // sorted set: node name scored by the expiry of its presence key
-const presenceKey = (node: string) => `chatd:presence:${node}`;
+export const DEFAULT_PREFIX = 'chatd:';
+const PREFIX_RE = /^[\x21-\x7e]{1,64}$/; // printable ASCII, no spaces
+/** Publishes waiting for Redis beyond this are delivered locally instead (Redis is not keeping up). */
+const MAX_INFLIGHT = 10_000;
+/** Presence is refreshed at least this often, whatever the TTL, so a closed session leaves within 5 s. */
+const MAX_REFRESH_MS = 5_000;
+
+/** Splits `?prefix=` off a bus URL; the rest (host, port, /db, password, other options) goes to ioredis. */
+export function parseRedisUrl(url: string): { url: string; prefix: string } {
+  let u: URL;
+  try { u = new URL(url); } catch { throw new CliError('bad --bus URL: not a URL (use redis://host:6379)', 2); }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new CliError('bad --bus URL: use redis://host:6379 or rediss://host:6380', 2);
+  const prefix = u.searchParams.get('prefix') ?? DEFAULT_PREFIX;
+  if (!PREFIX_RE.test(prefix)) throw new CliError('bad --bus URL: prefix= must be 1-64 printable ASCII characters without spaces', 2);
+  u.searchParams.delete('prefix');
+  return { url: u.toString(), prefix };
+}
+
+/** Names of everything this bus touches in Redis. */
+export function redisNames(prefix: string) {
+  return {
+    channel: `${prefix}bus`,
+    nodes: `${prefix}nodes`, // sorted set: node name scored by the expiry of its presence key
+    presence: (node: string) => `${prefix}presence:${node}`, // JSON PresenceEntry[], PX = presence TTL
+    owner: (node: string) => `${prefix}owner:${node}`, // the live process holding the name, PX = presence TTL
+  };
+}
+
+/** Bus messages after which some node's presence (rooms, role, sessions) has changed. */
+function changesPresence(msg: BusMessage): boolean {
+  if (msg.t === 'user' || msg.t === 'kill') return true;
+  return msg.t === 'room' && msg.frame.type === 'event' && (msg.frame.event === 'join' || msg.frame.event === 'part' || msg.frame.event === 'quit');
+}
 
 export class RedisBus implements Bus {
   readonly kind = 'redis' as const;
+  readonly prefix: string;
+  private readonly names: ReturnType<typeof redisNames>;
   private readonly pub: Redis;
   private readonly sub: Redis;
+  /** Tells this process from an earlier or concurrent one using the same node name. */
+  private readonly instance = crypto.randomBytes(8).toString('hex');
   private node: BusNode | null = null;
   private timer: NodeJS.Timeout | null = null;
   private pushScheduled = false;
+  private pushes = 0;
+  private subscribed = false;
+  private started = false;
+  private closing = false;
   private downSince: number | null = null;
+  private inflight = 0;
+  private lastBacklogLog = 0;
+  private lastClashLog = 0;
+  private lastError = '';
+  private readonly where: string;
 
   constructor(url: string, private readonly nodeName: string, private readonly ttlMs: number, private readonly log: Logger) {
+    const parsed = parseRedisUrl(url);
+    this.prefix = parsed.prefix;
+    this.names = redisNames(parsed.prefix);
+    this.where = new URL(parsed.url).host; // for messages: never the password
     const opts = {
       lazyConnect: true,
       maxRetriesPerRequest: 1,
       enableOfflineQueue: false, // no unbounded queue while Redis is away
+      autoResubscribe: false, // we resubscribe ourselves, and only then say the bus is back
       retryStrategy: (n: number) => Math.min(2000, 100 * n),
     };
-    this.pub = new Redis(url, opts);
-    this.sub = new Redis(url, opts);
+    this.pub = new Redis(parsed.url, opts);
+    this.sub = new Redis(parsed.url, opts);
     for (const [name, c] of [['publisher', this.pub], ['subscriber', this.sub]] as const) {
-      c.on('error', (e: Error) => this.markDown(`${name}: ${e.message}`));
-      c.on('ready', () => this.markUp());
+      c.on('error', (e: Error) => { this.lastError = e.message; this.markDown(`${name}: ${e.message}`); });
+      c.on('close', () => { if (c === this.sub) this.subscribed = false; this.markDown(`${name}: connection closed`); });
     }
+    this.pub.on('ready', () => this.markUp());
+    this.sub.on('ready', () => void this.subscribe());
     this.sub.on('message', (_ch: string, raw: string) => this.onMessage(raw));
   }
 
@@ -38,47 +94,77 @@ export class RedisBus implements Bus {
     this.node = node;
     try {
       await Promise.all([this.pub.connect(), this.sub.connect()]);
+      await this.subscribe(true);
     } catch (e) {
-      throw new Error(`redis unreachable: ${(e as Error).message}`);
+      throw new Error(`redis unreachable at ${this.where}: ${this.lastError || (e as Error).message}`);
     }
-    await this.sub.subscribe(CHANNEL);
+    this.started = true;
     await this.pushPresence();
-    this.timer = setInterval(() => void this.pushPresence(), Math.max(200, Math.floor(this.ttlMs / 3)));
+    const every = Math.min(MAX_REFRESH_MS, Math.max(200, Math.floor(this.ttlMs / 3)));
+    this.timer = setInterval(() => void this.pushPresence(), every);
+    this.timer.unref();
+  }
+
+  /** (Re)subscribes; the bus counts as up only once the subscription is confirmed. */
+  private async subscribe(rethrow = false): Promise<void> {
+    try {
+      await this.sub.subscribe(this.names.channel);
+      this.subscribed = true;
+      this.markUp();
+    } catch (e) {
+      if (rethrow) throw e;
+      this.markDown(`subscriber: ${(e as Error).message}`);
+    }
   }
 
   private markDown(why: string): void {
-    if (this.downSince === null) {
-      this.downSince = Date.now();
-      this.log.error('redis unavailable; serving local sessions only', { err: why });
-    }
+    if (!this.started || this.closing || this.downSince !== null) return;
+    this.downSince = Date.now();
+    this.log.error('redis unavailable; serving local sessions only', { err: why });
   }
 
   private markUp(): void {
-    if (this.downSince === null) return;
-    if (this.pub.status !== 'ready' || this.sub.status !== 'ready') return;
+    if (this.downSince === null || !this.up) return;
     this.log.info('redis back; resynchronizing presence', { downMs: Date.now() - this.downSince });
     this.downSince = null;
+    this.pushes = 0; // Redis may have restarted empty: the next push is a fresh claim on our name
     void this.pushPresence();
   }
 
-  private get up(): boolean { return this.pub.status === 'ready' && this.sub.status === 'ready'; }
+  private get up(): boolean { return this.pub.status === 'ready' && this.sub.status === 'ready' && this.subscribed; }
 
   publish(msg: BusMessage): void {
+    if (changesPresence(msg)) this.presenceChanged();
     if (!this.up) { this.node?.deliver(msg); return; }
-    this.pub.publish(CHANNEL, JSON.stringify(msg)).catch((e: Error) => {
-      this.markDown(e.message);
+    if (this.inflight >= MAX_INFLIGHT) {
+      const now = Date.now();
+      if (now - this.lastBacklogLog > 10_000) {
+        this.lastBacklogLog = now;
+        this.log.warn('redis publish backlog full; delivering locally only', { inflight: this.inflight });
+      }
       this.node?.deliver(msg);
-    });
-    this.presenceChanged();
+      return;
+    }
+    this.inflight++;
+    this.pub.publish(this.names.channel, JSON.stringify(msg)).then(
+      () => { this.inflight--; },
+      (e: Error) => {
+        this.inflight--;
+        this.markDown(e.message);
+        this.node?.deliver(msg);
+      },
+    );
   }
 
   private onMessage(raw: string): void {
     let msg: BusMessage;
     try { msg = JSON.parse(raw); } catch { this.log.warn('bad bus message ignored'); return; }
+    // A role change alters this node's sessions; the node that published it cannot push that.
+    if (msg.t === 'user') this.presenceChanged();
     this.node?.deliver(msg);
   }
 
-  /** Presence is pushed soon after a change (joins, logins), not only on the TTL timer. */
+  /** Presence is pushed soon after a change (logins, joins, parts, quits, roles), not only on the timer. */
   presenceChanged(): void {
     if (this.pushScheduled) return;
     this.pushScheduled = true;
@@ -88,25 +174,43 @@ export class RedisBus implements Bus {
   private async pushPresence(): Promise<void> {
     if (!this.node || !this.up) return;
     const now = Date.now();
+    const { nodes, presence, owner } = this.names;
     try {
-      await this.pub.multi()
-        .set(presenceKey(this.nodeName), JSON.stringify(this.node.localPresence()), 'PX', this.ttlMs)
-        .zadd(NODES, now + this.ttlMs, this.nodeName)
-        .zremrangebyscore(NODES, '-inf', now)
+      const res = await this.pub.multi()
+        .set(owner(this.nodeName), this.instance, 'PX', this.ttlMs, 'GET')
+        .set(presence(this.nodeName), JSON.stringify(this.node.localPresence()), 'PX', this.ttlMs)
+        .zadd(nodes, now + this.ttlMs, this.nodeName)
+        // Liveness is the key's own TTL (Redis's clock); the score only lets the set be trimmed,
+        // with one TTL of grace so nodes with slightly different clocks do not remove each other.
+        .zremrangebyscore(nodes, '-inf', now - this.ttlMs)
         .exec();
+      const previous = res?.[0]?.[1] as string | null | undefined;
+      if (this.pushes++ > 0 && previous && previous !== this.instance) this.nameClash();
     } catch (e) {
       this.markDown((e as Error).message);
     }
+  }
+
+  /** Someone else wrote our owner key between two of our pushes: two live nodes share a name. */
+  private nameClash(): void {
+    const now = Date.now();
+    if (now - this.lastClashLog < 60_000) return;
+    this.lastClashLog = now;
+    this.log.error('another live node uses this node name; presence and acknowledgements will be wrong. Give every node its own --node-name', { node: this.nodeName });
   }
 
   async presence(): Promise<PresenceEntry[]> {
     const local = this.node ? this.node.localPresence() : [];
     if (!this.up) return local;
     try {
-      const nodes = (await this.pub.zrangebyscore(NODES, Date.now(), '+inf')).filter((n) => n !== this.nodeName);
+      const nodes = (await this.pub.zrange(this.names.nodes, '0', '-1')).filter((n) => n !== this.nodeName);
       if (!nodes.length) return local;
-      const values = await this.pub.mget(...nodes.map(presenceKey));
-      const remote = values.flatMap((v) => (v ? (JSON.parse(v) as PresenceEntry[]) : []));
+      const values = await this.pub.mget(...nodes.map(this.names.presence));
+      const remote: PresenceEntry[] = [];
+      for (const v of values) {
+        if (!v) continue; // expired: that node stopped refreshing (died) more than a TTL ago
+        try { remote.push(...(JSON.parse(v) as PresenceEntry[])); } catch { /* a corrupt entry is skipped, not fatal */ }
+      }
       return [...local, ...remote];
     } catch (e) {
       this.markDown((e as Error).message);
@@ -122,8 +226,14 @@ export class RedisBus implements Bus {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     try {
-      if (this.up) await this.pub.multi().del(presenceKey(this.nodeName)).zrem(NODES, this.nodeName).exec();
+      if (this.up) {
+        const { nodes, presence, owner } = this.names;
+        await this.pub.multi().del(presence(this.nodeName)).zrem(nodes, this.nodeName).exec();
+        // Only our own claim on the name is removed; a newer process with the same name keeps its.
+        if ((await this.pub.get(owner(this.nodeName))) === this.instance) await this.pub.del(owner(this.nodeName));
+      }
     } catch { /* leaving anyway */ }
+    this.closing = true;
     this.pub.disconnect();
     this.sub.disconnect();
     this.node = null;

@@ -1,6 +1,9 @@
 // The frames of the JSON Lines protocol (DESIGN.md "Wire protocol"), typed once.
 import type { ByeCode, ErrorCode } from '../errors.js';
 
+/** The ALPN protocol id that selects JSON Lines; a connection without ALPN gets text mode. */
+export const ALPN = 'chatd/1';
+
 export type FrameId = string | number;
 
 // client → server

@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// chat-cli: the terminal client of chatd over mutual TLS (JSON Lines, ALPN chatd/1). Interactive on a
+// terminal; `--send` for one line; piped stdin sends each line; `--json` prints raw frames.
+import { cliParser, parseCli, reportAndExit } from '../lib/cli.js';
+import { DEFAULTS, runChatCli } from '../lib/client/main.js';
+
+const NAME = 'chat-cli';
+
+try {
+  const parser = cliParser(NAME)
+    .usage([
+      '$0 [options]',
+      '',
+      'The chatd terminal client. On a terminal it is interactive (Tab completes commands and names,',
+      'Ctrl-C or //quit leaves); with piped stdin it sends each line in order and exits at EOF once',
+      'every line is answered; --send sends one line. Every flag has a CHATD_<FLAG> fallback',
+      '(CHATD_HOST, CHATD_PORT, CHATD_USER, ...). The password comes from --password-file, CHATD_PASSWORD',
+      'or a hidden prompt on a terminal; it is never a flag.',
+    ].join('\n'))
+    .options({
+      host: { type: 'string', default: DEFAULTS.host, describe: 'chatd host name or address (must be named in its certificate)' },
+      // Numbers are parsed as strings: with duplicate-arguments-array off, yargs-parser 22 adds up a
+      // repeated number flag (--port 5 --port 1 gives 6) instead of keeping the last value.
+      port: { type: 'string', coerce: Number, default: DEFAULTS.port, describe: 'chatd port' },
+      ca: { type: 'string', default: DEFAULTS.ca, describe: 'CA certificate (PEM) the server certificate must chain to' },
+      cert: { type: 'string', describe: `client certificate (PEM) [default: ${DEFAULTS.certDir}/<user>.crt]` },
+      key: { type: 'string', describe: `client key (PEM) [default: --cert with .key, or ${DEFAULTS.certDir}/<user>.key]` },
+      user: { type: 'string', describe: 'login name [default: the CN of --cert]' },
+      'password-file': { type: 'string', describe: 'read the password from the first line of this file' },
+      send: { type: 'string', describe: 'send one line (a message, or a command with the server prefix), wait for its answer, exit' },
+      json: { type: 'boolean', default: false, describe: 'print raw frames as JSON lines on stdout (status on stderr); reads lines from stdin' },
+      'idle-timeout': { type: 'string', coerce: Number, default: 90, hidden: true, describe: 'seconds without data from the server before the connection counts as dead' },
+    })
+    .check((a) => {
+      if (!Number.isInteger(a.port) || (a.port as number) < 1 || (a.port as number) > 65535) throw new Error(`--port must be 1-65535, not ${String(a.port)}`);
+      if (a.send !== undefined && String(a.send).trim() === '') throw new Error('--send needs a non-empty text');
+      if (!((a['idle-timeout'] as number) > 0)) throw new Error('--idle-timeout must be a positive number of seconds');
+      return true;
+    });
+  const argv = await parseCli(parser);
+  const code = await runChatCli({
+    host: argv.host, port: argv.port as number, ca: argv.ca, cert: argv.cert, key: argv.key, user: argv.user,
+    passwordFile: argv['password-file'], send: argv.send, json: argv.json, idleTimeout: argv['idle-timeout'] as number,
+  }, process.env);
+  process.exit(code);
+} catch (e) {
+  reportAndExit(NAME, e);
+}

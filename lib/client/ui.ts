@@ -1,0 +1,196 @@
+// The interactive terminal UI of chat-cli on readline: incoming frames rendered by the shared renderer
+// above the input line (which is never clobbered: clear it, print, redraw it), every typed line sent
+// as a say (prefixed lines are commands on the server), tab completion of command and user names,
+// status lines for the connection, Ctrl-C / Ctrl-D / //quit to leave.
+import readline from 'node:readline';
+import { CliError } from '../errors.js';
+import type { ServerFrame } from '../protocol/frames.js';
+import { paint, renderFrame, type Theme } from '../render.js';
+import { normalizeUsername } from '../sanitize.js';
+import { clean, type ChatConnection, type FrameMeta } from './connection.js';
+
+export type UiOptions = {
+  input: NodeJS.ReadableStream & { isTTY?: boolean };
+  output: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  theme: Theme;
+  /** How often the online user list (for completion) is refreshed besides join/part/quit events. */
+  usersRefreshMs?: number;
+};
+
+const COMMAND_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
+
+/** Completion of the word before the cursor: command names after the prefix, else user names. */
+export function complete(line: string, prefix: string, commands: readonly string[], users: readonly string[]): [string[], string] {
+  if (line.startsWith(prefix) && !/\s/.test(line)) {
+    const typed = line.toLowerCase();
+    const hits = commands.map((c) => prefix + c).filter((c) => c.startsWith(typed));
+    return [hits.length === 1 ? [`${hits[0]} `] : hits, line];
+  }
+  const word = /(\S*)$/.exec(line)?.[1] ?? '';
+  if (!word) return [[], line];
+  const typed = word.toLowerCase();
+  const hits = users.filter((u) => u.startsWith(typed));
+  return [hits.length === 1 ? [`${hits[0]} `] : hits, word];
+}
+
+export class TerminalUI {
+  private rl: readline.Interface | null = null;
+  private commands: string[] = [];
+  private users: string[] = [];
+  private refreshTimer: NodeJS.Timeout | null = null;
+  private usersSoon: NodeJS.Timeout | null = null;
+  private finish: ((code: number) => void) | null = null;
+  private fail: ((e: Error) => void) | null = null;
+
+  constructor(private readonly conn: ChatConnection, private readonly o: UiOptions) {
+    conn.on('frame', (f, meta) => this.onFrame(f, meta));
+    conn.on('status', (s) => this.status(s));
+    conn.on('down', (r) => { this.status(`connection lost (${r})`); this.updatePrompt(); });
+    conn.on('ready', () => { this.updatePrompt(); this.refreshLists(); });
+    conn.on('rooms', () => this.updatePrompt());
+    conn.on('closed', () => this.end(0));
+    conn.on('fatal', (e) => this.end(e));
+  }
+
+  /** Names offered by tab completion (for specs and for the curious). */
+  get completions(): { commands: readonly string[]; users: readonly string[] } {
+    return { commands: this.commands, users: this.users };
+  }
+
+  /** Runs the input loop until the user leaves (0) or the connection fails for good (rejects). */
+  run(): Promise<number> {
+    const done = new Promise<number>((resolve, reject) => { this.finish = resolve; this.fail = reject; });
+    if (this.conn.state === 'closed') return Promise.resolve(0);
+    const rl = readline.createInterface({
+      input: this.o.input,
+      output: this.o.output,
+      terminal: !!this.o.output.isTTY && !!this.o.input.isTTY,
+      completer: (line: string) => complete(line, this.conn.prefix, this.commands, this.users),
+      historySize: 500,
+    });
+    this.rl = rl;
+    rl.on('line', (line) => this.onLine(line));
+    rl.on('SIGINT', () => void this.leave());
+    rl.on('close', () => void this.leave());
+    this.updatePrompt();
+    rl.prompt();
+    const every = this.o.usersRefreshMs ?? 30_000;
+    this.refreshTimer = setInterval(() => this.refreshUsers(), every);
+    this.refreshTimer.unref();
+    return done;
+  }
+
+  // ---- output --------------------------------------------------------------------------------
+
+  /** Prints above the input line: clear what is being typed, print, redraw prompt and input. */
+  print(text: string): void {
+    const out = this.o.output;
+    const rl = this.rl;
+    if (!rl || !this.isTerminal) {
+      out.write(text + '\n');
+      return;
+    }
+    const { rows } = rl.getCursorPos();
+    if (rows > 0) readline.moveCursor(out, 0, -rows);
+    readline.cursorTo(out, 0);
+    readline.clearScreenDown(out);
+    out.write(text + '\n');
+    rl.prompt(true);
+  }
+
+  private get isTerminal(): boolean { return !!this.o.output.isTTY && !!this.o.input.isTTY; }
+
+  private status(text: string): void {
+    this.print(paint(this.o.theme, 'dim', `-- ${text}`));
+  }
+
+  private updatePrompt(): void {
+    const rl = this.rl;
+    if (!rl) return;
+    const room = this.conn.current ? `#${clean(this.conn.current)}` : '(no room)';
+    const offline = this.conn.state === 'ready' ? '' : '(offline) ';
+    const next = `${offline}${room}> `;
+    if (rl.getPrompt() === next) return;
+    rl.setPrompt(next);
+    if (this.isTerminal) {
+      const { rows } = rl.getCursorPos();
+      if (rows > 0) readline.moveCursor(this.o.output, 0, -rows);
+      readline.cursorTo(this.o.output, 0);
+      readline.clearScreenDown(this.o.output);
+      rl.prompt(true);
+    }
+  }
+
+  private onFrame(f: ServerFrame, meta: FrameMeta): void {
+    if (f.type === 'event' && (f.event === 'join' || f.event === 'part' || f.event === 'quit')) this.refreshUsersSoon();
+    if (meta.internal || meta.retrying) return;
+    const shown = renderFrame(f, this.o.theme);
+    if (shown !== null) this.print(shown);
+  }
+
+  // ---- input ---------------------------------------------------------------------------------
+
+  private onLine(line: string): void {
+    const rl = this.rl!;
+    // The server's echo of the line is its record, with time, room and name: erase the typed copy
+    // when it is certainly one terminal row (plain ASCII that fits), else leave it.
+    const typed = rl.getPrompt() + line;
+    if (this.isTerminal && /^[\x20-\x7e]*$/.test(typed) && typed.length < (this.o.output.columns ?? 80)) {
+      readline.moveCursor(this.o.output, 0, -1);
+      readline.clearLine(this.o.output, 0);
+    }
+    if (line.trim()) {
+      if (this.conn.state !== 'ready') this.status('not connected: the line is sent once the connection is back');
+      this.conn.say(line).catch((e: Error) => { if (!(e instanceof CliError)) this.status(`not sent: ${e.message}`); });
+    }
+    rl.prompt();
+  }
+
+  private async leave(): Promise<void> {
+    if (!this.finish) return;
+    await this.conn.close();
+    this.end(0);
+  }
+
+  private end(result: number | Error): void {
+    const finish = this.finish;
+    const fail = this.fail;
+    if (!finish || !fail) return;
+    this.finish = this.fail = null;
+    if (this.refreshTimer) clearInterval(this.refreshTimer);
+    if (this.usersSoon) clearTimeout(this.usersSoon);
+    const rl = this.rl;
+    this.rl = null;
+    rl?.close();
+    if (this.isTerminal) this.o.output.write('\n');
+    if (typeof result === 'number') finish(result); else fail(result);
+  }
+
+  // ---- completion lists ----------------------------------------------------------------------
+
+  private refreshLists(): void {
+    this.conn.internal('help').then((a) => {
+      if (a.type === 'result' && Array.isArray(a.data)) {
+        this.commands = a.data.filter((c): c is string => typeof c === 'string' && COMMAND_NAME.test(c)).sort();
+      }
+    }, () => {});
+    this.refreshUsers();
+  }
+
+  private refreshUsers(): void {
+    if (this.conn.state !== 'ready') return;
+    this.conn.internal('users').then((a) => {
+      if (a.type !== 'result' || !Array.isArray(a.data)) return;
+      const names = a.data
+        .map((u: unknown) => (u && typeof u === 'object' ? (u as { name?: unknown }).name : undefined))
+        .filter((n): n is string => typeof n === 'string' && normalizeUsername(n) === n);
+      this.users = [...new Set(names)].sort();
+    }, () => {});
+  }
+
+  private refreshUsersSoon(): void {
+    if (this.usersSoon) return;
+    this.usersSoon = setTimeout(() => { this.usersSoon = null; this.refreshUsers(); }, 500);
+    this.usersSoon.unref();
+  }
+}
