@@ -23,6 +23,9 @@ export async function createBus(url: string, nodeName: string, config: Config, l
 
 export async function startChatd(config: Config, files: TlsFiles, log = new Logger(config.logLevel)): Promise<Chatd> {
   loadTls(files); // certificate problems are reported before anything touches the database
+  if (config.bus !== 'memory' && !config.nodeName) {
+    throw new CliError('--node-name is required with --bus redis://… (give every node its own name)', 2);
+  }
   const store = await openStore(config.db, { connectTimeoutMs: config.limits.dbTimeoutMs });
   let bus: Bus | undefined;
   try {

@@ -221,6 +221,7 @@ export class ChatNode implements SessionHost, BusNode {
 
   async setTopic(room: string, topic: string, by: string): Promise<void> {
     await this.store.setTopic(room, topic);
+    this.topics.set(room, topic);
     this.bus.publish({ t: 'topic', room, topic });
     this.publishEvent('topic', { room, by, topic });
   }
@@ -245,9 +246,11 @@ export class ChatNode implements SessionHost, BusNode {
   // ---- moderation effects (every node applies them to its own sessions) ---------------------
   kill(user: string, code: 'KICKED' | 'BANNED', reason: string): void { this.bus.publish({ t: 'kill', user, code, reason }); }
 
-  mute(user: string, until: number | null): void { this.bus.publish({ t: 'mute', user, until }); }
+  // Applied here at once as well: with Redis the echo comes back later, and a quick //unmute on this
+  // node must already see the mute. Applying it again on receipt is harmless.
+  mute(user: string, until: number | null): void { this.mutes.set(user, until); this.bus.publish({ t: 'mute', user, until }); }
 
-  unmute(user: string): void { this.bus.publish({ t: 'unmute', user }); }
+  unmute(user: string): void { this.mutes.delete(user); this.bus.publish({ t: 'unmute', user }); }
 
   isMuted(user: string): boolean {
     const until = this.mutes.get(user);

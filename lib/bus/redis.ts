@@ -39,9 +39,8 @@ export function redisNames(prefix: string) {
   };
 }
 
-/** Bus messages after which some node's presence (rooms, role, sessions) has changed. */
-function changesPresence(msg: BusMessage): boolean {
-  if (msg.t === 'user' || msg.t === 'kill') return true;
+/** What this node publishes when its own presence changed: a session joined, left a room, or quit. */
+function changesLocalPresence(msg: BusMessage): boolean {
   return msg.t === 'room' && msg.frame.type === 'event' && (msg.frame.event === 'join' || msg.frame.event === 'part' || msg.frame.event === 'quit');
 }
 
@@ -134,7 +133,7 @@ export class RedisBus implements Bus {
   private get up(): boolean { return this.pub.status === 'ready' && this.sub.status === 'ready' && this.subscribed; }
 
   publish(msg: BusMessage): void {
-    if (changesPresence(msg)) this.presenceChanged();
+    if (changesLocalPresence(msg)) this.presenceChanged();
     if (!this.up) { this.node?.deliver(msg); return; }
     if (this.inflight >= MAX_INFLIGHT) {
       const now = Date.now();
@@ -159,9 +158,15 @@ export class RedisBus implements Bus {
   private onMessage(raw: string): void {
     let msg: BusMessage;
     try { msg = JSON.parse(raw); } catch { this.log.warn('bad bus message ignored'); return; }
+    if (!msg || typeof msg !== 'object' || typeof msg.t !== 'string') { this.log.warn('bad bus message ignored'); return; }
     // A role change alters this node's sessions; the node that published it cannot push that.
     if (msg.t === 'user') this.presenceChanged();
-    this.node?.deliver(msg);
+    try {
+      this.node?.deliver(msg);
+    } catch (e) {
+      // One message that a node cannot deliver must not reach into ioredis's reader and stop the rest.
+      this.log.error('bus message not delivered', { t: msg.t, err: (e as Error).message });
+    }
   }
 
   /** Presence is pushed soon after a change (logins, joins, parts, quits, roles), not only on the timer. */
@@ -172,7 +177,7 @@ export class RedisBus implements Bus {
   }
 
   private async pushPresence(): Promise<void> {
-    if (!this.node || !this.up) return;
+    if (!this.node || !this.up || this.closing) return;
     const now = Date.now();
     const { nodes, presence, owner } = this.names;
     try {
@@ -183,9 +188,14 @@ export class RedisBus implements Bus {
         // Liveness is the key's own TTL (Redis's clock); the score only lets the set be trimmed,
         // with one TTL of grace so nodes with slightly different clocks do not remove each other.
         .zremrangebyscore(nodes, '-inf', now - this.ttlMs)
+        .pexpire(nodes, this.ttlMs * 2) // when the last node is gone, nothing of the cluster stays in Redis
         .exec();
+      const failed = res?.find(([err]) => err);
+      if (failed) throw failed[0]; // e.g. OOM: the transaction ran, but presence was not stored
       const previous = res?.[0]?.[1] as string | null | undefined;
       if (this.pushes++ > 0 && previous && previous !== this.instance) this.nameClash();
+      // A failed command (not a lost connection) may have marked the bus down; a push that works heals it.
+      if (this.downSince !== null) this.markUp();
     } catch (e) {
       this.markDown((e as Error).message);
     }
@@ -225,6 +235,7 @@ export class RedisBus implements Bus {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    this.closing = true; // from here no push may re-create what is removed below
     try {
       if (this.up) {
         const { nodes, presence, owner } = this.names;
@@ -233,7 +244,6 @@ export class RedisBus implements Bus {
         if ((await this.pub.get(owner(this.nodeName))) === this.instance) await this.pub.del(owner(this.nodeName));
       }
     } catch { /* leaving anyway */ }
-    this.closing = true;
     this.pub.disconnect();
     this.sub.disconnect();
     this.node = null;

@@ -66,8 +66,16 @@ export class Store {
   /** Applies pending migrations; refuses a schema newer than this build knows. Returns names applied. */
   async migrateLatest(): Promise<string[]> {
     await this.assertKnownSchema();
-    const [, names] = await this.migrator.latest(this.migrateConfig());
-    return names as string[];
+    // Several nodes starting at once on a fresh database: one migrates, the others wait for its lock.
+    for (let waited = 0; ; waited += 250) {
+      try {
+        const [, names] = await this.migrator.latest(this.migrateConfig());
+        return names as string[];
+      } catch (e) {
+        if (!/already locked/i.test((e as Error).message) || waited >= 30_000) throw e;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
   }
 
   /** Rolls back every applied batch, leaving an empty schema (knex's own bookkeeping tables aside). */
