@@ -98,42 +98,6 @@ function flags(certs: string, port: number, user: string): string[] {
 }
 const pw = (user: string) => ({ CHATD_PASSWORD: USERS[user]!.password });
 
-/**
- * A TCP relay whose open connections can go silent: freeze() stops forwarding anything on them, in
- * either direction, closes included, while the sockets stay open (a dead network path). Connections
- * made afterwards work normally.
- */
-class FreezableProxy {
-  private server: net.Server | null = null;
-  port = 0;
-  private readonly pairs = new Set<{ client: net.Socket; up: net.Socket; frozen: boolean }>();
-
-  constructor(private readonly target: number) {}
-
-  freeze(): void { for (const p of this.pairs) p.frozen = true; }
-
-  async start(): Promise<number> {
-    this.server = net.createServer((client) => {
-      const pair = { client, up: net.connect(this.target, '127.0.0.1'), frozen: false };
-      const { up } = pair;
-      this.pairs.add(pair);
-      for (const s of [client, up]) s.on('error', () => {});
-      client.on('data', (d) => { if (!pair.frozen) up.write(d); });
-      up.on('data', (d) => { if (!pair.frozen) client.write(d); });
-      client.on('close', () => { up.destroy(); this.pairs.delete(pair); });
-      up.on('close', () => { if (!pair.frozen) client.destroy(); });
-    });
-    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
-    this.port = (this.server.address() as net.AddressInfo).port;
-    return this.port;
-  }
-
-  async stop(): Promise<void> {
-    for (const p of this.pairs) { p.client.destroy(); p.up.destroy(); }
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
-  }
-}
-
 describe('e2e: chat-cli', function () {
   this.timeout(30000);
   let world: World;
@@ -411,7 +375,7 @@ describe('e2e: chat-cli', function () {
       const w3 = await makeWorld();
       // chatd pings after 100 ms of silence and drops a client after 400 ms without an answer.
       const pinging = await startServer(w3, { limits: { pingIntervalMs: 100, idleTimeoutMs: 400 } });
-      const proxy = new FreezableProxy(pinging.address.port);
+      const proxy = new TcpProxy('127.0.0.1', pinging.address.port);
       await proxy.start();
       try {
         const erin = track(Run.start([...flags(w3.certs, proxy.port, 'bob'), '--json', '--idle-timeout', '1'], { env: pw('bob') }));

@@ -1,35 +1,45 @@
-// A TCP proxy a spec can cut and restore: the real database behind it, a real outage in front of it.
+// A TCP relay a spec can break on purpose, with the real server behind it:
+// cut() is an outage (connections reset, new ones refused), restore() brings it back on the same
+// port, freeze() makes the open connections go silent in both directions while their sockets stay
+// open (a dead network path; connections made afterwards work).
 import net from 'node:net';
+
+type Pair = { client: net.Socket; up: net.Socket; frozen: boolean };
 
 export class TcpProxy {
   private server: net.Server | null = null;
-  private readonly sockets = new Set<net.Socket>();
+  private readonly pairs = new Set<Pair>();
   port = 0;
 
   constructor(private readonly targetHost: string, private readonly targetPort: number) {}
 
   async start(port = 0): Promise<number> {
     this.server = net.createServer((client) => {
-      const upstream = net.connect(this.targetPort, this.targetHost);
-      for (const s of [client, upstream]) { this.sockets.add(s); s.on('close', () => this.sockets.delete(s)); s.on('error', () => {}); }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
+      const pair: Pair = { client, up: net.connect(this.targetPort, this.targetHost), frozen: false };
+      const { up } = pair;
+      this.pairs.add(pair);
+      for (const s of [client, up]) s.on('error', () => {});
+      client.on('data', (d) => { if (!pair.frozen) up.write(d); });
+      up.on('data', (d) => { if (!pair.frozen) client.write(d); });
+      client.on('close', () => { up.destroy(); this.pairs.delete(pair); });
+      up.on('close', () => { if (!pair.frozen) client.destroy(); });
     });
     await new Promise<void>((r) => this.server!.listen(port, '127.0.0.1', () => r()));
     this.port = (this.server.address() as net.AddressInfo).port;
     return this.port;
   }
 
+  freeze(): void { for (const p of this.pairs) p.frozen = true; }
+
   /** The outage: every open connection is cut and new ones are refused. */
   async cut(): Promise<void> {
     const s = this.server;
     this.server = null;
-    for (const sock of this.sockets) sock.destroy();
+    for (const p of this.pairs) { p.client.destroy(); p.up.destroy(); }
     if (s) await new Promise<void>((r) => s.close(() => r()));
   }
 
-  /** The database is back, on the same port. */
+  /** Back, on the same port. */
   async restore(): Promise<void> { await this.start(this.port); }
 
   async stop(): Promise<void> { await this.cut(); }
