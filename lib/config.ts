@@ -14,6 +14,7 @@ export type Limits = {
   maxConnPerIp: number; maxConnTotal: number; maxSessionsPerUser: number; textLoginTries: number;
   historyOnJoin: number; historyMax: number; writeQueueMax: number; dbTimeoutMs: number;
   presenceTtlMs: number; shutdownGraceMs: number; revocationPollMs: number;
+  presenceEventsMaxRoom: number;
 };
 
 export type PasswordConfig = PasswordParams;
@@ -48,7 +49,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxConnPerIp: L.MAX_CONN_PER_IP, maxConnTotal: L.MAX_CONN_TOTAL, maxSessionsPerUser: L.MAX_SESSIONS_PER_USER,
   textLoginTries: L.TEXT_LOGIN_TRIES, historyOnJoin: L.HISTORY_ON_JOIN, historyMax: L.HISTORY_MAX,
   writeQueueMax: L.WRITE_QUEUE_MAX, dbTimeoutMs: L.DB_TIMEOUT_MS, presenceTtlMs: L.PRESENCE_TTL_MS, shutdownGraceMs: L.SHUTDOWN_GRACE_MS,
-  revocationPollMs: L.REVOCATION_POLL_MS,
+  revocationPollMs: L.REVOCATION_POLL_MS, presenceEventsMaxRoom: L.PRESENCE_EVENTS_MAX_ROOM,
 };
 
 // See SECURITY.md for the measurements behind the algorithm and its parameters.

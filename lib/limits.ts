@@ -25,5 +25,8 @@ export const HISTORY_MAX = 200;
 export const WRITE_QUEUE_MAX = 10_000; // messages held while the database is down
 export const DB_TIMEOUT_MS = 5_000; // a login answers SERVICE_UNAVAILABLE within this
 export const PRESENCE_TTL_MS = 30_000;
+// Rooms larger than this get no join/part/quit events: they are O(N²) when a big room fills or
+// empties at once (a restart, a network blip), as large IRC channels know. BENCHMARKS.md finding 2.
+export const PRESENCE_EVENTS_MAX_ROOM = 500;
 export const REVOCATION_POLL_MS = 1_000; // how soon `chat-admin cert revoke` ends live sessions, on every node
 export const SHUTDOWN_GRACE_MS = 5_000;

@@ -115,8 +115,9 @@ export class ChatNode implements SessionHost, BusNode {
     set?.delete(s);
     if (set && !set.size) this.byUser.delete(u.name);
     for (const room of s.rooms) {
+      const announce = this.presenceEvents(room);
       this.leaveLocal(s, room);
-      this.publishEvent('quit', { room, user: u.name });
+      if (announce) this.publishEvent('quit', { room, user: u.name });
     }
     this.log.info('logout', { session: s.id, user: u.name });
   }
@@ -187,15 +188,20 @@ export class ChatNode implements SessionHost, BusNode {
     let members = this.rooms.get(room);
     if (!members) this.rooms.set(room, (members = new Set()));
     members.add(s);
-    if (first) this.publishEvent('join', { room, user: s.user!.name });
+    if (first && this.presenceEvents(room)) this.publishEvent('join', { room, user: s.user!.name });
     s.send({ type: 'history', room, messages: await this.recentHistory(room, this.config.limits.historyOnJoin) });
     this.store.ensureRoom(room).catch(() => {}); // the room list survives restarts; best effort
   }
 
   part(s: Session, room: string): void {
     if (!s.rooms.has(room)) throw new ChatdError('NO_SUCH_ROOM', `you are not in #${room}`);
-    this.publishEvent('part', { room, user: s.user!.name });
+    if (this.presenceEvents(room)) this.publishEvent('part', { room, user: s.user!.name });
     this.leaveLocal(s, room);
+  }
+
+  /** join/part/quit events only for rooms up to limits.presenceEventsMaxRoom members (on this node). */
+  private presenceEvents(room: string): boolean {
+    return (this.rooms.get(room)?.size ?? 0) <= this.config.limits.presenceEventsMaxRoom;
   }
 
   private leaveLocal(s: Session, room: string): void {

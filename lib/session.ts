@@ -107,7 +107,7 @@ export class Session {
   }
 
   /** Coalesces every write of one event-loop turn into one TLS record batch (cork/uncork). */
-  write(data: string): void {
+  write(data: string | Buffer): void {
     if (this.closed) return;
     if (!this.corked) {
       this.corked = true;
@@ -115,7 +115,7 @@ export class Session {
       process.nextTick(() => { this.corked = false; this.socket.uncork(); });
     }
     this.socket.write(data);
-    this.bytesOut += data.length;
+    this.bytesOut += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
     if (this.socket.writableLength > this.host.config.limits.sendqBytes && !this.closing) this.overflow();
   }
 

