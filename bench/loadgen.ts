@@ -1,0 +1,394 @@
+// The load generator: one process holding real mutual-TLS client connections to the server under
+// test (chatd or the raw ceiling), driven by run.ts over IPC (lib/gen-api.ts). It never runs in
+// the server's process.
+//
+// Latency: every bench message carries a marker `~B<phase>.<gen>.<sender>.<µs>~` in its text, µs
+// being CLOCK_MONOTONIC (process.hrtime), which every process on the machine shares. A receiver
+// records now − µs for each marker of the current phase, so latency is measured across processes
+// without clock skew. Markers are found with Buffer#indexOf on the raw bytes; a line is only
+// JSON-parsed while a connection logs in.
+import fs from 'node:fs';
+import tls from 'node:tls';
+import type {
+  GenRequest, OpenArgs, OpenResult, PhaseResult, SendArgs, SendResult, SetupArgs, StormArgs, StormResult,
+} from './lib/gen-api.js';
+import { Histogram } from './lib/stats.js';
+
+const MARK = Buffer.from('~B');
+const PING = Buffer.from('{"type":"ping"');
+const BYE = Buffer.from('{"type":"bye"');
+const ERROR = Buffer.from('{"type":"error"');
+const PONG = '{"type":"pong"}\n';
+const ALPN = ['chatd/1'];
+
+let setup: SetupArgs | null = null;
+let ctx: tls.SecureContext | null = null;
+const held: Conn[] = [];
+
+/** What the current measurement phase has seen. */
+const phase = {
+  id: -1, windowEnd: 0, delivered: 0, inWindow: 0, bytes: 0, hist: new Histogram(), closed: 0,
+  byes: {} as Record<string, number>, errors: {} as Record<string, number>,
+};
+
+function nowUs(): number {
+  const [s, ns] = process.hrtime();
+  return s * 1e6 + ns / 1e3;
+}
+
+function bump(map: Record<string, number>, key: string): void {
+  map[key] = (map[key] ?? 0) + 1;
+}
+
+function connectOpts(session?: Buffer): tls.ConnectionOptions {
+  return {
+    host: setup!.host, port: setup!.port, servername: 'localhost', secureContext: ctx!, ALPNProtocols: ALPN,
+    ...(session ? { session } : {}),
+  };
+}
+
+// ---- one client connection ------------------------------------------------------------------
+
+type Frame = { type?: string; code?: string; message?: string; id?: unknown };
+
+class Conn {
+  readonly sock: tls.TLSSocket;
+  ready = false;
+  closed = false;
+  sender = -1;
+  outstanding = 0;
+  /** Called per complete JSON line until the connection is ready (login in progress). */
+  onFrame: ((f: Frame) => void) | null = null;
+  onClose: (() => void) | null = null;
+  private carry: Buffer | null = null;
+  private text = '';
+
+  constructor(session?: Buffer) {
+    this.sock = tls.connect(connectOpts(session));
+    this.sock.setNoDelay(true);
+    this.sock.on('data', (d: Buffer) => this.onData(d));
+    this.sock.on('error', () => {});
+    this.sock.on('close', () => {
+      this.closed = true;
+      if (this.ready && phase.id >= 0) phase.closed++;
+      this.onClose?.();
+    });
+  }
+
+  send(line: string): void { this.sock.write(line); }
+
+  destroy(): void { this.sock.destroy(); }
+
+  private onData(chunk: Buffer): void {
+    if (!this.ready) return this.onSetupData(chunk);
+    const now = nowUs();
+    if (phase.id >= 0) phase.bytes += chunk.length;
+    let buf = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
+    this.carry = null;
+    const last = buf.lastIndexOf(0x0a);
+    if (last === -1) {
+      this.carry = buf;
+      return;
+    }
+    if (last !== buf.length - 1) {
+      this.carry = Buffer.from(buf.subarray(last + 1));
+      buf = buf.subarray(0, last + 1);
+    }
+    scanMarkers(buf, now, this);
+    if (setup!.kind === 'chatd') {
+      if (buf.indexOf(PING) !== -1) this.sock.write(PONG);
+      if (phase.id >= 0) {
+        // bye and error frames (SENDQ_EXCEEDED, RATE_LIMITED…) are counted, so a phase that lost
+        // sessions or messages says why.
+        for (const [mark, into] of [[BYE, phase.byes], [ERROR, phase.errors]] as const) {
+          for (let b = buf.indexOf(mark); b !== -1; b = buf.indexOf(mark, b + 1)) {
+            bump(into, /"code":"([A-Z_]+)"/.exec(buf.toString('latin1', b, b + 80))?.[1] ?? '?');
+          }
+        }
+      }
+    }
+  }
+
+  private onSetupData(chunk: Buffer): void {
+    this.text += chunk.toString('utf8');
+    let i;
+    while (!this.ready && (i = this.text.indexOf('\n')) !== -1) {
+      const line = this.text.slice(0, i);
+      this.text = this.text.slice(i + 1);
+      let f: Frame;
+      try { f = JSON.parse(line) as Frame; } catch { continue; }
+      this.onFrame?.(f);
+    }
+    if (this.ready) this.text = ''; // join events, history: not measured
+  }
+}
+
+/** Finds every marker in `buf` (complete lines only) and records those of the current phase. */
+function scanMarkers(buf: Buffer, now: number, conn: Conn): void {
+  let i = buf.indexOf(MARK);
+  while (i !== -1) {
+    let p = i + 2;
+    const n = [0, 0, 0, 0];
+    let k = 0;
+    for (; p < buf.length && k < 4; p++) {
+      const c = buf[p]!;
+      if (c >= 0x30 && c <= 0x39) n[k] = n[k]! * 10 + (c - 0x30);
+      else if (c === 0x2e) k++; // '.'
+      else { if (c === 0x7e) k++; break; } // '~' ends the marker
+    }
+    if (k === 4 && n[0] === phase.id) {
+      phase.delivered++;
+      if (now <= phase.windowEnd) phase.inWindow++;
+      phase.hist.record(now - n[3]!);
+      if (n[1] === setup!.gen && n[2] === conn.sender) senders.ack(conn);
+    }
+    i = buf.indexOf(MARK, p);
+  }
+}
+
+/** Resolves when the connection is usable: TLS up (ceiling), or logged in (chatd, + part lobby). */
+function establish(conn: Conn, login: { user: string; password: string } | null, part: boolean, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => fail('timeout'), timeoutMs);
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      conn.onFrame = null;
+      conn.onClose = null;
+      conn.destroy();
+      reject(new Error(why));
+    };
+    const done = () => {
+      clearTimeout(timer);
+      conn.ready = true;
+      conn.onFrame = null;
+      conn.onClose = null;
+      resolve();
+    };
+    conn.onClose = () => fail('closed');
+    conn.sock.once('error', (e: NodeJS.ErrnoException) => fail(e.code ?? e.message));
+    if (!login) {
+      conn.sock.once('secureConnect', done);
+      return;
+    }
+    conn.onFrame = (f) => {
+      if (f.type === 'welcome') conn.send(JSON.stringify({ type: 'login', user: login.user, password: login.password, id: 'L' }) + '\n');
+      else if (f.type === 'login_ok') {
+        if (part) conn.send('{"type":"command","line":"part lobby","id":"P"}\n');
+        else done();
+      } else if (f.type === 'result' && f.id === 'P') done();
+      else if (f.type === 'error' && (f.id === 'L' || f.id === 'P')) fail(f.code ?? 'error');
+      else if (f.type === 'bye') fail(`bye ${f.code}`);
+    };
+  });
+}
+
+// ---- ops ------------------------------------------------------------------------------------
+
+async function open(a: OpenArgs): Promise<OpenResult> {
+  const t0 = Date.now();
+  const errors: Record<string, number> = {};
+  let next = 0;
+  let opened = 0;
+  let failed = 0;
+  const worker = async () => {
+    while (next < a.n) {
+      const i = next++;
+      const conn = new Conn();
+      const login = setup!.kind === 'chatd' ? { user: a.users[i % a.users.length]!, password: a.password } : null;
+      try {
+        await establish(conn, login, a.part && login !== null, a.timeoutMs);
+        held.push(conn);
+        opened++;
+      } catch (e) {
+        failed++;
+        bump(errors, (e as Error).message);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(a.concurrency, a.n) }, worker));
+  return { opened, failed, errors, ms: Date.now() - t0, held: held.filter((c) => !c.closed).length };
+}
+
+function measureStart(id: number, windowMs: number): void {
+  phase.id = id;
+  phase.windowEnd = nowUs() + windowMs * 1000;
+  phase.delivered = 0;
+  phase.inWindow = 0;
+  phase.bytes = 0;
+  phase.hist = new Histogram();
+  phase.closed = 0;
+  phase.byes = {};
+  phase.errors = {};
+}
+
+function measureStop(): PhaseResult {
+  const r = { delivered: phase.delivered, inWindow: phase.inWindow, bytes: phase.bytes, hist: phase.hist.toData(), closed: phase.closed, byes: phase.byes, errors: phase.errors };
+  phase.id = -1;
+  return r;
+}
+
+/** The senders of one send phase: fixed rate (timer-driven) or closed loop (ack-driven). */
+const senders = {
+  conns: [] as Conn[],
+  args: null as SendArgs | null,
+  endAt: 0,
+  sent: 0,
+  seq: 0,
+  pad: '',
+
+  line(s: number): string {
+    const a = this.args!;
+    const text = `~B${a.phase}.${setup!.gen}.${s}.${Math.floor(nowUs())}~ ${this.pad}`;
+    const id = ++this.seq;
+    if (setup!.kind === 'chatd') return `{"type":"say","id":${id},"text":${JSON.stringify(text)}}\n`;
+    // The ceiling relays lines as they are, so send what chatd would deliver: a message frame of the
+    // same shape and size, so that both servers move the same bytes per delivery.
+    return JSON.stringify({
+      type: 'message', id: `bench${id.toString(36).padStart(8, '0')}`, ts: new Date().toISOString(), room: 'lobby',
+      from: { name: 'u0000', role: 'user', color: 'cyan' }, text, kind: 'say',
+    }) + '\n';
+  },
+
+  sendOne(c: Conn): void {
+    if (c.closed) return;
+    c.outstanding++;
+    this.sent++;
+    c.send(this.line(c.sender));
+  },
+
+  ack(c: Conn): void {
+    if (c.outstanding > 0) c.outstanding--;
+    const a = this.args;
+    if (a?.window && Date.now() < this.endAt) this.sendOne(c);
+  },
+
+  async run(a: SendArgs): Promise<SendResult> {
+    const live = held.filter((c) => !c.closed);
+    if (live.length < a.senders) throw new Error(`only ${live.length} live connections for ${a.senders} senders`);
+    // The last connections opened are the last members a server iterates over when it fans out
+    // (both keep insertion order), so a sender's own copy, its ack in the closed loop, is written
+    // after every other member's copy: the window then bounds what is in flight to every member.
+    this.conns = live.slice(-a.senders);
+    this.conns.forEach((c, i) => { c.sender = i; c.outstanding = 0; });
+    this.args = a;
+    this.sent = 0;
+    this.pad = 'x'.repeat(Math.max(0, a.textBytes - 24));
+    const t0 = Date.now();
+    this.endAt = t0 + a.durationMs;
+    if (a.window) {
+      for (const c of this.conns) for (let k = 0; k < a.window; k++) this.sendOne(c);
+      await new Promise((r) => setTimeout(r, a.durationMs));
+    } else {
+      const rate = a.ratePerSender ?? 1;
+      const due = new Array(this.conns.length).fill(0);
+      await new Promise<void>((resolve) => {
+        const tick = () => {
+          const elapsed = Math.min(Date.now(), this.endAt) - t0;
+          this.conns.forEach((c, i) => {
+            // Senders are staggered evenly within each period so the load is smooth, not bursty.
+            const owed = Math.floor((elapsed / 1000) * rate + i / this.conns.length);
+            while (due[i] < owed) { due[i]++; this.sendOne(c); }
+          });
+          if (Date.now() >= this.endAt) { clearInterval(timer); resolve(); }
+        };
+        const timer = setInterval(tick, 1);
+      });
+    }
+    const windowMs = Date.now() - t0;
+    // Let in-flight messages land (receivers keep counting until measureStop).
+    const drainEnd = Date.now() + a.drainMs;
+    while (Date.now() < drainEnd && this.conns.some((c) => c.outstanding > 0 && !c.closed)) await new Promise((r) => setTimeout(r, 10));
+    const outstanding = this.conns.reduce((n, c) => n + c.outstanding, 0);
+    this.conns.forEach((c) => { c.sender = -1; });
+    this.args = null;
+    return { sent: this.sent, windowMs, outstanding };
+  },
+};
+
+/** New connections in a loop: a handshake storm, or (chatd, login) a login storm. */
+async function storm(a: StormArgs): Promise<StormResult> {
+  const errors: Record<string, number> = {};
+  const hist = new Histogram();
+  let completed = 0;
+  let resumed = 0;
+  let failed = 0;
+  let ticket: Buffer | undefined;
+  if (a.resume) ticket = await fetchTicket();
+  const t0 = Date.now();
+  const end = t0 + a.durationMs;
+  let n = 0;
+  let slots = 0;
+  const worker = async () => {
+    while (Date.now() < end) {
+      if (a.ratePerSec) {
+        const at = t0 + (slots++ * 1000) / a.ratePerSec;
+        if (at >= end) break;
+        if (at > Date.now()) await new Promise((r) => setTimeout(r, at - Date.now()));
+      }
+      const started = nowUs();
+      const conn = new Conn(ticket);
+      const login = a.login ? { user: a.users[n++ % a.users.length]!, password: a.password } : null;
+      try {
+        await establish(conn, login, false, 30_000);
+        if (Date.now() <= end) {
+          completed++;
+          hist.record(nowUs() - started);
+          if (conn.sock.isSessionReused()) resumed++;
+        }
+      } catch (e) {
+        if (Date.now() <= end) { failed++; bump(errors, (e as Error).message); }
+      }
+      conn.destroy();
+    }
+  };
+  await Promise.all(Array.from({ length: a.concurrency }, worker));
+  return { completed, resumed, failed, errors, windowMs: Math.min(Date.now(), end) - t0, hist: hist.toData() };
+}
+
+/** A TLS 1.3 session ticket from one full handshake (arrives just after it, before any data is read). */
+function fetchTicket(): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const sock = tls.connect(connectOpts());
+    const timer = setTimeout(() => { sock.destroy(); reject(new Error('no session ticket within 5 s')); }, 5000);
+    sock.once('session', (s: Buffer) => { clearTimeout(timer); sock.destroy(); resolve(s); });
+    sock.on('error', (e) => { clearTimeout(timer); reject(e); });
+    sock.on('data', () => {});
+  });
+}
+
+async function closeAll(): Promise<{ closed: number }> {
+  const all = held.splice(0);
+  const waits = all.filter((c) => !c.closed).map((c) => new Promise<void>((r) => { c.sock.once('close', () => r()); c.destroy(); }));
+  await Promise.race([Promise.all(waits), new Promise((r) => setTimeout(r, 5000))]);
+  return { closed: all.length };
+}
+
+async function handle(req: GenRequest): Promise<unknown> {
+  switch (req.op) {
+    case 'setup': {
+      setup = req.args;
+      const t = req.args.tls;
+      ctx = tls.createSecureContext({ ca: fs.readFileSync(t.ca), cert: fs.readFileSync(t.cert), key: fs.readFileSync(t.key), minVersion: 'TLSv1.3' });
+      return undefined;
+    }
+    case 'open': return open(req.args);
+    case 'measureStart': measureStart(req.args.phase, req.args.windowMs); return undefined;
+    case 'measureStop': return measureStop();
+    case 'send': return senders.run(req.args);
+    case 'storm': return storm(req.args);
+    case 'status': return { held: held.filter((c) => !c.closed).length };
+    case 'closeAll': return closeAll();
+  }
+}
+
+if (!process.send) {
+  process.stderr.write('loadgen is started by bench/run.ts (npm run bench), not by hand\n');
+  process.exit(2);
+}
+process.on('message', (m: GenRequest & { id: number }) => {
+  handle(m).then(
+    (result) => process.send!({ id: m.id, result }),
+    (e) => process.send!({ id: m.id, error: String((e as Error)?.message ?? e) }),
+  );
+});
+process.on('disconnect', () => process.exit(0)); // the orchestrator is gone: so are we
