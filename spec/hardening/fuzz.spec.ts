@@ -116,16 +116,20 @@ describe('hardening: fuzzing the parser', function () {
     t.send('Dave-pass-1234');
     await t.waitText(/logged in as/);
     const good = await TestClient.loggedIn(chatd.address.port, world.certs, 'bob');
-    const lines: Buffer[] = [];
-    for (let i = 0; i < 5000; i++) {
-      const n = 1 + Math.floor(rand() * 120);
-      const b = Buffer.alloc(n);
-      for (let j = 0; j < n; j++) { let x = Math.floor(rand() * 256); if (x === 0x0a) x = 0x20; b[j] = x; }
-      lines.push(b, Buffer.from('\n'));
+    // 5,000 random lines in bursts of 500: one unpaced burst of all of them would, correctly, push
+    // bob (who receives each as a message) past the 1 MiB send queue within one event-loop turn.
+    for (let burst = 1; burst <= 10; burst++) {
+      const lines: Buffer[] = [];
+      for (let i = 0; i < 500; i++) {
+        const n = 1 + Math.floor(rand() * 120);
+        const b = Buffer.alloc(n);
+        for (let j = 0; j < n; j++) { let x = Math.floor(rand() * 256); if (x === 0x0a) x = 0x20; b[j] = x; }
+        lines.push(b, Buffer.from('\n'));
+      }
+      t.sock.write(Buffer.concat(lines));
+      t.send('//whoami');
+      await t.waitText(new RegExp(`(dave \\(user, level 1\\)[\\s\\S]*){${burst}}`), 30000);
     }
-    t.sock.write(Buffer.concat(lines));
-    t.send('//whoami');
-    await t.waitText(/dave \(user, level 1\)/, 30000);
     // Whatever arrived at bob was sanitized: no ESC, no C1 controls.
     for (const f of good.frames) if (f.type === 'message') expect(f.text).to.not.match(/[\x00-\x1f\x7f-\x9f]/);
     expect((await good.command('//whoami')).type).to.equal('result');
