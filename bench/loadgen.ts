@@ -316,6 +316,7 @@ async function storm(a: StormArgs): Promise<StormResult> {
   if (a.resume) ticket = await fetchTicket();
   const t0 = Date.now();
   const end = t0 + a.durationMs;
+  const counted = t0 + (a.warmupMs ?? 0);
   let n = 0;
   let slots = 0;
   const worker = async () => {
@@ -330,19 +331,20 @@ async function storm(a: StormArgs): Promise<StormResult> {
       const login = a.login ? { user: a.users[n++ % a.users.length]!, password: a.password } : null;
       try {
         await establish(conn, login, false, 30_000);
-        if (Date.now() <= end) {
+        const at = Date.now();
+        if (at <= end && at >= counted) {
           completed++;
           hist.record(nowUs() - started);
           if (conn.sock.isSessionReused()) resumed++;
         }
       } catch (e) {
-        if (Date.now() <= end) { failed++; bump(errors, (e as Error).message); }
+        if (Date.now() <= end && Date.now() >= counted) { failed++; bump(errors, (e as Error).message); }
       }
       conn.destroy();
     }
   };
   await Promise.all(Array.from({ length: a.concurrency }, worker));
-  return { completed, resumed, failed, errors, windowMs: Math.min(Date.now(), end) - t0, hist: hist.toData() };
+  return { completed, resumed, failed, errors, windowMs: Math.min(Date.now(), end) - counted, hist: hist.toData() };
 }
 
 /** A TLS 1.3 session ticket from one full handshake (arrives just after it, before any data is read). */

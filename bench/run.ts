@@ -46,8 +46,8 @@ const USAGE = `usage: npm run bench [-- options]   (or: node dist/bench/run.js [
   --no-mysql           skip MariaDB
   --out FILE           JSON output (default bench/results/latest.json)
   --verbose            echo the children's stderr
-  --idle-lobby         idle chatd sessions stay in the lobby instead of leaving it after login
-                       (every login then writes a join event to every session already there: O(N²))
+  --idle-part          idle chatd sessions leave the lobby right after login (for builds that
+                       send every join to every member: O(N²) without limits.presenceEventsMaxRoom)
   --chatd FILE         the chatd binary under test (default dist/cli/chatd.js): A/B a patched build
   --server-env K=V     environment for both servers under test, repeatable
                        (e.g. LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2)
@@ -55,7 +55,7 @@ const USAGE = `usage: npm run bench [-- options]   (or: node dist/bench/run.js [
 
 type Plan = {
   quick: boolean; sections: Set<Section>; sessions: number; members: number[]; gens: number; profile: boolean;
-  mysql: string | null; out: string; verbose: boolean; chatd: string; serverEnv: Record<string, string>; idleLobby: boolean;
+  mysql: string | null; out: string; verbose: boolean; chatd: string; serverEnv: Record<string, string>; idlePart: boolean;
   phaseMs: number; satMs: number; handshakeMs: number; stormMs: number; chatMembers: number;
   historyMessages: number; historyQueries: number; deadlineMs: number;
 };
@@ -67,7 +67,7 @@ function plan(argv: string[]): Plan {
       quick: { type: 'boolean', default: false }, only: { type: 'string' }, sessions: { type: 'string' }, members: { type: 'string' },
       gens: { type: 'string' }, profile: { type: 'boolean', default: false }, mysql: { type: 'string' }, 'no-mysql': { type: 'boolean', default: false },
       out: { type: 'string' }, verbose: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
-      chatd: { type: 'string' }, 'server-env': { type: 'string', multiple: true }, 'idle-lobby': { type: 'boolean', default: false },
+      chatd: { type: 'string' }, 'server-env': { type: 'string', multiple: true }, 'idle-part': { type: 'boolean', default: false },
     },
   });
   if (v.help) { process.stdout.write(USAGE); process.exit(0); }
@@ -93,7 +93,7 @@ function plan(argv: string[]): Plan {
     out: path.resolve(v.out ?? path.join(RESULTS, 'latest.json')),
     verbose: v.verbose!,
     chatd: path.resolve(v.chatd ?? CHATD_JS),
-    idleLobby: v['idle-lobby']!,
+    idlePart: v['idle-part']!,
     serverEnv: Object.fromEntries((v['server-env'] ?? []).map((kv) => {
       const i = kv.indexOf('=');
       if (i < 1) usage(`--server-env wants K=V (got "${kv}")`);
@@ -146,9 +146,10 @@ async function startServer(kind: TargetKind, world: World, p: Plan, tag: string)
 
 /**
  * After a section the server goes first, so that its clients' disconnects cost nothing: chatd
- * sends a `quit` event to every remaining room member per closed session, i.e. O(N²) writes when a
- * whole room leaves at once (see BENCHMARKS.md). Under --profile it gets SIGTERM (a graceful stop
- * is what makes --cpu-prof write its profile); otherwise SIGKILL, as nothing is measured any more.
+ * sends a `quit` event to every remaining member of a room (up to limits.presenceEventsMaxRoom
+ * members) per closed session, O(N²) writes when a whole room leaves at once (BENCHMARKS.md,
+ * finding 2). Under --profile it gets SIGTERM (a graceful stop is what makes --cpu-prof write its
+ * profile); otherwise SIGKILL, as nothing is measured any more.
  */
 async function stopServer(s: Server, p: Plan): Promise<void> {
   if (p.profile) await s.child.stop(15_000);
@@ -295,13 +296,13 @@ async function idle(kind: TargetKind, world: World, p: Plan): Promise<IdleFigure
   return withServer(kind, world, p, 'idle', async (server) => {
     // Warm-up: code paths compiled, the password workers started, TLS tables allocated. RSS
     // "before" is read after it, so per-session RSS is what one more session costs.
-    await openAcross(20, world, { part: kind === 'chatd' && !p.idleLobby });
+    await openAcross(20, world, { part: kind === 'chatd' && p.idlePart });
     await closeAll();
     await sleep(1500);
     const rssBeforeKiB = server.child.rssKiB();
     const from = monoUs();
     const cpu = cpuMeter([server.child.pid]);
-    const o = await openAcross(p.sessions, world, { part: kind === 'chatd' && !p.idleLobby });
+    const o = await openAcross(p.sessions, world, { part: kind === 'chatd' && p.idlePart });
     const used = cpu();
     markPhase(server, 'idle sessions ramp', from);
     log(`idle ${kind}: ${o.opened}/${p.sessions} sessions in ${o.ms} ms${o.failed ? `, ${o.failed} failed ${JSON.stringify(o.errors)}` : ''}`);
@@ -381,7 +382,7 @@ async function handshakeStorm(server: Server, p: Plan, resume: boolean): Promise
   // process cannot keep a server busy: every generator process takes part.
   const stormers = allGens();
   const res = await Promise.all(stormers.map((g) => g.call('storm', {
-    durationMs: p.handshakeMs, concurrency: Math.max(1, Math.ceil(16 / stormers.length)), resume, login: false, users: [], password: '',
+    durationMs: p.handshakeMs, concurrency: Math.max(1, Math.ceil(16 / stormers.length)), resume, login: false, users: [], password: '', warmupMs: 300,
   })));
   const used = cpu();
   markPhase(server, resume ? 'resumed handshakes' : 'full handshakes', from);
@@ -421,6 +422,7 @@ async function runStorm(server: Server, world: World, p: Plan, kind: TargetKind,
   const cpu = cpuMeter([server.child.pid, ...allGens().map((g) => g.pid)]);
   const stormP = stormGen!.call('storm', {
     durationMs: p.stormMs, concurrency: STORM_CONCURRENCY, resume: false, login: kind === 'chatd', users: world.stormUsers, password: PASSWORD,
+    warmupMs: 1000, // steady state: the first logins wait for a free hash worker
     ...(paceTo ? { ratePerSec: paceTo } : {}),
   });
   let phase: Phase | undefined;
@@ -489,6 +491,8 @@ type Results = {
       hashMs: number; params: typeof DEFAULT_PASSWORD_PARAMS; theoreticalPerSec: number;
       /** Hashes/s of one worker per core with nothing else running (no server, no TLS, no database). */
       parallelHashesPerSec: number;
+      /** What processes outside the bench took while the hash was timed (% of a core). */
+      hashOthersPct: number;
     } & Partial<Record<TargetKind, LoginFigures>>;
     history?: { sqlite?: HistoryFigures; mariadb?: HistoryFigures | null };
   };
@@ -530,9 +534,16 @@ async function main(): Promise<void> {
   let world: World | null = null;
   try {
     const needsServers = [...p.sections].some((s) => s !== 'history');
-    let hash = { hashMs: NaN, parallelPerSec: NaN };
+    type HashTiming = { hashMs: number; parallelPerSec: number; othersPct: number; attempts?: number };
+    let hash: HashTiming = { hashMs: NaN, parallelPerSec: NaN, othersPct: NaN };
     if (p.sections.has('login')) {
-      hash = await hashFigures(m.nproc); // before any server runs: quiet-machine figures
+      // Before any server runs: quiet-machine figures, measured again if other processes got in the way.
+      hash = await leastDisturbed<HashTiming>('argon2id timing', (h) => h.othersPct, async () => {
+        const cpu = cpuMeter([process.pid]);
+        const h = await hashFigures(m.nproc);
+        const used = cpu();
+        return { ...h, othersPct: (100 * used.othersMs) / used.wallMs };
+      });
       log(`argon2id m=${DEFAULT_PASSWORD_PARAMS.m} t=${DEFAULT_PASSWORD_PARAMS.t} p=${DEFAULT_PASSWORD_PARAMS.p}: ${hash.hashMs.toFixed(0)} ms per hash, ` +
         `${hash.parallelPerSec.toFixed(2)} hashes/s on ${m.nproc} workers`);
     }
@@ -544,7 +555,7 @@ async function main(): Promise<void> {
     await passwordPool.close(); // the orchestrator's own hash workers must not compete with the servers
 
     if (p.sections.has('idle')) {
-      if (!p.idleLobby) note('idle chatd sessions leave the lobby right after login (//part lobby), so that N logins do not cost N²/2 join events; --idle-lobby keeps them there');
+      if (p.idlePart) note('idle chatd sessions leave the lobby right after login (--idle-part)');
       const s: Partial<Record<TargetKind, IdleFigures>> = (res.sections.idle = {});
       for (const k of KINDS) s[k] = await idle(k, world!, p);
     }
@@ -564,6 +575,7 @@ async function main(): Promise<void> {
       const params = { ...DEFAULT_PASSWORD_PARAMS };
       const s: NonNullable<Results['sections']['login']> = (res.sections.login = {
         hashMs: hash.hashMs, params, theoreticalPerSec: (m.nproc * 1000) / hash.hashMs, parallelHashesPerSec: hash.parallelPerSec,
+        hashOthersPct: hash.othersPct,
       });
       s.chatd = await loginStorm('chatd', world!, p, null);
       // The ceiling has no login: it gets the same arrival of new (full-handshake) connections,
@@ -625,6 +637,7 @@ function outsideLoad(res: Results): Array<{ what: string; pct: number }> {
       out.push({ what: `${k} fan-out N=${f.members} saturated`, pct: x.saturated.cpu.othersPct });
     }
   }
+  if (s.login) out.push({ what: 'argon2id timing', pct: s.login.hashOthersPct });
   for (const k of KINDS) {
     const h = s.handshake?.[k];
     if (h) out.push({ what: `${k} full handshakes`, pct: h.full.othersPct }, { what: `${k} resumed handshakes`, pct: h.resumed.othersPct });

@@ -34,6 +34,8 @@ export type StormArgs = {
   durationMs: number; concurrency: number; resume: boolean; login: boolean; users: string[]; password: string;
   /** Paces new connections to at most this many per second (default: as fast as `concurrency` allows). */
   ratePerSec?: number;
+  /** Completions in the first `warmupMs` are not counted (the pipeline is still filling). */
+  warmupMs?: number;
 };
 export type StormResult = {
   completed: number; resumed: number; failed: number; errors: Record<string, number>; windowMs: number; hist: HistogramData;
