@@ -7,6 +7,7 @@
 // node:crypto also reads certificates back (certInfo), so fingerprints are exactly what a TLS
 // socket's getPeerCertificate().fingerprint256 reports and `show` works on non-RSA certificates
 // that forge cannot parse. Keys are RSA 2048 only: forge cannot sign with EC keys.
+import { normalizeUsername } from '../sanitize.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -55,8 +56,6 @@ export const LEAF_DAYS = 825;
 const RSA_BITS = 2048;
 /** Certificates start a little in the past so that a peer whose clock lags still accepts them. */
 const BACKDATE_MS = 5 * 60 * 1000;
-/** The username rule of DESIGN.md; a client certificate's CN is a login name. */
-export const USERNAME_RE = /^[a-z0-9][a-z0-9_.-]{1,31}$/;
 const DNS_NAME_RE = /^(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/;
 
 // ---------------------------------------------------------------------------------------------
@@ -186,11 +185,12 @@ export function normalizeHosts(hosts: string[]): string[] {
 
 /** A client certificate's name as a login name, lowercased, or a usage error. */
 export function normalizeClientName(name: string): string {
-  const lower = name.toLowerCase();
-  if (!USERNAME_RE.test(lower)) {
+  // A client certificate's CN is a login name: the one username rule of lib/sanitize.ts.
+  const user = normalizeUsername(name);
+  if (!user) {
     throw new CliError(`invalid client name ${JSON.stringify(name)}: use 2-32 of a-z 0-9 _ . - starting with a letter or digit`, 2);
   }
-  return lower;
+  return user;
 }
 
 // ---------------------------------------------------------------------------------------------
