@@ -3,6 +3,7 @@
 import knexFactory, { type Knex } from 'knex';
 import { CliError } from '../errors.js';
 import type { MessageFrame } from '../protocol/frames.js';
+import { directSql, type DirectSql } from './direct.js';
 import { MIGRATIONS, migrationSource } from './migrations.js';
 import { knexConfig, parseDbUrl, redact, type DbTarget } from './url.js';
 
@@ -46,15 +47,39 @@ function toMessage(r: any): MessageFrame {
 /** A message as the store keeps it: the frame plus who sent it. */
 export type MessageRow = { frame: MessageFrame; senderId: number | null };
 
+// The hot queries as fixed SQL, valid on both engines (see direct.ts for why they skip knex).
+const USERS = 'select users.*, roles.level, roles.color from users join roles on users.role = roles.name';
+const ACTIVE_BAN = 'lifted_at is null and (expires_at is null or expires_at > ?)'; // binds: now
+const SQL = {
+  userByName: `${USERS} where users.username = ?`,
+  userById: `${USERS} where users.id = ?`,
+  users: `${USERS} order by users.username`,
+  revoked: 'select 1 from revoked_certs where fingerprint = ?',
+  // A null identity compares unknown, never true: one statement serves every combination.
+  activeBan: `select * from bans where ${ACTIVE_BAN} and (user_id = ? or ip = ? or cert_fingerprint = ?) order by id desc limit 1`,
+  activeBans: `select * from bans where ${ACTIVE_BAN} order by id asc`,
+  liftBans: `update bans set lifted_at = ?, lifted_by = ? where ${ACTIVE_BAN} and user_id = ?`,
+  recordLogin: 'update users set last_login = ?, failed_logins = 0, locked_until = null where id = ?',
+  room: 'select name, topic, created_at from rooms where name = ?',
+  history: 'select * from messages where room = ? order by ts desc, seq desc limit ?',
+  historyAfter: 'select * from messages where room = ? and ts > ? order by ts desc, seq desc limit ?',
+  // SQLite only (MySQL inserts a batch as one multi-row statement through knex).
+  insertRoom: "insert into rooms (name, topic, created_at) values (?, '', ?) on conflict (name) do nothing",
+  insertMessage: 'insert into messages (id, room, sender_id, sender_name, sender_role, sender_color, kind, text, ts)'
+    + ' values (?, ?, ?, ?, ?, ?, ?, ?, ?) on conflict (id) do nothing',
+} as const;
+
 export class Store {
   readonly knex: Knex;
   readonly target: DbTarget;
   readonly url: string;
+  private readonly direct: DirectSql;
 
   constructor(url: string, opts: { connectTimeoutMs?: number } = {}) {
     this.url = url;
     this.target = parseDbUrl(url);
     this.knex = knexFactory(knexConfig(this.target, opts));
+    this.direct = directSql(this.knex, this.target.kind);
   }
 
   get description(): string { return redact(this.url); }
@@ -132,22 +157,18 @@ export class Store {
   }
 
   // ---- users --------------------------------------------------------------------------------
-  private usersWithRole() {
-    return this.knex('users').join('roles', 'users.role', 'roles.name').select('users.*', 'roles.level', 'roles.color');
-  }
-
   async getUser(username: string): Promise<UserRecord | null> {
-    const r = await this.usersWithRole().where('users.username', username).first();
+    const [r] = await this.direct.all(SQL.userByName, [username]);
     return r ? toUser(r) : null;
   }
 
   async getUserById(id: number): Promise<UserRecord | null> {
-    const r = await this.usersWithRole().where('users.id', id).first();
+    const [r] = await this.direct.all(SQL.userById, [id]);
     return r ? toUser(r) : null;
   }
 
   async listUsers(): Promise<UserRecord[]> {
-    return (await this.usersWithRole().orderBy('users.username')).map(toUser);
+    return (await this.direct.all(SQL.users, [])).map(toUser);
   }
 
   async createUser(u: { username: string; passwordHash: string; role: string }): Promise<number> {
@@ -166,7 +187,7 @@ export class Store {
   async setDisabled(id: number, disabled: boolean): Promise<void> { await this.knex('users').where({ id }).update({ disabled }); }
 
   async recordLogin(id: number, at = Date.now()): Promise<void> {
-    await this.knex('users').where({ id }).update({ last_login: at, failed_logins: 0, locked_until: null });
+    await this.direct.run(SQL.recordLogin, [at, id]);
   }
 
   async recordFailedLogin(id: number, failures: number, lockedUntil: number | null): Promise<void> {
@@ -182,30 +203,19 @@ export class Store {
     return Number(id);
   }
 
-  private activeBans(now: number) {
-    return this.knex('bans').whereNull('lifted_at').andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', now));
-  }
-
   /** The active ban that applies to any of these identities, newest first. */
   async findActiveBan(who: { userId?: number | null; ip?: string | null; fingerprint?: string | null }, now = Date.now()): Promise<BanRecord | null> {
-    const r = await this.activeBans(now)
-      .andWhere((q) => {
-        q.whereRaw('1 = 0');
-        if (who.userId != null) q.orWhere('user_id', who.userId);
-        if (who.ip) q.orWhere('ip', who.ip);
-        if (who.fingerprint) q.orWhere('cert_fingerprint', who.fingerprint);
-      })
-      .orderBy('id', 'desc').first();
+    const [r] = await this.direct.all(SQL.activeBan, [now, who.userId ?? null, who.ip || null, who.fingerprint || null]);
     return r ? toBan(r) : null;
   }
 
   async listActiveBans(now = Date.now()): Promise<BanRecord[]> {
-    return (await this.activeBans(now).orderBy('id', 'asc')).map(toBan);
+    return (await this.direct.all(SQL.activeBans, [now])).map(toBan);
   }
 
   /** Lifts every active ban on a user; returns how many. */
   async liftBans(userId: number, by: string, now = Date.now()): Promise<number> {
-    return this.activeBans(now).andWhere({ user_id: userId }).update({ lifted_at: now, lifted_by: by });
+    return this.direct.run(SQL.liftBans, [now, by, now, userId]);
   }
 
   async liftBanById(id: number, by: string, now = Date.now()): Promise<number> {
@@ -221,7 +231,7 @@ export class Store {
   }
 
   async isRevoked(fingerprint: string): Promise<boolean> {
-    return !!(await this.knex('revoked_certs').where({ fingerprint }).first());
+    return (await this.direct.all(SQL.revoked, [fingerprint])).length > 0;
   }
 
   async listRevoked(): Promise<string[]> {
@@ -230,7 +240,7 @@ export class Store {
 
   // ---- rooms --------------------------------------------------------------------------------
   async ensureRoom(name: string): Promise<RoomRecord> {
-    const r = await this.knex('rooms').where({ name }).first();
+    const [r] = await this.direct.all(SQL.room, [name]);
     if (r) return { name: r.name, topic: r.topic, createdAt: Number(r.created_at) };
     const room = { name, topic: '', createdAt: Date.now() };
     await this.knex('rooms').insert({ name, topic: '', created_at: room.createdAt }).onConflict('name').ignore();
@@ -251,6 +261,18 @@ export class Store {
   async insertMessages(rows: MessageRow[]): Promise<void> {
     if (!rows.length) return;
     const rooms = [...new Set(rows.map((r) => r.frame.room))];
+    if (this.direct.sqlite) {
+      const now = Date.now();
+      await this.direct.sqlite((prepare) => {
+        const room = prepare(SQL.insertRoom);
+        for (const name of rooms) room.run(name, now);
+        const message = prepare(SQL.insertMessage);
+        for (const { frame, senderId } of rows) {
+          message.run(frame.id, frame.room, senderId, frame.from.name, frame.from.role, frame.from.color, frame.kind, frame.text, Date.parse(frame.ts));
+        }
+      });
+      return;
+    }
     await this.knex.transaction(async (trx) => {
       await trx('rooms').insert(rooms.map((name) => ({ name, topic: '', created_at: Date.now() }))).onConflict('name').ignore();
       await trx('messages').insert(rows.map(({ frame, senderId }) => ({
@@ -262,9 +284,10 @@ export class Store {
 
   /** The last `limit` messages of a room, oldest first; with `afterTs`, only newer ones. */
   async history(room: string, limit: number, afterTs?: number): Promise<MessageFrame[]> {
-    const q = this.knex('messages').where({ room }).orderBy([{ column: 'ts', order: 'desc' }, { column: 'seq', order: 'desc' }]).limit(limit);
-    if (afterTs !== undefined) q.andWhere('ts', '>', afterTs);
-    return (await q).reverse().map(toMessage);
+    const rows = afterTs === undefined
+      ? await this.direct.all(SQL.history, [room, limit])
+      : await this.direct.all(SQL.historyAfter, [room, afterTs, limit]);
+    return rows.reverse().map(toMessage);
   }
 
   // ---- audit --------------------------------------------------------------------------------

@@ -70,6 +70,34 @@ for (const kind of dbKinds()) {
       expect(await store.findActiveBan({ userId: alice.id })).to.equal(null);
     });
 
+    it('finds a ban by any one identity and never by a missing one', async () => {
+      const bob = await store.createUser({ username: 'bob', passwordHash: 'h', role: 'user' });
+      const soon = Date.now() + 60_000;
+      await store.addBan({ userId: null, username: null, ip: '10.0.0.9', certFingerprint: null, reason: 'ip', by: 'mod', expiresAt: soon });
+      await store.addBan({ userId: null, username: null, ip: null, certFingerprint: 'EE:FF', reason: 'cert', by: 'mod', expiresAt: null });
+      expect(await store.findActiveBan({ userId: bob })).to.equal(null);
+      expect(await store.findActiveBan({ userId: bob, ip: null, fingerprint: null })).to.equal(null);
+      expect(await store.findActiveBan({ userId: bob, ip: '10.0.0.1', fingerprint: 'AA:AA' })).to.equal(null);
+      expect(await store.findActiveBan({ userId: bob, ip: '10.0.0.9' })).to.include({ reason: 'ip' });
+      expect(await store.findActiveBan({ fingerprint: 'EE:FF' })).to.include({ reason: 'cert', expiresAt: null });
+      // Newest first when several apply.
+      expect(await store.findActiveBan({ ip: '10.0.0.9', fingerprint: 'EE:FF' })).to.include({ reason: 'cert' });
+      await store.addBan({ userId: bob, username: 'bob', ip: null, certFingerprint: null, reason: 'user', by: 'mod', expiresAt: soon });
+      expect(await store.findActiveBan({ userId: bob, ip: '10.0.0.9', fingerprint: 'EE:FF' })).to.include({ reason: 'user', userId: bob });
+      expect(await store.liftBans(bob, 'boss')).to.equal(1);
+      expect(await store.findActiveBan({ userId: bob })).to.equal(null);
+      for (const b of await store.listActiveBans()) await store.liftBanById(b.id, 'boss');
+    });
+
+    it('records logins and keeps the account fields typed', async () => {
+      const alice = (await store.getUser('alice'))!;
+      await store.recordFailedLogin(alice.id, 3, 12345);
+      expect(await store.getUserById(alice.id)).to.include({ failedLogins: 3, lockedUntil: 12345 });
+      await store.recordLogin(alice.id, 1_700_000_000_000);
+      expect(await store.getUserById(alice.id)).to.include({ id: alice.id, failedLogins: 0, lockedUntil: null, lastLogin: 1_700_000_000_000, disabled: false });
+      expect((await store.listUsers()).map((u) => u.username)).to.deep.equal(['ali', 'alice', 'bob']);
+    });
+
     it('stores history per room, oldest first, and ignores duplicate ids', async () => {
       const t0 = Date.now();
       const rows = [msg('m1', 'lobby', 'one', t0), msg('m2', 'lobby', 'two', t0 + 1), msg('m3', 'random', 'other', t0 + 2), msg('m4', 'lobby', 'three', t0 + 3)];
@@ -79,6 +107,16 @@ for (const kind of dbKinds()) {
       expect((await store.history('lobby', 2)).map((m) => m.text)).to.deep.equal(['two', 'three']);
       expect((await store.history('lobby', 10, t0 + 1)).map((m) => m.id)).to.deep.equal(['m4']);
       expect((await store.history('random', 10))[0]).to.deep.include({ id: 'm3', room: 'random', kind: 'say' });
+    });
+
+    it('writes a batch with new rooms, senders and /me lines, and a duplicate inside the batch once', async () => {
+      const alice = (await store.getUser('alice'))!;
+      const t0 = Date.now();
+      const me = { ...msg('n1', 'newroom', 'waves', t0), kind: 'me' as const };
+      await store.insertMessages([{ frame: me, senderId: alice.id }, { frame: msg('n2', 'newroom', 'hi', t0 + 1), senderId: null }, { frame: me, senderId: alice.id }]);
+      const got = await store.history('newroom', 10);
+      expect(got).to.deep.equal([me, msg('n2', 'newroom', 'hi', t0 + 1)]);
+      expect((await store.listRooms()).map((r) => r.name)).to.include('newroom');
     });
 
     it('revokes certificates once', async () => {
@@ -97,6 +135,14 @@ for (const kind of dbKinds()) {
       expect(await store.migrateRollback()).to.deep.equal(['001_initial']);
       for (const t of TABLES) expect(await store.knex.schema.hasTable(t), t).to.equal(false);
       expect(await store.migrateStatus()).to.deep.equal({ applied: [], pending: ['001_initial'] });
+    });
+
+    it('answers again on a schema made anew (statements prepared before are not stale)', async () => {
+      expect(await store.migrateLatest()).to.deep.equal(['001_initial']);
+      expect(await store.getUser('alice')).to.equal(null);
+      await store.createUser({ username: 'alice', passwordHash: 'h3', role: 'admin' });
+      expect(await store.getUser('alice')).to.include({ passwordHash: 'h3', level: 100 });
+      expect(await store.history('lobby', 10)).to.deep.equal([]);
     });
   });
 }
