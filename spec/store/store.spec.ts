@@ -1,6 +1,6 @@
 // The same store spec on SQLite and (with CHATD_TEST_MYSQL) MariaDB: migrations, users, bans, history.
 import { expect } from 'chai';
-import { openStore, Store } from '../../lib/store/index.js';
+import { openStore, SQL, Store } from '../../lib/store/index.js';
 import { parseDbUrl } from '../../lib/store/url.js';
 import { dbKinds, freshDb } from '../helpers/world.js';
 import type { MessageFrame } from '../../lib/protocol/frames.js';
@@ -130,6 +130,18 @@ for (const kind of dbKinds()) {
       await store.audit({ actor: 'mod', action: 'ban', target: 'alice', detail: '10m spam' });
       expect((await store.listAudit(1))[0]).to.include({ actor: 'mod', action: 'ban', target: 'alice' });
     });
+
+    if (kind === 'sqlite') {
+      it('answers every login, join and history query from an index, without a temporary sort', async () => {
+        const hot = ['userByName', 'userById', 'revoked', 'matchingBans', 'room', 'history', 'historyAfter'] as const;
+        for (const name of hot) {
+          const sql = SQL[name];
+          const binds = Array((sql.match(/\?/g) ?? []).length).fill(1);
+          const plan = (await store.knex.raw(`explain query plan ${sql}`, binds) as Array<{ detail: string }>).map((r) => r.detail).join(' | ');
+          expect(plan, name).to.not.match(/TEMP B-TREE|^SCAN|\| SCAN/);
+        }
+      });
+    }
 
     it('rolls back to an empty schema', async () => {
       expect(await store.migrateRollback()).to.deep.equal(['001_initial']);
