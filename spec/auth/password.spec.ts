@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { readdirSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { argon2id } from '@noble/hashes/argon2.js';
 import {
@@ -187,6 +188,22 @@ describe('password hashing', () => {
 
     it('defaults to at least 2 workers', () => {
       expect(passwordPool.limit).to.be.at.least(2);
+    });
+
+    it('hashes below the event loop’s CPU priority (Linux: nice +10 on the worker threads only)', async function () {
+      if (process.platform !== 'linux') this.skip();
+      const niceOf = (tid: string) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+      let during: Array<[string, number]> = [];
+      const hashing = hashPassword('pw', TIMING);
+      const started = Date.now();
+      // Read while the hash runs so the pool's worker thread certainly exists.
+      while (!during.some(([, n]) => n === 10) && Date.now() - started < 5000) {
+        during = readdirSync('/proc/self/task').map((t) => [t, niceOf(t)] as [string, number]);
+        await new Promise((r) => setImmediate(r));
+      }
+      await hashing;
+      expect(during.filter(([, n]) => n === 10).length, 'niced worker threads').to.be.at.least(1);
+      expect(niceOf(String(process.pid)), 'the main thread').to.equal(0);
     });
 
     it('close() fails hashes in flight, and the pool works again afterwards', async () => {
