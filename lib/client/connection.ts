@@ -12,7 +12,7 @@ import type {
 } from '../protocol/frames.js';
 import { MAX_LINE_BYTES } from '../limits.js';
 import { LineDecoder } from '../protocol/jsonl.js';
-import { sanitizeText } from '../sanitize.js';
+import { normalizeRoom, sanitizeText } from '../sanitize.js';
 import { ALPN } from '../protocol/frames.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { SeenIds } from './seen.js';
@@ -142,7 +142,18 @@ export function formatDelay(ms: number): string {
 }
 
 type Pending = { resolve(f: Answer): void; reject(e: Error): void; timer: NodeJS.Timeout; internal: boolean };
-type Job = { frame: ClientFrame; resolve(f: Answer): void; reject(e: Error): void };
+type Job = {
+  frame: ClientFrame; resolve(f: Answer): void; reject(e: Error): void;
+  /** A plain line (no command) as the server would store it, set while it waits for its answer. */
+  sent?: { at: number; room: string | null; text: string };
+  /** Its message, found in the history sent after a reconnect: it arrived, only the answer was lost. */
+  landed?: MessageFrame;
+};
+
+// How much earlier than our send a message may be stamped by the server's clock and still be ours.
+const CLOCK_SKEW_MS = 60_000;
+// After a reconnect, how long to wait for the history sent on login before sending queued lines.
+const REJOIN_HISTORY_WAIT_MS = 2_000;
 
 /** One TLS connection attempt and what is known about it. */
 class Link {
@@ -155,13 +166,17 @@ class Link {
   watchdog: NodeJS.Timeout | null = null;
   welcome: Promise<void>;
   closed: Promise<void>;
+  /** The first history frame the server sent by itself (on login: the lobby's). */
+  firstHistory: Promise<void>;
   isClosed = false;
   onWelcome!: () => void;
+  onHistory!: () => void;
   private onClosed!: () => void;
 
   constructor(readonly socket: tls.TLSSocket) {
     this.welcome = new Promise((r) => (this.onWelcome = r));
     this.closed = new Promise((r) => (this.onClosed = r));
+    this.firstHistory = new Promise((r) => (this.onHistory = r));
   }
 
   markClosed(): void { this.isClosed = true; this.onClosed(); }
@@ -244,8 +259,9 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
   /**
    * Sends a line as a say (a line starting with the prefix is a command on the server). Lines are
    * sent one at a time in order, each after the previous one's answer; RATE_LIMITED is retried after
-   * a backoff, and a line whose answer was lost with the connection is sent again after the reconnect
-   * (at least once). Resolves with the answer (an error frame is an answer too).
+   * a backoff, and a line whose answer was lost with the connection is sent again after the reconnect,
+   * unless the history sent on rejoining shows that it arrived (see claimLanded; commands are always
+   * sent again). Resolves with the answer (an error frame is an answer too).
    */
   say(text: string, room?: string): Promise<Answer> {
     return this.enqueue({ type: 'say', text, ...(room !== undefined ? { room } : {}) });
@@ -314,6 +330,13 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
       if (ok.type !== 'login_ok') throw new Disconnected('unexpected answer to login');
       this.user = ok.user;
       if (reconnect) {
+        // A line in flight when the connection dropped may have arrived: its message would be in
+        // this history (see claimLanded). Rejoining waits for each room's history in turn.
+        if (this.queue[0]?.sent) {
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([link.firstHistory, link.closed, new Promise<void>((r) => { timer = setTimeout(r, REJOIN_HISTORY_WAIT_MS); })]);
+          clearTimeout(timer);
+        }
         await this.rejoin(link);
       } else {
         const room = clean(ok.room) || 'lobby';
@@ -529,6 +552,15 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
     try {
       while (this.queue.length && this.state === 'ready' && this.link && !this.closing) {
         const job = this.queue[0]!;
+        if (job.landed) {
+          this.queue.shift();
+          job.resolve(job.landed);
+          continue;
+        }
+        const f = job.frame;
+        job.sent = f.type === 'say' && typeof f.text === 'string' && !f.text.startsWith(this.prefix)
+          ? { at: Date.now(), room: f.room !== undefined ? normalizeRoom(f.room) : this.current, text: sanitizeText(f.text) }
+          : undefined;
         let a: Answer;
         try {
           a = await this.request(this.link, job.frame, false);
@@ -582,7 +614,9 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
         // History sent on join and login overlaps what was shown; a //history the user asked for does not.
         if (idKey === undefined && Array.isArray(f.messages)) {
           const fresh = f.messages.filter((m) => !(m && typeof m === 'object' && typeof m.id === 'string' && !this.seen.add(m.id)));
+          for (const m of fresh) this.claimLanded(m);
           f = { ...f, messages: fresh } as HistoryFrame;
+          link.onHistory();
         }
         break;
       case 'result':
@@ -605,6 +639,21 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
       this.pending.delete(answerKey!);
       clearTimeout(p.timer);
       p.resolve(f as Answer);
+    }
+  }
+
+  /**
+   * Exactly once for plain lines: a message of ours we never saw, in the room we sent to, with the
+   * text as the server stores it, stamped after we sent it, is the line whose answer was lost.
+   * (Any other message of ours was seen: each answer is our own message. Another session of the same
+   * user saying the same words in the same room during the outage would be mistaken for it.)
+   */
+  private claimLanded(m: MessageFrame): void {
+    const job = this.queue[0];
+    if (!job?.sent || job.landed || !this.user || !m || typeof m.ts !== 'string') return;
+    if (m.kind === 'say' && m.from?.name === this.user.name && m.room === job.sent.room && m.text === job.sent.text
+      && Date.parse(m.ts) >= job.sent.at - CLOCK_SKEW_MS) {
+      job.landed = m;
     }
   }
 

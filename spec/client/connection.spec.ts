@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import type { Chatd } from '../../lib/app.js';
 import { ChatConnection } from '../../lib/client/connection.js';
 import type { ServerFrame } from '../../lib/protocol/frames.js';
+import { TcpProxy } from '../helpers/proxy.js';
 import { makeWorld, startServer, USERS, type World } from '../helpers/world.js';
 
 function once(conn: ChatConnection, event: 'ready' | 'down' | 'closed', ms = 8000): Promise<void> {
@@ -26,6 +27,76 @@ describe('client/connection', function () {
   after(async () => {
     await chatd?.stop();
     await world?.drop();
+  });
+
+  function connect(user: string, port: number): ChatConnection {
+    const c = world.certs;
+    return new ChatConnection({
+      host: '127.0.0.1', port, user, password: USERS[user]!.password,
+      ca: fs.readFileSync(`${c}/ca.crt`), cert: fs.readFileSync(`${c}/clients/${user}.crt`), key: fs.readFileSync(`${c}/clients/${user}.key`),
+      backoff: { initialMs: 50, maxMs: 200 },
+    });
+  }
+
+  function heard(conn: ChatConnection, text: string, ms = 8000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`"${text}" not heard within ${ms} ms`)), ms);
+      const on = (f: ServerFrame) => {
+        if (f.type === 'message' && f.text === text) { clearTimeout(t); conn.off('frame', on); resolve(); }
+      };
+      conn.on('frame', on);
+    });
+  }
+
+  it('a line that arrived but whose answer was lost is not sent again; one that never arrived is', async () => {
+    const proxy = new TcpProxy('127.0.0.1', chatd.address.port);
+    await proxy.start();
+    const dave = connect('dave', proxy.port);
+    const bob = connect('bob', chatd.address.port);
+    try {
+      await dave.start();
+      await bob.start();
+      const daveFrames: ServerFrame[] = [];
+      dave.on('frame', (f) => daveFrames.push(f));
+
+      // 1. The say reaches chatd (bob hears it), the answer is lost, then the connection dies.
+      proxy.deafen();
+      const bobHeard = heard(bob, 'arrived once');
+      const first = dave.say('arrived [b]once[/b]'); // chatd stores it sanitized; matched as stored
+      await bobHeard;
+      let down = once(dave, 'down');
+      await proxy.cut();
+      await down;
+      let ready = once(dave, 'ready');
+      await proxy.restore();
+      await ready;
+      expect(await first).to.include({ type: 'message', text: 'arrived once', room: 'lobby' });
+
+      // 2. The say never leaves the client's side of a dead path: sent again after the reconnect.
+      proxy.freeze();
+      const second = dave.say('never arrived');
+      await new Promise((r) => setImmediate(r));
+      down = once(dave, 'down');
+      await proxy.cut();
+      await down;
+      ready = once(dave, 'ready');
+      await proxy.restore();
+      await ready;
+      const again = await second;
+      expect(again).to.include({ type: 'message', text: 'never arrived' });
+      expect(again).to.have.property('ack').that.is.a('string'); // answered live, after the resend
+
+      await chatd.node.history.drain(5000);
+      const texts = (await world.store.history('lobby', 200)).map((m) => m.text);
+      expect(texts.filter((t) => t === 'arrived once'), 'stored once').to.have.length(1);
+      expect(texts.filter((t) => t === 'never arrived'), 'stored once').to.have.length(1);
+      const shown = daveFrames.flatMap((f) => (f.type === 'message' ? [f] : f.type === 'history' ? f.messages : []));
+      expect(shown.filter((m) => m.text === 'arrived once'), 'shown once (from the history)').to.have.length(1);
+    } finally {
+      await dave.close();
+      await bob.close();
+      await proxy.stop();
+    }
   });
 
   it('after a restart: logs in again, rejoins what the user joined, parts lobby if the user had, no message twice', async () => {

@@ -1,10 +1,11 @@
 // A TCP relay a spec can break on purpose, with the real server behind it:
 // cut() is an outage (connections reset, new ones refused), restore() brings it back on the same
 // port, freeze() makes the open connections go silent in both directions while their sockets stay
-// open (a dead network path; connections made afterwards work).
+// open (a dead network path; connections made afterwards work), deafen() lets the open connections
+// go on talking to the server but drops everything it answers (a reply lost on the way back).
 import net from 'node:net';
 
-type Pair = { client: net.Socket; up: net.Socket; frozen: boolean };
+type Pair = { client: net.Socket; up: net.Socket; frozen: boolean; deaf: boolean };
 
 export class TcpProxy {
   private server: net.Server | null = null;
@@ -15,12 +16,12 @@ export class TcpProxy {
 
   async start(port = 0): Promise<number> {
     this.server = net.createServer((client) => {
-      const pair: Pair = { client, up: net.connect(this.targetPort, this.targetHost), frozen: false };
+      const pair: Pair = { client, up: net.connect(this.targetPort, this.targetHost), frozen: false, deaf: false };
       const { up } = pair;
       this.pairs.add(pair);
       for (const s of [client, up]) s.on('error', () => {});
       client.on('data', (d) => { if (!pair.frozen) up.write(d); });
-      up.on('data', (d) => { if (!pair.frozen) client.write(d); });
+      up.on('data', (d) => { if (!pair.frozen && !pair.deaf) client.write(d); });
       client.on('close', () => { up.destroy(); this.pairs.delete(pair); });
       up.on('close', () => { if (!pair.frozen) client.destroy(); });
     });
@@ -30,6 +31,8 @@ export class TcpProxy {
   }
 
   freeze(): void { for (const p of this.pairs) p.frozen = true; }
+
+  deafen(): void { for (const p of this.pairs) p.deaf = true; }
 
   /** The outage: every open connection is cut and new ones are refused. */
   async cut(): Promise<void> {
