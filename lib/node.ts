@@ -30,11 +30,14 @@ export class ChatNode implements SessionHost, BusNode {
   private readonly rooms = new Map<string, Set<Session>>();
   private readonly topics = new Map<string, string>();
   private readonly mutes = new Map<string, number | null>();
+  // Bumped by every mute change this node applies, so a database poll that began before it
+  // cannot put back what it undid (see pollMutes).
+  private muteEpoch = 0;
   private readonly recent = new Map<string, MessageFrame[]>();
   private readonly idBase = crypto.randomBytes(4).toString('hex');
   private seq = 0;
   private revoked: Set<string> | null = null;
-  private revocationTimer: NodeJS.Timeout | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
 
   constructor(readonly config: Config, readonly store: Store, readonly bus: Bus, readonly log: Logger) {
     this.nodeName = config.nodeName || 'node1';
@@ -51,8 +54,23 @@ export class ChatNode implements SessionHost, BusNode {
     }
     await this.bus.start(this);
     await this.pollRevocations();
+    await this.pollMutes();
     const every = this.config.limits.revocationPollMs;
-    if (every > 0) this.revocationTimer = setInterval(() => void this.pollRevocations(), every);
+    if (every > 0) this.pollTimer = setInterval(() => { void this.pollRevocations(); void this.pollMutes(); }, every);
+  }
+
+  /**
+   * The database is the truth for mutes: loaded at start (a node started after a mute knows it),
+   * and polled with revocations so that nodes converge even on a mute the bus lost (Redis outage).
+   * The bus only makes it immediate.
+   */
+  private async pollMutes(): Promise<void> {
+    const epoch = this.muteEpoch;
+    let list;
+    try { list = await this.store.activeMutes(); } catch { return; } // database down: keep what we know
+    if (epoch !== this.muteEpoch) return; // changed meanwhile; the next poll sees it
+    this.mutes.clear();
+    for (const m of list) this.mutes.set(m.username, m.until);
   }
 
   /**
@@ -252,11 +270,26 @@ export class ChatNode implements SessionHost, BusNode {
   // ---- moderation effects (every node applies them to its own sessions) ---------------------
   kill(user: string, code: 'KICKED' | 'BANNED', reason: string): void { this.bus.publish({ t: 'kill', user, code, reason }); }
 
-  // Applied here at once as well: with Redis the echo comes back later, and a quick //unmute on this
-  // node must already see the mute. Applying it again on receipt is harmless.
-  mute(user: string, until: number | null): void { this.mutes.set(user, until); this.bus.publish({ t: 'mute', user, until }); }
+  // Stored first (it must outlive a restart), applied here at once as well: with Redis the echo
+  // comes back later, and a quick //unmute on this node must already see the mute. Applying it
+  // again on receipt is harmless.
+  async mute(user: { id: number; username: string }, until: number | null, by: string): Promise<void> {
+    await this.store.setMute({ userId: user.id, username: user.username, until, by });
+    this.setMuted(user.username, until);
+    this.bus.publish({ t: 'mute', user: user.username, until });
+  }
 
-  unmute(user: string): void { this.mutes.delete(user); this.bus.publish({ t: 'unmute', user }); }
+  async unmute(user: { id: number; username: string }): Promise<void> {
+    await this.store.liftMute(user.id);
+    this.setMuted(user.username, undefined);
+    this.bus.publish({ t: 'unmute', user: user.username });
+  }
+
+  private setMuted(user: string, until: number | null | undefined): void {
+    this.muteEpoch++;
+    if (until === undefined) this.mutes.delete(user);
+    else this.mutes.set(user, until);
+  }
 
   isMuted(user: string): boolean {
     const until = this.mutes.get(user);
@@ -305,8 +338,8 @@ export class ChatNode implements SessionHost, BusNode {
       case 'user':
         for (const s of this.byUser.get(msg.user) ?? []) s.user = { ...s.user!, role: msg.role, level: msg.level, color: msg.color };
         return;
-      case 'mute': this.mutes.set(msg.user, msg.until); return;
-      case 'unmute': this.mutes.delete(msg.user); return;
+      case 'mute': this.setMuted(msg.user, msg.until); return;
+      case 'unmute': this.setMuted(msg.user, undefined); return;
       case 'topic': this.topics.set(msg.room, msg.topic); return;
     }
   }
@@ -330,7 +363,7 @@ export class ChatNode implements SessionHost, BusNode {
 
   /** Graceful stop: bye SHUTDOWN to everyone, flush pending history (bounded by the grace period). */
   async shutdown(graceMs: number): Promise<void> {
-    if (this.revocationTimer) clearInterval(this.revocationTimer);
+    if (this.pollTimer) clearInterval(this.pollTimer);
     for (const s of [...this.sessions]) s.bye('SHUTDOWN');
     const flushed = await this.history.drain(graceMs);
     if (!flushed) this.log.error('shutdown: unsaved history messages', { pending: this.history.pending });

@@ -121,7 +121,7 @@ const mute = command({
     const ms = ctx.args[1] !== undefined ? parseDuration(ctx.args[1]) : 10 * 60_000;
     if (ms === undefined) throw new ChatdError('BAD_ARGS', `usage: ${ctx.node.registry.usageLine(mute, ctx.prefix)}`);
     const until = ms === null ? null : Date.now() + ms;
-    ctx.node.mute(u.username, until);
+    await ctx.node.mute({ id: u.id, username: u.username }, until, ctx.user.name);
     await moderate(ctx, u, 'mute', '', formatDuration(ms));
     return { text: `${u.username} muted (${formatDuration(ms)})`, data: { user: u.username, until } };
   },
@@ -134,7 +134,7 @@ const unmute = command({
   async run(ctx) {
     const u = await target(ctx);
     if (!ctx.node.isMuted(u.username)) throw new ChatdError('BAD_ARGS', `${u.username} is not muted`);
-    ctx.node.unmute(u.username);
+    await ctx.node.unmute({ id: u.id, username: u.username });
     await moderate(ctx, u, 'unmute', '', '');
     return { text: `${u.username} unmuted`, data: { user: u.username } };
   },

@@ -19,6 +19,8 @@ export type BanRecord = {
 export type NewBan = Omit<BanRecord, 'id' | 'createdAt' | 'liftedAt'> & { createdAt?: number };
 export type AuditEntry = { actor: string; action: string; target?: string | null; detail?: string | null; ts?: number };
 export type RoomRecord = { name: string; topic: string; createdAt: number };
+/** `until` null: muted until unmuted. */
+export type MuteRecord = { userId: number; username: string; until: number | null; by: string };
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
@@ -225,6 +227,21 @@ export class Store {
 
   async liftBanById(id: number, by: string, now = Date.now()): Promise<number> {
     return this.knex('bans').where({ id }).whereNull('lifted_at').update({ lifted_at: now, lifted_by: by });
+  }
+
+  // ---- mutes -------------------------------------------------------------------------------
+  /** Mutes a user, replacing any mute already on them. */
+  async setMute(m: MuteRecord): Promise<void> {
+    await this.knex('mutes').insert({ user_id: m.userId, username: m.username, until: m.until, by: m.by, created_at: Date.now() })
+      .onConflict('user_id').merge();
+  }
+
+  async liftMute(userId: number): Promise<void> { await this.knex('mutes').where({ user_id: userId }).del(); }
+
+  /** Mutes not yet expired. */
+  async activeMutes(now = Date.now()): Promise<MuteRecord[]> {
+    const rows = await this.knex('mutes').whereNull('until').orWhere('until', '>', now);
+    return rows.map((r: any) => ({ userId: Number(r.user_id), username: r.username, until: num(r.until), by: r.by }));
   }
 
   // ---- certificates -------------------------------------------------------------------------

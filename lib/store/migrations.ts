@@ -2,10 +2,11 @@
 // dist/ after tsc, in specs and in an installed package, and a schema newer than this build is detected.
 import type { Knex } from 'knex';
 import * as m001 from '../../migrations/001_initial.js';
+import * as m002 from '../../migrations/002_mutes.js';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
-export const MIGRATIONS: Array<[string, Migration]> = [['001_initial', m001]];
+export const MIGRATIONS: Array<[string, Migration]> = [['001_initial', m001], ['002_mutes', m002]];
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
   async getMigrations() { return MIGRATIONS; },

@@ -16,15 +16,15 @@ for (const kind of dbKinds()) {
     it('latest, latest again, status, rollback, status', async () => {
       let r = await runBin('chat-migrate', ['latest', '--db', db.url]);
       expect(r.code, r.err).to.equal(0);
-      expect(r.out).to.match(/applied: 001_initial/);
+      expect(r.out).to.match(/applied: 001_initial, 002_mutes/);
       r = await runBin('chat-migrate', ['latest', '--db', db.url]);
       expect(r.out).to.match(/already up to date/);
       r = await runBin('chat-migrate', ['status', '--db', db.url]);
-      expect(r.out).to.match(/applied\s+001_initial/);
+      expect(r.out).to.match(/applied\s+001_initial/).and.match(/applied\s+002_mutes/);
       r = await runBin('chat-migrate', ['rollback', '--db', db.url]);
       expect(r.code).to.equal(0);
       r = await runBin('chat-migrate', ['status', '--db', db.url]);
-      expect(r.out).to.match(/pending\s+001_initial/);
+      expect(r.out).to.match(/pending\s+001_initial/).and.match(/pending\s+002_mutes/);
     });
   });
 }

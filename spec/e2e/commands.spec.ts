@@ -126,6 +126,45 @@ describe('e2e: commands', function () {
     expect((await mod.command('//unmute bob')).code).to.equal('BAD_ARGS');
   });
 
+  it('a mute outlives a restart, and one stored by another node arrives through the database alone', async () => {
+    const restart = async () => {
+      for (const c of clients.splice(0)) c.close();
+      await chatd.stop();
+      chatd = await startServer(world, { port });
+    };
+    await restart(); // the sessions of earlier cases go, so these logins stay within the per-user limit
+    let mod = await login('mod');
+    expect((await mod.command('//mute bob 2h')).type).to.equal('result');
+    expect((await world.store.activeMutes()).map((m) => [m.username, m.by])).to.deep.equal([['bob', 'mod']]);
+
+    await restart();
+    let bob = await login('bob');
+    const muted = await bob.say('still muted?');
+    expect(muted.code).to.equal('MUTED');
+    expect(muted.message).to.match(/muted until \d{4}-/);
+
+    // What another node writes when its bus message is lost (Redis down): the poll picks it up.
+    const alice = await login('alice');
+    const a = (await world.store.getUser('alice'))!;
+    await world.store.setMute({ userId: a.id, username: 'alice', until: null, by: 'mod' });
+    const t0 = Date.now();
+    let answer = await alice.say('one');
+    while (answer.code !== 'MUTED' && Date.now() - t0 < 5000) {
+      await new Promise((r) => setTimeout(r, 250)); // a retry interval within the flood limit, not a sync point
+      answer = await alice.say('again');
+    }
+    expect(answer.code, 'alice muted by the poll').to.equal('MUTED');
+    expect(answer.message).to.equal('you are muted');
+
+    mod = await login('mod');
+    expect((await mod.command('//unmute bob')).type).to.equal('result');
+    expect((await mod.command('//unmute alice')).type).to.equal('result');
+    await restart();
+    bob = await login('bob');
+    expect((await bob.say('free again')).type).to.equal('message');
+    expect(await world.store.activeMutes()).to.deep.equal([]);
+  });
+
   it('announce reaches everyone in every room', async () => {
     const boss = await login('boss');
     const alice = await login('alice');

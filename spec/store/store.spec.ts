@@ -5,7 +5,7 @@ import { parseDbUrl } from '../../lib/store/url.js';
 import { dbKinds, freshDb } from '../helpers/world.js';
 import type { MessageFrame } from '../../lib/protocol/frames.js';
 
-const TABLES = ['roles', 'users', 'bans', 'revoked_certs', 'rooms', 'messages', 'audit_log'];
+const TABLES = ['roles', 'users', 'bans', 'revoked_certs', 'rooms', 'messages', 'audit_log', 'mutes'];
 
 function msg(id: string, room: string, text: string, ts: number): MessageFrame {
   return { type: 'message', id, ts: new Date(ts).toISOString(), room, from: { name: 'alice', role: 'user', color: 'cyan' }, text, kind: 'say' };
@@ -26,10 +26,10 @@ for (const kind of dbKinds()) {
     });
 
     it('migrates to the full schema; latest twice is a no-op', async () => {
-      expect(await store.migrateLatest()).to.deep.equal(['001_initial']);
+      expect(await store.migrateLatest()).to.deep.equal(['001_initial', '002_mutes']);
       expect(await store.migrateLatest()).to.deep.equal([]);
       for (const t of TABLES) expect(await store.knex.schema.hasTable(t), t).to.equal(true);
-      expect(await store.migrateStatus()).to.deep.equal({ applied: ['001_initial'], pending: [] });
+      expect(await store.migrateStatus()).to.deep.equal({ applied: ['001_initial', '002_mutes'], pending: [] });
     });
 
     it('seeds the default roles in level order', async () => {
@@ -119,6 +119,24 @@ for (const kind of dbKinds()) {
       expect((await store.listRooms()).map((r) => r.name)).to.include('newroom');
     });
 
+    it('keeps one mute per user until it is lifted or expires; deleting the user removes it', async () => {
+      const alice = (await store.getUser('alice'))!;
+      const bob = (await store.getUser('bob'))!;
+      const now = Date.now();
+      await store.setMute({ userId: alice.id, username: 'alice', until: now - 1, by: 'mod' });
+      expect(await store.activeMutes(now)).to.deep.equal([]);
+      await store.setMute({ userId: alice.id, username: 'alice', until: now + 60_000, by: 'mod' });
+      await store.setMute({ userId: bob.id, username: 'bob', until: null, by: 'boss' });
+      const active = (await store.activeMutes(now)).sort((x, y) => x.userId - y.userId);
+      expect(active).to.deep.equal([
+        { userId: alice.id, username: 'alice', until: now + 60_000, by: 'mod' },
+        { userId: bob.id, username: 'bob', until: null, by: 'boss' },
+      ]);
+      await store.liftMute(alice.id);
+      await store.knex('users').where({ id: bob.id }).del();
+      expect(await store.activeMutes(now)).to.deep.equal([]);
+    });
+
     it('revokes certificates once', async () => {
       expect(await store.revokeCert('AA:BB', 'boss')).to.equal(true);
       expect(await store.revokeCert('AA:BB', 'boss')).to.equal(false);
@@ -144,13 +162,13 @@ for (const kind of dbKinds()) {
     }
 
     it('rolls back to an empty schema', async () => {
-      expect(await store.migrateRollback()).to.deep.equal(['001_initial']);
+      expect(await store.migrateRollback()).to.deep.equal(['002_mutes', '001_initial']);
       for (const t of TABLES) expect(await store.knex.schema.hasTable(t), t).to.equal(false);
-      expect(await store.migrateStatus()).to.deep.equal({ applied: [], pending: ['001_initial'] });
+      expect(await store.migrateStatus()).to.deep.equal({ applied: [], pending: ['001_initial', '002_mutes'] });
     });
 
     it('answers again on a schema made anew (statements prepared before are not stale)', async () => {
-      expect(await store.migrateLatest()).to.deep.equal(['001_initial']);
+      expect(await store.migrateLatest()).to.deep.equal(['001_initial', '002_mutes']);
       expect(await store.getUser('alice')).to.equal(null);
       await store.createUser({ username: 'alice', passwordHash: 'h3', role: 'admin' });
       expect(await store.getUser('alice')).to.include({ passwordHash: 'h3', level: 100 });
