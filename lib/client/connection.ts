@@ -158,6 +158,8 @@ const REJOIN_HISTORY_WAIT_MS = 2_000;
 /** One TLS connection attempt and what is known about it. */
 class Link {
   reason = 'connection closed by the server';
+  /** Made after an established session dropped (its join histories may not reach back far enough). */
+  reconnect = false;
   fatal: CliError | null = null;
   ready = false;
   abandoned = false;
@@ -216,6 +218,8 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
   private readonly queue: Job[] = [];
   private pumping = false;
   private readonly seen: SeenIds;
+  /** Rooms of which at least one message was shown. */
+  private readonly roomsShown = new Set<string>();
   private readonly reconnectBackoff: Backoff;
   private readonly rateBackoff: Backoff;
   private slowUntil = 0;
@@ -317,6 +321,7 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
   /** Opens TLS, waits for welcome, logs in and (after a reconnect) rejoins. */
   private async session(reconnect: boolean): Promise<LoginOkFrame> {
     const link = await this.open();
+    link.reconnect = reconnect;
     this.link = link;
     try {
       await link.within(link.welcome, WELCOME_TIMEOUT_MS, 'welcome from the server');
@@ -609,12 +614,20 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
       case 'message':
       case 'dm':
         if (typeof f.id === 'string' && !this.seen.add(f.id)) return; // shown already (history overlap)
+        if (f.type === 'message' && typeof f.room === 'string') this.roomsShown.add(f.room);
         break;
       case 'history':
         // History sent on join and login overlaps what was shown; a //history the user asked for does not.
         if (idKey === undefined && Array.isArray(f.messages)) {
           const fresh = f.messages.filter((m) => !(m && typeof m === 'object' && typeof m.id === 'string' && !this.seen.add(m.id)));
           for (const m of fresh) this.claimLanded(m);
+          const room = typeof f.room === 'string' ? clean(f.room) : '';
+          // Nothing in it was shown before, yet we had seen this room: more was said while we were
+          // away than the server sends on joining.
+          if (link.reconnect && room && fresh.length > 0 && fresh.length === f.messages.length && this.roomsShown.has(room)) {
+            this.emit('status', `#${room}: more was said while you were away than shown here; ${this.prefix}history 200 shows more`);
+          }
+          if (room && fresh.length) this.roomsShown.add(room);
           f = { ...f, messages: fresh } as HistoryFrame;
           link.onHistory();
         }

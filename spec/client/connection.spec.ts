@@ -99,6 +99,39 @@ describe('client/connection', function () {
     }
   });
 
+  it('says when more was said during an outage than the join history reaches back, and only then', async () => {
+    const proxy = new TcpProxy('127.0.0.1', chatd.address.port);
+    await proxy.start();
+    const dave = connect('dave', proxy.port);
+    const bob = connect('bob', chatd.address.port);
+    const status: string[] = [];
+    dave.on('status', (t) => status.push(t));
+    const outage = async (lines: number) => {
+      const down = once(dave, 'down');
+      await proxy.cut();
+      await down;
+      for (let i = 0; i < lines; i++) await bob.say(`while away ${lines}.${i}`);
+      const ready = once(dave, 'ready');
+      await proxy.restore();
+      await ready;
+    };
+    try {
+      await dave.start();
+      await bob.start();
+      const seen = heard(dave, 'before');
+      await bob.say('before');
+      await seen;
+      await outage(3); // the join history still holds what dave saw
+      expect(status.filter((t) => /history 200/.test(t))).to.deep.equal([]);
+      await outage(25); // more than the 20 messages sent on join
+      expect(status.filter((t) => /history 200/.test(t))).to.deep.equal(['#lobby: more was said while you were away than shown here; //history 200 shows more']);
+    } finally {
+      await dave.close();
+      await bob.close();
+      await proxy.stop();
+    }
+  });
+
   it('after a restart: logs in again, rejoins what the user joined, parts lobby if the user had, no message twice', async () => {
     const c = world.certs;
     const conn = new ChatConnection({
