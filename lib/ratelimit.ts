@@ -23,6 +23,12 @@ export class TokenBucket {
     return this.tokens >= 1;
   }
 
+  /** Milliseconds until a token is available (0 when one is). */
+  waitMs(now = Date.now()): number {
+    this.refill(now);
+    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.perSecond) * 1000);
+  }
+
   /** True when the bucket is full again, so a keyed map can forget it. */
   full(now = Date.now()): boolean {
     this.refill(now);

@@ -169,7 +169,9 @@ export class Session {
   /** Flood control: a token per frame; excess frames are dropped, persistent flooding ends the session. */
   private admit(id?: FrameId): boolean {
     if (this.flood.take()) return true;
-    this.error('RATE_LIMITED', 'too many frames; slow down', id);
+    // The numbers in the message let a person (or a client) pace itself instead of guessing.
+    const lim = this.host.config.limits;
+    this.error('RATE_LIMITED', `too many frames; slow down: ${lim.floodRate}/s after a burst of ${lim.floodBurst}, next in ${this.flood.waitMs()} ms`, id);
     if (this.floodHits.hit()) this.bye('FLOOD');
     return false;
   }

@@ -540,7 +540,9 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
       if (retry && a.type === 'error' && a.code === 'RATE_LIMITED') {
         const first = Date.now() >= this.slowUntil;
         this.slowUntil = Date.now() + SLOW_FOR_MS;
-        const delay = this.rateBackoff.next();
+        // chatd says when its bucket has a token again; other servers get the backoff alone.
+        const hint = typeof a.message === 'string' ? /\bnext in (\d{1,6}) ms\b/.exec(a.message) : null;
+        const delay = Math.max(this.rateBackoff.next(), hint ? Math.min(Number(hint[1]), 10_000) : 0);
         if (first) this.emit('status', `rate limited by the server; slowing down and resending (${formatDelay(delay)})`);
         await sleep(delay);
         continue;

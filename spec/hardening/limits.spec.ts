@@ -60,6 +60,8 @@ describe('hardening: flood control and connection limits', function () {
     for (let i = 0; i < 40; i++) flooder.send({ type: 'say', text: `flood ${i}`, id: i });
     const limited = await flooder.waitFor((f) => f.type === 'error' && f.code === 'RATE_LIMITED');
     expect(typeof limited.id).to.equal('number');
+    expect(limited.message).to.match(/^too many frames; slow down: 2\/s after a burst of 5, next in \d+ ms$/);
+    expect(Number(/next in (\d+) ms/.exec(limited.message)![1])).to.be.within(1, 500); // one token at 2/s
     const bye = await flooder.waitFor((f) => f.type === 'bye');
     expect(bye.code).to.equal('FLOOD');
     await flooder.waitClosed();
