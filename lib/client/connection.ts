@@ -141,7 +141,11 @@ export function formatDelay(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 }
 
-type Pending = { resolve(f: Answer): void; reject(e: Error): void; timer: NodeJS.Timeout; internal: boolean };
+type Pending = {
+  resolve(f: Answer): void; reject(e: Error): void; timer: NodeJS.Timeout; internal: boolean;
+  /** A history command: the history frame that comes before its result is what it asked for. */
+  asksHistory: boolean;
+};
 type Job = {
   frame: ClientFrame; resolve(f: Answer): void; reject(e: Error): void;
   /** A plain line (no command) as the server would store it, set while it waits for its answer. */
@@ -532,7 +536,7 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
           this.pending.delete(id);
           reject(new Error(`no answer from the server within ${Math.round(timeoutMs / 1000)} s`));
         }, timeoutMs);
-        this.pending.set(id, { resolve, reject, timer, internal });
+        this.pending.set(id, { resolve, reject, timer, internal, asksHistory: this.asksHistory(frame) });
       });
       this.lastSentAt = Date.now();
       link.write({ ...frame, id } as ClientFrame);
@@ -598,6 +602,7 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
   private onFrame(link: Link, f: ServerFrame): void {
     const id = (f as { id?: unknown }).id;
     const idKey = typeof id === 'string' || typeof id === 'number' ? id : undefined;
+    let historyKey = idKey;
     switch (f.type) {
       case 'ping':
         link.write({ type: 'pong', ...(idKey !== undefined ? { id: idKey } : {}) });
@@ -619,8 +624,11 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
         if (f.type === 'message' && typeof f.room === 'string') this.roomsShown.add(f.room);
         break;
       case 'history':
+        // DESIGN: a history frame is a side effect and carries no id; the one a history command asked
+        // for comes before that command's result (older servers gave it the command's id).
+        if (idKey === undefined) historyKey = this.historyAsker();
         // History sent on join and login overlaps what was shown; a //history the user asked for does not.
-        if (idKey === undefined && Array.isArray(f.messages)) {
+        if (historyKey === undefined && Array.isArray(f.messages)) {
           const fresh = f.messages.filter((m) => !(m && typeof m === 'object' && typeof m.id === 'string' && !this.seen.add(m.id)));
           for (const m of fresh) this.claimLanded(m);
           const room = typeof f.room === 'string' ? clean(f.room) : '';
@@ -639,7 +647,7 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
         break;
     }
 
-    const answerKey = f.type === 'message' ? (f as MessageFrame).ack : idKey;
+    const answerKey = f.type === 'message' ? (f as MessageFrame).ack : f.type === 'history' ? historyKey : idKey;
     const p = answerKey !== undefined ? this.pending.get(answerKey) : undefined;
     const isAnswer = p !== undefined && (f.type === 'message' || f.type === 'result' || f.type === 'error' || f.type === 'login_ok');
     if (f.type === 'result' && (!p || !p.internal)) this.trackRooms(f);
@@ -655,6 +663,17 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
       clearTimeout(p.timer);
       p.resolve(f as Answer);
     }
+  }
+
+  private asksHistory(frame: ClientFrame): boolean {
+    const line = frame.type === 'command' ? frame.line : frame.type === 'say' && frame.text.startsWith(this.prefix) ? frame.text.slice(this.prefix.length) : null;
+    return typeof line === 'string' && /^\s*history(\s|$)/i.test(line);
+  }
+
+  /** The request id of a history command waiting for its answer, if one is. */
+  private historyAsker(): FrameId | undefined {
+    for (const [key, p] of this.pending) if (p.asksHistory) return key;
+    return undefined;
   }
 
   /**

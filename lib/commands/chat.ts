@@ -173,7 +173,8 @@ const history = command({
     const room = ctx.session.current;
     if (!room) throw new ChatdError('NO_SUCH_ROOM', 'you are in no room');
     const messages = await ctx.node.recentHistory(room, n);
-    ctx.session.send({ type: 'history', room, messages, ...(ctx.id !== undefined ? { id: ctx.id } : {}) });
+    // A side effect: the one direct answer is the result that follows (DESIGN), so no id here.
+    ctx.session.send({ type: 'history', room, messages });
     return { text: `${messages.length} message${messages.length === 1 ? '' : 's'} from #${room}`, data: { room, count: messages.length } };
   },
 });

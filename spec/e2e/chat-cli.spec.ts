@@ -190,6 +190,11 @@ describe('e2e: chat-cli', function () {
     const w = await runCli([...flags(world.certs, port, 'bob'), '--send', '//whoami'], { env: pw('bob') });
     expect(w.code, w.err).to.equal(0);
     expect(w.out).to.match(/^bob \(user, level 1\) session \S+ in #lobby\n$/);
+
+    // The history it asked for is printed (not taken for the history sent on join), then the result.
+    const h = await runCli([...flags(world.certs, port, 'bob'), '--send', '//history 1'], { env: pw('bob') });
+    expect(h.code, h.err).to.equal(0);
+    expect(h.out).to.match(/bob: one shot hello\n/);
   });
 
   it('--send: an error answer exits 1 with the error code on stderr', async () => {
