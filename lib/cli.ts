@@ -17,7 +17,9 @@ export function cliParser(scriptName: string): Argv {
     .wrap(Math.min(100, process.stdout.columns || 100))
     .fail((msg, err) => {
       if (err) throw err;
-      process.stderr.write(`${scriptName}: ${msg}\n(see ${scriptName} --help)\n`);
+      // One line, as every other failure (yargs writes some messages over several lines).
+      const line = String(msg).split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
+      process.stderr.write(`${scriptName}: ${line} (see ${scriptName} --help)\n`);
       process.exit(2);
     });
 }

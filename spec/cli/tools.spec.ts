@@ -45,6 +45,7 @@ describe('chat-migrate errors', () => {
   it('no action is a usage error, exit 2', async () => {
     const r = await runBin('chat-migrate', []);
     expect(r.code).to.equal(2);
+    expect(r.err.trimEnd().split('\n')).to.have.length(1);
   });
 });
 

@@ -58,7 +58,13 @@ describe('chatd binary: startup errors', function () {
     const r = await runBin('chatd', ['--port', '0']);
     expect(r.code).to.equal(2);
     expect(r.err).to.match(/missing --cert, --key, --ca/);
-    expect((await runBin('chatd', ['--client-cert', 'sometimes'])).code).to.equal(2);
+    // Usage errors are one line too, whatever yargs would print over several.
+    for (const args of [['--client-cert', 'sometimes'], ['--bogus'], ['--cert-binding', 'maybe']]) {
+      const u = await runBin('chatd', args);
+      expect(u.code, args.join(' ')).to.equal(2);
+      expect(u.err.trimEnd().split('\n'), args.join(' ')).to.have.length(1);
+      expect(u.err).to.match(/^chatd: .+ \(see chatd --help\)\n$/);
+    }
   });
 
   it('starts, prints its ready line with the chosen port, and stops on SIGTERM with exit 0', async () => {
