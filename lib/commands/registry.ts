@@ -88,8 +88,15 @@ export class Registry {
       throw new ChatdError('BAD_ARGS', `usage: ${this.usageLine(c, base.prefix)}`);
     }
     const rest = (n: number) => restAfter(argText, n);
-    const reply = await c.run({ ...base, args, rest });
-    return { command: c, reply };
+    try {
+      return { command: c, reply: await c.run({ ...base, args, rest }) };
+    } catch (e) {
+      // Every BAD_ARGS shows the usage (DESIGN), also when a handler found the arguments wrong.
+      if (e instanceof ChatdError && e.code === 'BAD_ARGS' && !e.message.includes('usage: ')) {
+        throw new ChatdError('BAD_ARGS', `${e.message}; usage: ${this.usageLine(c, base.prefix)}`);
+      }
+      throw e;
+    }
   }
 }
 

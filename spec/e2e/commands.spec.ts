@@ -60,6 +60,12 @@ describe('e2e: commands', function () {
     expect((await alice.command('//frobnicate')).code).to.equal('UNKNOWN_COMMAND');
     const r = await alice.command('//whois');
     expect(r).to.include({ code: 'BAD_ARGS', message: 'usage: //whois <user>' });
+    // Arguments a handler finds wrong get the usage too.
+    expect(await alice.command('//join Not/A/Room')).to.include({ code: 'BAD_ARGS', message: '"Not/A/Room" is not a valid room name (a-z 0-9 _ -, up to 32); usage: //join <room>' });
+    const boss = await login('boss');
+    const role = await boss.command('//role bob nosuchrole');
+    expect(role.code).to.equal('BAD_ARGS');
+    expect(role.message).to.match(/^no role "nosuchrole"; roles: .+; usage: \/\/role <user> <role>$/);
   });
 
   it('users, whoami, whois, motd', async () => {
