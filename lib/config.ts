@@ -57,7 +57,7 @@ export const DEFAULT_PASSWORD: PasswordConfig = { ...DEFAULT_PASSWORD_PARAMS };
 
 export function defaultConfig(): Config {
   return {
-    serverName: 'chatd', nodeName: '', motd: 'Welcome to chatd. Type //help for commands.',
+    serverName: 'chatd', nodeName: '', motd: 'Welcome to chatd. Type {prefix}help for commands.',
     host: '127.0.0.1', port: 7443, db: DEFAULT_DB, bus: 'memory', prefix: '//',
     clientCert: 'required', certBinding: 'cn', tlsMinVersion: 'TLSv1.3', migrate: true, logLevel: 'info',
     limits: { ...DEFAULT_LIMITS }, password: { ...DEFAULT_PASSWORD }, commandLevels: {},

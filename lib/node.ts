@@ -92,6 +92,9 @@ export class ChatNode implements SessionHost, BusNode {
 
   get prefix(): string { return this.config.prefix; }
 
+  /** The message of the day, `{prefix}` in it replaced by the command prefix (with `--prefix !`, `!help`). */
+  get motd(): string { return this.config.motd.replaceAll('{prefix}', this.prefix); }
+
   newId(): string { return `${this.idBase}${(++this.seq).toString(36)}`; }
 
   // ---- SessionHost --------------------------------------------------------------------------
@@ -120,7 +123,7 @@ export class ChatNode implements SessionHost, BusNode {
     this.log.info('login', { session: s.id, user: u.name, remote: s.remote, mode: s.mode });
     s.send({
       type: 'login_ok', user: { name: u.name, role: u.role, level: u.level, color: u.color }, room: DEFAULT_ROOM,
-      motd: this.config.motd, ...(id !== undefined ? { id } : {}),
+      motd: this.motd, ...(id !== undefined ? { id } : {}),
     });
     await this.join(s, DEFAULT_ROOM);
   }

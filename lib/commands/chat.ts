@@ -183,7 +183,7 @@ const motd = command({
   name: 'motd', level: 1, usage: '', minArgs: 0, maxArgs: 0,
   description: 'the message of the day',
   examples: [''],
-  run({ node }) { return { text: node.config.motd || '(no message of the day)' }; },
+  run({ node }) { return { text: node.motd || '(no message of the day)' }; },
 });
 
 const passwd = command({

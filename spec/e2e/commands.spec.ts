@@ -211,7 +211,9 @@ describe('e2e: prefix and level overrides from the config', function () {
     const c = await TestClient.connect(chatd.address.port, world.certs, 'mod');
     expect((await c.waitFor((f) => f.type === 'welcome', 5000)).prefix).to.equal('!');
     c.frames.unshift({ type: 'welcome' });
-    await c.login('mod');
+    const ok = await c.login('mod');
+    expect(ok.motd).to.equal('Welcome to chatd. Type !help for commands.'); // {prefix} in the default motd
+    expect((await c.command('!motd')).text).to.equal('Welcome to chatd. Type !help for commands.');
     const h = await c.command('!help ban');
     expect(h.text).to.match(/usage: !ban <user>/).and.match(/ {2}!ban bob 10m flooding/);
     expect((await c.command('!ban')).message).to.match(/^usage: !ban/);
