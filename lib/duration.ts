@@ -22,3 +22,8 @@ export function formatDuration(ms: number | null): string {
 export function formatExpiry(expiresAt: number | null): string {
   return expiresAt === null ? 'never (permanent)' : new Date(expiresAt).toISOString();
 }
+
+/** What a banned user is told, at login (error BANNED) and when a ban closes a session (bye BANNED). */
+export function banMessage(b: { by: string; reason: string; expiresAt: number | null }): string {
+  return `banned by ${b.by}${b.reason ? `: ${b.reason}` : ''}; expires ${formatExpiry(b.expiresAt)}`;
+}

@@ -11,8 +11,9 @@ import type { DmFrame, EventFrame, EventName, FrameId, MessageFrame, ServerFrame
 import { Outgoing } from './protocol/outgoing.js';
 import { checkText, normalizeRoom } from './sanitize.js';
 import type { Session, SessionHost, SessionUser } from './session.js';
-import type { Store } from './store/index.js';
+import type { BanRecord, Store } from './store/index.js';
 import { Registry } from './commands/registry.js';
+import { banMessage } from './duration.js';
 import { ALL_COMMANDS } from './commands/index.js';
 
 export const VERSION = '0.1.0';
@@ -37,6 +38,7 @@ export class ChatNode implements SessionHost, BusNode {
   private readonly idBase = crypto.randomBytes(4).toString('hex');
   private seq = 0;
   private revoked: Set<string> | null = null;
+  private bans = new Set<number>(); // ids of the active bans already applied to live sessions
   private pollTimer: NodeJS.Timeout | null = null;
 
   constructor(readonly config: Config, readonly store: Store, readonly bus: Bus, readonly log: Logger) {
@@ -55,8 +57,32 @@ export class ChatNode implements SessionHost, BusNode {
     await this.bus.start(this);
     await this.pollRevocations();
     await this.pollMutes();
+    await this.pollBans();
     const every = this.config.limits.revocationPollMs;
-    if (every > 0) this.pollTimer = setInterval(() => { void this.pollRevocations(); void this.pollMutes(); }, every);
+    if (every > 0) this.pollTimer = setInterval(() => { void this.pollRevocations(); void this.pollMutes(); void this.pollBans(); }, every);
+  }
+
+  /**
+   * `chat-admin ban add` writes the database only (as `cert revoke` does): a ban this node has not
+   * applied yet closes the live sessions it matches, by user, address or certificate. A `//ban`
+   * has closed them already through the bus; finding none is the normal case then.
+   */
+  private async pollBans(): Promise<void> {
+    let list: BanRecord[];
+    try { list = await this.store.listActiveBans(); } catch { return; } // database down: try again next time
+    const applied = this.bans;
+    this.bans = new Set(list.map((b) => b.id));
+    for (const b of list) {
+      if (applied.has(b.id)) continue;
+      for (const s of [...this.sessions]) {
+        const u = s.user;
+        if (!u) continue; // not logged in yet: the login checks bans itself
+        if ((b.userId !== null && u.id === b.userId) || (b.ip && s.remote === b.ip) || (b.certFingerprint && s.fingerprint === b.certFingerprint)) {
+          this.log.info('ban applied to a live session', { session: s.id, user: u.name, ban: b.id });
+          s.bye('BANNED', banMessage(b));
+        }
+      }
+    }
   }
 
   /**

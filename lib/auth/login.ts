@@ -8,7 +8,7 @@ import { KeyedBuckets } from '../ratelimit.js';
 import { normalizeUsername } from '../sanitize.js';
 import type { Store, UserRecord } from '../store/index.js';
 import { dummyVerify, hashPassword, needsRehash, verifyPassword } from './password.js';
-import { formatExpiry } from '../duration.js';
+import { banMessage } from '../duration.js';
 
 export type LoginRequest = { user: string; password: string; ip: string; certUser: string | null; fingerprint: string | null; hasCert: boolean };
 
@@ -69,7 +69,7 @@ export class LoginService {
     } catch (e) {
       throw new ChatdError('SERVICE_UNAVAILABLE');
     }
-    if (ban) throw new ChatdError('BANNED', `banned by ${ban.by}${ban.reason ? `: ${ban.reason}` : ''}; expires ${formatExpiry(ban.expiresAt)}`);
+    if (ban) throw new ChatdError('BANNED', banMessage(ban));
     this.afterSuccess(user, req.password);
     return user;
   }

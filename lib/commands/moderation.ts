@@ -2,7 +2,7 @@
 // an equal or higher level is checked here through one helper, against the target's stored role.
 import { ChatdError } from '../errors.js';
 import { outranks } from '../auth/policy.js';
-import { formatDuration, formatExpiry, parseDuration } from '../duration.js';
+import { banMessage, formatDuration, formatExpiry, parseDuration } from '../duration.js';
 import { checkText, sanitizeText } from '../sanitize.js';
 import type { UserRecord } from '../store/index.js';
 import { ago, isoOrDash, table } from '../table.js';
@@ -80,7 +80,7 @@ const ban = command({
     const expiresAt = ms === null ? null : Date.now() + ms;
     await ctx.node.store.addBan({ userId: u.id, username: u.username, ip: null, certFingerprint: null, reason, by: ctx.user.name, expiresAt });
     await moderate(ctx, u, 'ban', reason, `${formatDuration(ms)} ${reason}`.trim());
-    ctx.node.kill(u.username, 'BANNED', `banned by ${ctx.user.name}${reason ? `: ${reason}` : ''}; expires ${formatExpiry(expiresAt)}`);
+    ctx.node.kill(u.username, 'BANNED', banMessage({ by: ctx.user.name, reason, expiresAt }));
     return { text: `${u.username} banned (${formatDuration(ms)})${reason ? `: ${reason}` : ''}`, data: { user: u.username, expiresAt, reason } };
   },
 });

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import type { Chatd } from '../../lib/app.js';
 import { ALL_COMMANDS } from '../../lib/commands/index.js';
 import { Registry } from '../../lib/commands/registry.js';
+import { runBin } from '../helpers/bin.js';
 import { TestClient } from '../helpers/client.js';
 import { makeWorld, startServer, type World } from '../helpers/world.js';
 
@@ -169,6 +170,27 @@ describe('e2e: commands', function () {
     bob = await login('bob');
     expect((await bob.say('free again')).type).to.equal('message');
     expect(await world.store.activeMutes()).to.deep.equal([]);
+  });
+
+  it('a ban written by chat-admin (database only) closes live sessions too: by user, by address', async () => {
+    for (const c of clients.splice(0)) c.close(); // stay within the per-user session limit
+    const dave = await login('dave');
+    const r = await runBin('chat-admin', ['ban', 'add', 'dave', '--duration', '10m', '--reason', 'offline ban', '--db', world.db]);
+    expect(r.code, r.err).to.equal(0);
+    const bye = await dave.waitFor((f) => f.type === 'bye', 5000, 'bye BANNED after chat-admin ban add');
+    expect(bye.code).to.equal('BANNED');
+    expect(bye.reason).to.match(/^banned by chat-admin: offline ban; expires \d{4}-/);
+    await dave.waitClosed();
+    expect((await runBin('chat-admin', ['ban', 'remove', 'dave', '--db', world.db])).code).to.equal(0);
+
+    // An address ban closes the sessions from that address and no other.
+    const there = await TestClient.loggedIn(port, world.certs, 'carol', { from: '127.0.0.9' });
+    clients.push(there);
+    const here = await login('carol');
+    const id = await world.store.addBan({ userId: null, username: null, ip: '127.0.0.9', certFingerprint: null, reason: '', by: 'ops', expiresAt: null });
+    expect((await there.waitFor((f) => f.type === 'bye', 5000, 'bye BANNED for the address')).code).to.equal('BANNED');
+    await world.store.liftBanById(id, 'ops');
+    expect((await here.command('//whoami')).type).to.equal('result');
   });
 
   it('announce reaches everyone in every room', async () => {
