@@ -276,7 +276,8 @@ export class ChatNode implements SessionHost, BusNode {
     await this.store.setTopic(room, topic);
     this.topics.set(room, topic);
     this.bus.publish({ t: 'topic', room, topic });
-    this.publishEvent('topic', { room, by, topic });
+    // `reason` is the free text of DESIGN's event fields; `topic` names it for what it is.
+    this.publishEvent('topic', { room, by, topic, reason: topic });
   }
 
   publishEvent(event: EventName, fields: Omit<EventFrame, 'type' | 'event' | 'ts'>): void {

@@ -87,7 +87,7 @@ function describeEvent(e: EventFrame): string {
     case 'mute': return `${user} was muted${byPart}${why}`;
     case 'unmute': return `${user} was unmuted${byPart}${why}`;
     case 'role': return `${user} is now ${text(e.role) || '?'}${by ? ` (set by ${by})` : ''}`;
-    case 'topic': return `topic is now: ${text(e.topic ?? e.text)}${by ? ` (set by ${by})` : ''}`;
+    case 'topic': return `topic is now: ${text(e.topic ?? e.reason)}${by ? ` (set by ${by})` : ''}`;
     case 'announce': return `announce: ${text(e.text ?? e.reason)}${by ? ` (from ${by})` : ''}`;
     default: return `${user} ${text(e.event) || 'event'}${byPart}${why}`; // a newer server's event
   }

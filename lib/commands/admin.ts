@@ -31,7 +31,8 @@ const announce = command({
   examples: ['Server restarts at 22:00 UTC'],
   async run(ctx) {
     const text = checkText(ctx.rest(0), ctx.node.config.limits.maxText);
-    ctx.node.publishEvent('announce', { by: ctx.user.name, text });
+    // `reason` is the free text of DESIGN's event fields; `text` names it for what it is.
+    ctx.node.publishEvent('announce', { by: ctx.user.name, text, reason: text });
     await ctx.node.store.audit({ actor: ctx.user.name, action: 'announce', detail: text });
     return { text: 'announced' };
   },

@@ -98,7 +98,7 @@ describe('e2e: chat', function () {
     const r = await mod.command('//topic Ship \x1b[31mit\x1b[0m');
     expect(r.type).to.equal('result');
     const ev = await alice.waitFor((f) => f.type === 'event' && f.event === 'topic');
-    expect(ev).to.include({ room: 'dev', by: 'mod', topic: 'Ship it' });
+    expect(ev).to.include({ room: 'dev', by: 'mod', topic: 'Ship it', reason: 'Ship it' });
     expect((await alice.command('//topic')).text).to.equal('#dev topic: Ship it');
     mod.close();
   });

@@ -200,7 +200,7 @@ describe('e2e: commands', function () {
     await alice.command('//part lobby');
     expect((await boss.command('//announce Restart at \x1b[5m22:00')).type).to.equal('result');
     const e = await alice.waitFor((f) => f.type === 'event' && f.event === 'announce');
-    expect(e).to.include({ by: 'boss', text: 'Restart at 22:00' });
+    expect(e).to.include({ by: 'boss', text: 'Restart at 22:00', reason: 'Restart at 22:00' });
     expect((await alice.command('//announce hi')).code).to.equal('FORBIDDEN');
   });
 
