@@ -16,9 +16,13 @@ import { MAX_TEXT } from './limits.js';
  * Characters removed wherever they appear: bidi marks, embeddings, overrides and isolates (U+061C,
  * U+200E–U+200F, U+202A–U+202E, U+2066–U+2069), zero-width and invisible formatting characters
  * (U+180E, U+200B–U+200D, U+2060–U+2064, the deprecated format controls U+206A–U+206F, U+FEFF),
- * lone surrogates (a `u`-flag class only matches unpaired halves) and Unicode tag characters.
+ * characters that render as nothing and make invisible names and messages (soft hyphen U+00AD,
+ * combining grapheme joiner U+034F, the Hangul fillers U+115F, U+1160, U+3164, U+FFA0, the Khmer
+ * inherent vowels U+17B4–U+17B5, interlinear annotation controls U+FFF9–U+FFFB), lone surrogates
+ * (a `u`-flag class only matches unpaired halves) and Unicode tag characters.
  */
-const INVISIBLE = '\\u061c\\u180e\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u206f\\ufeff\\ud800-\\udfff\\u{e0000}-\\u{e007f}';
+const INVISIBLE = '\\u00ad\\u034f\\u061c\\u115f\\u1160\\u17b4\\u17b5\\u180e\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u206f\\u3164\\ufeff\\uffa0\\ufff9-\\ufffb'
+  + '\\ud800-\\udfff\\u{e0000}-\\u{e007f}';
 
 // One alternation, tried left to right at each position, so a sequence introducer is always consumed
 // together with its body and never left behind as a lone ESC or C1 character.

@@ -82,6 +82,9 @@ const HOSTILE: Case[] = [
   ['word joiner and invisible operators', 'a\u2060b\u2061c\u2062d\u2063e\u2064f', 'abcdef'],
   ['BOM', '\ufeffhello', 'hello'],
   ['Mongolian vowel separator', 'a\u180eb', 'ab'],
+  ['soft hyphen and combining grapheme joiner', 'ad\u00admi\u034fn', 'admin'],
+  ['Hangul fillers: an invisible message', '\u3164\u115f\u1160\uffa0', ''],
+  ['Khmer inherent vowels and interlinear annotation', 'a\u17b4\u17b5b\ufff9c\ufffad\ufffb', 'abcd'],
   // Unicode tag characters
   ['tag characters smuggling text', 'hi\u{e0001}\u{e0069}\u{e0067}\u{e006e}\u{e006f}\u{e0072}\u{e0065}\u{e007f}', 'hi'],
   ['tag sequence of a subdivision flag', '\u{1f3f4}\u{e0067}\u{e0062}\u{e0065}\u{e006e}\u{e0067}\u{e007f}', '\u{1f3f4}'],
