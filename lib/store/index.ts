@@ -201,12 +201,20 @@ export class Store {
   }
 
   // ---- bans ---------------------------------------------------------------------------------
+  /**
+   * Adds a ban. A new ban on a user replaces that user's earlier ones (lifted by the same actor), so
+   * banning again changes the duration or reason instead of stacking rows in `banned-users`.
+   */
   async addBan(b: NewBan): Promise<number> {
-    const [id] = await this.knex('bans').insert({
-      user_id: b.userId, username: b.username, ip: b.ip, cert_fingerprint: b.certFingerprint, reason: b.reason,
-      by: b.by, created_at: b.createdAt ?? Date.now(), expires_at: b.expiresAt,
+    const now = b.createdAt ?? Date.now();
+    return this.knex.transaction(async (trx) => {
+      if (b.userId != null) await trx('bans').where({ user_id: b.userId }).whereNull('lifted_at').update({ lifted_at: now, lifted_by: b.by });
+      const [id] = await trx('bans').insert({
+        user_id: b.userId, username: b.username, ip: b.ip, cert_fingerprint: b.certFingerprint, reason: b.reason,
+        by: b.by, created_at: now, expires_at: b.expiresAt,
+      });
+      return Number(id);
     });
-    return Number(id);
   }
 
   /** The active ban that applies to any of these identities, newest first. */

@@ -66,6 +66,9 @@ for (const kind of dbKinds()) {
       const ban = await store.findActiveBan({ userId: alice.id });
       expect(ban).to.include({ reason: 'spam', by: 'mod', username: 'alice' });
       expect((await store.listActiveBans()).map((b) => b.reason)).to.deep.equal(['spam']);
+      // Banning again replaces the ban: one row, the new terms.
+      await store.addBan({ userId: alice.id, username: 'alice', ip: null, certFingerprint: null, reason: 'spam again', by: 'boss', expiresAt: null });
+      expect((await store.listActiveBans()).map((b) => [b.reason, b.expiresAt])).to.deep.equal([['spam again', null]]);
       expect(await store.liftBans(alice.id, 'boss')).to.equal(1);
       expect(await store.findActiveBan({ userId: alice.id })).to.equal(null);
     });
