@@ -11,7 +11,7 @@ import type { DmFrame, EventFrame, EventName, FrameId, MessageFrame, ServerFrame
 import { Outgoing } from './protocol/outgoing.js';
 import { checkText, normalizeRoom } from './sanitize.js';
 import type { Session, SessionHost, SessionUser } from './session.js';
-import type { BanRecord, Store } from './store/index.js';
+import type { BanRecord, MuteRecord, Store } from './store/index.js';
 import { Registry } from './commands/registry.js';
 import { banMessage } from './duration.js';
 import { ALL_COMMANDS } from './commands/index.js';
@@ -92,7 +92,7 @@ export class ChatNode implements SessionHost, BusNode {
    */
   private async pollMutes(): Promise<void> {
     const epoch = this.muteEpoch;
-    let list;
+    let list: MuteRecord[];
     try { list = await this.store.activeMutes(); } catch { return; } // database down: keep what we know
     if (epoch !== this.muteEpoch) return; // changed meanwhile; the next poll sees it
     this.mutes.clear();
