@@ -8,7 +8,7 @@ import { cliParser, parseCli, readStdin, reportAndExit } from '../lib/cli.js';
 import { buildConfig, loadConfigFile, type Config } from '../lib/config.js';
 import { CliError } from '../lib/errors.js';
 import { hashPassword } from '../lib/auth/password.js';
-import { isRoleColor, passwordProblem, ROLE_COLORS, ROLE_NAME_RE } from '../lib/auth/policy.js';
+import { ADMIN_ACTOR, isRoleColor, passwordProblem, ROLE_COLORS, ROLE_NAME_RE } from '../lib/auth/policy.js';
 import { fingerprintOfPem } from '../lib/auth/certs.js';
 import { normalizeUsername } from '../lib/sanitize.js';
 import { openStore, type Store, type UserRecord } from '../lib/store/index.js';
@@ -18,7 +18,7 @@ import { isInteractive, promptNewPassword } from '../lib/prompt.js';
 import { table, isoOrDash } from '../lib/table.js';
 
 const NAME = 'chat-admin';
-const ACTOR = 'chat-admin';
+const ACTOR = ADMIN_ACTOR;
 
 type Args = { db: string; config?: string; [k: string]: unknown };
 

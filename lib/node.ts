@@ -14,6 +14,7 @@ import type { Session, SessionHost, SessionUser } from './session.js';
 import type { BanRecord, MuteRecord, Store } from './store/index.js';
 import { Registry } from './commands/registry.js';
 import { banMessage } from './duration.js';
+import { ADMIN_ACTOR } from './auth/policy.js';
 import { ALL_COMMANDS } from './commands/index.js';
 
 export const VERSION = '0.1.0';
@@ -39,6 +40,7 @@ export class ChatNode implements SessionHost, BusNode {
   private seq = 0;
   private revoked: Set<string> | null = null;
   private bans = new Set<number>(); // ids of the active bans already applied to live sessions
+  private auditCursor: number | null = null; // the last chat-admin audit entry this node has followed
   private pollTimer: NodeJS.Timeout | null = null;
 
   constructor(readonly config: Config, readonly store: Store, readonly bus: Bus, readonly log: Logger) {
@@ -58,8 +60,13 @@ export class ChatNode implements SessionHost, BusNode {
     await this.pollRevocations();
     await this.pollMutes();
     await this.pollBans();
+    await this.pollAdminChanges();
     const every = this.config.limits.revocationPollMs;
-    if (every > 0) this.pollTimer = setInterval(() => { void this.pollRevocations(); void this.pollMutes(); void this.pollBans(); }, every);
+    if (every > 0) {
+      this.pollTimer = setInterval(() => {
+        void this.pollRevocations(); void this.pollMutes(); void this.pollBans(); void this.pollAdminChanges();
+      }, every);
+    }
   }
 
   /**
@@ -81,6 +88,42 @@ export class ChatNode implements SessionHost, BusNode {
           this.log.info('ban applied to a live session', { session: s.id, user: u.name, ban: b.id });
           s.bye('BANNED', banMessage(b));
         }
+      }
+    }
+  }
+
+  /**
+   * chat-admin changes the database only; its audit entries tell running nodes what to apply to
+   * live sessions: a new role (`user role`), a role's new level or color (`role set`), a disabled
+   * account (`user disable`: its sessions end with bye KICKED). Entries before this node started
+   * were in the database when its sessions logged in.
+   */
+  private async pollAdminChanges(): Promise<void> {
+    try {
+      if (this.auditCursor === null) { this.auditCursor = await this.store.lastAuditId(); return; }
+      for (const e of await this.store.auditAfter(this.auditCursor, ADMIN_ACTOR)) {
+        this.auditCursor = Math.max(this.auditCursor, e.id);
+        await this.applyAdminChange(e.action, e.target);
+      }
+    } catch { /* database down: the next poll resumes from the cursor */ }
+  }
+
+  private async applyAdminChange(action: string, target: string | null): Promise<void> {
+    if (!target) return;
+    if (action === 'user.role' || action === 'user.disable') {
+      const sessions = this.byUser.get(target);
+      if (!sessions?.size) return;
+      const u = await this.store.getUser(target);
+      if (!u) return;
+      for (const s of [...sessions]) {
+        if (u.disabled) s.bye('KICKED', 'account disabled by an administrator');
+        else s.user = { ...s.user!, role: u.role, level: u.level, color: u.color };
+      }
+    } else if (action === 'role.set') {
+      const r = await this.store.getRole(target);
+      if (!r) return;
+      for (const set of this.byUser.values()) {
+        for (const s of set) if (s.user?.role === r.name) s.user = { ...s.user, level: r.level, color: r.color };
       }
     }
   }

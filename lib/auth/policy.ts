@@ -18,6 +18,9 @@ export function isRoleColor(c: string): boolean {
   return ROLE_COLORS.includes(c);
 }
 
+/** The actor chat-admin writes to audit_log; running nodes follow its entries (ChatNode.pollAdminChanges). */
+export const ADMIN_ACTOR = 'chat-admin';
+
 export const ROLE_NAME_RE = /^[a-z][a-z0-9_-]{0,31}$/;
 
 /** Nobody acts on a user of equal or higher level; the owner level (1000+) may act on anyone below it. */

@@ -325,6 +325,18 @@ export class Store {
     await this.knex('audit_log').insert({ actor: e.actor, action: e.action, target: e.target ?? null, detail: e.detail ?? null, ts: e.ts ?? Date.now() });
   }
 
+  /** The id of the newest audit entry, 0 when there is none. */
+  async lastAuditId(): Promise<number> {
+    const r = await this.knex('audit_log').max({ id: 'id' }).first();
+    return Number(r?.id ?? 0);
+  }
+
+  /** One actor's audit entries after `afterId`, oldest first (up to 1,000). */
+  async auditAfter(afterId: number, actor: string): Promise<Array<Required<AuditEntry> & { id: number }>> {
+    const rows = await this.knex('audit_log').where('id', '>', afterId).andWhere({ actor }).orderBy('id', 'asc').limit(1000);
+    return rows.map((r: any) => ({ id: Number(r.id), actor: r.actor, action: r.action, target: r.target, detail: r.detail, ts: Number(r.ts) }));
+  }
+
   async listAudit(limit = 100): Promise<Array<Required<AuditEntry>>> {
     const rows = await this.knex('audit_log').orderBy('id', 'desc').limit(limit);
     return rows.map((r: any) => ({ actor: r.actor, action: r.action, target: r.target, detail: r.detail, ts: Number(r.ts) }));

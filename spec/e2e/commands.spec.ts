@@ -193,6 +193,38 @@ describe('e2e: commands', function () {
     expect((await here.command('//whoami')).type).to.equal('result');
   });
 
+  it('chat-admin role changes and disabled accounts reach live sessions within a second', async () => {
+    for (const c of clients.splice(0)) c.close(); // stay within the per-user session limit
+    const admin = (args: string[]) => runBin('chat-admin', [...args, '--db', world.db]);
+    /** Asks until the answer changes: the node applies chat-admin's changes on its next poll. */
+    const eventually = async (ask: () => Promise<Record<string, any>>, ok: (a: Record<string, any>) => boolean, what: string) => {
+      const t0 = Date.now();
+      let a = await ask();
+      while (!ok(a) && Date.now() - t0 < 5000) {
+        await new Promise((r) => setTimeout(r, 250)); // a retry interval within the flood limit, not a sync point
+        a = await ask();
+      }
+      expect(ok(a), `${what}: ${JSON.stringify(a)}`).to.equal(true);
+    };
+    const bob = await login('bob');
+    expect((await bob.command('//connections')).code).to.equal('FORBIDDEN');
+    expect((await admin(['user', 'role', 'bob', 'moderator'])).code).to.equal(0);
+    await eventually(() => bob.command('//connections'), (a) => a.type === 'result', 'bob is a moderator now');
+    expect((await bob.command('//whoami')).data).to.include({ role: 'moderator', level: 50 });
+
+    expect((await admin(['role', 'set', 'moderator', '--level', '60'])).code).to.equal(0);
+    await eventually(() => bob.command('//whoami'), (a) => a.data?.level === 60, 'the role\'s new level');
+    expect((await admin(['role', 'set', 'moderator', '--level', '50'])).code).to.equal(0);
+    expect((await admin(['user', 'role', 'bob', 'user'])).code).to.equal(0);
+    await eventually(() => bob.command('//whoami'), (a) => a.data?.level === 1, 'bob is a user again');
+
+    const carol = await login('carol');
+    expect((await admin(['user', 'disable', 'carol'])).code).to.equal(0);
+    const bye = await carol.waitFor((f) => f.type === 'bye', 5000, 'bye after user disable');
+    expect(bye).to.include({ code: 'KICKED', reason: 'account disabled by an administrator' });
+    expect((await admin(['user', 'enable', 'carol'])).code).to.equal(0);
+  });
+
   it('announce reaches everyone in every room', async () => {
     const boss = await login('boss');
     const alice = await login('alice');
