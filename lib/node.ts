@@ -57,16 +57,17 @@ export class ChatNode implements SessionHost, BusNode {
       this.log.warn('could not load room topics', { err: (e as Error).message });
     }
     await this.bus.start(this);
-    await this.pollRevocations();
-    await this.pollMutes();
-    await this.pollBans();
-    await this.pollAdminChanges();
+    await this.pollDatabase();
     const every = this.config.limits.revocationPollMs;
-    if (every > 0) {
-      this.pollTimer = setInterval(() => {
-        void this.pollRevocations(); void this.pollMutes(); void this.pollBans(); void this.pollAdminChanges();
-      }, every);
-    }
+    if (every > 0) this.pollTimer = setInterval(() => void this.pollDatabase(), every);
+  }
+
+  /**
+   * What other writers of the database (chat-admin, nodes whose bus messages were lost) changed and
+   * live sessions must feel: read at start and every `limits.revocationPollMs`.
+   */
+  private async pollDatabase(): Promise<void> {
+    await Promise.all([this.pollRevocations(), this.pollMutes(), this.pollBans(), this.pollAdminChanges()]);
   }
 
   /**
@@ -115,17 +116,18 @@ export class ChatNode implements SessionHost, BusNode {
       if (!sessions?.size) return;
       const u = await this.store.getUser(target);
       if (!u) return;
-      for (const s of [...sessions]) {
-        if (u.disabled) s.bye('KICKED', 'account disabled by an administrator');
-        else s.user = { ...s.user!, role: u.role, level: u.level, color: u.color };
-      }
+      if (u.disabled) for (const s of [...sessions]) s.bye('KICKED', 'account disabled by an administrator');
+      else this.restyle(sessions, { role: u.role, level: u.level, color: u.color });
     } else if (action === 'role.set') {
       const r = await this.store.getRole(target);
       if (!r) return;
-      for (const set of this.byUser.values()) {
-        for (const s of set) if (s.user?.role === r.name) s.user = { ...s.user, level: r.level, color: r.color };
-      }
+      for (const sessions of this.byUser.values()) this.restyle([...sessions].filter((s) => s.user?.role === r.name), r);
     }
+  }
+
+  /** New role, level or color for live sessions (a role change, a role's new level or color). */
+  private restyle(sessions: Iterable<Session>, r: { role?: string; level: number; color: string }): void {
+    for (const s of sessions) if (s.user) s.user = { ...s.user, ...(r.role ? { role: r.role } : {}), level: r.level, color: r.color };
   }
 
   /**
@@ -409,7 +411,7 @@ export class ChatNode implements SessionHost, BusNode {
         for (const s of [...(this.byUser.get(msg.user) ?? [])]) s.bye(msg.code, msg.reason);
         return;
       case 'user':
-        for (const s of this.byUser.get(msg.user) ?? []) s.user = { ...s.user!, role: msg.role, level: msg.level, color: msg.color };
+        this.restyle(this.byUser.get(msg.user) ?? [], msg);
         return;
       case 'mute': this.setMuted(msg.user, msg.until); return;
       case 'unmute': this.setMuted(msg.user, undefined); return;

@@ -341,11 +341,8 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
       if (reconnect) {
         // A line in flight when the connection dropped may have arrived: its message would be in
         // this history (see claimLanded). Rejoining waits for each room's history in turn.
-        if (this.queue[0]?.sent) {
-          let timer: NodeJS.Timeout | undefined;
-          await Promise.race([link.firstHistory, link.closed, new Promise<void>((r) => { timer = setTimeout(r, REJOIN_HISTORY_WAIT_MS); })]);
-          clearTimeout(timer);
-        }
+        // Without it (a timeout, a close) the line is simply sent again, as before.
+        if (this.queue[0]?.sent) await link.within(link.firstHistory, REJOIN_HISTORY_WAIT_MS, 'history').catch(() => {});
         await this.rejoin(link);
       } else {
         const room = clean(ok.room) || 'lobby';

@@ -3,6 +3,7 @@
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { describeError } from '../cli.js';
 import { CliError } from '../errors.js';
 import { isInteractive, promptHidden } from '../prompt.js';
 import { themeFor } from '../render.js';
@@ -51,8 +52,7 @@ async function resolvePassword(args: ChatCliArgs, user: string, env: NodeJS.Proc
     try {
       text = fs.readFileSync(args.passwordFile, 'utf8');
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new CliError(`cannot read --password-file ${args.passwordFile}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`);
+      throw new CliError(`cannot read --password-file: ${describeError(e as NodeJS.ErrnoException)}`);
     }
     const pw = text.split(/\r?\n/)[0] ?? '';
     if (!pw) throw new CliError(`--password-file ${args.passwordFile} is empty`);
