@@ -38,14 +38,29 @@ describe('client/connection', function () {
     });
   }
 
-  function heard(conn: ChatConnection, text: string, ms = 8000): Promise<void> {
+  /** The next frame `conn` passes to its front end that matches. */
+  function frameOf(conn: ChatConnection, what: string, match: (f: ServerFrame) => boolean, ms = 8000): Promise<ServerFrame> {
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`"${text}" not heard within ${ms} ms`)), ms);
-      const on = (f: ServerFrame) => {
-        if (f.type === 'message' && f.text === text) { clearTimeout(t); conn.off('frame', on); resolve(); }
-      };
+      const t = setTimeout(() => { conn.off('frame', on); reject(new Error(`${what}: not within ${ms} ms`)); }, ms);
+      const on = (f: ServerFrame) => { if (match(f)) { clearTimeout(t); conn.off('frame', on); resolve(f); } };
       conn.on('frame', on);
     });
+  }
+  const heard = (conn: ChatConnection, text: string) => frameOf(conn, `"${text}"`, (f) => f.type === 'message' && f.text === text);
+
+  /**
+   * An outage on `proxy` while `conn` is connected through it: down, `meanwhile`, back, logged in
+   * again, and the lobby's join history received (whatever the client makes of it has happened).
+   */
+  async function bounce(proxy: TcpProxy, conn: ChatConnection, meanwhile?: () => Promise<void>): Promise<void> {
+    const down = once(conn, 'down');
+    await proxy.cut();
+    await down;
+    await meanwhile?.();
+    const ready = once(conn, 'ready');
+    const history = frameOf(conn, 'lobby history after the reconnect', (f) => f.type === 'history' && f.room === 'lobby');
+    await proxy.restore();
+    await Promise.all([ready, history]);
   }
 
   it('a line that arrived but whose answer was lost is not sent again; one that never arrived is', async () => {
@@ -64,24 +79,15 @@ describe('client/connection', function () {
       const bobHeard = heard(bob, 'arrived once');
       const first = dave.say('arrived [b]once[/b]'); // chatd stores it sanitized; matched as stored
       await bobHeard;
-      let down = once(dave, 'down');
-      await proxy.cut();
-      await down;
-      let ready = once(dave, 'ready');
-      await proxy.restore();
-      await ready;
+      await bounce(proxy, dave);
       expect(await first).to.include({ type: 'message', text: 'arrived once', room: 'lobby' });
 
       // 2. The say never leaves the client's side of a dead path: sent again after the reconnect.
+      const dropped = proxy.nextDrop();
       proxy.freeze();
       const second = dave.say('never arrived');
-      await new Promise((r) => setImmediate(r));
-      down = once(dave, 'down');
-      await proxy.cut();
-      await down;
-      ready = once(dave, 'ready');
-      await proxy.restore();
-      await ready;
+      await dropped; // the say went into the dead path
+      await bounce(proxy, dave);
       const again = await second;
       expect(again).to.include({ type: 'message', text: 'never arrived' });
       expect(again).to.have.property('ack').that.is.a('string'); // answered live, after the resend
@@ -106,15 +112,9 @@ describe('client/connection', function () {
     const bob = connect('bob', chatd.address.port);
     const status: string[] = [];
     dave.on('status', (t) => status.push(t));
-    const outage = async (lines: number) => {
-      const down = once(dave, 'down');
-      await proxy.cut();
-      await down;
+    const outage = (lines: number) => bounce(proxy, dave, async () => {
       for (let i = 0; i < lines; i++) await bob.say(`while away ${lines}.${i}`);
-      const ready = once(dave, 'ready');
-      await proxy.restore();
-      await ready;
-    };
+    });
     try {
       await dave.start();
       await bob.start();
@@ -133,53 +133,52 @@ describe('client/connection', function () {
   });
 
   it('after a restart: logs in again, rejoins what the user joined, parts lobby if the user had, no message twice', async () => {
-    const c = world.certs;
-    const conn = new ChatConnection({
-      host: '127.0.0.1', port: chatd.address.port, user: 'carol', password: USERS.carol!.password,
-      ca: fs.readFileSync(`${c}/ca.crt`), cert: fs.readFileSync(`${c}/clients/carol.crt`), key: fs.readFileSync(`${c}/clients/carol.key`),
-      backoff: { initialMs: 50, maxMs: 200 },
-    });
-    const frames: ServerFrame[] = [];
-    conn.on('frame', (f, meta) => { if (!meta.internal) frames.push(f); });
-    const ok = await conn.start();
-    expect(ok.user.name).to.equal('carol');
-    expect(conn.rooms).to.deep.equal(['lobby']);
+    const conn = connect('carol', chatd.address.port);
+    try {
+      const frames: ServerFrame[] = [];
+      conn.on('frame', (f, meta) => { if (!meta.internal) frames.push(f); });
+      const ok = await conn.start();
+      expect(ok.user.name).to.equal('carol');
+      expect(conn.rooms).to.deep.equal(['lobby']);
 
-    for (const line of ['//join dev', 'in dev', '//join ops', 'in ops', '//part lobby', '//join dev']) {
-      const a = await conn.say(line);
-      expect(a.type, JSON.stringify(a)).to.not.equal('error');
+      for (const line of ['//join dev', 'in dev', '//join ops', 'in ops', '//part lobby', '//join dev']) {
+        const a = await conn.say(line);
+        expect(a.type, JSON.stringify(a)).to.not.equal('error');
+      }
+      expect(conn.rooms).to.deep.equal(['ops', 'dev']);
+      expect(conn.current).to.equal('dev');
+
+      const port = chatd.address.port;
+      const down = once(conn, 'down');
+      await chatd.stop();
+      await down;
+      expect(conn.state).to.not.equal('ready');
+      const ready = once(conn, 'ready');
+      chatd = await startServer(world, { port });
+      await ready;
+
+      const session = [...chatd.node.sessions].find((s) => s.user?.name === 'carol')!;
+      expect([...session.rooms].sort()).to.deep.equal(['dev', 'ops']);
+      expect(session.current).to.equal('dev');
+      expect(conn.rooms).to.deep.equal(['ops', 'dev']);
+      const a = await conn.say('after');
+      expect(a).to.include({ type: 'message', room: 'dev', text: 'after' });
+      // A line chatd would answer with FRAME_TOO_LARGE and a close is refused before it is sent.
+      await conn.say('x'.repeat(17_000)).then(() => expect.fail('sent'), (e: Error) => expect(e.message).to.match(/^line too long to send \(\d+ bytes/));
+      expect(conn.state).to.equal('ready');
+
+      // Every message id reached the front end once, whether live or in a history frame.
+      const ids = frames.flatMap((f) => (f.type === 'message' ? [f.id] : f.type === 'history' ? f.messages.map((m) => m.id) : []));
+      expect(ids.length).to.equal(new Set(ids).size);
+      expect(ids.length).to.be.at.least(3);
+
+      const closed = once(conn, 'closed');
+      await conn.close();
+      await closed;
+      expect(conn.state).to.equal('closed');
+      await conn.say('too late').then(() => expect.fail('sent after close'), (e: Error) => expect(e.message).to.match(/closed/));
+    } finally {
+      await conn.close(); // a failed assertion must not leave it reconnecting for the rest of the run
     }
-    expect(conn.rooms).to.deep.equal(['ops', 'dev']);
-    expect(conn.current).to.equal('dev');
-
-    const port = chatd.address.port;
-    const down = once(conn, 'down');
-    await chatd.stop();
-    await down;
-    expect(conn.state).to.not.equal('ready');
-    const ready = once(conn, 'ready');
-    chatd = await startServer(world, { port });
-    await ready;
-
-    const session = [...chatd.node.sessions].find((s) => s.user?.name === 'carol')!;
-    expect([...session.rooms].sort()).to.deep.equal(['dev', 'ops']);
-    expect(session.current).to.equal('dev');
-    expect(conn.rooms).to.deep.equal(['ops', 'dev']);
-    const a = await conn.say('after');
-    expect(a).to.include({ type: 'message', room: 'dev', text: 'after' });
-    // A line chatd would answer with FRAME_TOO_LARGE and a close is refused before it is sent.
-    await conn.say('x'.repeat(17_000)).then(() => expect.fail('sent'), (e: Error) => expect(e.message).to.match(/^line too long to send \(\d+ bytes/));
-    expect(conn.state).to.equal('ready');
-
-    // Every message id reached the front end once, whether live or in a history frame.
-    const ids = frames.flatMap((f) => (f.type === 'message' ? [f.id] : f.type === 'history' ? f.messages.map((m) => m.id) : []));
-    expect(ids.length).to.equal(new Set(ids).size);
-    expect(ids.length).to.be.at.least(3);
-
-    const closed = once(conn, 'closed');
-    await conn.close();
-    await closed;
-    expect(conn.state).to.equal('closed');
-    await conn.say('too late').then(() => expect.fail('sent after close'), (e: Error) => expect(e.message).to.match(/closed/));
   });
 });

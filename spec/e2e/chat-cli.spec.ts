@@ -31,7 +31,8 @@ class Run {
   constructor(readonly child: ChildProcess, readonly label: string) {
     child.stdout!.on('data', (d) => { this.out += d; this.poke(); });
     child.stderr!.on('data', (d) => { this.err += d; this.poke(); });
-    child.on('exit', (code, sig) => { this.code = code ?? (sig ? 128 : null); this.poke(); });
+    // 'close', not 'exit': only then has all of stdout and stderr been read.
+    child.on('close', (code, sig) => { this.code = code ?? (sig ? 128 : null); this.poke(); });
   }
 
   /** Pipes: stdin, stdout and stderr of the binary itself. With pty, a terminal (all output in `out`). */
@@ -77,7 +78,7 @@ class Run {
     if (this.code !== undefined) return Promise.resolve(this.code);
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`${this.label}: still running after ${ms} ms\n--- out:\n${this.out.slice(-1500)}\n--- err:\n${this.err.slice(-1500)}`)), ms);
-      this.child.once('exit', () => { clearTimeout(t); resolve(this.code ?? null); });
+      this.child.once('close', () => { clearTimeout(t); resolve(this.code ?? null); });
     });
   }
 

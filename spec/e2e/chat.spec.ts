@@ -2,6 +2,7 @@
 import { expect } from 'chai';
 import type { Chatd } from '../../lib/app.js';
 import { TestClient } from '../helpers/client.js';
+import { until } from '../helpers/wait.js';
 import { makeWorld, startServer, USERS, type World } from '../helpers/world.js';
 
 describe('e2e: chat', function () {
@@ -242,7 +243,7 @@ describe('e2e: presence events in large rooms', function () {
     await alice.waitFor((f) => f.type === 'message' && f.text === 'carol here');
     expect(alice.frames.some((f) => f.type === 'event' && f.user === 'carol')).to.equal(false);
     carol.close(); // leaves a room of 3: silent
-    for (let i = 0; i < 100 && /^carol\s/m.test((await alice.command('//users')).text); i++) await new Promise((r) => setTimeout(r, 20));
+    await until(async () => !/^carol\s/m.test((await alice.command('//users')).text), 5000, 'carol gone from users', 20);
     bob.close(); // leaves a room of 2: announced
     await alice.waitFor((f) => f.type === 'event' && f.event === 'quit' && f.user === 'bob');
     expect(alice.frames.some((f) => f.type === 'event' && f.user === 'carol')).to.equal(false);

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { exited, runBin, startBin } from '../helpers/bin.js';
 import { TestClient, type Frame } from '../helpers/client.js';
+import { until } from '../helpers/wait.js';
 import { FAST_HASH, makeWorld, sharedCerts, tmpdir, type World } from '../helpers/world.js';
 import { CliError } from '../../lib/errors.js';
 import { DEFAULT_PREFIX, parseRedisUrl } from '../../lib/bus/redis.js';
@@ -27,22 +28,6 @@ type NodeProc = { name: string; port: number; child: Child };
 
 /** With CHATD_SPEC_TIMINGS=1 the measured latencies are printed (the figures in docs/scale-out.md). */
 const timing = (what: string, ms: number) => { if (process.env.CHATD_SPEC_TIMINGS) console.log(`      ${what}: ${ms} ms`); };
-
-const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `probe` until it returns a truthy value; fails with `what` after `ms`. Not a sleep: it ends as soon as the state is reached. */
-async function until<T>(probe: () => Promise<T | undefined | null | false>, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v) return v;
-    } catch (e) { last = e; }
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await delay(25);
-  }
-}
 
 /** A unique key namespace for this run, on the bus URL the nodes get. */
 function busUrl(base: string, prefix: string): string {

@@ -11,17 +11,8 @@ import { openStore } from '../../lib/store/index.js';
 import { startBin, exited } from '../helpers/bin.js';
 import { TestClient } from '../helpers/client.js';
 import { TcpProxy } from '../helpers/proxy.js';
+import { until } from '../helpers/wait.js';
 import { makeWorld, startServer, tmpdir, USERS, type World } from '../helpers/world.js';
-
-/** Polls `check` until it holds; for state that has no event to wait on (rows in a database). */
-async function eventually(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`not within ${ms} ms: ${what}`);
-}
 
 describe('hardening: database outage (MariaDB behind a proxy)', function () {
   this.timeout(60000);
@@ -56,7 +47,7 @@ describe('hardening: database outage (MariaDB behind a proxy)', function () {
     expect(Date.now() - t0).to.be.below(5000);
     carol.close();
     await proxy.restore();
-    await eventually(async () => (await world.store.history('lobby', 50)).filter((m) => m.text.startsWith('outage ')).length === 5, 15000, 'queued messages written');
+    await until(async () => (await world.store.history('lobby', 50)).filter((m) => m.text.startsWith('outage ')).length === 5, 15000, 'queued messages written', 50);
     expect((await world.store.history('lobby', 50)).filter((m) => m.text.startsWith('outage ')).map((m) => m.text))
       .to.deep.equal(['outage 0', 'outage 1', 'outage 2', 'outage 3', 'outage 4']);
     const again = await TestClient.connect(chatd.address.port, world.certs, 'carol');

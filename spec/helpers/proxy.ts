@@ -10,6 +10,7 @@ type Pair = { client: net.Socket; up: net.Socket; frozen: boolean; deaf: boolean
 export class TcpProxy {
   private server: net.Server | null = null;
   private readonly pairs = new Set<Pair>();
+  private dropWaiters: Array<() => void> = [];
   port = 0;
 
   constructor(private readonly targetHost: string, private readonly targetPort: number) {}
@@ -20,7 +21,10 @@ export class TcpProxy {
       const { up } = pair;
       this.pairs.add(pair);
       for (const s of [client, up]) s.on('error', () => {});
-      client.on('data', (d) => { if (!pair.frozen) up.write(d); });
+      client.on('data', (d) => {
+        if (!pair.frozen) up.write(d);
+        else for (const w of this.dropWaiters.splice(0)) w();
+      });
       up.on('data', (d) => { if (!pair.frozen && !pair.deaf) client.write(d); });
       client.on('close', () => { up.destroy(); this.pairs.delete(pair); });
       up.on('close', () => { if (!pair.frozen) client.destroy(); });
@@ -33,6 +37,9 @@ export class TcpProxy {
   freeze(): void { for (const p of this.pairs) p.frozen = true; }
 
   deafen(): void { for (const p of this.pairs) p.deaf = true; }
+
+  /** Resolves when bytes a client sends are next dropped by a frozen connection (sent into the dead path). */
+  nextDrop(): Promise<void> { return new Promise((r) => this.dropWaiters.push(r)); }
 
   /** The outage: every open connection is cut and new ones are refused. */
   async cut(): Promise<void> {
