@@ -77,12 +77,13 @@ export class TestClient {
     });
   }
 
-  waitText(re: RegExp, ms = 5000): Promise<string> {
+  /** Waits until the text received (from offset `from` on) matches `re`. */
+  waitText(re: RegExp, ms = 5000, from = 0): Promise<string> {
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => { done(); reject(new Error(`no ${re} in ${ms} ms; text ${JSON.stringify(this.text.slice(-400))}`)); }, ms);
       const done = () => { clearTimeout(t); this.waiters = this.waiters.filter((w) => w !== test); };
       const test = () => {
-        if (re.test(this.text)) { clearTimeout(t); resolve(this.text); return true; }
+        if (re.test(from ? this.text.slice(from) : this.text)) { clearTimeout(t); resolve(this.text); return true; }
         if (this.closed) { clearTimeout(t); reject(new Error(`closed waiting for ${re}; text ${JSON.stringify(this.text.slice(-400))}`)); return true; }
         return false;
       };
