@@ -12,6 +12,7 @@ import tls from 'node:tls';
 import type {
   GenRequest, OpenArgs, OpenResult, PhaseResult, SendArgs, SendResult, SetupArgs, StormArgs, StormResult,
 } from './lib/gen-api.js';
+import { monoUs as nowUs } from './lib/proc.js';
 import { Histogram } from './lib/stats.js';
 
 const MARK = Buffer.from('~B');
@@ -30,11 +31,6 @@ const phase = {
   id: -1, windowEnd: 0, delivered: 0, inWindow: 0, bytes: 0, hist: new Histogram(), closed: 0,
   byes: {} as Record<string, number>, errors: {} as Record<string, number>,
 };
-
-function nowUs(): number {
-  const [s, ns] = process.hrtime();
-  return s * 1e6 + ns / 1e3;
-}
 
 function bump(map: Record<string, number>, key: string): void {
   map[key] = (map[key] ?? 0) + 1;

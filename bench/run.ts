@@ -195,6 +195,8 @@ async function closeAll(): Promise<void> {
 type Phase = {
   attempts?: number;
   delivered: number; inWindow: number; perSec: number; p50Ms: number; p99Ms: number; maxMs: number; sent: number;
+  /** Sent messages whose sender's own copy (its ack) had not come back when the phase's drain ended. */
+  outstanding: number;
   expected: number; closed: number; byes: Record<string, number>; errors: Record<string, number>; windowMs: number; bytesPerDelivery: number;
   /** % of one core; `othersPct` is what processes outside the bench took meanwhile. */
   cpu: { serverPct: number; generatorsPct: number; othersPct: number; serverUsPerDelivery: number };
@@ -224,7 +226,7 @@ async function sendPhase(server: Server, label: string, members: number, a: { se
   const cpuWindowMs = used.wallMs;
   return {
     delivered, inWindow, perSec: inWindow / windowS, p50Ms: hist.quantile(0.5) / 1000, p99Ms: hist.quantile(0.99) / 1000, maxMs: hist.max / 1000,
-    sent: sent.sent, expected: sent.sent * members, closed: sum(parts.map((r) => r.closed)), byes, errors, windowMs: sent.windowMs,
+    sent: sent.sent, outstanding: sent.outstanding, expected: sent.sent * members, closed: sum(parts.map((r) => r.closed)), byes, errors, windowMs: sent.windowMs,
     bytesPerDelivery: delivered ? sum(parts.map((r) => r.bytes)) / delivered : NaN,
     cpu: {
       serverPct: (100 * used.ms[0]!) / cpuWindowMs,
@@ -525,8 +527,7 @@ async function main(): Promise<void> {
   // Deadline: a hung phase must not hang the run (nor leave servers behind).
   const deadline = setTimeout(() => {
     log(`deadline of ${p.deadlineMs / 60_000} min passed; killing every child`);
-    killAll();
-    process.exit(1);
+    process.exit(1); // the 'exit' handler kills them
   }, p.deadlineMs);
   deadline.unref();
   retryBudgetUntil = t0 + (p.quick ? 100_000 : 210_000); // repeats of disturbed phases stop here, keeping the run near its target length
@@ -713,6 +714,7 @@ const rotate = <T>(xs: T[], k: number): T[] => (xs.length ? [...xs.slice(k % xs.
 
 let liveWorld: World | null = null; // removed by the exit handler if the run is cut short
 
+// Every way out goes through process.exit, so this one handler stops every child.
 process.on('exit', () => {
   killAll();
   removeWorld(liveWorld);
@@ -720,13 +722,11 @@ process.on('exit', () => {
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(sig, () => {
     log(`${sig}: stopping every child`);
-    killAll();
     process.exit(130);
   });
 }
 
 main().catch((e) => {
   process.stderr.write(`bench failed: ${(e as Error)?.stack ?? e}\n`);
-  killAll();
   process.exit(1);
 });

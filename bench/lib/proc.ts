@@ -87,15 +87,12 @@ export class Child {
   }
 
   rssKiB(): number { return rssKiB(this.pid); }
-  cpuMs(): number { return cpuMs(this.pid); }
 }
 
 /** Kills every child still running (synchronous, so it also works from an 'exit' handler). */
 export function killAll(): void {
   for (const c of children) c.kill();
 }
-
-export function liveChildren(): number { return children.size; }
 
 /** VmRSS of a process, KiB. */
 export function rssKiB(pid: number): number {

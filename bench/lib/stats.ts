@@ -11,33 +11,20 @@ const MAX_US = 600e6; // 10 minutes: anything later is clamped into the last buc
 const BUCKETS = LINEAR + Math.ceil(Math.log(MAX_US / LINEAR) / LOG_GROWTH) + 1;
 
 export class Histogram {
-  readonly counts: Float64Array;
+  readonly counts = new Float64Array(BUCKETS);
   count = 0;
-  sum = 0;
   max = 0;
-
-  constructor(counts?: ArrayLike<number>) {
-    this.counts = new Float64Array(BUCKETS);
-    if (counts) {
-      for (let i = 0; i < BUCKETS && i < counts.length; i++) {
-        this.counts[i] = counts[i]!;
-        this.count += counts[i]!;
-      }
-    }
-  }
 
   record(us: number): void {
     if (!(us >= 0)) us = 0; // clocks are monotonic, but a NaN must not poison the buckets
     this.counts[bucketOf(us)]!++;
     this.count++;
-    this.sum += us;
     if (us > this.max) this.max = us;
   }
 
   merge(other: HistogramData): void {
     for (let i = 0; i < BUCKETS && i < other.counts.length; i++) this.counts[i]! += other.counts[i]!;
     this.count += other.count;
-    this.sum += other.sum;
     if (other.max > this.max) this.max = other.max;
   }
 
@@ -59,7 +46,7 @@ export class Histogram {
     let last = -1;
     for (let i = 0; i < BUCKETS; i++) if (this.counts[i]) last = i;
     for (let i = 0; i <= last; i++) counts.push(this.counts[i]!);
-    return { counts, count: this.count, sum: this.sum, max: this.max };
+    return { counts, count: this.count, max: this.max };
   }
 
   static from(data: HistogramData): Histogram {
@@ -69,7 +56,7 @@ export class Histogram {
   }
 }
 
-export type HistogramData = { counts: number[]; count: number; sum: number; max: number };
+export type HistogramData = { counts: number[]; count: number; max: number };
 
 function bucketOf(us: number): number {
   if (us < LINEAR) return Math.floor(us);
