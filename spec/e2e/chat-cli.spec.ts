@@ -9,7 +9,7 @@ import tls from 'node:tls';
 import type { Chatd } from '../../lib/app.js';
 import { binPath, cleanEnv } from '../helpers/bin.js';
 import { TestClient } from '../helpers/client.js';
-import { TcpProxy } from '../helpers/proxy.js';
+import { freePort, TcpProxy } from '../helpers/proxy.js';
 import { makeWorld, startServer, tmpdir, USERS, type World } from '../helpers/world.js';
 
 const CLI = binPath('chat-cli');
@@ -237,10 +237,7 @@ describe('e2e: chat-cli', function () {
     const c = world.certs;
     const owner = track(await TestClient.loggedIn(port, c, 'owner'));
     expect((await owner.command('//ban ali 2h posting spam links')).type).to.equal('result');
-    const closed = net.createServer();
-    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
-    const deadPort = (closed.address() as net.AddressInfo).port;
-    await new Promise<void>((r) => closed.close(() => r()));
+    const deadPort = await freePort();
 
     const cases: Array<{ what: string; args: string[]; env: Record<string, string>; input?: string; code: number; err: RegExp }> = [
       { what: 'bad cert path', args: [...flags(c, port, 'bob'), '--cert', '/nonexistent/bob.crt'], env: pw('bob'), code: 1, err: /^chat-cli: cannot read --cert file \/nonexistent\/bob\.crt: no such file$/ },

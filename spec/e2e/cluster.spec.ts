@@ -8,11 +8,11 @@ import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { exited, runBin, startBin } from '../helpers/bin.js';
 import { TestClient, type Frame } from '../helpers/client.js';
+import { freePort } from '../helpers/proxy.js';
 import { until } from '../helpers/wait.js';
 import { FAST_HASH, makeWorld, sharedCerts, tmpdir, type World } from '../helpers/world.js';
 import { CliError } from '../../lib/errors.js';
@@ -36,17 +36,24 @@ function busUrl(base: string, prefix: string): string {
   return u.toString();
 }
 
-async function dropPrefix(url: string, prefix: string): Promise<void> {
+/** A short-lived connection of the spec's own to Redis (to look at keys or publish garbage). */
+async function withRedis<T>(url: string, fn: (r: Redis) => Promise<T>): Promise<T> {
   const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
   try {
     await r.connect();
+    return await fn(r);
+  } finally { r.disconnect(); }
+}
+
+async function dropPrefix(url: string, prefix: string): Promise<void> {
+  await withRedis(url, async (r) => {
     let cursor = '0';
     do {
       const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
       if (keys.length) await r.del(...keys);
       cursor = next;
     } while (cursor !== '0');
-  } catch { /* Redis gone: nothing to clean */ } finally { r.disconnect(); }
+  }).catch(() => { /* Redis gone: nothing to clean */ });
 }
 
 /** Real chatd processes against one database and one bus; every process and client is tracked for cleanup. */
@@ -138,6 +145,10 @@ async function connectionsOf(c: TestClient): Promise<{ text: string; data: Array
 
 const sessionsOn = (data: Array<{ user: string; node: string }>, user: string, node: string) => data.some((p) => p.user === user && p.node === node);
 
+/** Waits until `viewer` (a moderator) sees `user` on `node` in `connections`. */
+const seen = (viewer: TestClient, user: string, node: string) =>
+  until(async () => sessionsOn((await connectionsOf(viewer)).data, user, node), 3000, `${user} on ${node} in presence`);
+
 const isEvent = (event: string, fields: Record<string, string> = {}) => (f: Frame) =>
   f.type === 'event' && f.event === event && Object.entries(fields).every(([k, v]) => f[k] === v);
 
@@ -164,10 +175,6 @@ describe('scale-out: three chatd processes, one MariaDB, one Redis', function ()
     if (REDIS) await dropPrefix(REDIS, prefix);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
-
-  /** Waits until `viewer` (a moderator) sees `user` on `node` in `connections`. */
-  const seen = (viewer: TestClient, user: string, node: string) =>
-    until(async () => sessionsOn((await connectionsOf(viewer)).data, user, node), 3000, `${user} on ${node} in presence`);
 
   it('200 messages from a sender on n1 reach readers on n2 and n3 exactly once, in order', async () => {
     const [alice, bob, carol] = await Promise.all([cluster.login('n1', 'alice'), cluster.login('n2', 'bob'), cluster.login('n3', 'carol')]);
@@ -211,11 +218,9 @@ describe('scale-out: three chatd processes, one MariaDB, one Redis', function ()
 
   it('a malformed message on the bus is logged and skipped; the nodes keep delivering', async () => {
     const [alice, bob] = await Promise.all([cluster.login('n1', 'alice'), cluster.login('n2', 'bob')]);
-    const r = new Redis(REDIS!, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    try {
-      await r.connect();
+    await withRedis(REDIS!, async (r) => {
       for (const bad of ['not json', 'null', '{"t":"room","room":"lobby","frame":null}']) await r.publish(`${prefix}bus`, bad);
-    } finally { r.disconnect(); }
+    });
     await alice.say('still here after garbage', 'lobby');
     await bob.waitFor((f) => f.type === 'message' && f.text === 'still here after garbage', 3000, 'delivery after garbage');
     // Each node logged the three (log lines travel on another pipe than the frames: wait for them).
@@ -287,12 +292,10 @@ describe('scale-out: three chatd processes, one MariaDB, one Redis', function ()
     expect(took, `n4 left presence after ${took} ms`).to.be.at.most(TTL + 500); // + one `connections` round trip on a busy machine
     expect((await mod.command('//users')).data.map((u: { name: string }) => u.name)).to.not.include('ali');
     expect((await mod.command('//whois ali')).text).to.include('offline');
-    const r = new Redis(REDIS!, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    try {
-      await r.connect();
+    await withRedis(REDIS!, async (r) => {
       expect(await r.exists(`${prefix}presence:n4`, `${prefix}owner:n4`)).to.equal(0);
       expect(await r.exists(`${prefix}presence:n1`)).to.equal(1);
-    } finally { r.disconnect(); }
+    });
   });
 
   it('a node stopped with SIGTERM leaves presence at once, in Redis too', async () => {
@@ -302,12 +305,10 @@ describe('scale-out: three chatd processes, one MariaDB, one Redis', function ()
     await seen(mod, 'ali', 'n5');
     expect(await cluster.kill('n5', 'SIGTERM')).to.equal(0); // its sessions quit, which schedules a push: it must not land
     expect((await connectionsOf(mod)).data.filter((p) => p.node === 'n5')).to.deep.equal([]);
-    const r = new Redis(REDIS!, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    try {
-      await r.connect();
+    await withRedis(REDIS!, async (r) => {
       expect(await r.exists(`${prefix}presence:n5`, `${prefix}owner:n5`)).to.equal(0);
       expect(await r.zscore(`${prefix}nodes`, 'n5')).to.equal(null);
-    } finally { r.disconnect(); }
+    });
   });
 
   it('two live nodes started with the same --node-name both log an error saying so', async () => {
@@ -404,17 +405,6 @@ describe('scale-out: three chatd processes, one MariaDB, one Redis', function ()
   });
 });
 
-/** A free TCP port on 127.0.0.1 (closed again before use). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
 /** Our own redis-server (the shared one must not be stopped), in the foreground as a child process. */
 function startRedis(port: number, cwd: string): Promise<ChildProcess> {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -458,7 +448,7 @@ describe('scale-out: a Redis outage', function () {
 
   it('nodes keep serving local sessions, say so in logs and connections, and resynchronize when Redis returns', async () => {
     const [mod, alice, bob] = await Promise.all([cluster.login('n1', 'mod'), cluster.login('n1', 'alice'), cluster.login('n2', 'bob')]);
-    await until(async () => sessionsOn((await connectionsOf(mod)).data, 'bob', 'n2'), 3000, 'bob on n2 in presence');
+    await seen(mod, 'bob', 'n2');
     await alice.say('before the outage');
     await bob.waitFor((f) => f.type === 'message' && f.text === 'before the outage', 3000, 'cross-node message');
 

@@ -54,3 +54,14 @@ export class TcpProxy {
 
   async stop(): Promise<void> { await this.cut(); }
 }
+
+/** A free TCP port on 127.0.0.1 (closed again before use): nothing listens there right after. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
