@@ -42,6 +42,8 @@ export class Session {
   bytesIn = 0;
   bytesOut = 0;
   closed = false;
+  /** Bytes of input lines accepted but not yet handled (queued behind a slow login or command). */
+  pendingInputBytes = 0;
 
   private closing = false;
   private lastHeard = Date.now();
@@ -156,14 +158,14 @@ export class Session {
 
   private onLine(line: string): void {
     if (this.closing) return;
-    if (this.mode === 'text') return this.enqueue(() => this.onTextLine(line));
+    if (this.mode === 'text') return this.enqueue(() => this.onTextLine(line), Buffer.byteLength(line));
     if (line.trim() === '') return;
     const parsed = parseClientFrame(line);
     if ('error' in parsed) return this.error(parsed.error.code, parsed.error.message, parsed.id);
     const frame = parsed.frame;
     if (frame.type === 'pong') return; // lastHeard is already updated
     if (!this.admit(frame.id)) return;
-    this.enqueue(() => this.onFrame(frame));
+    this.enqueue(() => this.onFrame(frame), Buffer.byteLength(line));
   }
 
   /** Flood control: a token per frame; excess frames are dropped, persistent flooding ends the session. */
@@ -177,11 +179,12 @@ export class Session {
   }
 
   /** Frames are handled one at a time, in arrival order, even when one waits on the database. */
-  private enqueue(job: () => Promise<void> | void): void {
+  private enqueue(job: () => Promise<void> | void, bytes: number): void {
+    this.pendingInputBytes += bytes;
     this.chain = this.chain.then(job).catch((e) => {
       this.host.log.error('session handler failed', { session: this.id, err: String((e as Error)?.stack ?? e) });
       this.error('INTERNAL');
-    });
+    }).finally(() => { this.pendingInputBytes -= bytes; });
   }
 
   private async onFrame(f: ClientFrame): Promise<void> {
