@@ -3,6 +3,9 @@
 export const MAX_LINE_BYTES = 16 * 1024; // one JSON line or text-mode line, bytes incl. no '\n'
 export const MAX_TEXT = 2000; // code points of a message after sanitizing
 export const SENDQ_BYTES = 1024 * 1024; // bytes queued in chatd per session before SENDQ_EXCEEDED
+// Input lines read but not yet handled (queued behind a slow login or command) before chatd stops
+// reading that connection until they are: four 16 KiB lines.
+export const MAX_PENDING_INPUT_BYTES = 64 * 1024;
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
 export const LOGIN_TIMEOUT_MS = 30_000;
 export const PING_INTERVAL_MS = 30_000;

@@ -5,7 +5,7 @@ import type { Config } from './config.js';
 import { BYE_CODES, ChatdError, type ByeCode, type ErrorCode } from './errors.js';
 import type { Logger } from './log.js';
 import type { ClientFrame, FrameId, ServerFrame } from './protocol/frames.js';
-import { LineDecoder, parseClientFrame } from './protocol/jsonl.js';
+import { LineDecoder, frameId, parseClientFrame } from './protocol/jsonl.js';
 import { Outgoing, outgoing } from './protocol/outgoing.js';
 import { TokenBucket, WindowCounter } from './ratelimit.js';
 
@@ -28,6 +28,11 @@ export interface SessionHost {
 
 let counter = 0;
 
+/** The id of a JSON line, or undefined when it has none (or is not JSON). */
+function idOf(line: string): FrameId | undefined {
+  try { return frameId(JSON.parse(line)); } catch { return undefined; }
+}
+
 export class Session {
   readonly id: string;
   readonly remote: string;
@@ -48,6 +53,7 @@ export class Session {
   private closing = false;
   private lastHeard = Date.now();
   private corked = false;
+  private inputPaused = false;
   private chain: Promise<void> = Promise.resolve();
   private readonly decoder: LineDecoder;
   private readonly flood: TokenBucket;
@@ -66,7 +72,7 @@ export class Session {
     this.tlsVersion = socket.getProtocol() ?? '?';
     this.flood = new TokenBucket(lim.floodBurst, lim.floodRate);
     this.floodHits = new WindowCounter(lim.floodKickCount, lim.floodKickWindowMs);
-    this.decoder = new LineDecoder(lim.maxLineBytes, (l) => this.onLine(l), () => this.onOverflow());
+    this.decoder = new LineDecoder(lim.maxLineBytes, (l, n) => this.onLine(l, n), () => this.onOverflow());
 
     socket.setNoDelay(true); // Nagle adds ~35 ms to p99 (DESIGN "Benchmarks")
     socket.on('data', (d: Buffer) => {
@@ -156,35 +162,56 @@ export class Session {
     this.end();
   }
 
-  private onLine(line: string): void {
+  /**
+   * Every line, in both modes, before and after login: size (the decoder), then flood, then parse.
+   * Blank lines and pongs cost a token like any line: a blank line at the text-mode login prompt is
+   * answered with a new prompt, and anything free of charge is something a peer can send forever.
+   * An honest client sends a pong per ping interval and no blank lines to speak of.
+   */
+  private onLine(line: string, bytes: number): void {
     if (this.closing) return;
-    if (this.mode === 'text') return this.enqueue(() => this.onTextLine(line), Buffer.byteLength(line));
+    if (!this.flood.take()) return this.refuse(line);
+    if (this.mode === 'text') return this.enqueue(() => this.onTextLine(line), bytes);
     if (line.trim() === '') return;
     const parsed = parseClientFrame(line);
     if ('error' in parsed) return this.error(parsed.error.code, parsed.error.message, parsed.id);
     const frame = parsed.frame;
     if (frame.type === 'pong') return; // lastHeard is already updated
-    if (!this.admit(frame.id)) return;
-    this.enqueue(() => this.onFrame(frame), Buffer.byteLength(line));
+    this.enqueue(() => this.onFrame(frame), bytes, frame.id);
   }
 
-  /** Flood control: a token per frame; excess frames are dropped, persistent flooding ends the session. */
-  private admit(id?: FrameId): boolean {
-    if (this.flood.take()) return true;
+  /** A line over the flood limit is dropped; persistent flooding ends the session. */
+  private refuse(line: string): void {
+    // The refused frame's id is read only so that its error can echo it; at most floodKickCount
+    // lines per window get that far before bye FLOOD.
+    const id = this.mode === 'json' ? idOf(line) : undefined;
     // The numbers in the message let a person (or a client) pace itself instead of guessing.
     const lim = this.host.config.limits;
     this.error('RATE_LIMITED', `too many frames; slow down: ${lim.floodRate}/s after a burst of ${lim.floodBurst}, next in ${this.flood.waitMs()} ms`, id);
     if (this.floodHits.hit()) this.bye('FLOOD');
-    return false;
   }
 
-  /** Frames are handled one at a time, in arrival order, even when one waits on the database. */
-  private enqueue(job: () => Promise<void> | void, bytes: number): void {
+  /**
+   * Frames are handled one at a time, in arrival order, even when one waits on the database. What
+   * waits is bounded: past limits.maxPendingInputBytes the socket is paused (TCP pushes back on the
+   * peer) until the queue is worked off.
+   */
+  private enqueue(job: () => Promise<void> | void, bytes: number, id?: FrameId): void {
     this.pendingInputBytes += bytes;
+    if (this.pendingInputBytes > this.host.config.limits.maxPendingInputBytes && !this.inputPaused) {
+      this.inputPaused = true;
+      this.socket.pause();
+    }
     this.chain = this.chain.then(job).catch((e) => {
       this.host.log.error('session handler failed', { session: this.id, err: String((e as Error)?.stack ?? e) });
       this.error('INTERNAL');
-    }).finally(() => { this.pendingInputBytes -= bytes; });
+    }).finally(() => {
+      this.pendingInputBytes -= bytes;
+      if (this.inputPaused && this.pendingInputBytes <= this.host.config.limits.maxPendingInputBytes) {
+        this.inputPaused = false;
+        this.socket.resume();
+      }
+    });
   }
 
   private async onFrame(f: ClientFrame): Promise<void> {
@@ -232,7 +259,6 @@ export class Session {
     if (this.closing) return;
     if (this.user) {
       if (line.trim() === '') return;
-      if (!this.admit()) return;
       this.lastActive = Date.now();
       return this.host.input(this, { kind: 'say', text: line });
     }

@@ -7,7 +7,7 @@ const NL = 0x0a;
 
 /**
  * Splits a byte stream into lines of at most `maxBytes` (excluding the '\n', a trailing '\r' dropped).
- * `onLine` gets each complete line; `onOverflow` fires once when a line grows past the cap, after
+ * `onLine` gets each complete line and its length in bytes; `onOverflow` fires once when a line grows past the cap, after
  * which the decoder stops (the caller closes the connection, as DESIGN.md says for FRAME_TOO_LARGE).
  */
 export class LineDecoder {
@@ -17,7 +17,7 @@ export class LineDecoder {
 
   constructor(
     private readonly maxBytes: number,
-    private readonly onLine: (line: string) => void,
+    private readonly onLine: (line: string, bytes: number) => void,
     private readonly onOverflow: () => void,
   ) {}
 
@@ -50,7 +50,7 @@ export class LineDecoder {
       let len = line.length;
       if (len && line[len - 1] === 0x0d) len--;
       // Invalid UTF-8 becomes U+FFFD here; the sanitizer and validators see well-formed strings only.
-      this.onLine(line.toString('utf8', 0, len));
+      this.onLine(line.toString('utf8', 0, len), len);
     }
   }
 
