@@ -194,7 +194,8 @@ export class Session {
   /**
    * Frames are handled one at a time, in arrival order, even when one waits on the database. What
    * waits is bounded: past limits.maxPendingInputBytes the socket is paused (TCP pushes back on the
-   * peer) until the queue is worked off.
+   * peer) until the queue is worked off. Whatever a handler throws becomes exactly one error
+   * echoing the frame's id.
    */
   private enqueue(job: () => Promise<void> | void, bytes: number, id?: FrameId): void {
     this.pendingInputBytes += bytes;
@@ -203,8 +204,9 @@ export class Session {
       this.socket.pause();
     }
     this.chain = this.chain.then(job).catch((e) => {
+      if (e instanceof ChatdError) return this.error(e.code, e.message, id);
       this.host.log.error('session handler failed', { session: this.id, err: String((e as Error)?.stack ?? e) });
-      this.error('INTERNAL');
+      this.error('INTERNAL', undefined, id);
     }).finally(() => {
       this.pendingInputBytes -= bytes;
       if (this.inputPaused && this.pendingInputBytes <= this.host.config.limits.maxPendingInputBytes) {
