@@ -99,8 +99,6 @@ export class Session {
     if (mode === 'text') this.write('login: ');
   }
 
-  get authed(): boolean { return this.user !== null; }
-
   // ---- output -------------------------------------------------------------------------------
   send(f: ServerFrame | Outgoing): void {
     if (this.closed) return;

@@ -53,9 +53,6 @@ export class LineDecoder {
       this.onLine(line.toString('utf8', 0, len), len);
     }
   }
-
-  /** Bytes of an unfinished line held right now. */
-  get buffered(): number { return this.pending; }
 }
 
 export function encodeFrame(frame: ServerFrame): string {
