@@ -274,6 +274,7 @@ export class ChatNode implements SessionHost, BusNode {
   }
 
   async join(s: Session, room: string): Promise<void> {
+    if (s.closed) return; // ended meanwhile (an answer overflowed its send queue): it must not become a member again
     const first = !s.rooms.has(room);
     s.rooms.add(room);
     s.current = room;

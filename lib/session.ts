@@ -28,6 +28,10 @@ export interface SessionHost {
 
 let counter = 0;
 
+/** How often, and how long at most, a session over its send queue waits for its peer to read the bye. */
+const SENDQ_PROGRESS_MS = 250;
+const SENDQ_GRACE_MS = 2000;
+
 /** The id of a JSON line, or undefined when it has none (or is not JSON). */
 function idOf(line: string): FrameId | undefined {
   try { return frameId(JSON.parse(line)); } catch { return undefined; }
@@ -53,6 +57,7 @@ export class Session {
   private closing = false;
   private lastHeard = Date.now();
   private corked = false;
+  private sendqExceeded = false;
   private inputPaused = false;
   private chain: Promise<void> = Promise.resolve();
   private readonly decoder: LineDecoder;
@@ -114,7 +119,7 @@ export class Session {
 
   /** Coalesces every write of one event-loop turn into one TLS record batch (cork/uncork). */
   write(data: string | Buffer): void {
-    if (this.closed) return;
+    if (this.closed || this.sendqExceeded) return;
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
@@ -125,12 +130,29 @@ export class Session {
     if (this.socket.writableLength > this.host.config.limits.sendqBytes && !this.closing) this.overflow();
   }
 
-  /** A slow reader: tell it if we still can, then destroy rather than end so nothing more is buffered. */
+  /**
+   * Over the send queue limit: nothing more is queued, the bye goes after what is queued, and the
+   * socket is destroyed as soon as the peer stops taking bytes (at the latest after SENDQ_GRACE_MS).
+   * Destroying at once would discard the bye with the queue, so a client that reads, but was sent one
+   * answer too large, would be cut off without a word. The session itself ends now: it leaves its
+   * rooms and presence at once, only the socket lingers to deliver the bye.
+   */
   private overflow(): void {
     this.closing = true;
+    this.sendqExceeded = true;
     this.host.log.warn('send queue exceeded', { session: this.id, user: this.user?.name, queued: this.socket.writableLength });
     this.socket.write(this.byeData('SENDQ_EXCEEDED', BYE_CODES.SENDQ_EXCEEDED));
-    this.socket.destroy();
+    this.socket.end();
+    let left = this.socket.writableLength;
+    const deadline = Date.now() + SENDQ_GRACE_MS;
+    const check = setInterval(() => {
+      const now = this.socket.writableLength;
+      // All handed on (now 0): the end already under way closes it; no progress: a slow reader.
+      if ((now > 0 && now >= left) || Date.now() >= deadline) { clearInterval(check); this.socket.destroy(); }
+      left = now;
+    }, SENDQ_PROGRESS_MS).unref();
+    this.socket.once('close', () => clearInterval(check));
+    this.onClose();
   }
 
   private byeData(code: ByeCode, reason: string): string {
