@@ -281,8 +281,10 @@ export class ChatNode implements SessionHost, BusNode {
     let members = this.rooms.get(room);
     if (!members) this.rooms.set(room, (members = new Set()));
     members.add(s);
-    if (first && this.presenceEvents(room)) this.publishEvent('join', { room, user: s.user!.name });
+    // The history is older than the join, so it comes first (text mode showed the joiner arriving
+    // before what was said earlier). A session that ended meanwhile has already said quit.
     s.send({ type: 'history', room, messages: await this.recentHistory(room, this.config.limits.historyOnJoin) });
+    if (first && !s.closed && this.presenceEvents(room)) this.publishEvent('join', { room, user: s.user!.name });
     this.store.ensureRoom(room).catch(() => {}); // the room list survives restarts; best effort
   }
 
