@@ -1,16 +1,19 @@
 // Token buckets for flood control (per session) and failed-login throttling (per IP).
 
+/** Milliseconds on the wall clock; specs inject a fake one. */
+export type Clock = () => number;
+
 export class TokenBucket {
   private tokens: number;
   private last: number;
 
-  constructor(private readonly burst: number, private readonly perSecond: number, now = Date.now()) {
+  constructor(private readonly burst: number, private readonly perSecond: number, private readonly clock: Clock = Date.now) {
     this.tokens = burst;
-    this.last = now;
+    this.last = clock();
   }
 
   /** Takes one token if there is one. */
-  take(now = Date.now()): boolean {
+  take(now = this.clock()): boolean {
     this.refill(now);
     if (this.tokens < 1) return false;
     this.tokens -= 1;
@@ -18,19 +21,21 @@ export class TokenBucket {
   }
 
   /** True when a token is available, without taking it. */
-  peek(now = Date.now()): boolean {
+  peek(now = this.clock()): boolean {
     this.refill(now);
     return this.tokens >= 1;
   }
 
   /** Milliseconds until a token is available (0 when one is). */
-  waitMs(now = Date.now()): number {
+  waitMs(now = this.clock()): number {
     this.refill(now);
-    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.perSecond) * 1000);
+    // Less a nanosecond before rounding up: float dust (0.998 tokens is 1.0000000000000009 ms short
+    // at 2/s) must not add a whole millisecond.
+    return this.tokens >= 1 ? 0 : Math.max(1, Math.ceil(((1 - this.tokens) / this.perSecond) * 1000 - 1e-6));
   }
 
   /** True when the bucket is full again, so a keyed map can forget it. */
-  full(now = Date.now()): boolean {
+  full(now = this.clock()): boolean {
     this.refill(now);
     return this.tokens >= this.burst;
   }
@@ -44,19 +49,19 @@ export class TokenBucket {
 /** Buckets by key (an IP), swept when full so the map cannot grow without bound. */
 export class KeyedBuckets {
   private readonly map = new Map<string, TokenBucket>();
-  constructor(private readonly burst: number, private readonly perSecond: number, private readonly maxKeys = 100_000) {}
+  constructor(private readonly burst: number, private readonly perSecond: number, private readonly maxKeys = 100_000, private readonly clock: Clock = Date.now) {}
 
   get(key: string): TokenBucket {
     let b = this.map.get(key);
     if (!b) {
       if (this.map.size >= this.maxKeys) this.sweep();
-      b = new TokenBucket(this.burst, this.perSecond);
+      b = new TokenBucket(this.burst, this.perSecond, this.clock);
       this.map.set(key, b);
     }
     return b;
   }
 
-  sweep(now = Date.now()): void {
+  sweep(now = this.clock()): void {
     for (const [k, b] of this.map) if (b.full(now)) this.map.delete(k);
   }
 }
@@ -64,10 +69,10 @@ export class KeyedBuckets {
 /** Counts events in a sliding window (RATE_LIMITED answers before bye FLOOD). */
 export class WindowCounter {
   private times: number[] = [];
-  constructor(private readonly limit: number, private readonly windowMs: number) {}
+  constructor(private readonly limit: number, private readonly windowMs: number, private readonly clock: Clock = Date.now) {}
 
   /** Records one event; true when the limit is reached within the window. */
-  hit(now = Date.now()): boolean {
+  hit(now = this.clock()): boolean {
     this.times.push(now);
     while (this.times.length && this.times[0] <= now - this.windowMs) this.times.shift();
     return this.times.length >= this.limit;
