@@ -6,7 +6,7 @@ import { cliParser, parseCli, reportAndExit } from '../lib/cli.js';
 import { buildConfig, loadConfigFile, type ConfigInput } from '../lib/config.js';
 import { CliError } from '../lib/errors.js';
 import { startChatd } from '../lib/app.js';
-import { Logger, type LogLevel } from '../lib/log.js';
+import { Logger, resolveLogFormat, type LogLevel } from '../lib/log.js';
 import { prepareDev } from '../lib/dev.js';
 import type { TlsFiles } from '../lib/server.js';
 
@@ -32,6 +32,7 @@ async function main(): Promise<void> {
       config: { type: 'string', describe: 'JSON config file (see chatd.example.json)' },
       migrate: { type: 'boolean', describe: 'apply pending migrations at start (--no-migrate to refuse instead)' },
       'log-level': { choices: ['debug', 'info', 'warn', 'error', 'silent'] as const, describe: 'stderr log level [default: info]' },
+      'log-format': { choices: ['auto', 'json', 'text'] as const, describe: 'stderr log lines: JSON, or text for people [default: auto, text on a terminal]' },
       dev: { type: 'boolean', default: false, describe: 'development setup: certs in ./certs, SQLite in ./data, bootstrap admin' },
     })
     .example('$0 --cert certs/server.crt --key certs/server.key --ca certs/ca.crt', 'serve on 127.0.0.1:7443 with SQLite')
@@ -41,11 +42,11 @@ async function main(): Promise<void> {
   const flags: ConfigInput = {
     host: argv.host, port: argv.port, db: argv.db, bus: argv.bus, prefix: argv.prefix,
     clientCert: argv['client-cert'], certBinding: argv['cert-binding'], tlsMinVersion: argv['tls-min-version'],
-    nodeName: argv['node-name'], migrate: argv.migrate, logLevel: argv['log-level'] as LogLevel | undefined,
+    nodeName: argv['node-name'], migrate: argv.migrate, logLevel: argv['log-level'] as LogLevel | undefined, logFormat: argv['log-format'],
     cert: argv.cert, key: argv.key, ca: argv.ca,
   };
   const config = buildConfig(argv.config ? loadConfigFile(argv.config) : undefined, flags);
-  const log = new Logger(config.logLevel);
+  const log = new Logger(config.logLevel, undefined, resolveLogFormat(config.logFormat));
 
   let files: TlsFiles;
   let after: ((port: number) => Promise<string[]>) | null = null;
