@@ -8,6 +8,7 @@ import { CliError } from '../lib/errors.js';
 import { startChatd } from '../lib/app.js';
 import { Logger, resolveLogFormat, type LogLevel } from '../lib/log.js';
 import { prepareDev } from '../lib/dev.js';
+import { stopWhenNpmWrapperExits } from '../lib/wrapper.js';
 import type { TlsFiles } from '../lib/server.js';
 
 const NAME = 'chatd';
@@ -71,13 +72,14 @@ async function main(): Promise<void> {
   const stop = (sig: string) => {
     if (stopping) return;
     stopping = true;
-    log.info('shutting down', { signal: sig });
+    log.info('shutting down', { reason: sig });
     const hard = setTimeout(() => process.exit(1), config.limits.shutdownGraceMs + 2000);
     hard.unref();
     chatd.stop().then(() => process.exit(0), (e) => { log.error('shutdown failed', { err: String(e) }); process.exit(1); });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  stopWhenNpmWrapperExits(stop);
   // A bug in one handler must not take every other user's session down with it.
   process.on('uncaughtException', (e) => log.error('uncaught exception', { err: String(e?.stack ?? e) }));
   process.on('unhandledRejection', (e) => log.error('unhandled rejection', { err: String((e as Error)?.stack ?? e) }));
