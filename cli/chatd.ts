@@ -5,7 +5,7 @@ import path from 'node:path';
 import { cliParser, parseCli, reportAndExit } from '../lib/cli.js';
 import { buildConfig, loadConfigFile, type ConfigInput } from '../lib/config.js';
 import { CliError } from '../lib/errors.js';
-import { startChatd } from '../lib/app.js';
+import { hostPort, startChatd } from '../lib/app.js';
 import { Logger, resolveLogFormat, type LogLevel } from '../lib/log.js';
 import { prepareDev } from '../lib/dev.js';
 import { stopWhenNpmWrapperExits } from '../lib/wrapper.js';
@@ -34,6 +34,7 @@ async function main(): Promise<void> {
       migrate: { type: 'boolean', describe: 'apply pending migrations at start (--no-migrate to refuse instead)' },
       'log-level': { choices: ['debug', 'info', 'warn', 'error', 'silent'] as const, describe: 'stderr log level [default: info]' },
       'log-format': { choices: ['auto', 'json', 'text'] as const, describe: 'stderr log lines: JSON, or text for people [default: auto, text on a terminal]' },
+      metrics: { type: 'string', describe: 'serve /metrics, /healthz, /readyz over HTTP on host:port (no client certificate: keep it on loopback) [default: off; --dev: 127.0.0.1:9464]' },
       dev: { type: 'boolean', default: false, describe: 'development setup: certs in ./certs, SQLite in ./data, bootstrap admin' },
     })
     .example('$0 --cert certs/server.crt --key certs/server.key --ca certs/ca.crt', 'serve on 127.0.0.1:7443 with SQLite')
@@ -43,10 +44,12 @@ async function main(): Promise<void> {
   const flags: ConfigInput = {
     host: argv.host, port: argv.port, db: argv.db, bus: argv.bus, prefix: argv.prefix,
     clientCert: argv['client-cert'], certBinding: argv['cert-binding'], tlsMinVersion: argv['tls-min-version'],
-    nodeName: argv['node-name'], migrate: argv.migrate, logLevel: argv['log-level'] as LogLevel | undefined, logFormat: argv['log-format'],
+    nodeName: argv['node-name'], migrate: argv.migrate, logLevel: argv['log-level'] as LogLevel | undefined, logFormat: argv['log-format'], metrics: argv.metrics,
     cert: argv.cert, key: argv.key, ca: argv.ca,
   };
-  const config = buildConfig(argv.config ? loadConfigFile(argv.config) : undefined, flags);
+  // npm start serves the operator's endpoints on loopback, as DESIGN's Operations section says.
+  const devDefaults: ConfigInput | undefined = argv.dev ? { metrics: '127.0.0.1:9464' } : undefined;
+  const config = buildConfig(devDefaults, argv.config ? loadConfigFile(argv.config) : undefined, flags);
   const log = new Logger(config.logLevel, undefined, resolveLogFormat(config.logFormat));
 
   let files: TlsFiles;
@@ -65,6 +68,7 @@ async function main(): Promise<void> {
   const { address } = chatd;
   const lines = after ? await after(address.port) : [];
   process.stdout.write(`chatd listening on ${address.address}:${address.port}\n`);
+  if (chatd.ops) process.stdout.write(`metrics on http://${hostPort(chatd.ops)}/metrics (also /healthz, /readyz)\n`);
   for (const l of lines) process.stdout.write(l + '\n');
 
   process.on('SIGHUP', () => chatd.server.reload());

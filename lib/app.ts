@@ -9,8 +9,22 @@ import type { Bus } from './bus/types.js';
 import { ChatNode } from './node.js';
 import { ChatServer, loadTls, type TlsFiles } from './server.js';
 import { openStore, type Store } from './store/index.js';
+import { Metrics } from './metrics.js';
+import { passwordPool } from './auth/password.js';
+import { OpsServer, probe } from './ops-http.js';
 
-export type Chatd = { config: Config; store: Store; bus: Bus; node: ChatNode; server: ChatServer; address: AddressInfo; stop(): Promise<void> };
+export type Chatd = {
+  config: Config; store: Store; bus: Bus; node: ChatNode; server: ChatServer; address: AddressInfo;
+  metrics: Metrics;
+  /** The HTTP listener of --metrics, when configured. */
+  ops: AddressInfo | null;
+  stop(): Promise<void>;
+};
+
+/** `127.0.0.1:9464`, `[::1]:9464`. */
+export function hostPort(a: AddressInfo): string {
+  return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+}
 
 export async function createBus(url: string, nodeName: string, config: Config, log: Logger): Promise<Bus> {
   if (url === 'memory') return new MemoryBus();
@@ -28,6 +42,8 @@ export async function startChatd(config: Config, files: TlsFiles, log = new Logg
   }
   const store = await openStore(config.db, { connectTimeoutMs: config.limits.dbTimeoutMs });
   let bus: Bus | undefined;
+  let opsServer: OpsServer | undefined;
+  const metrics = new Metrics();
   try {
     if (config.migrate) {
       const applied = await store.migrateLatest();
@@ -39,16 +55,38 @@ export async function startChatd(config: Config, files: TlsFiles, log = new Logg
     bus = await createBus(config.bus, nodeName, config, log);
     const node = new ChatNode({ ...config, nodeName }, store, bus, log);
     const server = new ChatServer(config, node, files);
+    metrics.attach({
+      sessions: () => {
+        const n = { json: 0, text: 0 };
+        for (const x of node.sessions) n[x.mode]++;
+        return n;
+      },
+      historyQueue: () => node.history.pending,
+      passwordQueue: () => passwordPool.queued,
+      dbUp: async () => (await probe(() => store.ping())) === null,
+      busUp: async () => (await probe(() => bus!.ping())) === null,
+    });
     await node.start();
     const address = await server.listen();
+    let ops: AddressInfo | null = null;
+    if (config.metrics) {
+      opsServer = new OpsServer(metrics, {
+        database: () => probe(() => store.ping()),
+        bus: () => probe(() => bus!.ping()),
+        listener: async () => (server.server.listening ? null : 'chat listener not listening'),
+      }, log);
+      ops = await opsServer.listen(config.metrics);
+    }
     let stopped: Promise<void> | null = null;
     const stop = () => (stopped ??= (async () => {
+      await opsServer?.close();
       await server.close();
       await bus!.close().catch(() => {});
       await store.close().catch(() => {});
     })());
-    return { config, store, bus, node, server, address, stop };
+    return { config, store, bus, node, server, address, metrics, ops, stop };
   } catch (e) {
+    await opsServer?.close().catch(() => {});
     await bus?.close().catch(() => {});
     await store.close().catch(() => {});
     throw e;

@@ -34,6 +34,8 @@ export type Config = {
   cert?: string; key?: string; ca?: string;
   migrate: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** host:port of the HTTP listener for /metrics, /healthz and /readyz; '' is off. */
+  metrics: string;
   /** `auto`: human lines on a terminal, JSON otherwise. */
   logFormat: 'auto' | 'json' | 'text';
   limits: Limits;
@@ -61,7 +63,7 @@ export function defaultConfig(): Config {
   return {
     serverName: 'chatd', nodeName: '', motd: 'Welcome to chatd. Type {prefix}help for commands.',
     host: '127.0.0.1', port: 7443, db: DEFAULT_DB, bus: 'memory', prefix: '//',
-    clientCert: 'required', certBinding: 'cn', tlsMinVersion: 'TLSv1.3', migrate: true, logLevel: 'info', logFormat: 'auto',
+    clientCert: 'required', certBinding: 'cn', tlsMinVersion: 'TLSv1.3', migrate: true, logLevel: 'info', logFormat: 'auto', metrics: '',
     limits: { ...DEFAULT_LIMITS }, password: { ...DEFAULT_PASSWORD }, commandLevels: {},
   };
 }
