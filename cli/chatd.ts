@@ -29,7 +29,7 @@ async function main(): Promise<void> {
       'client-cert': { choices: ['required', 'optional'] as const, describe: 'require a client certificate [default: required]' },
       'cert-binding': { choices: ['cn', 'none'] as const, describe: 'login name must equal the certificate CN [default: cn]' },
       'tls-min-version': { choices: ['TLSv1.3', 'TLSv1.2'] as const, describe: 'lowest TLS version [default: TLSv1.3]' },
-      'node-name': { type: 'string', describe: 'this node\'s name in presence [default: node1]' },
+      'node-name': { type: 'string', describe: 'this node\'s name in presence and connections [default: node1; with a Redis bus <hostname>-<port>]' },
       config: { type: 'string', describe: 'JSON config file (see chatd.example.json)' },
       migrate: { type: 'boolean', describe: 'apply pending migrations at start (--no-migrate to refuse instead)' },
       'log-level': { choices: ['debug', 'info', 'warn', 'error', 'silent'] as const, describe: 'stderr log level [default: info]' },

@@ -1,6 +1,7 @@
 // Assembles a running chatd from a Config: store (migrated), bus, node, TLS server. Used by the chatd
 // binary and by the specs, which start real servers on port 0 this way.
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import type { Config } from './config.js';
 import { CliError } from './errors.js';
 import { Logger } from './log.js';
@@ -35,11 +36,19 @@ export async function createBus(url: string, nodeName: string, config: Config, l
   throw new CliError(`bad --bus "${url}": use memory or redis://host:6379`, 2);
 }
 
+/**
+ * A name that differs between the nodes of a cluster without anyone choosing one: `<hostname>-<port>`
+ * (two nodes on one host need two ports). With `--port 0` the port is not known before the bus
+ * starts, so the process id stands in. A single node on the memory bus is `node1`.
+ */
+export function defaultNodeName(config: Pick<Config, 'bus' | 'port'>, host = os.hostname(), pid = process.pid): string {
+  if (config.bus === 'memory') return 'node1';
+  const clean = host.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').slice(0, 48) || 'host';
+  return `${clean}-${config.port || `pid${pid}`}`;
+}
+
 export async function startChatd(config: Config, files: TlsFiles, log = new Logger(config.logLevel)): Promise<Chatd> {
   loadTls(files); // certificate problems are reported before anything touches the database
-  if (config.bus !== 'memory' && !config.nodeName) {
-    throw new CliError('--node-name is required with --bus redis://… (give every node its own name)', 2);
-  }
   const store = await openStore(config.db, { connectTimeoutMs: config.limits.dbTimeoutMs });
   let bus: Bus | undefined;
   let opsServer: OpsServer | undefined;
@@ -51,7 +60,7 @@ export async function startChatd(config: Config, files: TlsFiles, log = new Logg
     } else {
       await store.assertMigrated();
     }
-    const nodeName = config.nodeName || 'node1';
+    const nodeName = config.nodeName || defaultNodeName(config);
     bus = await createBus(config.bus, nodeName, config, log);
     const node = new ChatNode({ ...config, nodeName }, store, bus, log);
     const server = new ChatServer(config, node, files);
