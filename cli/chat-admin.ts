@@ -8,7 +8,7 @@ import { cliParser, parseCli, readStdin, reportAndExit } from '../lib/cli.js';
 import { buildConfig, loadConfigFile, type Config } from '../lib/config.js';
 import { CliError } from '../lib/errors.js';
 import { hashPassword } from '../lib/auth/password.js';
-import { ADMIN_ACTOR, isRoleColor, passwordProblem, ROLE_COLORS, ROLE_NAME_RE } from '../lib/auth/policy.js';
+import { ADMIN_ACTOR, isRoleColor, PASSWORD_RULE, passwordProblem, ROLE_COLORS, ROLE_NAME_RE } from '../lib/auth/policy.js';
 import { fingerprintOfPem } from '../lib/auth/certs.js';
 import { normalizeUsername } from '../lib/sanitize.js';
 import { openStore, type Store, type UserRecord } from '../lib/store/index.js';
@@ -41,12 +41,20 @@ async function mustRole(store: Store, name: string) {
   return role;
 }
 
-/** The new password: stdin with --password-stdin, a hidden prompt on a terminal, else generated and printed once. */
+const generatedPassword = () => ({ password: crypto.randomBytes(12).toString('base64url'), generated: true });
+
+/**
+ * The new password: stdin with --password-stdin, a hidden prompt on a terminal (the rule said
+ * first; empty means generate one), else generated. A generated one is printed once.
+ */
 async function newPassword(argv: Args): Promise<{ password: string; generated: boolean }> {
   let password: string;
   if (argv['password-stdin']) password = (await readStdin()).replace(/\r?\n$/, '');
-  else if (isInteractive()) password = await promptNewPassword();
-  else return { password: crypto.randomBytes(12).toString('base64url'), generated: true };
+  else if (isInteractive()) {
+    process.stderr.write(`password: ${PASSWORD_RULE}; leave it empty to have one generated\n`);
+    password = await promptNewPassword();
+    if (password === '') return generatedPassword();
+  } else return generatedPassword();
   const problem = passwordProblem(password);
   if (problem) throw new CliError(problem, 2);
   return { password, generated: false };
@@ -78,7 +86,7 @@ const userCommands = (y: Argv) => y
     await store.createUser({ username: name, passwordHash: await hashPassword(password, configOf(argv).password), role: role.name });
     await store.audit({ actor: ACTOR, action: 'user.add', target: name, detail: `role=${role.name}` });
     console.log(`created user ${name} (role ${role.name})`);
-    if (generated) console.log(`password (shown once): ${password}`);
+    if (generated) console.log(`generated password (none was given), shown once: ${password}`);
   }))
   .command('passwd <name>', 'set a new password', (a) => a
     .positional('name', { type: 'string' })
@@ -89,7 +97,7 @@ const userCommands = (y: Argv) => y
     await store.setPasswordHash(u.id, await hashPassword(password, configOf(argv).password));
     await store.audit({ actor: ACTOR, action: 'user.passwd', target: u.username });
     console.log(`password changed for ${u.username}`);
-    if (generated) console.log(`password (shown once): ${password}`);
+    if (generated) console.log(`generated password (none was given), shown once: ${password}`);
   }))
   .command('role <name> <role>', 'give a user another role', (a) => a.positional('name', { type: 'string' }).positional('role', { type: 'string' }),
     withStore(async (store, argv) => {

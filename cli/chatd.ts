@@ -5,9 +5,10 @@ import path from 'node:path';
 import { cliParser, parseCli, reportAndExit } from '../lib/cli.js';
 import { buildConfig, loadConfigFile, type ConfigInput } from '../lib/config.js';
 import { CliError } from '../lib/errors.js';
-import { startChatd } from '../lib/app.js';
-import { Logger, type LogLevel } from '../lib/log.js';
+import { hostPort, startChatd } from '../lib/app.js';
+import { Logger, resolveLogFormat, type LogLevel } from '../lib/log.js';
 import { prepareDev } from '../lib/dev.js';
+import { stopWhenNpmWrapperExits } from '../lib/wrapper.js';
 import type { TlsFiles } from '../lib/server.js';
 
 const NAME = 'chatd';
@@ -28,10 +29,12 @@ async function main(): Promise<void> {
       'client-cert': { choices: ['required', 'optional'] as const, describe: 'require a client certificate [default: required]' },
       'cert-binding': { choices: ['cn', 'none'] as const, describe: 'login name must equal the certificate CN [default: cn]' },
       'tls-min-version': { choices: ['TLSv1.3', 'TLSv1.2'] as const, describe: 'lowest TLS version [default: TLSv1.3]' },
-      'node-name': { type: 'string', describe: 'this node\'s name in presence [default: node1]' },
+      'node-name': { type: 'string', describe: 'this node\'s name in presence and connections [default: node1; with a Redis bus <hostname>-<port>]' },
       config: { type: 'string', describe: 'JSON config file (see chatd.example.json)' },
       migrate: { type: 'boolean', describe: 'apply pending migrations at start (--no-migrate to refuse instead)' },
       'log-level': { choices: ['debug', 'info', 'warn', 'error', 'silent'] as const, describe: 'stderr log level [default: info]' },
+      'log-format': { choices: ['auto', 'json', 'text'] as const, describe: 'stderr log lines: JSON, or text for people [default: auto, text on a terminal]' },
+      metrics: { type: 'string', describe: 'serve /metrics, /healthz, /readyz over HTTP on host:port (no client certificate: keep it on loopback) [default: off; --dev: 127.0.0.1:9464]' },
       dev: { type: 'boolean', default: false, describe: 'development setup: certs in ./certs, SQLite in ./data, bootstrap admin' },
     })
     .example('$0 --cert certs/server.crt --key certs/server.key --ca certs/ca.crt', 'serve on 127.0.0.1:7443 with SQLite')
@@ -41,11 +44,13 @@ async function main(): Promise<void> {
   const flags: ConfigInput = {
     host: argv.host, port: argv.port, db: argv.db, bus: argv.bus, prefix: argv.prefix,
     clientCert: argv['client-cert'], certBinding: argv['cert-binding'], tlsMinVersion: argv['tls-min-version'],
-    nodeName: argv['node-name'], migrate: argv.migrate, logLevel: argv['log-level'] as LogLevel | undefined,
+    nodeName: argv['node-name'], migrate: argv.migrate, logLevel: argv['log-level'] as LogLevel | undefined, logFormat: argv['log-format'], metrics: argv.metrics,
     cert: argv.cert, key: argv.key, ca: argv.ca,
   };
-  const config = buildConfig(argv.config ? loadConfigFile(argv.config) : undefined, flags);
-  const log = new Logger(config.logLevel);
+  // npm start serves the operator's endpoints on loopback, as DESIGN's Operations section says.
+  const devDefaults: ConfigInput | undefined = argv.dev ? { metrics: '127.0.0.1:9464' } : undefined;
+  const config = buildConfig(devDefaults, argv.config ? loadConfigFile(argv.config) : undefined, flags);
+  const log = new Logger(config.logLevel, undefined, resolveLogFormat(config.logFormat));
 
   let files: TlsFiles;
   let after: ((port: number) => Promise<string[]>) | null = null;
@@ -63,6 +68,7 @@ async function main(): Promise<void> {
   const { address } = chatd;
   const lines = after ? await after(address.port) : [];
   process.stdout.write(`chatd listening on ${address.address}:${address.port}\n`);
+  if (chatd.ops) process.stdout.write(`metrics on http://${hostPort(chatd.ops)}/metrics (also /healthz, /readyz)\n`);
   for (const l of lines) process.stdout.write(l + '\n');
 
   process.on('SIGHUP', () => chatd.server.reload());
@@ -70,13 +76,14 @@ async function main(): Promise<void> {
   const stop = (sig: string) => {
     if (stopping) return;
     stopping = true;
-    log.info('shutting down', { signal: sig });
+    log.info('shutting down', { reason: sig });
     const hard = setTimeout(() => process.exit(1), config.limits.shutdownGraceMs + 2000);
     hard.unref();
     chatd.stop().then(() => process.exit(0), (e) => { log.error('shutdown failed', { err: String(e) }); process.exit(1); });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  stopWhenNpmWrapperExits(stop);
   // A bug in one handler must not take every other user's session down with it.
   process.on('uncaughtException', (e) => log.error('uncaught exception', { err: String(e?.stack ?? e) }));
   process.on('unhandledRejection', (e) => log.error('unhandled rejection', { err: String((e as Error)?.stack ?? e) }));

@@ -35,6 +35,10 @@ export type Config = {
   cert?: string; key?: string; ca?: string;
   migrate: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** host:port of the HTTP listener for /metrics, /healthz and /readyz; '' is off. */
+  metrics: string;
+  /** `auto`: human lines on a terminal, JSON otherwise. */
+  logFormat: 'auto' | 'json' | 'text';
   limits: Limits;
   password: PasswordConfig;
   /** Per-command level overrides: { "ban": 100 }. */
@@ -61,7 +65,7 @@ export function defaultConfig(): Config {
   return {
     serverName: 'chatd', nodeName: '', motd: 'Welcome to chatd. Type {prefix}help for commands.',
     host: '127.0.0.1', port: 7443, db: DEFAULT_DB, bus: 'memory', prefix: '//',
-    clientCert: 'required', certBinding: 'cn', tlsMinVersion: 'TLSv1.3', migrate: true, logLevel: 'info',
+    clientCert: 'required', certBinding: 'cn', tlsMinVersion: 'TLSv1.3', migrate: true, logLevel: 'info', logFormat: 'auto', metrics: '',
     limits: { ...DEFAULT_LIMITS }, password: { ...DEFAULT_PASSWORD }, commandLevels: {},
   };
 }
@@ -107,6 +111,7 @@ export function validateConfig(c: Config): string[] {
   if (typeof c.prefix !== 'string' || !c.prefix || c.prefix.length > 4 || /\s/.test(c.prefix)) out.push('prefix must be 1-4 non-space characters');
   if (!['required', 'optional'].includes(c.clientCert)) out.push('clientCert must be "required" or "optional"');
   if (!['cn', 'none'].includes(c.certBinding)) out.push('certBinding must be "cn" or "none"');
+  if (!['auto', 'json', 'text'].includes(c.logFormat)) out.push('logFormat must be "auto", "json" or "text"');
   if (!['TLSv1.3', 'TLSv1.2'].includes(c.tlsMinVersion)) out.push('tlsMinVersion must be "TLSv1.3" or "TLSv1.2"');
   for (const [k, v] of Object.entries(c.password)) {
     if (!Number.isInteger(v) || (v as number) < 1) out.push(`password.${k} must be a whole number >= 1`);

@@ -16,22 +16,36 @@ export async function prepareDev(config: Config, certDir: string): Promise<{ fil
   if (!fs.existsSync(admin.cert)) await issueClientCert(certDir, 'admin', {});
 
   // Runs after the server has migrated the database: creates `admin` once.
+  const rel = (f: string) => path.relative(process.cwd(), f) || f;
+  // The command line holds no password: it would stay in the shell's history. chat-cli asks for it.
+  const connect = (port: number) => `  npx chat-cli --host ${config.host} --port ${port} --ca ${rel(p.caCert)} --cert ${rel(admin.cert)} --key ${rel(admin.key)} --user admin`;
+  const where = [
+    `development certificates in ${rel(certDir)}/ (CA ${rel(p.caCert)}, server ${rel(p.serverCert)}, admin's ${rel(admin.cert)} and key)`,
+    `database ${config.db}`,
+  ];
+  const invite = [
+    'to add a second user (bob), in another shell:',
+    `  npx chat-certs client bob --dir ${rel(certDir)}`,
+    `  npx chat-admin user add bob --db ${config.db}`,
+    `  then give bob ${rel(p.caCert)}, ${rel(path.join(certDir, 'clients', 'bob.crt'))}, ${rel(path.join(certDir, 'clients', 'bob.key'))} and the password, privately`,
+  ];
+
+  // Runs after the server has migrated the database: creates `admin` once.
   const bootstrap = async (port: number): Promise<string[]> => {
     const store = await openStore(config.db);
     try {
-      if (await store.getUser('admin')) return [
-        'connect with:',
-        `  npx chat-cli --host ${config.host} --port ${port} --user admin`,
-      ];
+      if (await store.getUser('admin')) return [...where, 'connect as admin with:', connect(port), ...invite];
       const password = crypto.randomBytes(12).toString('base64url');
       await store.createUser({ username: 'admin', passwordHash: await hashPassword(password, config.password), role: 'owner' });
       await store.audit({ actor: 'npm-start', action: 'user.add', target: 'admin', detail: 'role=owner (bootstrap)' });
-      const rel = (f: string) => path.relative(process.cwd(), f) || f;
       return [
-        `created user admin (role owner); one-time password, shown once: ${password}`,
-        'connect with:',
-        `  CHATD_PASSWORD='${password}' npx chat-cli --host ${config.host} --port ${port} --ca ${rel(p.caCert)} --cert ${rel(admin.cert)} --key ${rel(admin.key)} --user admin`,
-        'then change the password: //passwd <old> <new>',
+        ...where,
+        'created user admin (role owner); its one-time password, shown once:',
+        `  ${password}`,
+        'connect with (chat-cli asks for the password):',
+        connect(port),
+        'then change the password in chat: //passwd',
+        ...invite,
       ];
     } finally {
       await store.close();

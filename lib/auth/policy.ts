@@ -4,6 +4,9 @@ import { PALETTE } from '../render.js';
 export const MIN_PASSWORD = 8;
 export const MAX_PASSWORD = 1024; // bounds the work a login can ask of the hasher
 
+/** The rule, said before a person is asked for a new password. */
+export const PASSWORD_RULE = `at least ${MIN_PASSWORD} characters (at most ${MAX_PASSWORD}); a passphrase of a few words is best`;
+
 /** Why a new password is refused, or null when it is fine. */
 export function passwordProblem(pw: string): string | null {
   if ([...pw].length < MIN_PASSWORD) return `password must be at least ${MIN_PASSWORD} characters`;

@@ -9,5 +9,7 @@ export class MemoryBus implements Bus {
   publish(msg: BusMessage): void { this.node?.deliver(msg); }
   async presence(): Promise<PresenceEntry[]> { return this.node ? this.node.localPresence() : []; }
   status(): string { return 'ok'; }
+  async ping(): Promise<void> {}
+
   async close(): Promise<void> { this.node = null; }
 }

@@ -232,6 +232,12 @@ export class RedisBus implements Bus {
     return this.downSince === null ? 'ok' : `redis unavailable since ${new Date(this.downSince).toISOString()}; local sessions only`;
   }
 
+  /** Both connections must answer: the subscriber carries every other node's messages. */
+  async ping(): Promise<void> {
+    if (!this.subscribed) throw new Error('redis subscriber not subscribed');
+    await this.pub.ping();
+  }
+
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;

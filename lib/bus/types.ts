@@ -36,5 +36,7 @@ export interface Bus {
   presence(): Promise<PresenceEntry[]>;
   /** "ok", or a sentence saying what is degraded (shown by `connections`). */
   status(): string;
+  /** Resolves when the bus answers a round trip (Redis PING); for readiness probes. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -88,7 +88,7 @@ for (const kind of dbKinds()) {
     it('generates and prints a password once when none is given and stdin is not a terminal', async () => {
       const r = await admin(['user', 'add', 'dave']);
       expect(r.code, r.err).to.equal(0);
-      const m = /password \(shown once\): (\S+)/.exec(r.out);
+      const m = /generated password \(none was given\), shown once: (\S+)/.exec(r.out);
       expect(m).to.not.equal(null);
       const store = await openStore(db.url);
       try { expect(await verifyPassword(m![1], (await store.getUser('dave'))!.passwordHash)).to.equal(true); } finally { await store.close(); }

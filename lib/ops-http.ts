@@ -1,0 +1,82 @@
+// The operator's HTTP port (--metrics host:port): /metrics for Prometheus, /healthz and /readyz for
+// probes. A listener of its own, apart from the chat port, that asks for no client certificate:
+// it binds to loopback unless told otherwise (SECURITY.md), and serves nothing else.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CliError } from './errors.js';
+import type { Logger } from './log.js';
+import type { Metrics } from './metrics.js';
+
+/** Each check resolves to null when healthy, else a short reason. */
+export type ReadinessChecks = Record<string, () => Promise<string | null>>;
+
+export const READY_TIMEOUT_MS = 1000;
+
+/** `9464`, `:9464`, `host:9464`, `[::1]:9464`; the host defaults to loopback. */
+export function parseHostPort(s: string): { host: string; port: number } {
+  const m = /^(?:(?:\[([^\]]+)\]|([^:[\]]*)):)?(\d{1,5})$/.exec(s.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new CliError(`bad --metrics "${s}": use host:port, e.g. 127.0.0.1:9464`, 2);
+  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
+}
+
+/** Resolves null, or the reason: an error's message or a timeout. */
+export async function probe(check: () => Promise<unknown>, ms = READY_TIMEOUT_MS): Promise<string | null> {
+  let t: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([check(), new Promise((_, reject) => { t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms); })]);
+    return null;
+  } catch (e) {
+    return (e as Error).message || String(e);
+  } finally { clearTimeout(t); }
+}
+
+export class OpsServer {
+  private readonly server: http.Server;
+
+  constructor(private readonly metrics: Metrics, private readonly checks: ReadinessChecks, private readonly log: Logger) {
+    this.server = http.createServer((req, res) => void this.handle(req, res).catch((e) => {
+      this.log.error('metrics endpoint failed', { err: String((e as Error)?.stack ?? e) });
+      if (!res.headersSent) res.writeHead(500).end();
+    }));
+    // Probes and scrapers send small requests; a slow or idle client gets no long hold on a socket.
+    this.server.requestTimeout = 5000;
+    this.server.headersTimeout = 5000;
+    this.server.keepAliveTimeout = 5000;
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(404).end();
+    if (path === '/metrics') {
+      const body = await this.metrics.registry.metrics();
+      return void res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(req.method === 'HEAD' ? undefined : body);
+    }
+    if (path === '/healthz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    if (path === '/readyz') {
+      const names = Object.keys(this.checks);
+      const results = await Promise.all(names.map((n) => this.checks[n]()));
+      const failed = Object.fromEntries(names.flatMap((n, i) => (results[i] === null ? [] : [[n, results[i]]])));
+      const ready = Object.keys(failed).length === 0;
+      return void res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(ready ? { ready } : { ready, failed }) + '\n');
+    }
+    res.writeHead(404).end();
+  }
+
+  listen(hostPort: string): Promise<AddressInfo> {
+    const { host, port } = parseHostPort(hostPort);
+    return new Promise((resolve, reject) => {
+      const onError = (e: NodeJS.ErrnoException) => reject(new CliError(`cannot listen on ${host}:${port} for --metrics: ${e.code === 'EADDRINUSE' ? 'address already in use' : e.message}`));
+      this.server.once('error', onError);
+      this.server.listen(port, host, () => {
+        this.server.removeListener('error', onError);
+        resolve(this.server.address() as AddressInfo);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((r) => this.server.close(() => r()));
+  }
+}
