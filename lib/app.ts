@@ -62,7 +62,7 @@ export async function startChatd(config: Config, files: TlsFiles, log = new Logg
     }
     const nodeName = config.nodeName || defaultNodeName(config);
     bus = await createBus(config.bus, nodeName, config, log);
-    const node = new ChatNode({ ...config, nodeName }, store, bus, log);
+    const node = new ChatNode({ ...config, nodeName }, store, bus, log, metrics);
     const server = new ChatServer(config, node, files);
     metrics.attach({
       sessions: () => {

@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import type { Config } from './config.js';
 import { ChatdError } from './errors.js';
 import type { Logger } from './log.js';
+import { Metrics } from './metrics.js';
 import type { Bus, BusMessage, BusNode, PresenceEntry } from './bus/types.js';
 import { LoginService, within } from './auth/login.js';
 import { HistoryWriter } from './history.js';
@@ -43,7 +44,7 @@ export class ChatNode implements SessionHost, BusNode {
   private auditCursor: number | null = null; // the last chat-admin audit entry this node has followed
   private pollTimer: NodeJS.Timeout | null = null;
 
-  constructor(readonly config: Config, readonly store: Store, readonly bus: Bus, readonly log: Logger) {
+  constructor(readonly config: Config, readonly store: Store, readonly bus: Bus, readonly log: Logger, readonly metrics = new Metrics()) {
     this.nodeName = config.nodeName || 'node1';
     this.registry = new Registry(ALL_COMMANDS, config.commandLevels);
     this.logins = new LoginService(store, config, log);

@@ -4,6 +4,7 @@ import type { TLSSocket } from 'node:tls';
 import type { Config } from './config.js';
 import { BYE_CODES, ChatdError, type ByeCode, type ErrorCode } from './errors.js';
 import type { Logger } from './log.js';
+import type { Metrics } from './metrics.js';
 import type { ClientFrame, FrameId, ServerFrame } from './protocol/frames.js';
 import { LineDecoder, frameId, parseClientFrame } from './protocol/jsonl.js';
 import { Outgoing, outgoing } from './protocol/outgoing.js';
@@ -16,6 +17,7 @@ export type Mode = 'json' | 'text';
 export interface SessionHost {
   readonly config: Config;
   readonly log: Logger;
+  readonly metrics: Metrics;
   /** Checks credentials; resolves to the user, or rejects with a ChatdError. */
   login(session: Session, user: string, password: string): Promise<SessionUser>;
   /** Sends login_ok, joins the lobby, history. */
@@ -114,6 +116,7 @@ export class Session {
 
   error(code: ErrorCode, message?: string, id?: FrameId): void {
     const e = new ChatdError(code, message);
+    this.host.metrics.errors.inc({ code });
     this.send({ type: 'error', code: e.code, message: e.message, ...(id !== undefined ? { id } : {}) });
   }
 
@@ -140,6 +143,7 @@ export class Session {
   private overflow(): void {
     this.closing = true;
     this.sendqExceeded = true;
+    this.host.metrics.byes.inc({ code: 'SENDQ_EXCEEDED' });
     this.host.log.warn('send queue exceeded', { session: this.id, user: this.user?.name, queued: this.socket.writableLength });
     this.socket.write(this.byeData('SENDQ_EXCEEDED', BYE_CODES.SENDQ_EXCEEDED));
     this.socket.end();
@@ -164,6 +168,7 @@ export class Session {
     if (this.closing || this.closed) return;
     if (errorFirst) this.error(errorFirst);
     this.closing = true;
+    this.host.metrics.byes.inc({ code });
     this.write(this.byeData(code, reason));
     this.end();
   }
@@ -266,8 +271,10 @@ export class Session {
   private async doLogin(user: string, password: string, id?: FrameId): Promise<boolean> {
     try {
       this.user = await this.host.login(this, user, password);
+      this.host.metrics.logins.inc({ result: 'ok' });
     } catch (e) {
       if (!(e instanceof ChatdError)) throw e;
+      this.host.metrics.logins.inc({ result: e.code });
       this.error(e.code, e.message, id);
       return false;
     }
