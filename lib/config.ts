@@ -15,6 +15,7 @@ export type Limits = {
   historyOnJoin: number; historyMax: number; writeQueueMax: number; dbTimeoutMs: number;
   presenceTtlMs: number; shutdownGraceMs: number; revocationPollMs: number;
   presenceEventsMaxRoom: number;
+  passwordQueueMax: number;
 };
 
 export type PasswordConfig = PasswordParams;
@@ -50,6 +51,7 @@ export const DEFAULT_LIMITS: Limits = {
   textLoginTries: L.TEXT_LOGIN_TRIES, historyOnJoin: L.HISTORY_ON_JOIN, historyMax: L.HISTORY_MAX,
   writeQueueMax: L.WRITE_QUEUE_MAX, dbTimeoutMs: L.DB_TIMEOUT_MS, presenceTtlMs: L.PRESENCE_TTL_MS, shutdownGraceMs: L.SHUTDOWN_GRACE_MS,
   revocationPollMs: L.REVOCATION_POLL_MS, presenceEventsMaxRoom: L.PRESENCE_EVENTS_MAX_ROOM,
+  passwordQueueMax: L.PASSWORD_QUEUE_MAX,
 };
 
 // See SECURITY.md for the measurements behind the algorithm and its parameters.
