@@ -13,24 +13,25 @@ import type { Bus } from '../bus/types.js';
 import type { Config, Limits } from '../config.js';
 import { KeyedBuckets } from '../ratelimit.js';
 
-/** The outcome of counting one attempt against a name. */
-export type Attempt = {
-  /** The name was locked already: refuse without checking the password. */
-  refused: boolean;
-  /** When the lock ends (ms since the epoch), 0 if the name is not locked (now or by this attempt). */
-  lockedUntil: number;
-};
+/**
+ * The outcome of reserving an attempt against a name: go ahead (refused null), or refuse without
+ * checking the password because the name is locked, or because failures so far plus attempts in
+ * flight already reach loginFailLimit ('busy': n logins sent at once get at most the limit checked).
+ */
+export type Attempt = { refused: null | 'locked' | 'busy'; lockedUntil: number };
 
 export interface LoginCounters {
   /** Takes one login token of `ip`; false when it has none left (RATE_LIMITED). */
   takeIp(ip: string): Promise<boolean>;
   /** Gives back a token taken by takeIp: the password was right, or the failure was ours. */
   returnIp(ip: string): Promise<void>;
-  /** Counts an attempt against `name`; the loginFailLimit-th attempt in the window locks the name. */
+  /** Reserves an attempt against `name` (in flight until failed, unattempt or clear). */
   attempt(name: string): Promise<Attempt>;
-  /** Un-counts an attempt that never checked the password (database down, hash pool full). */
+  /** The attempt's password was wrong: a failure; returns when the name is locked now, or 0. */
+  failed(name: string): Promise<number>;
+  /** Drops an attempt that never checked the password (database down, hash pool full). */
   unattempt(name: string): Promise<void>;
-  /** The password was right: the name's attempts and lock are gone. */
+  /** The password was right: the name's failures and lock are gone. */
   clear(name: string): Promise<void>;
   /** Reserves one of `limit` session slots of `user` for `session`; false when all are taken. */
   reserveSession(user: string, session: string, limit: number): Promise<boolean>;
@@ -38,7 +39,7 @@ export interface LoginCounters {
   close(): void;
 }
 
-type NameState = { count: number; windowEnd: number; lockedUntil: number };
+type NameState = { failures: number; inflight: number; windowEnd: number; lockedUntil: number };
 
 /** One node's counters; also what RedisCounters fall back to. */
 export class MemoryCounters implements LoginCounters {
@@ -53,23 +54,39 @@ export class MemoryCounters implements LoginCounters {
   async returnIp(ip: string): Promise<void> { this.ips.get(ip).give(); }
 
   async attempt(name: string, now = Date.now()): Promise<Attempt> {
-    let s = this.names.get(name);
-    if (s && s.lockedUntil > now) return { refused: true, lockedUntil: s.lockedUntil };
-    if (!s || s.windowEnd <= now) {
-      if (!s && this.names.size >= this.maxNames) this.sweep(now);
-      s = { count: 0, windowEnd: now + this.limits.loginFailWindowMs, lockedUntil: 0 };
-      this.names.set(name, s);
-    }
-    if (++s.count < this.limits.loginFailLimit) return { refused: false, lockedUntil: 0 };
-    s.count = 0;
+    const s = this.state(name, now);
+    if (s.lockedUntil > now) return { refused: 'locked', lockedUntil: s.lockedUntil };
+    if (s.failures + s.inflight >= this.limits.loginFailLimit) return { refused: 'busy', lockedUntil: 0 };
+    s.inflight++;
+    return { refused: null, lockedUntil: 0 };
+  }
+
+  async failed(name: string, now = Date.now()): Promise<number> {
+    const s = this.state(name, now);
+    s.inflight = Math.max(0, s.inflight - 1);
+    if (++s.failures < this.limits.loginFailLimit) return 0;
+    s.failures = 0;
     s.lockedUntil = now + this.limits.loginLockMs;
-    s.windowEnd = s.lockedUntil;
-    return { refused: false, lockedUntil: s.lockedUntil };
+    return s.lockedUntil;
   }
 
   async unattempt(name: string): Promise<void> {
     const s = this.names.get(name);
-    if (s && s.count > 0) s.count--;
+    if (s) s.inflight = Math.max(0, s.inflight - 1);
+  }
+
+  /** The name's state, its failures forgotten once their window has passed. */
+  private state(name: string, now: number): NameState {
+    let s = this.names.get(name);
+    if (!s) {
+      if (this.names.size >= this.maxNames) this.sweep(now);
+      s = { failures: 0, inflight: 0, windowEnd: now + this.limits.loginFailWindowMs, lockedUntil: 0 };
+      this.names.set(name, s);
+    } else if (s.windowEnd <= now) {
+      s.failures = 0;
+      s.windowEnd = now + this.limits.loginFailWindowMs;
+    }
+    return s;
   }
 
   async clear(name: string): Promise<void> { this.names.delete(name); }
@@ -80,7 +97,7 @@ export class MemoryCounters implements LoginCounters {
   close(): void {}
 
   private sweep(now: number): void {
-    for (const [k, s] of this.names) if (s.lockedUntil <= now && s.windowEnd <= now) this.names.delete(k);
+    for (const [k, s] of this.names) if (s.lockedUntil <= now && s.inflight === 0 && (s.windowEnd <= now || s.failures === 0)) this.names.delete(k);
   }
 }
 
@@ -104,20 +121,30 @@ local tok = tonumber(redis.call('HGET', KEYS[1], 'tok'))
 if tok then redis.call('HSET', KEYS[1], 'tok', tostring(math.min(tonumber(ARGV[1]), tok + 1))) end
 return 0`;
 
-// KEYS: lock, count. Returns {refused, ms left of the lock (0: not locked)}.
+// Per name: KEYS[1] the lock (PX = lock time), KEYS[2] a hash of failures (f) and attempts in
+// flight (i) that expires one failure window after it was made, taking any count a dead node
+// left behind with it. ATTEMPT returns {0 go | 1 locked | 2 busy, ms left of the lock}.
 const ATTEMPT = `
 local left = redis.call('PTTL', KEYS[1])
 if left > 0 then return {1, left} end
-local n = redis.call('INCR', KEYS[2])
-if n == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
-if n < tonumber(ARGV[1]) then return {0, 0} end
+local s = redis.call('HMGET', KEYS[2], 'f', 'i')
+if (tonumber(s[1]) or 0) + (tonumber(s[2]) or 0) >= tonumber(ARGV[1]) then return {2, 0} end
+redis.call('HINCRBY', KEYS[2], 'i', 1)
+if redis.call('PTTL', KEYS[2]) < 0 then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
+return {0, 0}`;
+
+// Returns the lock time in ms when this failure locks the name, else 0.
+const FAILED = `
+if (tonumber(redis.call('HGET', KEYS[2], 'i')) or 0) > 0 then redis.call('HINCRBY', KEYS[2], 'i', -1) end
+local f = redis.call('HINCRBY', KEYS[2], 'f', 1)
+if redis.call('PTTL', KEYS[2]) < 0 then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
+if f < tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], '1', 'PX', ARGV[3])
-redis.call('DEL', KEYS[2])
-return {0, tonumber(ARGV[3])}`;
+redis.call('HSET', KEYS[2], 'f', 0)
+return tonumber(ARGV[3])`;
 
 const UNATTEMPT = `
-local n = tonumber(redis.call('GET', KEYS[1]))
-if n and n > 0 then redis.call('DECR', KEYS[1]) end
+if (tonumber(redis.call('HGET', KEYS[1], 'i')) or 0) > 0 then redis.call('HINCRBY', KEYS[1], 'i', -1) end
 return 0`;
 
 // A sorted set per user: member = one session, score = when it expires unless refreshed (a node
@@ -195,19 +222,26 @@ export class RedisCounters implements LoginCounters {
 
   async attempt(name: string): Promise<Attempt> {
     const lim = this.limits;
-    const r = await this.run(ATTEMPT, [`login:lock:${name}`, `login:count:${name}`], [lim.loginFailLimit, lim.loginFailWindowMs, lim.loginLockMs]);
+    const r = await this.run(ATTEMPT, [`login:lock:${name}`, `login:name:${name}`], [lim.loginFailLimit, lim.loginFailWindowMs]);
     if (!Array.isArray(r)) return this.local.attempt(name);
     const [refused, left] = r.map(Number) as [number, number];
-    return { refused: refused === 1, lockedUntil: left > 0 ? Date.now() + left : 0 };
+    return { refused: refused === 1 ? 'locked' : refused === 2 ? 'busy' : null, lockedUntil: left > 0 ? Date.now() + left : 0 };
+  }
+
+  async failed(name: string): Promise<number> {
+    const lim = this.limits;
+    const r = await this.run(FAILED, [`login:lock:${name}`, `login:name:${name}`], [lim.loginFailLimit, lim.loginFailWindowMs, lim.loginLockMs]);
+    if (r === null) return this.local.failed(name);
+    return Number(r) > 0 ? Date.now() + Number(r) : 0;
   }
 
   async unattempt(name: string): Promise<void> {
-    if ((await this.run(UNATTEMPT, [`login:count:${name}`], [])) === null) await this.local.unattempt(name);
+    if ((await this.run(UNATTEMPT, [`login:name:${name}`], [])) === null) await this.local.unattempt(name);
   }
 
   async clear(name: string): Promise<void> {
     await this.local.clear(name);
-    await this.run("redis.call('DEL', KEYS[1], KEYS[2]) return 0", [`login:lock:${name}`, `login:count:${name}`], []);
+    await this.run("redis.call('DEL', KEYS[1], KEYS[2]) return 0", [`login:lock:${name}`, `login:name:${name}`], []);
   }
 
   async reserveSession(user: string, session: string, limit: number): Promise<boolean> {

@@ -101,7 +101,8 @@ export class LoginService {
     if (!(await this.counters.takeIp(v.ip))) throw new ChatdError('RATE_LIMITED', 'too many failed logins from your address; wait a little');
     v.before?.();
     const attempt: Attempt | null = v.name ? await this.counters.attempt(v.name) : null;
-    if (attempt?.refused) throw this.lockedError(attempt.lockedUntil);
+    if (attempt?.refused === 'locked') throw this.lockedError(attempt.lockedUntil);
+    if (attempt?.refused === 'busy') throw new ChatdError('RATE_LIMITED', 'too many logins for this name at once; try again shortly');
 
     let user: UserRecord | null = null;
     if (v.name) {
@@ -127,7 +128,8 @@ export class LoginService {
       throw new ChatdError(v.busy, 'too many password checks at once; try again shortly');
     }
     if (!ok || !user) {
-      if (v.name && attempt?.lockedUntil) this.persistLock(v.name, attempt.lockedUntil);
+      const lockedUntil = v.name ? await this.counters.failed(v.name) : 0;
+      if (lockedUntil) this.persistLock(v.name!, lockedUntil);
       throw new ChatdError('AUTH_FAILED');
     }
     await Promise.all([this.counters.clear(user.username), this.counters.returnIp(v.ip)]);

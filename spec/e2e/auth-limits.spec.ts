@@ -79,11 +79,12 @@ describe('e2e: login limits under concurrency, restarts and passwd', function ()
     const codes = answers.map((f) => f.code ?? f.type);
     expect(codes.filter((c) => c === 'login_ok'), 'the right password got in').to.have.length(0);
     expect(codes.filter((c) => c === 'AUTH_FAILED').length, codes.join(' ')).to.be.at.most(5);
-    expect(hashes, 'hashes computed').to.be.at.most(10);
+    expect(hashes, 'hashes computed').to.be.at.most(5); // at most min(IP burst, fail limit)
     for (const c of codes) expect(['AUTH_FAILED', 'RATE_LIMITED', 'AUTH_LOCKED']).to.include(c);
   });
 
   it('refuses concurrent logins of one user beyond maxSessionsPerUser (single node)', async () => {
+    // loginFailLimit high: with the default 5, logins beyond 5 in flight for one name are RATE_LIMITED first.
     const chatd = await start({ limits: { maxSessionsPerUser: 3, loginIpBurst: 1000, loginFailLimit: 1000, passwordQueueMax: 1000 } });
     const cs = track(await connectMany(chatd.address.port, world.certs, 'carol', 8));
     cs.forEach((c) => c.send({ type: 'login', user: 'carol', password: USERS.carol!.password, id: 'L' }));
