@@ -1,7 +1,5 @@
 // Level-1 commands: everyone may run them.
 import { ChatdError } from '../errors.js';
-import { passwordProblem } from '../auth/policy.js';
-import { hashPassword, verifyPassword } from '../auth/password.js';
 import { checkText, normalizeRoom, normalizeUsername } from '../sanitize.js';
 import { ago, table, isoOrDash } from '../table.js';
 import { command, type Command, type CommandContext } from './registry.js';
