@@ -16,6 +16,7 @@ export type Limits = {
   presenceTtlMs: number; shutdownGraceMs: number; revocationPollMs: number;
   presenceEventsMaxRoom: number;
   maxPendingInputBytes: number;
+  passwordQueueMax: number;
 };
 
 export type PasswordConfig = PasswordParams;
@@ -56,6 +57,7 @@ export const DEFAULT_LIMITS: Limits = {
   writeQueueMax: L.WRITE_QUEUE_MAX, dbTimeoutMs: L.DB_TIMEOUT_MS, presenceTtlMs: L.PRESENCE_TTL_MS, shutdownGraceMs: L.SHUTDOWN_GRACE_MS,
   revocationPollMs: L.REVOCATION_POLL_MS, presenceEventsMaxRoom: L.PRESENCE_EVENTS_MAX_ROOM,
   maxPendingInputBytes: L.MAX_PENDING_INPUT_BYTES,
+  passwordQueueMax: L.PASSWORD_QUEUE_MAX,
 };
 
 // See SECURITY.md for the measurements behind the algorithm and its parameters.

@@ -33,3 +33,7 @@ export const PRESENCE_TTL_MS = 30_000;
 export const PRESENCE_EVENTS_MAX_ROOM = 500;
 export const REVOCATION_POLL_MS = 1_000; // how soon `chat-admin cert revoke` ends live sessions, on every node
 export const SHUTDOWN_GRACE_MS = 5_000;
+// Hashes waiting for a worker beyond those running; more are refused at once (SERVICE_UNAVAILABLE for a
+// login, RATE_LIMITED for passwd). At ~230 ms a hash on 2 workers the last one waits ~7 s, well within
+// LOGIN_TIMEOUT_MS, instead of latency growing without bound in a login storm.
+export const PASSWORD_QUEUE_MAX = 64;

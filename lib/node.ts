@@ -7,6 +7,7 @@ import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import type { Bus, BusMessage, BusNode, PresenceEntry } from './bus/types.js';
 import { LoginService, within } from './auth/login.js';
+import { loginCounters } from './auth/counters.js';
 import { HistoryWriter } from './history.js';
 import type { DmFrame, EventFrame, EventName, FrameId, MessageFrame, ServerFrame, UserRef } from './protocol/frames.js';
 import { Outgoing } from './protocol/outgoing.js';
@@ -30,6 +31,8 @@ export class ChatNode implements SessionHost, BusNode {
   /** Every open session, logged in or not. */
   readonly sessions = new Set<Session>();
   private readonly byUser = new Map<string, Set<Session>>();
+  // Sessions whose login passed and holds a slot of maxSessionsPerUser, not attached yet.
+  private readonly reserved = new Map<Session, string>();
   private readonly rooms = new Map<string, Set<Session>>();
   private readonly topics = new Map<string, string>();
   private readonly mutes = new Map<string, number | null>();
@@ -47,7 +50,7 @@ export class ChatNode implements SessionHost, BusNode {
   constructor(readonly config: Config, readonly store: Store, readonly bus: Bus, readonly log: Logger, readonly metrics = new Metrics()) {
     this.nodeName = config.nodeName || 'node1';
     this.registry = new Registry(ALL_COMMANDS, config.commandLevels);
-    this.logins = new LoginService(store, config, log);
+    this.logins = new LoginService(store, config, log, loginCounters(config, bus, () => this.sessionsByUser()));
     this.history = new HistoryWriter(store, config.limits.writeQueueMax, log);
   }
 
@@ -180,15 +183,45 @@ export class ChatNode implements SessionHost, BusNode {
     const u = await this.logins.check({
       user, password, ip: s.remote, certUser: s.certUser, fingerprint: s.fingerprint, hasCert: s.fingerprint !== null,
     });
-    const mine = this.byUser.get(u.username);
-    if (mine && mine.size >= this.config.limits.maxSessionsPerUser) {
-      throw new ChatdError('FORBIDDEN', `too many sessions for ${u.username} (limit ${this.config.limits.maxSessionsPerUser})`);
-    }
+    await this.reserveSlot(s, u.username);
     return { id: u.id, name: u.username, role: u.role, level: u.level, color: u.color };
+  }
+
+  /**
+   * Takes one of the user's maxSessionsPerUser slots for `s`, counted and taken in one step (no
+   * await between), and with a Redis bus cluster-wide too; detach() gives it back.
+   */
+  private async reserveSlot(s: Session, user: string): Promise<void> {
+    const limit = this.config.limits.maxSessionsPerUser;
+    const refuse = () => new ChatdError('FORBIDDEN', `too many sessions for ${user} (limit ${limit})`);
+    if (s.closed) throw new ChatdError('SERVICE_UNAVAILABLE', 'connection closed');
+    let held = this.byUser.get(user)?.size ?? 0;
+    for (const name of this.reserved.values()) if (name === user) held++;
+    if (held >= limit) throw refuse();
+    this.reserved.set(s, user);
+    if (!(await this.logins.counters.reserveSession(user, s.id, limit))) {
+      this.reserved.delete(s);
+      throw refuse();
+    }
+    if (s.closed) { this.releaseSlot(s, user); throw new ChatdError('SERVICE_UNAVAILABLE', 'connection closed'); }
+  }
+
+  private releaseSlot(s: Session, user: string): void {
+    this.reserved.delete(s);
+    this.logins.counters.releaseSession(user, s.id);
+  }
+
+  /** This node's sessions per user, attached or holding a slot (refreshed in Redis). */
+  private sessionsByUser(): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    for (const [user, set] of this.byUser) out.set(user, [...set].map((x) => x.id));
+    for (const [s, user] of this.reserved) out.set(user, [...(out.get(user) ?? []), s.id]);
+    return out;
   }
 
   async attach(s: Session, id?: FrameId): Promise<void> {
     const u = s.user!;
+    this.reserved.delete(s);
     let set = this.byUser.get(u.name);
     if (!set) this.byUser.set(u.name, (set = new Set()));
     set.add(s);
@@ -203,6 +236,8 @@ export class ChatNode implements SessionHost, BusNode {
   detach(s: Session): void {
     this.sessions.delete(s);
     const u = s.user;
+    const slot = this.reserved.get(s) ?? (u && this.byUser.get(u.name)?.has(s) ? u.name : undefined);
+    if (slot !== undefined) this.releaseSlot(s, slot);
     if (!u) return;
     const set = this.byUser.get(u.name);
     set?.delete(s);
@@ -443,6 +478,7 @@ export class ChatNode implements SessionHost, BusNode {
   /** Graceful stop: bye SHUTDOWN to everyone, flush pending history (bounded by the grace period). */
   async shutdown(graceMs: number): Promise<void> {
     if (this.pollTimer) clearInterval(this.pollTimer);
+    this.logins.counters.close();
     for (const s of [...this.sessions]) s.bye('SHUTDOWN');
     const flushed = await this.history.drain(graceMs);
     if (!flushed) this.log.error('shutdown: unsaved history messages', { pending: this.history.pending });

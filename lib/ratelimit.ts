@@ -20,6 +20,12 @@ export class TokenBucket {
     return true;
   }
 
+  /** Puts back a token taken for work that turned out not to count (a login that succeeded). */
+  give(now = Date.now()): void {
+    this.refill(now);
+    this.tokens = Math.min(this.burst, this.tokens + 1);
+  }
+
   /** True when a token is available, without taking it. */
   peek(now = this.clock()): boolean {
     this.refill(now);

@@ -9,6 +9,7 @@ import type { ClientFrame, FrameId, ServerFrame } from './protocol/frames.js';
 import { LineDecoder, frameId, parseClientFrame } from './protocol/jsonl.js';
 import { Outgoing, outgoing } from './protocol/outgoing.js';
 import { TokenBucket, WindowCounter } from './ratelimit.js';
+import { normalizeUsername } from './sanitize.js';
 
 export type SessionUser = { id: number; name: string; role: string; level: number; color: string };
 export type Mode = 'json' | 'text';
@@ -74,7 +75,7 @@ export class Session {
     this.id = `${nodeName ? nodeName + '-' : ''}${(++counter).toString(36)}`;
     this.remote = socket.remoteAddress ?? '?';
     const peer = socket.getPeerCertificate();
-    this.certUser = peer && peer.subject && typeof peer.subject.CN === 'string' ? peer.subject.CN.toLowerCase() : null;
+    this.certUser = peer && peer.subject && typeof peer.subject.CN === 'string' ? normalizeUsername(peer.subject.CN) : null; // no Unicode folding: \u212Aate is not kate
     this.fingerprint = peer && peer.fingerprint256 ? peer.fingerprint256 : null;
     this.tlsVersion = socket.getProtocol() ?? '?';
     this.flood = new TokenBucket(lim.floodBurst, lim.floodRate);

@@ -1,18 +1,22 @@
 // Checking a login, in a fixed order that leaks nothing: throttle by IP, certificate binding,
 // lockout by name (known or not), password (a dummy hash for unknown names, so both cost the same),
 // then account state (disabled, banned) only once the password is proven.
-import { ChatdError } from '../errors.js';
+//
+// Reserve before the work: the IP token is taken and the attempt counted against the name BEFORE
+// the hash, so n logins sent at once cannot all pass a check that only looked; a right password
+// gives the token back and clears the name. `passwd` checks the old password the same way.
+import { ChatdError, type ErrorCode } from '../errors.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import { KeyedBuckets } from '../ratelimit.js';
 import { normalizeUsername } from '../sanitize.js';
 import type { Store, UserRecord } from '../store/index.js';
-import { dummyVerify, hashPassword, needsRehash, verifyPassword } from './password.js';
+import { dummyVerify, hashPassword, needsRehash, passwordPool, PoolBusyError, verifyPassword } from './password.js';
 import { banMessage } from '../duration.js';
+import type { Attempt, LoginCounters } from './counters.js';
+import { FailedLoginLog } from './faillog.js';
+import { passwordProblem } from './policy.js';
 
 export type LoginRequest = { user: string; password: string; ip: string; certUser: string | null; fingerprint: string | null; hasCert: boolean };
-
-type Failures = { times: number[]; lockedUntil: number };
 
 /** Rejects when `p` has not settled within `ms` (a database that hangs must not hang logins). */
 export function within<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -23,49 +27,40 @@ export function within<T>(p: Promise<T>, ms: number): Promise<T> {
   ]);
 }
 
-export class LoginService {
-  private readonly ipFailures: KeyedBuckets;
-  // Failures per login name, whether or not the account exists, so a lock reveals nothing.
-  private readonly byName = new Map<string, Failures>();
+/** A password check: who, from where, and what to answer when the hash pool is full. */
+type Verify = { name: string | null; ip: string; password: string; fingerprint: string | null; busy: ErrorCode; before?: () => void };
 
-  constructor(private readonly store: Store, private readonly config: Config, private readonly log: Logger) {
-    this.ipFailures = new KeyedBuckets(config.limits.loginIpBurst, config.limits.loginIpRate);
+export class LoginService {
+  private readonly failures: FailedLoginLog;
+
+  constructor(private readonly store: Store, private readonly config: Config, private readonly log: Logger, readonly counters: LoginCounters) {
+    this.failures = new FailedLoginLog(log);
+    passwordPool.maxQueue = config.limits.passwordQueueMax;
   }
 
   async check(req: LoginRequest): Promise<UserRecord> {
-    const lim = this.config.limits;
-    if (!this.ipFailures.get(req.ip).peek()) throw new ChatdError('RATE_LIMITED', 'too many failed logins from your address; wait a little');
-    const name = normalizeUsername(req.user);
-    if (name && this.config.certBinding === 'cn' && req.hasCert && req.certUser !== name) {
-      throw new ChatdError('CERT_MISMATCH', `this certificate is for "${req.certUser ?? '?'}", not "${name}"`);
+    try {
+      return await this.checkLogin(req);
+    } catch (e) {
+      if (e instanceof ChatdError) this.failures.record(req.ip, e.code, req.user);
+      throw e;
     }
-    const lockedUntil = name ? this.lockedUntil(name) : 0;
-    if (lockedUntil > Date.now()) throw this.lockedError(lockedUntil);
+  }
 
-    let user: UserRecord | null = null;
-    if (name) {
-      try {
-        user = await within(this.store.getUser(name), lim.dbTimeoutMs);
-        if (user?.lockedUntil && user.lockedUntil > Date.now()) throw this.lockedError(user.lockedUntil);
-        if (req.fingerprint && await within(this.store.isRevoked(req.fingerprint), lim.dbTimeoutMs)) {
-          throw new ChatdError('CERT_REVOKED');
+  private async checkLogin(req: LoginRequest): Promise<UserRecord> {
+    const name = normalizeUsername(req.user);
+    const user = await this.verify({
+      name, ip: req.ip, password: req.password, fingerprint: req.fingerprint, busy: 'SERVICE_UNAVAILABLE',
+      before: () => {
+        if (name && this.config.certBinding === 'cn' && req.hasCert && req.certUser !== name) {
+          throw new ChatdError('CERT_MISMATCH', `this certificate is for "${req.certUser ?? '?'}", not "${name}"`);
         }
-      } catch (e) {
-        if (e instanceof ChatdError) throw e;
-        this.log.warn('login: database unavailable', { err: (e as Error).message });
-        throw new ChatdError('SERVICE_UNAVAILABLE');
-      }
-    }
-    const ok = user ? await verifyPassword(req.password, user.passwordHash) : await dummyVerify(req.password, this.config.password);
-    if (!ok || !user) {
-      await this.fail(name, user, req.ip);
-      throw new ChatdError('AUTH_FAILED');
-    }
-    this.byName.delete(user.username);
+      },
+    });
     if (user.disabled) throw new ChatdError('FORBIDDEN', 'this account is disabled');
     let ban;
     try {
-      ban = await within(this.store.findActiveBan({ userId: user.id, ip: req.ip, fingerprint: req.fingerprint }), lim.dbTimeoutMs);
+      ban = await within(this.store.findActiveBan({ userId: user.id, ip: req.ip, fingerprint: req.fingerprint }), this.config.limits.dbTimeoutMs);
     } catch (e) {
       throw new ChatdError('SERVICE_UNAVAILABLE');
     }
@@ -74,40 +69,86 @@ export class LoginService {
     return user;
   }
 
+  /**
+   * `passwd`: the old password is checked like a login of that name from that address (throttle,
+   * lockout, a wrong one counts as a failure); a full hash pool answers RATE_LIMITED.
+   */
+  async changePassword(userName: string, ip: string, oldPassword: string, newPassword: string): Promise<void> {
+    const problem = passwordProblem(newPassword);
+    if (problem) throw new ChatdError('BAD_ARGS', problem);
+    let user: UserRecord;
+    try {
+      user = await this.verify({ name: userName, ip, password: oldPassword, fingerprint: null, busy: 'RATE_LIMITED' });
+    } catch (e) {
+      if (!(e instanceof ChatdError)) throw e;
+      this.failures.record(ip, e.code, userName);
+      throw e.code === 'AUTH_FAILED' ? new ChatdError('AUTH_FAILED', 'the old password is wrong') : e;
+    }
+    let hash: string;
+    try {
+      hash = await hashPassword(newPassword, this.config.password);
+    } catch (e) {
+      if (e instanceof PoolBusyError) throw new ChatdError('RATE_LIMITED', 'password hashing is busy; try again shortly');
+      throw e;
+    }
+    await this.store.setPasswordHash(user.id, hash);
+    await this.store.audit({ actor: userName, action: 'passwd', target: userName });
+  }
+
+  /** The password check shared by logins and passwd; resolves to the user only for the right password. */
+  private async verify(v: Verify): Promise<UserRecord> {
+    const lim = this.config.limits;
+    if (!(await this.counters.takeIp(v.ip))) throw new ChatdError('RATE_LIMITED', 'too many failed logins from your address; wait a little');
+    v.before?.();
+    const attempt: Attempt | null = v.name ? await this.counters.attempt(v.name) : null;
+    if (attempt?.refused === 'locked') throw this.lockedError(attempt.lockedUntil);
+    if (attempt?.refused === 'busy') throw new ChatdError('RATE_LIMITED', 'too many logins for this name at once; try again shortly');
+
+    let user: UserRecord | null = null;
+    if (v.name) {
+      try {
+        // The lock is read for every name, existing or not, so a lock says nothing about which exist.
+        const [u, lockedUntil] = await within(Promise.all([this.store.getUser(v.name), this.store.loginLock(v.name)]), lim.dbTimeoutMs);
+        if (lockedUntil > Date.now()) throw this.lockedError(lockedUntil);
+        user = u;
+        if (v.fingerprint && await within(this.store.isRevoked(v.fingerprint), lim.dbTimeoutMs)) throw new ChatdError('CERT_REVOKED');
+      } catch (e) {
+        if (e instanceof ChatdError) throw e;
+        this.log.warn('login: database unavailable', { err: (e as Error).message });
+        await this.notCounted(v);
+        throw new ChatdError('SERVICE_UNAVAILABLE');
+      }
+    }
+    let ok: boolean;
+    try {
+      ok = user ? await verifyPassword(v.password, user.passwordHash) : await dummyVerify(v.password, this.config.password);
+    } catch (e) {
+      if (!(e instanceof PoolBusyError)) throw e;
+      await this.notCounted(v);
+      throw new ChatdError(v.busy, 'too many password checks at once; try again shortly');
+    }
+    if (!ok || !user) {
+      const lockedUntil = v.name ? await this.counters.failed(v.name) : 0;
+      if (lockedUntil) this.persistLock(v.name!, lockedUntil);
+      throw new ChatdError('AUTH_FAILED');
+    }
+    await Promise.all([this.counters.clear(user.username), this.counters.returnIp(v.ip)]);
+    return user;
+  }
+
+  /** The attempt never reached the password (our failure, not the client's): give back what it took. */
+  private async notCounted(v: Verify): Promise<void> {
+    await Promise.all([v.name ? this.counters.unattempt(v.name) : undefined, this.counters.returnIp(v.ip)]);
+  }
+
+  /** This failure locked the name: kept in the database so a restart keeps it (best effort; the counters rule meanwhile). */
+  private persistLock(name: string, until: number): void {
+    this.log.warn('login name locked', { user: name, until: new Date(until).toISOString() });
+    this.store.setLoginLock(name, until).catch((e) => this.log.warn('could not store a login lock', { user: name, err: (e as Error).message }));
+  }
+
   private lockedError(until: number): ChatdError {
     return new ChatdError('AUTH_LOCKED', `too many failed logins; locked until ${new Date(until).toISOString()}`);
-  }
-
-  private lockedUntil(name: string): number {
-    const f = this.byName.get(name);
-    return f ? f.lockedUntil : 0;
-  }
-
-  private async fail(name: string | null, user: UserRecord | null, ip: string): Promise<void> {
-    const lim = this.config.limits;
-    this.ipFailures.get(ip).take();
-    if (!name) return;
-    const now = Date.now();
-    let f = this.byName.get(name);
-    if (!f) {
-      if (this.byName.size > 100_000) this.sweep(now);
-      f = { times: [], lockedUntil: 0 };
-      this.byName.set(name, f);
-    }
-    f.times = f.times.filter((t) => t > now - lim.loginFailWindowMs);
-    f.times.push(now);
-    if (f.times.length >= lim.loginFailLimit) {
-      f.lockedUntil = now + lim.loginLockMs;
-      f.times = [];
-      this.log.warn('login name locked', { user: name, until: new Date(f.lockedUntil).toISOString() });
-    }
-    // Persist for real accounts so a restart keeps the lock; best effort (the in-memory lock rules).
-    if (user) this.store.recordFailedLogin(user.id, f.times.length, f.lockedUntil || null).catch(() => {});
-  }
-
-  private sweep(now: number): void {
-    const window = this.config.limits.loginFailWindowMs;
-    for (const [k, f] of this.byName) if (f.lockedUntil < now && f.times.every((t) => t <= now - window)) this.byName.delete(k);
   }
 
   /** Records the login and upgrades an old hash; neither delays the answer. */

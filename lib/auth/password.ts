@@ -140,6 +140,14 @@ type DeriveRequest = { password: string; salt: Uint8Array; params: PasswordParam
 type DeriveReply = { key: Uint8Array } | { error: string };
 type Job = { request: DeriveRequest; resolve: (key: Uint8Array) => void; reject: (err: Error) => void };
 
+/** The pool's queue is full: the hash was refused at once rather than left to wait without bound. */
+export class PoolBusyError extends Error {
+  constructor() {
+    super('password hashing is busy');
+    this.name = 'PoolBusyError';
+  }
+}
+
 // workerData that tells this module it was loaded as a hash worker (and not merely imported by
 // some other worker, which must not start serving hashes).
 const WORKER_ROLE = 'chatd/password-worker';
@@ -156,6 +164,11 @@ export class PasswordWorkerPool {
   readonly #idle: Worker[] = [];
   readonly #running = new Map<Worker, Job>();
   readonly #queue: Job[] = [];
+  /**
+   * Hashes that may wait for a worker; one more is refused with PoolBusyError. Unbounded unless
+   * set: the daemon sets it from `limits.passwordQueueMax`, tools (chat-admin) wait their turn.
+   */
+  maxQueue = Infinity;
 
   constructor(limit: number = DEFAULT_HASH_CONCURRENCY) {
     this.limit = limit;
@@ -184,6 +197,8 @@ export class PasswordWorkerPool {
 
   derive(request: DeriveRequest): Promise<Uint8Array> {
     return new Promise((resolve, reject) => {
+      const free = this.#idle.length > 0 || this.#workers.size < this.#limit;
+      if (!free && this.#queue.length >= this.maxQueue) return reject(new PoolBusyError());
       this.#queue.push({ request, resolve, reject });
       this.#pump();
     });

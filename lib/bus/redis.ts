@@ -228,6 +228,10 @@ export class RedisBus implements Bus {
     }
   }
 
+  sharedRedis(): { redis: Redis; prefix: string } | null {
+    return this.up && !this.closing ? { redis: this.pub, prefix: this.prefix } : null;
+  }
+
   status(): string {
     return this.downSince === null ? 'ok' : `redis unavailable since ${new Date(this.downSince).toISOString()}; local sessions only`;
   }

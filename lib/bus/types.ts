@@ -34,6 +34,11 @@ export interface Bus {
   publish(msg: BusMessage): void;
   /** Every live session on every node this bus can see. */
   presence(): Promise<PresenceEntry[]>;
+  /**
+   * Redis bus only: its connection and key prefix for cluster-wide login counters
+   * (lib/auth/counters.ts), or null while Redis is down.
+   */
+  sharedRedis?(): { redis: import('ioredis').Redis; prefix: string } | null;
   /** "ok", or a sentence saying what is degraded (shown by `connections`). */
   status(): string;
   /** Resolves when the bus answers a round trip (Redis PING); for readiness probes. */

@@ -1,7 +1,5 @@
 // Level-1 commands: everyone may run them.
 import { ChatdError } from '../errors.js';
-import { passwordProblem } from '../auth/policy.js';
-import { hashPassword, verifyPassword } from '../auth/password.js';
 import { checkText, normalizeRoom, normalizeUsername } from '../sanitize.js';
 import { ago, table, isoOrDash } from '../table.js';
 import { command, type Command, type CommandContext } from './registry.js';
@@ -190,14 +188,9 @@ const passwd = command({
   name: 'passwd', level: 1, usage: '<old> <new>', minArgs: 2, maxArgs: 2,
   description: 'change your password (never echoed, stored or logged)',
   examples: ['old-secret new-longer-secret'],
-  async run({ node, user, args }) {
-    const [oldPw, newPw] = args;
-    const u = await node.store.getUser(user.name);
-    if (!u || !(await verifyPassword(oldPw, u.passwordHash))) throw new ChatdError('AUTH_FAILED', 'the old password is wrong');
-    const problem = passwordProblem(newPw);
-    if (problem) throw new ChatdError('BAD_ARGS', problem);
-    await node.store.setPasswordHash(u.id, await hashPassword(newPw, node.config.password));
-    await node.store.audit({ actor: user.name, action: 'passwd', target: user.name });
+  async run({ node, session, user, args }) {
+    // Checked like a login (throttle, lockout, bounded hash queue): see LoginService.changePassword.
+    await node.logins.changePassword(user.name, session.remote, args[0], args[1]);
     return { text: 'password changed' };
   },
 });

@@ -66,6 +66,7 @@ export const SQL = {
   activeBans: `select * from bans where ${ACTIVE_BAN} order by id asc`,
   liftBans: `update bans set lifted_at = ?, lifted_by = ? where ${ACTIVE_BAN} and user_id = ?`,
   recordLogin: 'update users set last_login = ?, failed_logins = 0, locked_until = null where id = ?',
+  loginLock: 'select locked_until from login_locks where name = ? and locked_until > ?',
   room: 'select name, topic, created_at from rooms where name = ?',
   history: 'select * from messages where room = ? order by ts desc, seq desc limit ?',
   historyAfter: 'select * from messages where room = ? and ts > ? order by ts desc, seq desc limit ?',
@@ -199,6 +200,20 @@ export class Store {
   async recordFailedLogin(id: number, failures: number, lockedUntil: number | null): Promise<void> {
     await this.knex('users').where({ id }).update({ failed_logins: failures, locked_until: lockedUntil });
   }
+
+  /** When the lock on a login name ends (a name, not an account: it may not exist), or 0. */
+  async loginLock(name: string, now = Date.now()): Promise<number> {
+    const rows = await this.direct.all(SQL.loginLock, [name, now]);
+    return rows.length ? Number(rows[0].locked_until) : 0;
+  }
+
+  /** Keeps a login name's lock across restarts; ended locks are pruned on the way, so the table stays small. */
+  async setLoginLock(name: string, until: number, now = Date.now()): Promise<void> {
+    await this.knex('login_locks').where('locked_until', '<=', now).del();
+    await this.knex('login_locks').insert({ name, locked_until: until }).onConflict('name').merge();
+  }
+
+  async clearLoginLock(name: string): Promise<void> { await this.knex('login_locks').where({ name }).del(); }
 
   // ---- bans ---------------------------------------------------------------------------------
   /**

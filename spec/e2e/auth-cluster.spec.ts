@@ -1,0 +1,133 @@
+// Per-user limits are cluster-wide with a Redis bus (#20.9, #12.8): sessions per user, the per-name
+// lockout and the per-IP login throttle hold across two nodes sharing one Redis and one database;
+// while a node cannot reach Redis it falls back to its own counters and keeps serving.
+// Runs only when CHATD_TEST_REDIS is set (MariaDB too when CHATD_TEST_MYSQL is set, else SQLite).
+// Each run has its own key prefix (`?prefix=` on the bus URL) and removes its keys afterwards.
+import { expect } from 'chai';
+import crypto from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Chatd } from '../../lib/app.js';
+import { TestClient, type Frame } from '../helpers/client.js';
+import { TcpProxy } from '../helpers/proxy.js';
+import { makeWorld, startServer, USERS, type World } from '../helpers/world.js';
+import type { ConfigInput } from '../../lib/config.js';
+
+const REDIS = process.env.CHATD_TEST_REDIS;
+
+function busUrl(base: string, prefix: string, port?: number): string {
+  const u = new URL(base);
+  u.searchParams.set('prefix', prefix);
+  if (port) { u.hostname = '127.0.0.1'; u.port = String(port); }
+  return u.toString();
+}
+
+async function dropPrefix(url: string, prefix: string): Promise<void> {
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  try {
+    await r.connect();
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      if (keys.length) await r.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } catch { /* Redis gone: nothing to clean */ } finally { r.disconnect(); }
+}
+
+(REDIS ? describe : describe.skip)('e2e: per-user limits across nodes (Redis)', function () {
+  this.timeout(60_000);
+  let world: World;
+  let prefix: string;
+  const servers: Chatd[] = [];
+  const clients: TestClient[] = [];
+
+  /** A node on the shared database and Redis; `extra.limits` merges over the spec's defaults. */
+  async function node(name: string, extra: ConfigInput = {}, redisPort?: number): Promise<Chatd> {
+    const s = await startServer(world, {
+      bus: busUrl(REDIS!, prefix, redisPort), nodeName: name, ...extra,
+      limits: { presenceTtlMs: 2000, loginIpBurst: 1000, ...extra.limits },
+    });
+    servers.push(s);
+    return s;
+  }
+
+  async function connect(s: Chatd, user: string): Promise<TestClient> {
+    const c = await TestClient.connect(s.address.port, world.certs, user);
+    clients.push(c);
+    await c.waitFor((f) => f.type === 'welcome');
+    return c;
+  }
+
+  let seq = 0;
+  async function login(c: TestClient, user: string, password = USERS[user]?.password ?? 'x'): Promise<Frame> {
+    const id = `L${++seq}`;
+    c.send({ type: 'login', user, password, id });
+    return c.waitFor((f) => f.id === id && (f.type === 'login_ok' || f.type === 'error'), 10_000, `answer ${id}`);
+  }
+
+  before(async () => { world = await makeWorld(process.env.CHATD_TEST_MYSQL ? 'mysql' : 'sqlite'); });
+  beforeEach(() => { prefix = `spec-auth-${crypto.randomBytes(4).toString('hex')}:`; });
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    for (const s of servers.splice(0)) await s.stop();
+    await dropPrefix(REDIS!, prefix);
+  });
+  after(async () => { await world?.drop(); });
+
+  it('refuses a sixth session of one user when five are on another node, and frees the slot when one ends', async () => {
+    const [a, b] = [await node('a'), await node('b')];
+    const onA: TestClient[] = [];
+    for (let i = 0; i < 5; i++) {
+      const c = await connect(a, 'alice');
+      expect((await login(c, 'alice')).type).to.equal('login_ok');
+      onA.push(c);
+    }
+    const sixth = await connect(b, 'alice');
+    expect(await login(sixth, 'alice')).to.include({ type: 'error', code: 'FORBIDDEN' });
+    onA[0]!.close();
+    await onA[0]!.waitClosed();
+    let r: Frame = {};
+    for (let i = 0; i < 40 && r.type !== 'login_ok'; i++) r = await login(sixth, 'alice'); // the close reaches Redis within a few ms
+    expect(r.type).to.equal('login_ok');
+  });
+
+  it('locks a name after four wrong passwords on each of two nodes, for both nodes', async () => {
+    const [a, b] = [await node('a'), await node('b')];
+    const ca = await connect(a, 'bob');
+    const cb = await connect(b, 'bob');
+    const codes: string[] = [];
+    for (let i = 0; i < 4; i++) codes.push((await login(ca, 'bob', `wrong-a-${i}-password`)).code);
+    for (let i = 0; i < 4; i++) codes.push((await login(cb, 'bob', `wrong-b-${i}-password`)).code);
+    expect(codes).to.deep.equal(['AUTH_FAILED', 'AUTH_FAILED', 'AUTH_FAILED', 'AUTH_FAILED', 'AUTH_FAILED', 'AUTH_LOCKED', 'AUTH_LOCKED', 'AUTH_LOCKED']);
+    expect(await login(ca, 'bob')).to.include({ type: 'error', code: 'AUTH_LOCKED' });
+  });
+
+  it('throttles failed logins per IP across nodes', async () => {
+    const limits = { loginIpBurst: 4, loginIpRate: 0.01 };
+    const [a, b] = [await node('a', { limits }), await node('b', { limits })];
+    const ca = await connect(a, 'carol');
+    const cb = await connect(b, 'dave');
+    const codes: string[] = [];
+    for (let i = 0; i < 2; i++) codes.push((await login(ca, 'carol', `wrong-${i}-password`)).code);
+    for (let i = 0; i < 2; i++) codes.push((await login(cb, 'dave', `wrong-${i}-password`)).code);
+    codes.push((await login(ca, 'carol')).code);
+    expect(codes).to.deep.equal(['AUTH_FAILED', 'AUTH_FAILED', 'AUTH_FAILED', 'AUTH_FAILED', 'RATE_LIMITED']);
+  });
+
+  it('falls back to the node\'s own counters while Redis is unreachable, and keeps serving logins', async () => {
+    const target = new URL(REDIS!);
+    const proxy = new TcpProxy(target.hostname, Number(target.port || 6379));
+    await proxy.start();
+    try {
+      const a = await node('a', {}, proxy.port);
+      await proxy.cut();
+      const m = await connect(a, 'mod');
+      const codes: string[] = [];
+      for (let i = 0; i < 6; i++) codes.push((await login(m, 'mod', `wrong-${i}-password`)).code);
+      expect(codes).to.deep.equal(['AUTH_FAILED', 'AUTH_FAILED', 'AUTH_FAILED', 'AUTH_FAILED', 'AUTH_FAILED', 'AUTH_LOCKED']);
+      expect((await login(await connect(a, 'carol'), 'carol')).type).to.equal('login_ok');
+    } finally {
+      await proxy.stop();
+    }
+  });
+});
