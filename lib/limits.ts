@@ -28,5 +28,7 @@ export const PRESENCE_TTL_MS = 30_000;
 // Rooms larger than this get no join/part/quit events: they are O(N²) when a big room fills or
 // empties at once (a restart, a network blip), as large IRC channels know. BENCHMARKS.md finding 2.
 export const PRESENCE_EVENTS_MAX_ROOM = 500;
-export const REVOCATION_POLL_MS = 1_000; // how soon `chat-admin cert revoke` ends live sessions, on every node
+// How often every node reads what chat-admin (or a node whose bus message was lost) wrote: revoked
+// certificates, mutes, bans, role changes. How soon `chat-admin cert revoke` ends live sessions.
+export const DATABASE_POLL_MS = 1_000;
 export const SHUTDOWN_GRACE_MS = 5_000;

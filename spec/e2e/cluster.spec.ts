@@ -68,7 +68,7 @@ class Cluster {
     fs.writeFileSync(this.configFile, JSON.stringify({
       password: FAST_HASH,
       limits: {
-        presenceTtlMs: TTL, revocationPollMs: 250, shutdownGraceMs: 1000,
+        presenceTtlMs: TTL, databasePollMs: 250, shutdownGraceMs: 1000,
         floodBurst: 1000, floodRate: 1000, floodKickCount: 1000, maxConnPerIp: 1000,
       },
     }));
