@@ -136,7 +136,7 @@ describe('hardening: signals and cut clients (chatd binary)', function () {
     child = await startBin('chatd', ['--cert', `${dir}/server.crt`, '--key', `${dir}/server.key`, '--ca', `${dir}/ca.crt`, '--db', world.db, '--port', '0', '--config', `${dir}/cfg.json`]);
     port = Number(/listening on [\d.]+:(\d+)/.exec(child.output())![1]);
   });
-  after(async () => {
+  t.defer(async () => {
     if (child && child.exitCode === null) { child.kill('SIGKILL'); await exited(child); }
     fs.rmSync(dir, { recursive: true, force: true });
   });

@@ -35,6 +35,8 @@ export type ChatdFixture = {
   login(user: string, opts?: ConnectOpts): Promise<TestClient>;
   /** A connected client (welcome not awaited), closed after the current test. */
   connect(user: string | null, opts?: ConnectOpts): Promise<TestClient>;
+  /** Cleanup of the suite's own (other processes on the world…), run after its tests, last first, before the world goes. */
+  defer(cleanup: () => unknown): void;
 };
 
 export function withChatd(opts: ChatdOptions = {}): ChatdFixture {
@@ -44,6 +46,7 @@ export function withChatd(opts: ChatdOptions = {}): ChatdFixture {
   const logs: string[] = [];
   const extraServers: Chatd[] = [];
   const clients: TestClient[] = [];
+  const deferred: Array<() => unknown> = [];
   const logger = () => (opts.logLevel ? new Logger(opts.logLevel, (l) => logs.push(l)) : undefined);
   const merge = (extra: ConfigInput = {}): ConfigInput => ({ ...base, ...extra, limits: { ...base.limits, ...extra.limits } });
   const closeClients = () => { for (const c of clients.splice(0)) c.close(); };
@@ -69,6 +72,7 @@ export function withChatd(opts: ChatdOptions = {}): ChatdFixture {
     },
     login: async (user, o) => track(await TestClient.loggedIn(t.port, t.world.certs, user, o)),
     connect: async (user, o) => track(await TestClient.connect(t.port, t.world.certs, user, o)),
+    defer: (cleanup) => { deferred.push(cleanup); },
   };
 
   before(async function () {
@@ -83,6 +87,7 @@ export function withChatd(opts: ChatdOptions = {}): ChatdFixture {
     for (const s of extraServers.splice(0)) await s.stop();
   });
   after(async () => {
+    for (const cleanup of deferred.splice(0).reverse()) await cleanup();
     closeClients();
     await chatd?.stop();
     await world?.drop();
