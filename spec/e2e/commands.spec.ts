@@ -6,6 +6,7 @@ import { runBin } from '../helpers/bin.js';
 import { TestClient } from '../helpers/client.js';
 import { until } from '../helpers/wait.js';
 import { withChatd } from '../helpers/chatd.js';
+import { auditLog, liftBan } from '../helpers/world.js';
 
 describe('command registry', () => {
   it('every command has usage, a description and at least one example; no name repeats', () => {
@@ -114,7 +115,7 @@ describe('e2e: commands', function () {
       expect(bye.reason).to.match(/be nice/);
       await d.waitClosed();
     }
-    const audit = await t.world.store.listAudit(5);
+    const audit = await auditLog(t.world.store, 5);
     expect(audit.find((a) => a.action === 'kick')).to.include({ actor: 'mod', target: 'dave' });
   });
 
@@ -173,7 +174,7 @@ describe('e2e: commands', function () {
     const here = await login('carol');
     const id = await t.world.store.addBan({ userId: null, username: null, ip: '127.0.0.9', certFingerprint: null, reason: '', by: 'ops', expiresAt: null });
     expect((await there.waitFor((f) => f.type === 'bye', 5000, 'bye BANNED for the address')).code).to.equal('BANNED');
-    await t.world.store.liftBanById(id, 'ops');
+    await liftBan(t.world.store, id, 'ops');
     expect((await here.command('//whoami')).type).to.equal('result');
   });
 
@@ -221,7 +222,7 @@ describe('e2e: commands', function () {
     const again = await t.connect('bob');
     expect((await again.login('bob', 'New-pass-9999')).type).to.equal('login_ok');
     again.close();
-    const audit = JSON.stringify(await t.world.store.listAudit(100));
+    const audit = JSON.stringify(await auditLog(t.world.store, 100));
     expect(audit).to.contain('passwd').and.not.contain('New-pass-9999').and.not.contain('Bob-pass-1234');
     await bob.command('//passwd New-pass-9999 Bob-pass-1234');
   });

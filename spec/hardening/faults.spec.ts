@@ -12,7 +12,7 @@ import { TestClient } from '../helpers/client.js';
 import { TcpProxy } from '../helpers/proxy.js';
 import { until } from '../helpers/wait.js';
 import { withChatd } from '../helpers/chatd.js';
-import { tmpdir, USERS, type World } from '../helpers/world.js';
+import { auditLog, tmpdir, USERS, type World } from '../helpers/world.js';
 
 describe('hardening: database outage (MariaDB behind a proxy)', function () {
   this.timeout(60000);
@@ -218,7 +218,7 @@ describe('hardening: secrets never leak', function () {
     const haystack = [
       t.logs.join('\n'),
       JSON.stringify(await t.world.store.history('lobby', 200)),
-      JSON.stringify(await t.world.store.listAudit(1000)),
+      JSON.stringify(await auditLog(t.world.store, 1000)),
       JSON.stringify(bob.frames), e.message,
     ].join('\n');
     for (const secret of [secretNew, USERS.bob.password, USERS.alice.password, 'Wrong-Secret-5555']) {
