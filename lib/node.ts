@@ -5,7 +5,7 @@ import type { Config } from './config.js';
 import { ChatdError } from './errors.js';
 import type { Logger } from './log.js';
 import type { Bus, BusMessage, BusNode, PresenceEntry } from './bus/types.js';
-import { LoginService, within } from './auth/login.js';
+import { LoginService } from './auth/login.js';
 import { HistoryWriter } from './history.js';
 import type { DmFrame, EventFrame, EventName, FrameId, MessageFrame, ServerFrame, UserRef } from './protocol/frames.js';
 import { Outgoing } from './protocol/outgoing.js';
@@ -15,6 +15,7 @@ import type { MuteRecord, Store } from './store/index.js';
 import { Registry } from './commands/registry.js';
 import { ALL_COMMANDS } from './commands/index.js';
 import { DatabasePollers, type PolledNode } from './pollers.js';
+import { withTimeout } from './timeout.js';
 
 export const VERSION = '0.1.0';
 export const DEFAULT_ROOM = 'lobby';
@@ -221,7 +222,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode {
   async recentHistory(room: string, n: number): Promise<MessageFrame[]> {
     if (n <= 0) return [];
     try {
-      if (this.history.pending === 0) return await within(this.store.history(room, n), this.config.limits.dbTimeoutMs);
+      if (this.history.pending === 0) return await withTimeout(this.store.history(room, n), this.config.limits.dbTimeoutMs);
     } catch (e) {
       this.log.warn('history read failed; serving from memory', { room, err: (e as Error).message });
     }

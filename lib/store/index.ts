@@ -1,5 +1,6 @@
 // The Store: every database access of chatd, over knex, identical on SQLite and MySQL/MariaDB.
 // Handlers and tools call these methods; nothing else builds SQL.
+import { setTimeout as sleep } from 'node:timers/promises';
 import knexFactory, { type Knex } from 'knex';
 import { CliError } from '../errors.js';
 import type { MessageFrame } from '../protocol/frames.js';
@@ -103,7 +104,7 @@ export class Store {
         return names as string[];
       } catch (e) {
         if (!/already locked/i.test((e as Error).message) || waited >= 30_000) throw e;
-        await new Promise((r) => setTimeout(r, 250));
+        await sleep(250);
       }
     }
   }
