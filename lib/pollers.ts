@@ -58,6 +58,7 @@ export class DatabasePollers {
       ['bans', () => this.pollBans()], ['admin changes', () => this.pollAdminChanges()],
     ];
     const results = await Promise.allSettled(polls.map(([name, poll]) => this.bounded(name, poll)));
+    if (this.stopped) return; // a round cut short by shutdown is no outage
     const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${polls[i]![0]}: ${(r.reason as Error)?.message ?? r.reason}`] : []));
     if (failed.length && !this.failing) this.log.warn('database polls failing; live sessions keep what they know', { failed });
     else if (!failed.length && this.failing) this.log.info('database polls answer again');
