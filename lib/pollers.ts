@@ -52,7 +52,7 @@ export class DatabasePollers {
   }
 
   /** All four polls; ends when each has finished or timed out, never throws. */
-  async round(): Promise<void> {
+  private async round(): Promise<void> {
     const polls: Array<[string, () => Promise<void>]> = [
       ['revocations', () => this.pollRevocations()], ['mutes', () => this.pollMutes()],
       ['bans', () => this.pollBans()], ['admin changes', () => this.pollAdminChanges()],
