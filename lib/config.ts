@@ -13,7 +13,7 @@ export type Limits = {
   loginFailLimit: number; loginFailWindowMs: number; loginLockMs: number; loginIpBurst: number; loginIpRate: number;
   maxConnPerIp: number; maxConnTotal: number; maxSessionsPerUser: number; textLoginTries: number;
   historyOnJoin: number; historyMax: number; writeQueueMax: number; dbTimeoutMs: number;
-  presenceTtlMs: number; shutdownGraceMs: number; revocationPollMs: number;
+  presenceTtlMs: number; shutdownGraceMs: number; databasePollMs: number;
   presenceEventsMaxRoom: number;
   maxPendingInputBytes: number;
   passwordQueueMax: number;
@@ -55,13 +55,26 @@ export const DEFAULT_LIMITS: Limits = {
   maxConnPerIp: L.MAX_CONN_PER_IP, maxConnTotal: L.MAX_CONN_TOTAL, maxSessionsPerUser: L.MAX_SESSIONS_PER_USER,
   textLoginTries: L.TEXT_LOGIN_TRIES, historyOnJoin: L.HISTORY_ON_JOIN, historyMax: L.HISTORY_MAX,
   writeQueueMax: L.WRITE_QUEUE_MAX, dbTimeoutMs: L.DB_TIMEOUT_MS, presenceTtlMs: L.PRESENCE_TTL_MS, shutdownGraceMs: L.SHUTDOWN_GRACE_MS,
-  revocationPollMs: L.REVOCATION_POLL_MS, presenceEventsMaxRoom: L.PRESENCE_EVENTS_MAX_ROOM,
+  databasePollMs: L.DATABASE_POLL_MS, presenceEventsMaxRoom: L.PRESENCE_EVENTS_MAX_ROOM,
   maxPendingInputBytes: L.MAX_PENDING_INPUT_BYTES,
   passwordQueueMax: L.PASSWORD_QUEUE_MAX,
 };
 
 // See SECURITY.md for the measurements behind the algorithm and its parameters.
 export const DEFAULT_PASSWORD: PasswordConfig = { ...DEFAULT_PASSWORD_PARAMS };
+
+// Earlier names of limits, still accepted in config files: old name → current name.
+const LIMIT_ALIASES: Record<string, keyof Limits> = { revocationPollMs: 'databasePollMs' };
+
+function unaliasLimits(limits: object): object {
+  const out: Record<string, unknown> = { ...limits };
+  for (const [old, now] of Object.entries(LIMIT_ALIASES)) {
+    if (!(old in out)) continue;
+    if (!(now in out)) out[now] = out[old]; // the current name wins when both are given
+    delete out[old];
+  }
+  return out;
+}
 
 export function defaultConfig(): Config {
   return {
@@ -82,7 +95,8 @@ export function buildConfig(...layers: Array<ConfigInput | undefined>): Config {
     if (!layer) continue;
     for (const [k, v] of Object.entries(layer)) {
       if (v === undefined) continue;
-      if (k === 'limits' || k === 'password' || k === 'commandLevels') Object.assign((cfg as any)[k], v);
+      if (k === 'limits') Object.assign(cfg.limits, unaliasLimits(v as object));
+      else if (k === 'password' || k === 'commandLevels') Object.assign((cfg as any)[k], v);
       else (cfg as any)[k] = v;
     }
   }

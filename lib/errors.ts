@@ -49,10 +49,6 @@ export class ChatdError extends Error {
   }
 }
 
-export function isErrorCode(s: unknown): s is ErrorCode {
-  return typeof s === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CODES, s);
-}
-
 /** Errors of CLI tools: one clear line for the user and the exit code of DESIGN.md (1 runtime, 2 usage). */
 export class CliError extends Error {
   constructor(message: string, readonly exitCode: 1 | 2 = 1) {

@@ -21,14 +21,22 @@ export class HistoryWriter {
 
   add(row: MessageRow): void {
     this.queue.push(row);
-    if (this.queue.length > this.max) {
-      // Drop the oldest row that is not being written (those leave the queue when the write ends).
-      this.queue.splice(Math.min(this.inflight, this.queue.length - 1), 1);
-      if (this.dropped++ % 1000 === 0) this.log.error('history queue full; dropping oldest unsaved messages', { max: this.max, dropped: this.dropped });
-    }
+    // Rows being written do not count: they leave when the write ends, or become the oldest again
+    // if it fails (and go first then, see flush). Memory stays within max + one batch.
+    if (this.queue.length - this.inflight > this.max) this.drop(this.inflight, 1);
     if (!this.scheduled && !this.retryTimer) {
       this.scheduled = true;
       setImmediate(() => { this.scheduled = false; void this.flush(); });
+    }
+  }
+
+  private drop(at: number, n: number): void {
+    this.queue.splice(at, n);
+    const before = this.dropped;
+    this.dropped += n;
+    // Logged at the 1st, 1001st, 2001st… dropped message, not once per message.
+    if (Math.floor((this.dropped - 1) / 1000) !== Math.floor((before - 1) / 1000)) {
+      this.log.error('history queue full; dropping oldest unsaved messages', { max: this.max, dropped: this.dropped });
     }
   }
 
@@ -44,6 +52,8 @@ export class HistoryWriter {
           await this.store.insertMessages(batch);
         } catch (e) {
           this.inflight = 0;
+          // The rows that were being written are the oldest: they go first when the bound is exceeded.
+          if (this.queue.length > this.max) this.drop(0, this.queue.length - this.max);
           if (!this.down) this.log.error('database unavailable; queueing history writes', { err: (e as Error).message, queued: this.queue.length });
           this.down = true;
           this.scheduleRetry();

@@ -31,7 +31,9 @@ export const PRESENCE_TTL_MS = 30_000;
 // Rooms larger than this get no join/part/quit events: they are O(N²) when a big room fills or
 // empties at once (a restart, a network blip), as large IRC channels know. BENCHMARKS.md finding 2.
 export const PRESENCE_EVENTS_MAX_ROOM = 500;
-export const REVOCATION_POLL_MS = 1_000; // how soon `chat-admin cert revoke` ends live sessions, on every node
+// How often every node reads what chat-admin (or a node whose bus message was lost) wrote: revoked
+// certificates, mutes, bans, role changes. How soon `chat-admin cert revoke` ends live sessions.
+export const DATABASE_POLL_MS = 1_000;
 export const SHUTDOWN_GRACE_MS = 5_000;
 // Hashes waiting for a worker beyond those running; more are refused at once (SERVICE_UNAVAILABLE for a
 // login, RATE_LIMITED for passwd). At ~230 ms a hash on 2 workers the last one waits ~7 s, well within

@@ -6,24 +6,24 @@ import { ChatdError } from './errors.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import type { Bus, BusMessage, BusNode, PresenceEntry } from './bus/types.js';
-import { LoginService, within } from './auth/login.js';
+import { LoginService } from './auth/login.js';
 import { loginCounters } from './auth/counters.js';
 import { HistoryWriter } from './history.js';
 import type { DmFrame, EventFrame, EventName, FrameId, MessageFrame, ServerFrame, UserRef } from './protocol/frames.js';
 import { Outgoing } from './protocol/outgoing.js';
 import { checkText, normalizeRoom } from './sanitize.js';
 import type { Session, SessionHost, SessionUser } from './session.js';
-import type { BanRecord, MuteRecord, Store } from './store/index.js';
+import type { MuteRecord, Store } from './store/index.js';
 import { Registry } from './commands/registry.js';
-import { banMessage } from './duration.js';
-import { ADMIN_ACTOR } from './auth/policy.js';
 import { ALL_COMMANDS } from './commands/index.js';
+import { DatabasePollers, type PolledNode } from './pollers.js';
+import { withTimeout } from './timeout.js';
 
 export const VERSION = '0.1.0';
 export const DEFAULT_ROOM = 'lobby';
 const RECENT_PER_ROOM = 200;
 
-export class ChatNode implements SessionHost, BusNode {
+export class ChatNode implements SessionHost, BusNode, PolledNode {
   readonly nodeName: string;
   readonly registry: Registry;
   readonly logins: LoginService;
@@ -37,21 +37,19 @@ export class ChatNode implements SessionHost, BusNode {
   private readonly topics = new Map<string, string>();
   private readonly mutes = new Map<string, number | null>();
   // Bumped by every mute change this node applies, so a database poll that began before it
-  // cannot put back what it undid (see pollMutes).
+  // cannot put back what it undid (see beginMuteLoad).
   private muteEpoch = 0;
   private readonly recent = new Map<string, MessageFrame[]>();
   private readonly idBase = crypto.randomBytes(4).toString('hex');
   private seq = 0;
-  private revoked: Set<string> | null = null;
-  private bans = new Set<number>(); // ids of the active bans already applied to live sessions
-  private auditCursor: number | null = null; // the last chat-admin audit entry this node has followed
-  private pollTimer: NodeJS.Timeout | null = null;
+  private readonly pollers: DatabasePollers;
 
   constructor(readonly config: Config, readonly store: Store, readonly bus: Bus, readonly log: Logger, readonly metrics = new Metrics()) {
     this.nodeName = config.nodeName || 'node1';
     this.registry = new Registry(ALL_COMMANDS, config.commandLevels);
     this.logins = new LoginService(store, config, log, loginCounters(config, bus, () => this.sessionsByUser()));
     this.history = new HistoryWriter(store, config.limits.writeQueueMax, log);
+    this.pollers = new DatabasePollers(this, store, config.limits, log);
   }
 
   async start(): Promise<void> {
@@ -61,108 +59,24 @@ export class ChatNode implements SessionHost, BusNode {
       this.log.warn('could not load room topics', { err: (e as Error).message });
     }
     await this.bus.start(this);
-    await this.pollDatabase();
-    const every = this.config.limits.revocationPollMs;
-    if (every > 0) this.pollTimer = setInterval(() => void this.pollDatabase(), every);
+    await this.pollers.start();
   }
 
-  /**
-   * What other writers of the database (chat-admin, nodes whose bus messages were lost) changed and
-   * live sessions must feel: read at start and every `limits.revocationPollMs`.
-   */
-  private async pollDatabase(): Promise<void> {
-    await Promise.all([this.pollRevocations(), this.pollMutes(), this.pollBans(), this.pollAdminChanges()]);
-  }
+  sessionsOf(user: string): ReadonlySet<Session> | undefined { return this.byUser.get(user); }
 
-  /**
-   * `chat-admin ban add` writes the database only (as `cert revoke` does): a ban this node has not
-   * applied yet closes the live sessions it matches, by user, address or certificate. A `//ban`
-   * has closed them already through the bus; finding none is the normal case then.
-   */
-  private async pollBans(): Promise<void> {
-    let list: BanRecord[];
-    try { list = await this.store.listActiveBans(); } catch { return; } // database down: try again next time
-    const applied = this.bans;
-    this.bans = new Set(list.map((b) => b.id));
-    for (const b of list) {
-      if (applied.has(b.id)) continue;
-      for (const s of [...this.sessions]) {
-        const u = s.user;
-        if (!u) continue; // not logged in yet: the login checks bans itself
-        if ((b.userId !== null && u.id === b.userId) || (b.ip && s.remote === b.ip) || (b.certFingerprint && s.fingerprint === b.certFingerprint)) {
-          this.log.info('ban applied to a live session', { session: s.id, user: u.name, ban: b.id });
-          s.bye('BANNED', banMessage(b));
-        }
-      }
-    }
-  }
-
-  /**
-   * chat-admin changes the database only; its audit entries tell running nodes what to apply to
-   * live sessions: a new role (`user role`), a role's new level or color (`role set`), a disabled
-   * account (`user disable`: its sessions end with bye KICKED). Entries before this node started
-   * were in the database when its sessions logged in.
-   */
-  private async pollAdminChanges(): Promise<void> {
-    try {
-      if (this.auditCursor === null) { this.auditCursor = await this.store.lastAuditId(); return; }
-      for (const e of await this.store.auditAfter(this.auditCursor, ADMIN_ACTOR)) {
-        this.auditCursor = Math.max(this.auditCursor, e.id);
-        await this.applyAdminChange(e.action, e.target);
-      }
-    } catch { /* database down: the next poll resumes from the cursor */ }
-  }
-
-  private async applyAdminChange(action: string, target: string | null): Promise<void> {
-    if (!target) return;
-    if (action === 'user.role' || action === 'user.disable') {
-      const sessions = this.byUser.get(target);
-      if (!sessions?.size) return;
-      const u = await this.store.getUser(target);
-      if (!u) return;
-      if (u.disabled) for (const s of [...sessions]) s.bye('KICKED', 'account disabled by an administrator');
-      else this.restyle(sessions, { role: u.role, level: u.level, color: u.color });
-    } else if (action === 'role.set') {
-      const r = await this.store.getRole(target);
-      if (!r) return;
-      for (const sessions of this.byUser.values()) this.restyle([...sessions].filter((s) => s.user?.role === r.name), r);
-    }
+  /** For the mute poll: applies a list read from the database unless a mute changed since this call. */
+  beginMuteLoad(): (list: MuteRecord[]) => void {
+    const epoch = this.muteEpoch;
+    return (list) => {
+      if (epoch !== this.muteEpoch) return; // changed meanwhile; the next poll sees it
+      this.mutes.clear();
+      for (const m of list) this.mutes.set(m.username, m.until);
+    };
   }
 
   /** New role, level or color for live sessions (a role change, a role's new level or color). */
-  private restyle(sessions: Iterable<Session>, r: { role?: string; level: number; color: string }): void {
+  restyle(sessions: Iterable<Session>, r: { role?: string; level: number; color: string }): void {
     for (const s of sessions) if (s.user) s.user = { ...s.user, ...(r.role ? { role: r.role } : {}), level: r.level, color: r.color };
-  }
-
-  /**
-   * The database is the truth for mutes: loaded at start (a node started after a mute knows it),
-   * and polled with revocations so that nodes converge even on a mute the bus lost (Redis outage).
-   * The bus only makes it immediate.
-   */
-  private async pollMutes(): Promise<void> {
-    const epoch = this.muteEpoch;
-    let list: MuteRecord[];
-    try { list = await this.store.activeMutes(); } catch { return; } // database down: keep what we know
-    if (epoch !== this.muteEpoch) return; // changed meanwhile; the next poll sees it
-    this.mutes.clear();
-    for (const m of list) this.mutes.set(m.username, m.until);
-  }
-
-  /**
-   * `chat-admin cert revoke` only writes the database; every node notices new rows here and ends
-   * the live sessions that use a revoked certificate (logins check the table directly).
-   */
-  private async pollRevocations(): Promise<void> {
-    let list: string[];
-    try { list = await this.store.listRevoked(); } catch { return; } // database down: try again next time
-    const known = this.revoked;
-    this.revoked = new Set(list);
-    if (!known) return;
-    for (const fp of list) {
-      if (known.has(fp)) continue;
-      this.log.info('certificate revoked; closing its sessions', { fingerprint: fp });
-      for (const s of [...this.sessions]) if (s.fingerprint === fp) s.bye('CERT_REVOKED');
-    }
   }
 
   get prefix(): string { return this.config.prefix; }
@@ -347,7 +261,7 @@ export class ChatNode implements SessionHost, BusNode {
   async recentHistory(room: string, n: number): Promise<MessageFrame[]> {
     if (n <= 0) return [];
     try {
-      if (this.history.pending === 0) return await within(this.store.history(room, n), this.config.limits.dbTimeoutMs);
+      if (this.history.pending === 0) return await withTimeout(this.store.history(room, n), this.config.limits.dbTimeoutMs);
     } catch (e) {
       this.log.warn('history read failed; serving from memory', { room, err: (e as Error).message });
     }
@@ -477,7 +391,7 @@ export class ChatNode implements SessionHost, BusNode {
 
   /** Graceful stop: bye SHUTDOWN to everyone, flush pending history (bounded by the grace period). */
   async shutdown(graceMs: number): Promise<void> {
-    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.pollers.stop();
     this.logins.counters.close();
     for (const s of [...this.sessions]) s.bye('SHUTDOWN');
     const flushed = await this.history.drain(graceMs);

@@ -1,5 +1,6 @@
 // The Store: every database access of chatd, over knex, identical on SQLite and MySQL/MariaDB.
 // Handlers and tools call these methods; nothing else builds SQL.
+import { setTimeout as sleep } from 'node:timers/promises';
 import knexFactory, { type Knex } from 'knex';
 import { CliError } from '../errors.js';
 import type { MessageFrame } from '../protocol/frames.js';
@@ -55,7 +56,6 @@ const USERS = 'select users.*, roles.level, roles.color from users join roles on
 const ACTIVE_BAN = 'lifted_at is null and (expires_at is null or expires_at > ?)'; // binds: now
 export const SQL = {
   userByName: `${USERS} where users.username = ?`,
-  userById: `${USERS} where users.id = ?`,
   users: `${USERS} order by users.username`,
   revoked: 'select 1 from revoked_certs where fingerprint = ?',
   // A null identity compares unknown, never true: one statement serves every combination. No
@@ -105,7 +105,7 @@ export class Store {
         return names as string[];
       } catch (e) {
         if (!/already locked/i.test((e as Error).message) || waited >= 30_000) throw e;
-        await new Promise((r) => setTimeout(r, 250));
+        await sleep(250);
       }
     }
   }
@@ -166,11 +166,6 @@ export class Store {
   // ---- users --------------------------------------------------------------------------------
   async getUser(username: string): Promise<UserRecord | null> {
     const [r] = await this.direct.all(SQL.userByName, [username]);
-    return r ? toUser(r) : null;
-  }
-
-  async getUserById(id: number): Promise<UserRecord | null> {
-    const [r] = await this.direct.all(SQL.userById, [id]);
     return r ? toUser(r) : null;
   }
 
@@ -246,10 +241,6 @@ export class Store {
   /** Lifts every active ban on a user; returns how many. */
   async liftBans(userId: number, by: string, now = Date.now()): Promise<number> {
     return this.direct.run(SQL.liftBans, [now, by, now, userId]);
-  }
-
-  async liftBanById(id: number, by: string, now = Date.now()): Promise<number> {
-    return this.knex('bans').where({ id }).whereNull('lifted_at').update({ lifted_at: now, lifted_by: by });
   }
 
   // ---- mutes -------------------------------------------------------------------------------
@@ -350,13 +341,7 @@ export class Store {
   async auditAfter(afterId: number, actor: string): Promise<Array<Required<AuditEntry> & { id: number }>> {
     const rows = await this.knex('audit_log').where('id', '>', afterId).andWhere({ actor }).orderBy('id', 'asc').limit(1000);
     return rows.map((r: any) => ({ id: Number(r.id), actor: r.actor, action: r.action, target: r.target, detail: r.detail, ts: Number(r.ts) }));
-  }
-
-  async listAudit(limit = 100): Promise<Array<Required<AuditEntry>>> {
-    const rows = await this.knex('audit_log').orderBy('id', 'desc').limit(limit);
-    return rows.map((r: any) => ({ actor: r.actor, action: r.action, target: r.target, detail: r.detail, ts: Number(r.ts) }));
-  }
-}
+  }}
 
 /** Opens a store and checks it answers; connection problems become one clear CliError line. */
 export async function openStore(url: string, opts: { connectTimeoutMs?: number } = {}): Promise<Store> {

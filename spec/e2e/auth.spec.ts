@@ -2,11 +2,11 @@
 import { expect } from 'chai';
 import path from 'node:path';
 import { initCertDir, issueClientCert, fingerprintOfPem } from '../../lib/auth/certs.js';
-import type { Chatd } from '../../lib/app.js';
 import fs from 'node:fs';
 import { TestClient } from '../helpers/client.js';
 import { runBin } from '../helpers/bin.js';
-import { makeWorld, startServer, tmpdir, USERS, type World } from '../helpers/world.js';
+import { withChatd } from '../helpers/chatd.js';
+import { tmpdir, USERS } from '../helpers/world.js';
 
 /** Connects and reports whether a welcome frame ever arrives. */
 async function getsWelcome(port: number, certs: string, user: string | null, opts = {}): Promise<boolean> {
@@ -16,27 +16,20 @@ async function getsWelcome(port: number, certs: string, user: string | null, opt
 }
 
 describe('e2e: TLS and logins', function () {
-  let world: World;
-  let chatd: Chatd;
+  const t = withChatd({ config: { limits: { loginIpBurst: 1000 } } });
   let port: number;
   let foreign: string;
 
   before(async () => {
-    world = await makeWorld();
-    chatd = await startServer(world, { limits: { loginIpBurst: 1000 } });
-    port = chatd.address.port;
+    port = t.port;
     foreign = tmpdir('foreign');
     await initCertDir(foreign, ['localhost'], {});
     await issueClientCert(foreign, 'alice', {});
   });
-  after(async () => {
-    await chatd?.stop();
-    await world?.drop();
-    fs.rmSync(foreign, { recursive: true, force: true });
-  });
+  after(() => fs.rmSync(foreign, { recursive: true, force: true }));
 
   it('speaks TLS 1.3 and announces itself with welcome', async () => {
-    const c = await TestClient.connect(port, world.certs, 'alice');
+    const c = await TestClient.connect(port, t.world.certs, 'alice');
     const w = await c.waitFor((f) => f.type === 'welcome');
     expect(c.sock.getProtocol()).to.equal('TLSv1.3');
     expect(w).to.include({ protocol: 1, prefix: '//', cert_user: 'alice', server: 'chatd' });
@@ -44,15 +37,15 @@ describe('e2e: TLS and logins', function () {
   });
 
   it('never greets a client without a certificate or with one from another CA', async () => {
-    expect(await getsWelcome(port, world.certs, null, { certOf: null })).to.equal(false);
-    expect(await getsWelcome(port, world.certs, 'alice', { certDir: foreign })).to.equal(false);
-    expect(await getsWelcome(port, world.certs, 'alice')).to.equal(true); // control
+    expect(await getsWelcome(port, t.world.certs, null, { certOf: null })).to.equal(false);
+    expect(await getsWelcome(port, t.world.certs, 'alice', { certDir: foreign })).to.equal(false);
+    expect(await getsWelcome(port, t.world.certs, 'alice')).to.equal(true); // control
   });
 
   it('answers a wrong password and an unknown user identically', async () => {
-    const c1 = await TestClient.connect(port, world.certs, 'bob');
+    const c1 = await TestClient.connect(port, t.world.certs, 'bob');
     const a = await c1.login('bob', 'wrong-password');
-    const c2 = await TestClient.connect(port, world.certs, 'ghost');
+    const c2 = await TestClient.connect(port, t.world.certs, 'ghost');
     const b = await c2.login('ghost', 'wrong-password');
     expect(a).to.deep.equal(b);
     expect(a).to.include({ type: 'error', code: 'AUTH_FAILED', id: 'L' });
@@ -60,16 +53,16 @@ describe('e2e: TLS and logins', function () {
   });
 
   it('refuses a login name other than the certificate CN (CERT_MISMATCH)', async () => {
-    const c = await TestClient.connect(port, world.certs, 'carol', { certOf: 'alice' });
+    const c = await TestClient.connect(port, t.world.certs, 'carol', { certOf: 'alice' });
     const r = await c.login('carol');
     expect(r).to.include({ type: 'error', code: 'CERT_MISMATCH' });
     c.close();
   });
 
   it('locks a name after repeated failures, known or not, with the unlock time', async () => {
-    const strict = await startServer(world, { limits: { loginFailLimit: 3, loginIpBurst: 1000 } });
+    const strict = await t.start({ limits: { loginFailLimit: 3, loginIpBurst: 1000 } });
     for (const name of ['dave', 'ghost']) {
-      const c = await TestClient.connect(strict.address.port, world.certs, name);
+      const c = await TestClient.connect(strict.address.port, t.world.certs, name);
       await c.waitFor((f) => f.type === 'welcome');
       for (let i = 0; i < 3; i++) {
         c.send({ type: 'login', user: name, password: 'bad-bad-bad', id: i });
@@ -85,44 +78,44 @@ describe('e2e: TLS and logins', function () {
   });
 
   it('refuses disabled accounts', async () => {
-    const u = (await world.store.getUser('carol'))!;
-    await world.store.setDisabled(u.id, true);
+    const u = (await t.world.store.getUser('carol'))!;
+    await t.world.store.setDisabled(u.id, true);
     try {
-      const c = await TestClient.connect(port, world.certs, 'carol');
+      const c = await TestClient.connect(port, t.world.certs, 'carol');
       const r = await c.login('carol');
       expect(r).to.include({ type: 'error', code: 'FORBIDDEN' });
       expect(r.message).to.match(/disabled/);
       c.close();
-    } finally { await world.store.setDisabled(u.id, false); }
+    } finally { await t.world.store.setDisabled(u.id, false); }
   });
 
   it('refuses banned users with the reason and the expiry', async () => {
-    const u = (await world.store.getUser('bob'))!;
+    const u = (await t.world.store.getUser('bob'))!;
     const expiresAt = Date.now() + 600_000;
-    await world.store.addBan({ userId: u.id, username: 'bob', ip: null, certFingerprint: null, reason: 'too loud', by: 'mod', expiresAt });
+    await t.world.store.addBan({ userId: u.id, username: 'bob', ip: null, certFingerprint: null, reason: 'too loud', by: 'mod', expiresAt });
     try {
-      const c = await TestClient.connect(port, world.certs, 'bob');
+      const c = await TestClient.connect(port, t.world.certs, 'bob');
       const r = await c.login('bob');
       expect(r).to.include({ type: 'error', code: 'BANNED' });
       expect(r.message).to.contain('too loud').and.contain(new Date(expiresAt).toISOString());
       c.close();
-    } finally { await world.store.liftBans(u.id, 'test'); }
+    } finally { await t.world.store.liftBans(u.id, 'test'); }
   });
 
   it('refuses a revoked certificate (CERT_REVOKED)', async () => {
-    const fp = fingerprintOfPem(fs.readFileSync(path.join(world.certs, 'clients', 'erin.crt'), 'utf8'));
-    await world.store.createUser({ username: 'erin', passwordHash: (await world.store.getUser('alice'))!.passwordHash, role: 'user' });
-    await world.store.revokeCert(fp, 'test');
-    const c = await TestClient.connect(port, world.certs, 'erin');
+    const fp = fingerprintOfPem(fs.readFileSync(path.join(t.world.certs, 'clients', 'erin.crt'), 'utf8'));
+    await t.world.store.createUser({ username: 'erin', passwordHash: (await t.world.store.getUser('alice'))!.passwordHash, role: 'user' });
+    await t.world.store.revokeCert(fp, 'test');
+    const c = await TestClient.connect(port, t.world.certs, 'erin');
     const r = await c.login('erin', USERS.alice.password);
     expect(r).to.include({ type: 'error', code: 'CERT_REVOKED' });
     c.close();
   });
 
   it('chat-admin cert revoke ends live sessions with that certificate within a second', async () => {
-    const victim = await TestClient.loggedIn(port, world.certs, 'ali');
-    const other = await TestClient.loggedIn(port, world.certs, 'bob');
-    const r = await runBin('chat-admin', ['cert', 'revoke', path.join(world.certs, 'clients', 'ali.crt'), '--db', world.db]);
+    const victim = await TestClient.loggedIn(port, t.world.certs, 'ali');
+    const other = await TestClient.loggedIn(port, t.world.certs, 'bob');
+    const r = await runBin('chat-admin', ['cert', 'revoke', path.join(t.world.certs, 'clients', 'ali.crt'), '--db', t.world.db]);
     expect(r.code, r.err).to.equal(0);
     const t0 = Date.now();
     const bye = await victim.waitFor((f) => f.type === 'bye', 5000);
@@ -133,9 +126,9 @@ describe('e2e: TLS and logins', function () {
   });
 
   it('closes idle unauthenticated sockets after the login timeout', async () => {
-    const quick = await startServer(world, { limits: { loginTimeoutMs: 300 } });
+    const quick = await t.start({ limits: { loginTimeoutMs: 300 } });
     try {
-      const c = await TestClient.connect(quick.address.port, world.certs, 'alice');
+      const c = await TestClient.connect(quick.address.port, t.world.certs, 'alice');
       const bye = await c.waitFor((f) => f.type === 'bye', 3000);
       expect(bye.code).to.equal('LOGIN_TIMEOUT');
       await c.waitClosed();
@@ -146,17 +139,11 @@ describe('e2e: TLS and logins', function () {
 describe('e2e: login timing', function () {
   // Hashes that cost ~10-40 ms, so that skipping the hash for unknown names would show.
   const MED = { m: 4096, t: 2, p: 1 };
-  let world: World;
-  let chatd: Chatd;
-  before(async () => {
-    world = await makeWorld('sqlite', { carol: USERS.carol }, MED);
-    chatd = await startServer(world, { password: MED, limits: { loginIpBurst: 1000, loginFailLimit: 1000 } });
-  });
-  after(async () => { await chatd?.stop(); await world?.drop(); });
+  const t = withChatd({ users: { carol: USERS.carol }, params: MED, config: { password: MED, limits: { loginIpBurst: 1000, loginFailLimit: 1000 } } });
 
   it('an unknown user costs what a wrong password costs (dummy hash)', async () => {
     const time = async (user: string) => {
-      const c = await TestClient.connect(chatd.address.port, world.certs, user);
+      const c = await TestClient.connect(t.port, t.world.certs, user);
       await c.waitFor((f) => f.type === 'welcome');
       const t0 = process.hrtime.bigint();
       c.send({ type: 'login', user, password: 'nope-nope-nope' });
@@ -175,29 +162,27 @@ describe('e2e: login timing', function () {
 });
 
 describe('e2e: --client-cert optional and --cert-binding none', function () {
-  let world: World;
-  before(async () => { world = await makeWorld(); });
-  after(async () => { await world?.drop(); });
+  const t = withChatd({ server: false });
 
   it('optional: a client without a certificate may log in with a password; a foreign cert still may not', async () => {
-    const chatd = await startServer(world, { clientCert: 'optional' });
+    const chatd = await t.start({ clientCert: 'optional' });
     const foreign = tmpdir('foreign2');
     try {
-      const c = await TestClient.connect(chatd.address.port, world.certs, 'alice', { certOf: null });
+      const c = await TestClient.connect(chatd.address.port, t.world.certs, 'alice', { certOf: null });
       await c.waitFor((f) => f.type === 'welcome' && f.cert_user === null);
       c.send({ type: 'login', user: 'alice', password: USERS.alice.password, id: 1 });
       expect((await c.waitFor((f) => f.id === 1)).type).to.equal('login_ok');
       c.close();
       await initCertDir(foreign, ['localhost'], {});
       await issueClientCert(foreign, 'alice', {});
-      expect(await getsWelcome(chatd.address.port, world.certs, 'alice', { certDir: foreign })).to.equal(false);
+      expect(await getsWelcome(chatd.address.port, t.world.certs, 'alice', { certDir: foreign })).to.equal(false);
     } finally { await chatd.stop(); fs.rmSync(foreign, { recursive: true, force: true }); }
   });
 
   it('binding none: any valid certificate may log in as any user', async () => {
-    const chatd = await startServer(world, { certBinding: 'none' });
+    const chatd = await t.start({ certBinding: 'none' });
     try {
-      const c = await TestClient.connect(chatd.address.port, world.certs, 'bob', { certOf: 'alice' });
+      const c = await TestClient.connect(chatd.address.port, t.world.certs, 'bob', { certOf: 'alice' });
       expect((await c.login('bob')).type).to.equal('login_ok');
       c.close();
     } finally { await chatd.stop(); }

@@ -1,35 +1,20 @@
 // Rooms, messages, DMs, actions, history and text mode against a real chatd.
 import { expect } from 'chai';
-import type { Chatd } from '../../lib/app.js';
 import { TestClient } from '../helpers/client.js';
+import { withChatd } from '../helpers/chatd.js';
 import { until } from '../helpers/wait.js';
-import { makeWorld, startServer, USERS, type World } from '../helpers/world.js';
+import { USERS } from '../helpers/world.js';
 
 describe('e2e: chat', function () {
-  let world: World;
-  let chatd: Chatd;
-  let port: number;
-  let alice: TestClient;
-  let bob: TestClient;
-  let carol: TestClient;
-
-  before(async () => {
-    world = await makeWorld();
-    // Flood control has its own spec; here one client sends many frames in a row.
-    chatd = await startServer(world, { limits: { floodBurst: 1000, floodRate: 1000 } });
-    port = chatd.address.port;
-    alice = await TestClient.loggedIn(port, world.certs, 'alice');
-    bob = await TestClient.loggedIn(port, world.certs, 'bob');
-    carol = await TestClient.loggedIn(port, world.certs, 'carol');
-  });
-  after(async () => {
-    for (const c of [alice, bob, carol]) c?.close();
-    await chatd?.stop();
-    await world?.drop();
-  });
+  // Every case logs in its own clients (closed after it) and uses its own rooms: none depends on
+  // what an earlier case left behind, each runs alone (-g) or in any order.
+  // Flood control has its own spec; here one client sends many frames in a row.
+  const t = withChatd({ config: { limits: { floodBurst: 1000, floodRate: 1000 } } });
+  const trio = async () => Promise.all([t.login('alice'), t.login('bob'), t.login('carol')]);
 
   it('login_ok carries the role color and puts the user in lobby with its history', async () => {
-    const c = await TestClient.connect(port, world.certs, 'dave');
+    const alice = await t.login('alice');
+    const c = await t.connect('dave');
     const ok = await c.login('dave');
     expect(ok).to.deep.include({ type: 'login_ok', room: 'lobby', id: 'L' });
     expect(ok.user).to.deep.equal({ name: 'dave', role: 'user', level: 1, color: 'cyan' });
@@ -42,17 +27,24 @@ describe('e2e: chat', function () {
   });
 
   it('a message reaches every member once; the sender gets it back with ack', async () => {
-    const ack = await alice.say('hello room');
-    expect(ack).to.include({ type: 'message', text: 'hello room', room: 'lobby', kind: 'say', ack: ack.ack });
-    expect(ack.from).to.deep.equal({ name: 'alice', role: 'user', color: 'cyan' });
+    const [alice, bob] = await trio();
+    alice.send({ type: 'say', text: 'hello room', id: 'h-1' });
+    // Found by its text, not by its ack, so that a missing or wrong ack fails here.
+    const own = await alice.waitFor((f) => f.type === 'message' && f.text === 'hello room');
+    expect(own).to.include({ type: 'message', text: 'hello room', room: 'lobby', kind: 'say', ack: 'h-1' });
+    expect(own.from).to.deep.equal({ name: 'alice', role: 'user', color: 'cyan' });
     const m = await bob.waitFor((f) => f.type === 'message' && f.text === 'hello room');
-    expect(m.id).to.equal(ack.id);
+    expect(m.id).to.equal(own.id);
     expect(m).to.not.have.property('ack');
     expect(Date.parse(m.ts)).to.be.closeTo(Date.now(), 5000);
+    await alice.say('hello marker');
+    await bob.waitFor((f) => f.type === 'message' && f.text === 'hello marker');
+    expect([...alice.frames, ...bob.frames].filter((f) => f.text === 'hello room')).to.deep.equal([]); // once each
   });
 
   it('colors names by role and exact identity: ali (moderator) and alice (user) never share one', async () => {
-    const ali = await TestClient.loggedIn(port, world.certs, 'ali');
+    const [alice, , carol] = await trio();
+    const ali = await t.login('ali');
     await ali.say('from ali');
     await alice.say('from alice');
     const a = await carol.waitFor((f) => f.type === 'message' && f.text === 'from ali');
@@ -64,10 +56,10 @@ describe('e2e: chat', function () {
     const c = await carol.waitFor((f) => f.type === 'message' && f.from.name === 'alice' && f.text.includes('purple'));
     expect(c.text).to.equal('alice purple');
     expect(c.from.color).to.equal('cyan');
-    ali.close();
   });
 
   it('rooms: join, messages only to members, part, rooms list', async () => {
+    const [alice, bob, carol] = await trio();
     let r = await alice.command('//join #Dev');
     expect(r).to.include({ type: 'result', command: 'join' });
     await alice.waitFor((f) => f.type === 'history' && f.room === 'dev');
@@ -93,18 +85,20 @@ describe('e2e: chat', function () {
   });
 
   it('topic: everyone may read it, only moderators set it', async () => {
+    const alice = await t.login('alice');
+    const mod = await t.login('mod');
+    await alice.command('//join design');
     expect((await alice.command('//topic Hack away')).code).to.equal('FORBIDDEN');
-    const mod = await TestClient.loggedIn(port, world.certs, 'mod');
-    await mod.command('//join dev');
+    await mod.command('//join design');
     const r = await mod.command('//topic Ship \x1b[31mit\x1b[0m');
     expect(r.type).to.equal('result');
     const ev = await alice.waitFor((f) => f.type === 'event' && f.event === 'topic');
-    expect(ev).to.include({ room: 'dev', by: 'mod', topic: 'Ship it', reason: 'Ship it' });
-    expect((await alice.command('//topic')).text).to.equal('#dev topic: Ship it');
-    mod.close();
+    expect(ev).to.include({ room: 'design', by: 'mod', topic: 'Ship it', reason: 'Ship it' });
+    expect((await alice.command('//topic')).text).to.equal('#design topic: Ship it');
   });
 
   it('DMs reach the target and the sender only', async () => {
+    const [alice, bob, carol] = await trio();
     const r = await alice.command('//msg bob psst, secret');
     expect(r).to.include({ type: 'result', command: 'msg' });
     const dm = await bob.waitFor((f) => f.type === 'dm');
@@ -119,21 +113,25 @@ describe('e2e: chat', function () {
   });
 
   it('me sends an action', async () => {
-    await alice.command('//join lobby');
+    const [alice, , carol] = await trio();
     const r = await alice.command('//me waves');
     expect(r.type).to.equal('result');
     const m = await carol.waitFor((f) => f.type === 'message' && f.kind === 'me');
     expect(m).to.include({ text: 'waves', room: 'lobby' });
+    expect(m.from.name).to.equal('alice');
   });
 
   it('rejects empty and over-long text with their codes', async () => {
+    const alice = await t.login('alice');
     expect((await alice.say('\x1b[0m')).code).to.equal('EMPTY_TEXT');
     expect((await alice.say('x'.repeat(2001))).code).to.equal('TEXT_TOO_LONG');
     expect((await alice.say('é'.repeat(2000))).type).to.equal('message');
   });
 
   it('history: persisted, sent on join, and on request', async () => {
-    for (let i = 0; i < 3; i++) await bob.say(`hist ${i}`, 'lobby');
+    const bob = await t.login('bob');
+    await bob.command('//join annals');
+    for (let i = 0; i < 3; i++) await bob.say(`hist ${i}`, 'annals');
     const got = bob.frames.length;
     const r = await bob.command('//history 3');
     expect(r).to.include({ type: 'result', command: 'history' });
@@ -145,19 +143,18 @@ describe('e2e: chat', function () {
     expect(h.messages.map((m: { text: string }) => m.text)).to.deep.equal(['hist 0', 'hist 1', 'hist 2']);
     expect((await bob.command('//history 201')).code).to.equal('BAD_ARGS');
     // A restart keeps it: history comes from the database.
-    await chatd.node.history.drain(2000);
-    const again = await startServer(world);
+    await t.chatd.node.history.drain(2000);
+    const again = await t.start();
+    const c = await TestClient.loggedIn(again.address.port, t.world.certs, 'dave');
     try {
-      const c = await TestClient.connect(again.address.port, world.certs, 'dave');
-      await c.login('dave');
-      const joined = await c.waitFor((f) => f.type === 'history' && f.room === 'lobby');
-      expect(joined.messages.map((m: { text: string }) => m.text)).to.include.members(['hist 0', 'hist 1', 'hist 2']);
-      c.close();
-    } finally { await again.stop(); }
+      c.send({ type: 'command', line: 'join annals', id: 'j' });
+      const joined = await c.waitFor((f) => f.type === 'history' && f.room === 'annals');
+      expect(joined.messages.map((m: { text: string }) => m.text)).to.deep.equal(['hist 0', 'hist 1', 'hist 2']);
+    } finally { c.close(); }
   });
 
   it('answers ping with pong echoing the id, and says goodbye on quit', async () => {
-    const c = await TestClient.loggedIn(port, world.certs, 'dave');
+    const c = await t.login('dave');
     c.send({ type: 'ping', id: 7 });
     expect(await c.waitFor((f) => f.type === 'pong')).to.deep.equal({ type: 'pong', id: 7 });
     c.send({ type: 'command', line: 'quit', id: 'q' });
@@ -166,6 +163,7 @@ describe('e2e: chat', function () {
   });
 
   it('a command frame needs no prefix; a say with the prefix is a command', async () => {
+    const alice = await t.login('alice');
     alice.send({ type: 'command', line: 'whoami', id: 'w1' });
     const a = await alice.waitFor((f) => f.id === 'w1');
     expect(a).to.include({ type: 'result', command: 'whoami' });
@@ -175,6 +173,7 @@ describe('e2e: chat', function () {
   });
 
   it('rejects malformed frames without closing', async () => {
+    const alice = await t.login('alice');
     alice.send('{"type":');
     expect((await alice.waitFor((f) => f.type === 'error')).code).to.equal('BAD_FRAME');
     alice.send('[1,2]');
@@ -190,19 +189,16 @@ describe('e2e: chat', function () {
 });
 
 describe('e2e: text mode (no ALPN, as with openssl s_client)', function () {
-  let world: World;
-  let chatd: Chatd;
-  before(async () => { world = await makeWorld(); chatd = await startServer(world); });
-  after(async () => { await chatd?.stop(); await world?.drop(); });
+  const srv = withChatd();
 
   it('prompts, logs in, renders colored lines, runs commands', async () => {
-    const t = await TestClient.connect(chatd.address.port, world.certs, 'alice', { alpn: false });
+    const t = await srv.connect('alice', { alpn: false });
     await t.waitText(/login: $/);
     t.send('alice');
     await t.waitText(/password: $/);
     t.send(USERS.alice.password);
     await t.waitText(/logged in as \x1b\[36malice\x1b\[39m \(user\)/);
-    const bob = await TestClient.loggedIn(chatd.address.port, world.certs, 'bob');
+    const bob = await srv.login('bob');
     await bob.say('hi text mode');
     // "HH:MM:SS #lobby bob: hi text mode" with bob's name in cyan (SGR 36).
     const text = await t.waitText(/\d\d:\d\d:\d\d #lobby \x1b\[36mbob\x1b\[39m: hi text mode/);
@@ -216,7 +212,7 @@ describe('e2e: text mode (no ALPN, as with openssl s_client)', function () {
   });
 
   it('allows three login tries, then says bye', async () => {
-    const t = await TestClient.connect(chatd.address.port, world.certs, 'carol', { alpn: false });
+    const t = await srv.connect('carol', { alpn: false });
     for (let i = 0; i < 3; i++) {
       await t.waitText(new RegExp(`(login: [\\s\\S]*){${i + 1}}$`));
       t.send('carol');
@@ -229,16 +225,13 @@ describe('e2e: text mode (no ALPN, as with openssl s_client)', function () {
 });
 
 describe('e2e: presence events in large rooms', function () {
-  let world: World;
-  let chatd: Chatd;
-  before(async () => { world = await makeWorld(); chatd = await startServer(world, { limits: { presenceEventsMaxRoom: 2 } }); });
-  after(async () => { await chatd?.stop(); await world?.drop(); });
+  const t = withChatd({ config: { limits: { presenceEventsMaxRoom: 2 } } });
 
   it('stops join/quit events above limits.presenceEventsMaxRoom members, messages still flow', async () => {
-    const alice = await TestClient.loggedIn(chatd.address.port, world.certs, 'alice');
-    const bob = await TestClient.loggedIn(chatd.address.port, world.certs, 'bob');
+    const alice = await t.login('alice');
+    const bob = await t.login('bob');
     await alice.waitFor((f) => f.type === 'event' && f.event === 'join' && f.user === 'bob'); // 2 members: announced
-    const carol = await TestClient.loggedIn(chatd.address.port, world.certs, 'carol'); // 3 > 2: silent
+    const carol = await t.login('carol'); // 3 > 2: silent
     await carol.say('carol here');
     await alice.waitFor((f) => f.type === 'message' && f.text === 'carol here');
     expect(alice.frames.some((f) => f.type === 'event' && f.user === 'carol')).to.equal(false);

@@ -14,7 +14,8 @@ import { exited, runBin, startBin } from '../helpers/bin.js';
 import { TestClient, type Frame } from '../helpers/client.js';
 import { freePort } from '../helpers/proxy.js';
 import { until } from '../helpers/wait.js';
-import { FAST_HASH, makeWorld, sharedCerts, tmpdir, type World } from '../helpers/world.js';
+import { withChatd } from '../helpers/chatd.js';
+import { FAST_HASH, sharedCerts, tmpdir, type World } from '../helpers/world.js';
 import { CliError } from '../../lib/errors.js';
 import { DEFAULT_PREFIX, parseRedisUrl } from '../../lib/bus/redis.js';
 
@@ -68,7 +69,7 @@ class Cluster {
     fs.writeFileSync(this.configFile, JSON.stringify({
       password: FAST_HASH,
       limits: {
-        presenceTtlMs: TTL, revocationPollMs: 250, shutdownGraceMs: 1000,
+        presenceTtlMs: TTL, databasePollMs: 250, shutdownGraceMs: 1000,
         floodBurst: 1000, floodRate: 1000, floodKickCount: 1000, maxConnPerIp: 1000,
       },
     }));
@@ -154,6 +155,7 @@ const isEvent = (event: string, fields: Record<string, string> = {}) => (f: Fram
 
 describe('scale-out: three chatd processes, one MariaDB, one Redis', function () {
   this.timeout(30000);
+  const t = withChatd({ kind: 'mysql', server: false });
   let world: World;
   let cluster: Cluster;
   let dir: string;
@@ -162,16 +164,15 @@ describe('scale-out: three chatd processes, one MariaDB, one Redis', function ()
   before(async function () {
     if (!MYSQL || !REDIS) this.skip();
     dir = tmpdir('cluster');
-    world = await makeWorld('mysql');
+    world = t.world;
     cluster = new Cluster(world, busUrl(REDIS, prefix), dir);
     await cluster.start('n1', 'n2', 'n3');
   });
 
   afterEach(() => cluster?.closeClients());
 
-  after(async () => {
+  t.defer(async () => {
     await cluster?.stop();
-    await world?.drop();
     if (REDIS) await dropPrefix(REDIS, prefix);
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -420,6 +421,7 @@ function startRedis(port: number, cwd: string): Promise<ChildProcess> {
 
 describe('scale-out: a Redis outage', function () {
   this.timeout(30000);
+  const t = withChatd({ kind: 'mysql', server: false });
   let world: World;
   let cluster: Cluster;
   let dir: string;
@@ -432,17 +434,16 @@ describe('scale-out: a Redis outage', function () {
     dir = tmpdir('outage');
     port = await freePort();
     redises.push(await startRedis(port, dir));
-    world = await makeWorld('mysql');
+    world = t.world;
     cluster = new Cluster(world, busUrl(`redis://127.0.0.1:${port}`, prefix), dir);
     await cluster.start('n1', 'n2');
   });
 
-  after(async () => {
+  t.defer(async () => {
     await cluster?.stop();
     for (const r of redises) {
       if (r.exitCode === null && r.signalCode === null) { r.kill('SIGKILL'); await exited(r).catch(() => {}); }
     }
-    await world?.drop();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,12 +1,12 @@
 // The command registry and every command's level rules, against a real chatd.
 import { expect } from 'chai';
-import type { Chatd } from '../../lib/app.js';
 import { ALL_COMMANDS } from '../../lib/commands/index.js';
 import { Registry } from '../../lib/commands/registry.js';
 import { runBin } from '../helpers/bin.js';
 import { TestClient } from '../helpers/client.js';
 import { until } from '../helpers/wait.js';
-import { makeWorld, startServer, type World } from '../helpers/world.js';
+import { withChatd } from '../helpers/chatd.js';
+import { auditLog, liftBan } from '../helpers/world.js';
 
 describe('command registry', () => {
   it('every command has usage, a description and at least one example; no name repeats', () => {
@@ -35,14 +35,9 @@ describe('command registry', () => {
 });
 
 describe('e2e: commands', function () {
-  let world: World;
-  let chatd: Chatd;
-  let port: number;
-  const clients: TestClient[] = [];
-  const login = async (u: string) => { const c = await TestClient.loggedIn(port, world.certs, u); clients.push(c); return c; };
-
-  before(async () => { world = await makeWorld(); chatd = await startServer(world); port = chatd.address.port; });
-  after(async () => { for (const c of clients) c.close(); await chatd?.stop(); await world?.drop(); });
+  // Clients are closed after each case, which keeps every case within the per-user session limit.
+  const t = withChatd();
+  const login = (u: string) => t.login(u);
 
   it('help lists only permitted commands, with the prefix', async () => {
     const alice = await login('alice');
@@ -71,6 +66,7 @@ describe('e2e: commands', function () {
   });
 
   it('users, whoami, whois, motd', async () => {
+    await login('alice'); // online for whois
     const bob = await login('bob');
     const u = await bob.command('//users');
     expect(u.text).to.match(/^bob\s+user\s+#lobby/m);
@@ -119,7 +115,7 @@ describe('e2e: commands', function () {
       expect(bye.reason).to.match(/be nice/);
       await d.waitClosed();
     }
-    const audit = await world.store.listAudit(5);
+    const audit = await auditLog(t.world.store, 5);
     expect(audit.find((a) => a.action === 'kick')).to.include({ actor: 'mod', target: 'dave' });
   });
 
@@ -135,15 +131,10 @@ describe('e2e: commands', function () {
   });
 
   it('a mute outlives a restart, and one stored by another node arrives through the database alone', async () => {
-    const restart = async () => {
-      for (const c of clients.splice(0)) c.close();
-      await chatd.stop();
-      chatd = await startServer(world, { port });
-    };
-    await restart(); // the sessions of earlier cases go, so these logins stay within the per-user limit
+    const restart = () => t.restart();
     let mod = await login('mod');
     expect((await mod.command('//mute bob 2h')).type).to.equal('result');
-    expect((await world.store.activeMutes()).map((m) => [m.username, m.by])).to.deep.equal([['bob', 'mod']]);
+    expect((await t.world.store.activeMutes()).map((m) => [m.username, m.by])).to.deep.equal([['bob', 'mod']]);
 
     await restart();
     let bob = await login('bob');
@@ -153,8 +144,8 @@ describe('e2e: commands', function () {
 
     // What another node writes when its bus message is lost (Redis down): the poll picks it up.
     const alice = await login('alice');
-    const a = (await world.store.getUser('alice'))!;
-    await world.store.setMute({ userId: a.id, username: 'alice', until: null, by: 'mod' });
+    const a = (await t.world.store.getUser('alice'))!;
+    await t.world.store.setMute({ userId: a.id, username: 'alice', until: null, by: 'mod' });
     // Retried every 250 ms: within the flood limit.
     const answer = await until(async () => { const a = await alice.say('again'); return a.code === 'MUTED' && a; }, 5000, 'alice muted by the poll', 250);
     expect(answer.message).to.equal('you are muted');
@@ -165,33 +156,30 @@ describe('e2e: commands', function () {
     await restart();
     bob = await login('bob');
     expect((await bob.say('free again')).type).to.equal('message');
-    expect(await world.store.activeMutes()).to.deep.equal([]);
+    expect(await t.world.store.activeMutes()).to.deep.equal([]);
   });
 
   it('a ban written by chat-admin (database only) closes live sessions too: by user, by address', async () => {
-    for (const c of clients.splice(0)) c.close(); // stay within the per-user session limit
     const dave = await login('dave');
-    const r = await runBin('chat-admin', ['ban', 'add', 'dave', '--duration', '10m', '--reason', 'offline ban', '--db', world.db]);
+    const r = await runBin('chat-admin', ['ban', 'add', 'dave', '--duration', '10m', '--reason', 'offline ban', '--db', t.world.db]);
     expect(r.code, r.err).to.equal(0);
     const bye = await dave.waitFor((f) => f.type === 'bye', 5000, 'bye BANNED after chat-admin ban add');
     expect(bye.code).to.equal('BANNED');
     expect(bye.reason).to.match(/^banned by chat-admin: offline ban; expires \d{4}-/);
     await dave.waitClosed();
-    expect((await runBin('chat-admin', ['ban', 'remove', 'dave', '--db', world.db])).code).to.equal(0);
+    expect((await runBin('chat-admin', ['ban', 'remove', 'dave', '--db', t.world.db])).code).to.equal(0);
 
     // An address ban closes the sessions from that address and no other.
-    const there = await TestClient.loggedIn(port, world.certs, 'carol', { from: '127.0.0.9' });
-    clients.push(there);
+    const there = await t.login('carol', { from: '127.0.0.9' });
     const here = await login('carol');
-    const id = await world.store.addBan({ userId: null, username: null, ip: '127.0.0.9', certFingerprint: null, reason: '', by: 'ops', expiresAt: null });
+    const id = await t.world.store.addBan({ userId: null, username: null, ip: '127.0.0.9', certFingerprint: null, reason: '', by: 'ops', expiresAt: null });
     expect((await there.waitFor((f) => f.type === 'bye', 5000, 'bye BANNED for the address')).code).to.equal('BANNED');
-    await world.store.liftBanById(id, 'ops');
+    await liftBan(t.world.store, id, 'ops');
     expect((await here.command('//whoami')).type).to.equal('result');
   });
 
   it('chat-admin role changes and disabled accounts reach live sessions on the next poll', async () => {
-    for (const c of clients.splice(0)) c.close(); // stay within the per-user session limit
-    const admin = (args: string[]) => runBin('chat-admin', [...args, '--db', world.db]);
+    const admin = (args: string[]) => runBin('chat-admin', [...args, '--db', t.world.db]);
     // The node applies chat-admin's changes on its next poll: ask every 250 ms (within the flood limit).
     const eventually = (ask: () => Promise<boolean>, what: string) => until(ask, 5000, what, 250);
     const bob = await login('bob');
@@ -231,26 +219,20 @@ describe('e2e: commands', function () {
     const r = await bob.command('//passwd Bob-pass-1234 New-pass-9999');
     expect(r).to.include({ type: 'result', text: 'password changed' });
     expect(JSON.stringify(bob.frames)).to.not.contain('New-pass-9999');
-    const again = await TestClient.connect(port, world.certs, 'bob');
+    const again = await t.connect('bob');
     expect((await again.login('bob', 'New-pass-9999')).type).to.equal('login_ok');
     again.close();
-    const audit = JSON.stringify(await world.store.listAudit(100));
+    const audit = JSON.stringify(await auditLog(t.world.store, 100));
     expect(audit).to.contain('passwd').and.not.contain('New-pass-9999').and.not.contain('Bob-pass-1234');
     await bob.command('//passwd New-pass-9999 Bob-pass-1234');
   });
 });
 
 describe('e2e: prefix and level overrides from the config', function () {
-  let world: World;
-  let chatd: Chatd;
-  before(async () => {
-    world = await makeWorld();
-    chatd = await startServer(world, { prefix: '!', commandLevels: { users: 50 } });
-  });
-  after(async () => { await chatd?.stop(); await world?.drop(); });
+  const t = withChatd({ config: { prefix: '!', commandLevels: { users: 50 } } });
 
   it('uses the configured prefix in welcome, help and usage; enforces overridden levels', async () => {
-    const c = await TestClient.connect(chatd.address.port, world.certs, 'mod');
+    const c = await TestClient.connect(t.port, t.world.certs, 'mod');
     expect((await c.waitFor((f) => f.type === 'welcome', 5000)).prefix).to.equal('!');
     c.frames.unshift({ type: 'welcome' });
     const ok = await c.login('mod');
@@ -260,7 +242,7 @@ describe('e2e: prefix and level overrides from the config', function () {
     expect(h.text).to.match(/usage: !ban <user>/).and.match(/ {2}!ban bob 10m flooding/);
     expect((await c.command('!ban')).message).to.match(/^usage: !ban/);
     expect((await c.say('//help')).type).to.equal('message'); // the old prefix is just text now
-    const alice = await TestClient.loggedIn(chatd.address.port, world.certs, 'alice');
+    const alice = await TestClient.loggedIn(t.port, t.world.certs, 'alice');
     expect((await alice.command('!users')).code).to.equal('FORBIDDEN');
     expect((await c.command('!users')).type).to.equal('result');
     alice.close(); c.close();

@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { runBin, startBin, exited } from '../helpers/bin.js';
 import { openStore } from '../../lib/store/index.js';
 import { TestClient } from '../helpers/client.js';
-import { dbKinds, freshDb, sharedCerts } from '../helpers/world.js';
+import { auditLog, dbKinds, freshDb, sharedCerts } from '../helpers/world.js';
 
 for (const kind of dbKinds()) {
   describe(`the whole story on ${kind}`, function () {
@@ -80,7 +80,7 @@ for (const kind of dbKinds()) {
       expect(bans.out).to.not.match(/^bob/m);
       const store = await openStore(db.url);
       try {
-        const audit = await store.listAudit(20);
+        const audit = await auditLog(store, 20);
         expect(audit.find((a) => a.action === 'ban')).to.include({ actor: 'mod', target: 'bob', detail: '10m spamming' });
         expect(audit.find((a) => a.action === 'unban')).to.include({ actor: 'mod', target: 'bob' });
       } finally { await store.close(); }

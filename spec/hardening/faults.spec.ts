@@ -4,7 +4,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
 import type { ChildProcess } from 'node:child_process';
-import type { Chatd } from '../../lib/app.js';
 import { createServerCert, loadCA, fingerprintOfPem } from '../../lib/auth/certs.js';
 import { Logger } from '../../lib/log.js';
 import { openStore } from '../../lib/store/index.js';
@@ -12,47 +11,46 @@ import { startBin, exited } from '../helpers/bin.js';
 import { TestClient } from '../helpers/client.js';
 import { TcpProxy } from '../helpers/proxy.js';
 import { until } from '../helpers/wait.js';
-import { makeWorld, startServer, tmpdir, USERS, type World } from '../helpers/world.js';
+import { withChatd } from '../helpers/chatd.js';
+import { auditLog, tmpdir, USERS, type World } from '../helpers/world.js';
 
 describe('hardening: database outage (MariaDB behind a proxy)', function () {
   this.timeout(60000);
-  let world: World;
   let proxy: TcpProxy;
-  let chatd: Chatd;
-  const logs: string[] = [];
-
-  before(async function () {
-    if (!process.env.CHATD_TEST_MYSQL) return this.skip();
-    world = await makeWorld('mysql');
-    const u = new URL(world.db);
-    proxy = new TcpProxy(u.hostname, Number(u.port || 3306));
-    await proxy.start();
-    u.port = String(proxy.port);
-    chatd = await startServer(world, { db: u.toString(), limits: { dbTimeoutMs: 2000 } }, new Logger('info', (l) => logs.push(l)));
+  // chatd reaches MariaDB through a proxy the spec can cut.
+  const t = withChatd({
+    kind: 'mysql', logLevel: 'info',
+    config: async (world) => {
+      const u = new URL(world.db);
+      proxy = new TcpProxy(u.hostname, Number(u.port || 3306));
+      await proxy.start();
+      u.port = String(proxy.port);
+      return { db: u.toString(), limits: { dbTimeoutMs: 2000 } };
+    },
   });
-  after(async () => { await chatd?.stop(); await proxy?.stop(); await world?.drop(); });
+  after(async () => { await proxy?.stop(); });
 
   it('keeps live chat running, answers logins SERVICE_UNAVAILABLE, and persists queued messages when it returns', async () => {
-    const alice = await TestClient.loggedIn(chatd.address.port, world.certs, 'alice');
-    const bob = await TestClient.loggedIn(chatd.address.port, world.certs, 'bob');
+    const alice = await TestClient.loggedIn(t.port, t.world.certs, 'alice');
+    const bob = await TestClient.loggedIn(t.port, t.world.certs, 'bob');
     await proxy.cut();
     for (let i = 0; i < 5; i++) {
       expect((await alice.say(`outage ${i}`)).type).to.equal('message');
       await bob.waitFor((f) => f.type === 'message' && f.text === `outage ${i}`);
     }
-    const carol = await TestClient.connect(chatd.address.port, world.certs, 'carol');
+    const carol = await TestClient.connect(t.port, t.world.certs, 'carol');
     const t0 = Date.now();
     const r = await carol.login('carol');
     expect(r.code).to.equal('SERVICE_UNAVAILABLE');
     expect(Date.now() - t0).to.be.below(5000);
     carol.close();
     await proxy.restore();
-    await until(async () => (await world.store.history('lobby', 50)).filter((m) => m.text.startsWith('outage ')).length === 5, 15000, 'queued messages written', 50);
-    expect((await world.store.history('lobby', 50)).filter((m) => m.text.startsWith('outage ')).map((m) => m.text))
+    await until(async () => (await t.world.store.history('lobby', 50)).filter((m) => m.text.startsWith('outage ')).length === 5, 15000, 'queued messages written', 50);
+    expect((await t.world.store.history('lobby', 50)).filter((m) => m.text.startsWith('outage ')).map((m) => m.text))
       .to.deep.equal(['outage 0', 'outage 1', 'outage 2', 'outage 3', 'outage 4']);
-    const again = await TestClient.connect(chatd.address.port, world.certs, 'carol');
+    const again = await TestClient.connect(t.port, t.world.certs, 'carol');
     expect((await again.login('carol')).type).to.equal('login_ok');
-    expect(logs.some((l) => /database unavailable/.test(l))).to.equal(true);
+    expect(t.logs.some((l) => /database unavailable/.test(l))).to.equal(true);
     for (const c of [alice, bob, again]) c.close();
   });
 });
@@ -70,42 +68,76 @@ describe('hardening: history queue bound', () => {
     w.stop();
   });
 
-  it('keeps rows being written when the queue overflows meanwhile, and loses only the oldest unwritten', async () => {
-    const { HistoryWriter } = await import('../../lib/history.js');
+  // A store whose writes wait for the spec and then succeed or fail as it says.
+  function gatedStore() {
     const written: string[] = [];
-    let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
-    const slow = { insertMessages: async (rows: Array<{ frame: { id: string } }>) => { await gate; written.push(...rows.map((r) => r.frame.id)); } } as never;
-    const w = new HistoryWriter(slow, 4, new Logger('silent'));
-    const frame = (id: string) => ({ frame: { type: 'message' as const, id, ts: new Date().toISOString(), room: 'lobby', from: { name: 'a', role: 'user', color: 'cyan' }, text: id, kind: 'say' as const }, senderId: null });
-    w.add(frame('a')); w.add(frame('b'));
+    const gates: Array<(ok: boolean) => void> = [];
+    const store = {
+      insertMessages: async (rows: Array<{ frame: { id: string } }>) => {
+        if (!(await new Promise<boolean>((r) => gates.push(r)))) throw new Error('down');
+        written.push(...rows.map((r) => r.frame.id));
+      },
+    } as never;
+    return { store, written, answer: async (ok: boolean) => { await until(async () => gates.length > 0, 2000, 'a write'); gates.shift()!(ok); } };
+  }
+  const row = (id: string) => ({ frame: { type: 'message' as const, id, ts: new Date().toISOString(), room: 'lobby', from: { name: 'a', role: 'user', color: 'cyan' }, text: id, kind: 'say' as const }, senderId: null });
+  const dropLogs = (logs: string[]) => logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'history queue full; dropping oldest unsaved messages');
+
+  it('loses nothing when a write in flight succeeds and what came meanwhile fits the bound', async () => {
+    const { HistoryWriter } = await import('../../lib/history.js');
+    const logs: string[] = [];
+    const db = gatedStore();
+    const w = new HistoryWriter(db.store, 4, new Logger('info', (l) => logs.push(l)));
+    w.add(row('a')); w.add(row('b'));
     const flushing = w.flush(); // writes a, b (held at the gate)
-    for (const id of ['c', 'd', 'e', 'f']) w.add(frame(id)); // 6 > 4: c and d go, a and b are in flight
-    release();
+    for (const id of ['c', 'd', 'e', 'f']) w.add(row(id)); // 4 unsaved: within the bound
+    await db.answer(true);
+    await db.answer(true); // the same flush goes on with what came meanwhile
     await flushing;
-    await w.drain(1000);
-    expect(written).to.deep.equal(['a', 'b', 'e', 'f']);
+    expect(w.pending).to.equal(0);
+    expect(db.written).to.deep.equal(['a', 'b', 'c', 'd', 'e', 'f']);
+    expect(dropLogs(logs)).to.deep.equal([]);
+    w.stop();
+  });
+
+  it('drops the oldest when a write in flight fails and the queue overflowed meanwhile (DESIGN: oldest dropped and logged)', async () => {
+    const { HistoryWriter } = await import('../../lib/history.js');
+    const logs: string[] = [];
+    const db = gatedStore();
+    const w = new HistoryWriter(db.store, 4, new Logger('info', (l) => logs.push(l)));
+    w.add(row('a')); w.add(row('b'));
+    const flushing = w.flush(); // writes a, b (held at the gate)
+    for (const id of ['c', 'd', 'e', 'f', 'g']) w.add(row(id)); // 5 unsaved: c goes
+    await db.answer(false); // the database is down: a and b are now the oldest unsaved
+    await flushing;
+    expect(w.pending).to.equal(4);
+    const drained = w.drain(5000);
+    await db.answer(true); // the retry
+    expect(await drained).to.equal(true);
+    expect(db.written).to.deep.equal(['d', 'e', 'f', 'g']);
+    expect(dropLogs(logs).map((l) => l.dropped)).to.deep.equal([1]); // logged once, at the first drop
+    w.stop();
   });
 });
 
 describe('hardening: signals and cut clients (chatd binary)', function () {
   this.timeout(60000);
+  const t = withChatd({ server: false });
   let world: World;
   let dir: string;
   let child: ChildProcess & { output(): string };
   let port: number;
 
   before(async () => {
-    world = await makeWorld();
+    world = t.world;
     dir = tmpdir('signals');
     for (const f of ['server.crt', 'server.key', 'ca.crt']) fs.copyFileSync(path.join(world.certs, f), path.join(dir, f));
     fs.writeFileSync(path.join(dir, 'cfg.json'), JSON.stringify({ password: { m: 256, t: 1, p: 1 } }));
     child = await startBin('chatd', ['--cert', `${dir}/server.crt`, '--key', `${dir}/server.key`, '--ca', `${dir}/ca.crt`, '--db', world.db, '--port', '0', '--config', `${dir}/cfg.json`]);
     port = Number(/listening on [\d.]+:(\d+)/.exec(child.output())![1]);
   });
-  after(async () => {
+  t.defer(async () => {
     if (child && child.exitCode === null) { child.kill('SIGKILL'); await exited(child); }
-    await world?.drop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -169,19 +201,12 @@ describe('hardening: signals and cut clients (chatd binary)', function () {
 });
 
 describe('hardening: secrets never leak', function () {
-  let world: World;
-  let chatd: Chatd;
-  const logs: string[] = [];
-  before(async () => {
-    world = await makeWorld();
-    chatd = await startServer(world, {}, new Logger('debug', (l) => logs.push(l)));
-  });
-  after(async () => { await chatd?.stop(); await world?.drop(); });
+  const t = withChatd({ logLevel: 'debug' });
 
   it('passwords appear in no log, history, audit entry or error message', async () => {
     const secretNew = 'Never-Show-This-9876';
-    const bob = await TestClient.loggedIn(chatd.address.port, world.certs, 'bob');
-    const wrong = await TestClient.connect(chatd.address.port, world.certs, 'alice');
+    const bob = await TestClient.loggedIn(t.port, t.world.certs, 'bob');
+    const wrong = await TestClient.connect(t.port, t.world.certs, 'alice');
     const failed = await wrong.login('alice', 'Wrong-Secret-5555');
     expect(failed.message).to.not.contain('Wrong-Secret-5555');
     wrong.close();
@@ -189,23 +214,23 @@ describe('hardening: secrets never leak', function () {
     const e = await bob.command(`//passwd ${secretNew} x`);
     expect(e.code).to.equal('BAD_ARGS');
     await bob.say('an ordinary message');
-    await chatd.node.history.drain(2000);
+    await t.chatd.node.history.drain(2000);
     const haystack = [
-      logs.join('\n'),
-      JSON.stringify(await world.store.history('lobby', 200)),
-      JSON.stringify(await world.store.listAudit(1000)),
+      t.logs.join('\n'),
+      JSON.stringify(await t.world.store.history('lobby', 200)),
+      JSON.stringify(await auditLog(t.world.store, 1000)),
       JSON.stringify(bob.frames), e.message,
     ].join('\n');
     for (const secret of [secretNew, USERS.bob.password, USERS.alice.password, 'Wrong-Secret-5555']) {
       expect(haystack, secret).to.not.contain(secret);
     }
-    expect(logs.length).to.be.greaterThan(0);
+    expect(t.logs.length).to.be.greaterThan(0);
     bob.close();
   });
 
   it('writes private keys with mode 0600', () => {
     for (const f of ['ca.key', 'server.key', 'clients/alice.key']) {
-      expect(fs.statSync(path.join(world.certs, f)).mode & 0o777, f).to.equal(0o600);
+      expect(fs.statSync(path.join(t.world.certs, f)).mode & 0o777, f).to.equal(0o600);
     }
   });
 });

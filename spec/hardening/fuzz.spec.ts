@@ -2,9 +2,8 @@
 // The server never crashes, every bad frame gets exactly one error with its code, and good
 // sessions are unaffected.
 import { expect } from 'chai';
-import type { Chatd } from '../../lib/app.js';
 import { TestClient } from '../helpers/client.js';
-import { makeWorld, startServer, type World } from '../helpers/world.js';
+import { withChatd } from '../helpers/chatd.js';
 
 /** A small seeded PRNG so a failure can be replayed. */
 function prng(seed: number): () => number {
@@ -53,19 +52,13 @@ function generator(rand: () => number): () => Case {
 
 describe('hardening: fuzzing the parser', function () {
   this.timeout(120000);
-  let world: World;
-  let chatd: Chatd;
-  before(async () => {
-    world = await makeWorld();
-    chatd = await startServer(world, { limits: { floodBurst: 1e9, floodRate: 1e9, floodKickCount: 1e9 } });
-  });
-  after(async () => { await chatd?.stop(); await world?.drop(); });
+  const srv = withChatd({ config: { limits: { floodBurst: 1e9, floodRate: 1e9, floodKickCount: 1e9 } } });
 
   it('answers 100,000 hostile JSON frames with exactly one error each; a good session is unaffected', async () => {
     const N = 100_000;
     const gen = generator(prng(20261125));
-    const fuzz = await TestClient.loggedIn(chatd.address.port, world.certs, 'alice');
-    const good = await TestClient.loggedIn(chatd.address.port, world.certs, 'bob');
+    const fuzz = await TestClient.loggedIn(srv.port, srv.world.certs, 'alice');
+    const good = await TestClient.loggedIn(srv.port, srv.world.certs, 'bob');
     const expected = new Map<string, number>();
     // Counting errors as they arrive instead of keeping 100k frames.
     const seen = new Map<string, number>();
@@ -100,7 +93,7 @@ describe('hardening: fuzzing the parser', function () {
 
   it('closes a line over 16 KiB with FRAME_TOO_LARGE, whatever its chunking, pre- or post-login', async () => {
     for (const login of [false, true]) {
-      const c = login ? await TestClient.loggedIn(chatd.address.port, world.certs, 'carol') : await TestClient.connect(chatd.address.port, world.certs, 'carol');
+      const c = login ? await TestClient.loggedIn(srv.port, srv.world.certs, 'carol') : await TestClient.connect(srv.port, srv.world.certs, 'carol');
       for (let i = 0; i < 20; i++) c.sock.write('a'.repeat(1000)); // 20,000 bytes, no newline, many writes
       expect((await c.waitFor((f) => f.type === 'error')).code).to.equal('FRAME_TOO_LARGE');
       await c.waitClosed();
@@ -109,13 +102,13 @@ describe('hardening: fuzzing the parser', function () {
 
   it('survives random lines in text mode', async () => {
     const rand = prng(7);
-    const t = await TestClient.connect(chatd.address.port, world.certs, 'dave', { alpn: false });
+    const t = await TestClient.connect(srv.port, srv.world.certs, 'dave', { alpn: false });
     await t.waitText(/login: $/);
     t.send('dave');
     await t.waitText(/password: $/);
     t.send('Dave-pass-1234');
     await t.waitText(/logged in as/);
-    const good = await TestClient.loggedIn(chatd.address.port, world.certs, 'bob');
+    const good = await TestClient.loggedIn(srv.port, srv.world.certs, 'bob');
     // 5,000 random lines in bursts of 500: one unpaced burst of all of them would, correctly, push
     // bob (who receives each as a message) past the 1 MiB send queue within one event-loop turn.
     for (let burst = 1; burst <= 10; burst++) {

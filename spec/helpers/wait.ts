@@ -2,6 +2,8 @@
 // node applies on its next poll). Not a sleep: it returns as soon as the state is reached, and fails
 // with what it waited for after the deadline.
 
+import { setTimeout as sleep } from 'node:timers/promises';
+
 /** Polls `probe` until it returns a truthy value, which it returns; a probe that throws is retried. */
 export async function until<T>(probe: () => Promise<T | undefined | null | false>, ms: number, what: string, everyMs = 25): Promise<T> {
   const end = Date.now() + ms;
@@ -12,6 +14,6 @@ export async function until<T>(probe: () => Promise<T | undefined | null | false
       if (v) return v;
     } catch (e) { last = e; }
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
+    await sleep(everyMs);
   }
 }

@@ -9,7 +9,7 @@ import { hashPassword, type PasswordParams } from '../../lib/auth/password.js';
 import { buildConfig, type Config, type ConfigInput } from '../../lib/config.js';
 import { startChatd, type Chatd } from '../../lib/app.js';
 import { Logger } from '../../lib/log.js';
-import { openStore, type Store } from '../../lib/store/index.js';
+import { openStore, type AuditEntry, type Store } from '../../lib/store/index.js';
 
 export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..', '..');
 export const DIST = path.join(ROOT, 'dist');
@@ -98,4 +98,15 @@ export function tlsFiles(certs: string) {
 /** A real chatd in this process, on a free port. */
 export async function startServer(world: World, extra: ConfigInput = {}, log?: Logger): Promise<Chatd> {
   return startChatd(testConfig(world, extra), tlsFiles(world.certs), log ?? new Logger('silent'));
+}
+
+/** The newest audit entries first (chatd only appends to the log; reading it is for specs and operators' SQL). */
+export async function auditLog(store: Store, limit = 100): Promise<Array<Required<AuditEntry>>> {
+  const rows = await store.knex('audit_log').orderBy('id', 'desc').limit(limit);
+  return rows.map((r: any) => ({ actor: r.actor, action: r.action, target: r.target, detail: r.detail, ts: Number(r.ts) }));
+}
+
+/** Lifts one ban by id, as an operator would in SQL (chatd lifts bans by user). */
+export async function liftBan(store: Store, id: number, by: string): Promise<void> {
+  await store.knex('bans').where({ id }).whereNull('lifted_at').update({ lifted_at: Date.now(), lifted_by: by });
 }

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { openStore, SQL, Store } from '../../lib/store/index.js';
 import { parseDbUrl } from '../../lib/store/url.js';
-import { dbKinds, freshDb } from '../helpers/world.js';
+import { auditLog, dbKinds, freshDb, liftBan } from '../helpers/world.js';
 import type { MessageFrame } from '../../lib/protocol/frames.js';
 
 const TABLES = ['roles', 'users', 'bans', 'revoked_certs', 'rooms', 'messages', 'audit_log', 'mutes', 'login_locks'];
@@ -89,15 +89,15 @@ for (const kind of dbKinds()) {
       expect(await store.findActiveBan({ userId: bob, ip: '10.0.0.9', fingerprint: 'EE:FF' })).to.include({ reason: 'user', userId: bob });
       expect(await store.liftBans(bob, 'boss')).to.equal(1);
       expect(await store.findActiveBan({ userId: bob })).to.equal(null);
-      for (const b of await store.listActiveBans()) await store.liftBanById(b.id, 'boss');
+      for (const b of await store.listActiveBans()) await liftBan(store, b.id, 'boss');
     });
 
     it('records logins and keeps the account fields typed', async () => {
       const alice = (await store.getUser('alice'))!;
       await store.recordFailedLogin(alice.id, 3, 12345);
-      expect(await store.getUserById(alice.id)).to.include({ failedLogins: 3, lockedUntil: 12345 });
+      expect(await store.getUser('alice')).to.include({ failedLogins: 3, lockedUntil: 12345 });
       await store.recordLogin(alice.id, 1_700_000_000_000);
-      expect(await store.getUserById(alice.id)).to.include({ id: alice.id, failedLogins: 0, lockedUntil: null, lastLogin: 1_700_000_000_000, disabled: false });
+      expect(await store.getUser('alice')).to.include({ id: alice.id, failedLogins: 0, lockedUntil: null, lastLogin: 1_700_000_000_000, disabled: false });
       expect((await store.listUsers()).map((u) => u.username)).to.deep.equal(['ali', 'alice', 'bob']);
     });
 
@@ -149,12 +149,12 @@ for (const kind of dbKinds()) {
 
     it('writes the audit log', async () => {
       await store.audit({ actor: 'mod', action: 'ban', target: 'alice', detail: '10m spam' });
-      expect((await store.listAudit(1))[0]).to.include({ actor: 'mod', action: 'ban', target: 'alice' });
+      expect((await auditLog(store, 1))[0]).to.include({ actor: 'mod', action: 'ban', target: 'alice' });
     });
 
     if (kind === 'sqlite') {
       it('answers every login, join and history query from an index, without a temporary sort', async () => {
-        const hot = ['userByName', 'userById', 'revoked', 'loginLock', 'matchingBans', 'room', 'history', 'historyAfter'] as const;
+        const hot = ['userByName', 'revoked', 'loginLock', 'matchingBans', 'room', 'history', 'historyAfter'] as const;
         for (const name of hot) {
           const sql = SQL[name];
           const binds = Array((sql.match(/\?/g) ?? []).length).fill(1);

@@ -1,0 +1,151 @@
+// What other writers of the database (chat-admin, nodes whose bus messages were lost) changed and
+// live sessions must feel: read at start and every `limits.databasePollMs`. One round at a time (the
+// next is scheduled when the previous has ended), each poll bounded by `limits.dbTimeoutMs`, and a
+// query the database has not answered yet is not sent again: an outage cannot stack them up.
+import { ADMIN_ACTOR } from './auth/policy.js';
+import { banMessage } from './duration.js';
+import type { Logger } from './log.js';
+import type { Session } from './session.js';
+import type { MuteRecord, Store } from './store/index.js';
+import { withTimeout } from './timeout.js';
+
+/** What the polls need of the node. */
+export interface PolledNode {
+  readonly sessions: ReadonlySet<Session>;
+  sessionsOf(user: string): ReadonlySet<Session> | undefined;
+  restyle(sessions: Iterable<Session>, r: { role?: string; level: number; color: string }): void;
+  /** Applies a mute list read from the database, unless a mute changed since `beginMuteLoad`. */
+  beginMuteLoad(): (list: MuteRecord[]) => void;
+}
+
+export type PollLimits = { databasePollMs: number; dbTimeoutMs: number };
+
+export class DatabasePollers {
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private readonly unanswered = new Set<string>(); // polls whose query is still out
+  private failing = false;
+  private revoked: Set<string> | null = null;
+  private bans = new Set<number>(); // ids of the active bans already applied to live sessions
+  private auditCursor: number | null = null; // the last chat-admin audit entry this node has followed
+
+  constructor(private readonly node: PolledNode, private readonly store: Store, private readonly limits: PollLimits, private readonly log: Logger) {}
+
+  /** The first round (awaited: a node starts with what the database knows), then one round after another. */
+  async start(): Promise<void> {
+    await this.round();
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private schedule(): void {
+    if (this.stopped || this.limits.databasePollMs <= 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.round().then(() => this.schedule());
+    }, this.limits.databasePollMs);
+  }
+
+  /** All four polls; ends when each has finished or timed out, never throws. */
+  private async round(): Promise<void> {
+    const polls: Array<[string, () => Promise<void>]> = [
+      ['revocations', () => this.pollRevocations()], ['mutes', () => this.pollMutes()],
+      ['bans', () => this.pollBans()], ['admin changes', () => this.pollAdminChanges()],
+    ];
+    const results = await Promise.allSettled(polls.map(([name, poll]) => this.bounded(name, poll)));
+    if (this.stopped) return; // a round cut short by shutdown is no outage
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${polls[i]![0]}: ${(r.reason as Error)?.message ?? r.reason}`] : []));
+    if (failed.length && !this.failing) this.log.warn('database polls failing; live sessions keep what they know', { failed });
+    else if (!failed.length && this.failing) this.log.info('database polls answer again');
+    this.failing = failed.length > 0;
+  }
+
+  private bounded(name: string, poll: () => Promise<void>): Promise<void> {
+    if (this.unanswered.has(name)) return Promise.reject(new Error('the previous query has not been answered'));
+    this.unanswered.add(name);
+    return withTimeout(poll().finally(() => this.unanswered.delete(name)), this.limits.dbTimeoutMs);
+  }
+
+  /**
+   * `chat-admin cert revoke` only writes the database; every node notices new rows here and ends
+   * the live sessions that use a revoked certificate (logins check the table directly).
+   */
+  private async pollRevocations(): Promise<void> {
+    const list = await this.store.listRevoked();
+    const known = this.revoked;
+    this.revoked = new Set(list);
+    if (!known) return;
+    for (const fp of list) {
+      if (known.has(fp)) continue;
+      this.log.info('certificate revoked; closing its sessions', { fingerprint: fp });
+      for (const s of [...this.node.sessions]) if (s.fingerprint === fp) s.bye('CERT_REVOKED');
+    }
+  }
+
+  /**
+   * The database is the truth for mutes: loaded at start (a node started after a mute knows it),
+   * and polled so that nodes converge even on a mute the bus lost (Redis outage). The bus only
+   * makes it immediate.
+   */
+  private async pollMutes(): Promise<void> {
+    const apply = this.node.beginMuteLoad();
+    apply(await this.store.activeMutes());
+  }
+
+  /**
+   * `chat-admin ban add` writes the database only (as `cert revoke` does): a ban this node has not
+   * applied yet closes the live sessions it matches, by user, address or certificate. A `//ban`
+   * has closed them already through the bus; finding none is the normal case then.
+   */
+  private async pollBans(): Promise<void> {
+    const list = await this.store.listActiveBans();
+    const applied = this.bans;
+    this.bans = new Set(list.map((b) => b.id));
+    for (const b of list) {
+      if (applied.has(b.id)) continue;
+      for (const s of [...this.node.sessions]) {
+        const u = s.user;
+        if (!u) continue; // not logged in yet: the login checks bans itself
+        if ((b.userId !== null && u.id === b.userId) || (b.ip && s.remote === b.ip) || (b.certFingerprint && s.fingerprint === b.certFingerprint)) {
+          this.log.info('ban applied to a live session', { session: s.id, user: u.name, ban: b.id });
+          s.bye('BANNED', banMessage(b));
+        }
+      }
+    }
+  }
+
+  /**
+   * chat-admin changes the database only; its audit entries tell running nodes what to apply to
+   * live sessions: a new role (`user role`), a role's new level or color (`role set`), a disabled
+   * account (`user disable`: its sessions end with bye KICKED). Entries before this node started
+   * were in the database when its sessions logged in. A failed poll resumes from the cursor.
+   */
+  private async pollAdminChanges(): Promise<void> {
+    if (this.auditCursor === null) { this.auditCursor = await this.store.lastAuditId(); return; }
+    for (const e of await this.store.auditAfter(this.auditCursor, ADMIN_ACTOR)) {
+      this.auditCursor = Math.max(this.auditCursor, e.id);
+      await this.applyAdminChange(e.action, e.target);
+    }
+  }
+
+  private async applyAdminChange(action: string, target: string | null): Promise<void> {
+    if (!target) return;
+    if (action === 'user.role' || action === 'user.disable') {
+      const sessions = this.node.sessionsOf(target);
+      if (!sessions?.size) return;
+      const u = await this.store.getUser(target);
+      if (!u) return;
+      if (u.disabled) for (const s of [...sessions]) s.bye('KICKED', 'account disabled by an administrator');
+      else this.node.restyle(sessions, { role: u.role, level: u.level, color: u.color });
+    } else if (action === 'role.set') {
+      const r = await this.store.getRole(target);
+      if (!r) return;
+      for (const s of this.node.sessions) if (s.user?.role === r.name) this.node.restyle([s], r);
+    }
+  }
+}
