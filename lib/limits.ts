@@ -30,3 +30,9 @@ export const PRESENCE_TTL_MS = 30_000;
 export const PRESENCE_EVENTS_MAX_ROOM = 500;
 export const REVOCATION_POLL_MS = 1_000; // how soon `chat-admin cert revoke` ends live sessions, on every node
 export const SHUTDOWN_GRACE_MS = 5_000;
+// Issue 20: answers a user can make large are capped and paged (users, rooms, history).
+export const MAX_ROOMS_PER_USER = 100; // rooms one user's sessions on a node may be in at once
+export const MAX_ROOMS = 10_000; // rooms in the database; joining a new one beyond is refused
+// One command answer (result and its frames) is cut to fit this, and never more than a quarter of
+// sendqBytes, so the server's own answer cannot trip the limit meant for slow readers.
+export const ANSWER_BYTES = 256 * 1024;
