@@ -28,7 +28,8 @@ const help = command({
     const reg = host.registry;
     if (args.length) {
       const c = reg.get(args[0].replace(prefix, ''));
-      if (!c || reg.levelOf(c) > user.level) throw new ChatdError('UNKNOWN_COMMAND', `no command "${args[0].slice(0, 32)}"; try ${prefix}help`);
+      if (!c) throw reg.unknown(args[0].replace(prefix, ''), user.level, prefix);
+      if (reg.levelOf(c) > user.level) throw new ChatdError('FORBIDDEN', `${prefix}${c.name} needs level ${reg.levelOf(c)}; you have level ${user.level}`);
       const lines = [`usage: ${reg.usageLine(c, prefix)}`, c.description];
       if (c.levelWithArgs !== undefined && reg.levelOf(c, true) > user.level) lines.push('(you may use it without arguments only)');
       lines.push('examples:', ...c.examples.map((e) => `  ${prefix}${c.name}${e ? ' ' + e : ''}`));
@@ -96,7 +97,11 @@ const msg = command({
   examples: ['bob are you there?'],
   async run(ctx) {
     const to = userArg(ctx, 0);
-    if (!(await ctx.host.onlineUsers()).has(to)) throw new ChatdError('NO_SUCH_USER', `${to} is not online`);
+    // Presence first: a message to someone online needs no database (it may be down).
+    if (!(await ctx.host.onlineUsers()).has(to)) {
+      if (!(await ctx.host.db.getUser(to))) throw new ChatdError('NO_SUCH_USER', `no such user: ${to}`);
+      throw new ChatdError('NO_SUCH_USER', `${to} is not online`);
+    }
     const dm = ctx.host.dm(ctx.session, to, ctx.rest(1));
     return { text: `sent to ${to}`, data: { id: dm.id } };
   },

@@ -10,6 +10,7 @@ import type { Session, SessionUser } from '../session.js';
 import type { UserRecord } from '../store/index.js';
 import { StoreUnavailable } from '../store/guard.js';
 import type { CommandHost } from './host.js';
+import { nearest } from './suggest.js';
 
 export type CommandContext = {
   host: CommandHost;
@@ -88,6 +89,13 @@ export class Registry {
     return this.all().filter((c) => this.levelOf(c) <= level).sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** The one answer to a name that is no command the caller may run: typed, or asked `help` about. */
+  unknown(typed: string, level: number, prefix: string): ChatdError {
+    const name = commandKey(typed).slice(0, 32);
+    const near = nearest(name, this.permitted(level).map((c) => c.name));
+    return new ChatdError('UNKNOWN_COMMAND', `unknown command "${name}"; ${near ? `did you mean ${prefix}${near}?` : `try ${prefix}help`}`);
+  }
+
   usageLine(c: Command, prefix: string): string {
     return `${prefix}${c.name}${c.usage ? ' ' + c.usage : ''}`;
   }
@@ -126,7 +134,7 @@ export class Registry {
     const m = /^(\S+)\s*([\s\S]*)$/.exec(line.replace(/^\s+/, ''));
     if (!m) throw new ChatdError('UNKNOWN_COMMAND', `empty command; try ${base.prefix}help`);
     const c = this.get(m[1]);
-    if (!c) throw new ChatdError('UNKNOWN_COMMAND', `unknown command "${commandKey(m[1]).slice(0, 32)}"; try ${base.prefix}help`);
+    if (!c) throw this.unknown(m[1], base.user.level, base.prefix);
     const argText = m[2].trim();
     const args = argText ? argText.split(/\s+/) : [];
     if (this.levelOf(c, args.length > 0) > base.user.level) {
@@ -157,7 +165,7 @@ export class Registry {
     const name = normalizeUsername(raw);
     if (!name) throw new ChatdError('BAD_ARGS', `"${raw.slice(0, 40)}" is not a valid username`);
     const u = await base.host.db.getUser(name);
-    if (!u) throw new ChatdError('NO_SUCH_USER', `no user ${name}`);
+    if (!u) throw new ChatdError('NO_SUCH_USER', `no such user: ${name}`);
     if (t.outrank && !outranks(base.user.level, u.level)) throw new ChatdError('FORBIDDEN', `${name} has level ${u.level}; you need a higher level than that`);
     return u;
   }

@@ -48,7 +48,7 @@ describe('command registry against a fake host', () => {
     const poke = command({ name: 'poke', level: 1, usage: '<user>', description: 'a test command', examples: ['bob'], minArgs: 1, maxArgs: 1,
       target: { arg: 0, outrank: true }, run: (ctx) => { ran++; return { text: `poked ${ctx.target!.username}` }; } });
     const { run } = fakeHost({ commands: [poke] });
-    expect((await run('poke nobody')).frames).to.deep.equal([{ type: 'error', code: 'NO_SUCH_USER', message: 'no user nobody', id: 'q1' }]);
+    expect((await run('poke nobody')).frames).to.deep.equal([{ type: 'error', code: 'NO_SUCH_USER', message: 'no such user: nobody', id: 'q1' }]);
     expect((await run('poke ali')).frames[0]).to.include({ type: 'error', code: 'FORBIDDEN', id: 'q1' });
     expect((await run('poke Not/A/Name')).frames[0]).to.include({ type: 'error', code: 'BAD_ARGS', id: 'q1' });
     expect(ran).to.equal(0);
