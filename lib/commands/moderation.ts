@@ -7,6 +7,7 @@ import { banMessage, formatDuration, formatExpiry, parseDuration } from '../dura
 import { checkText, sanitizeText } from '../sanitize.js';
 import type { UserRecord } from '../store/index.js';
 import { ago, isoOrDash, table } from '../table.js';
+import { answerBudget, moreLine, pageArg, pageOf, rowCost } from './budget.js';
 import type { CommandHost } from './host.js';
 import { command, type Command, type CommandContext } from './registry.js';
 
@@ -53,27 +54,35 @@ async function moderate(ctx: CommandContext, u: UserRecord, event: 'kick' | 'ban
 }
 
 const connections = command({
-  name: 'connections', level: 50, usage: '', minArgs: 0, maxArgs: 0,
+  name: 'connections', level: 50, usage: '[page]', minArgs: 0, maxArgs: 1,
   description: 'every live session: address, node, TLS, certificate, traffic',
-  examples: [''],
-  async run({ host }) {
-    const list = (await host.presence()).sort((a, b) => a.since - b.since);
+  examples: ['', '2'],
+  async run({ host, args, prefix }) {
+    const page = pageArg(args[0]);
+    const all = (await host.presence()).sort((a, b) => a.since - b.since);
+    const { rows: list, after } = pageOf(all, page, answerBudget(host.config.limits) - 512, rowCost);
     const rows = list.map((p) => [p.id, p.user, p.remote, p.node, ago(p.since), p.tls, p.fingerprint ? p.fingerprint.slice(0, 23) : '-', p.mode, p.bytesIn, p.bytesOut]);
     const status = host.busStatus();
-    const text = `${list.length} connection${list.length === 1 ? '' : 's'}${status === 'ok' ? '' : ` (bus: ${status})`}\n`
-      + table(['id', 'user', 'address', 'node', 'since', 'tls', 'cert', 'mode', 'in', 'out'], rows);
+    const text = `${all.length} connection${all.length === 1 ? '' : 's'}${status === 'ok' ? '' : ` (bus: ${status})`}\n`
+      + table(['id', 'user', 'address', 'node', 'since', 'tls', 'cert', 'mode', 'in', 'out'], rows) + moreLine(after, `${prefix}connections ${page + 1}`);
     return { text, data: list };
   },
 });
 
+// A ban's text row is padded to the widest reason (up to 300 characters) of its page.
+const banCost = (b: unknown) => Buffer.byteLength(JSON.stringify(b)) + 400;
+
 const bannedUsers = command({
-  name: 'banned-users', level: 50, usage: '', minArgs: 0, maxArgs: 0,
+  name: 'banned-users', level: 50, usage: '[page]', minArgs: 0, maxArgs: 1,
   description: 'active bans: target, reason, by, since, expires',
-  examples: [''],
-  async run({ host }) {
-    const bans = await host.db.listActiveBans();
+  examples: ['', '2'],
+  async run({ host, args, prefix }) {
+    const page = pageArg(args[0]);
+    const all = await host.db.listActiveBans();
+    const { rows: bans, after } = pageOf(all, page, answerBudget(host.config.limits) - 512, banCost);
     const rows = bans.map((b) => [b.username ?? b.ip ?? b.certFingerprint, b.reason || '-', b.by, isoOrDash(b.createdAt), formatExpiry(b.expiresAt)]);
-    return { text: bans.length ? table(['target', 'reason', 'by', 'since', 'expires'], rows) : 'no active bans', data: bans };
+    const text = bans.length ? table(['target', 'reason', 'by', 'since', 'expires'], rows) + moreLine(after, `${prefix}banned-users ${page + 1}`) : 'no active bans';
+    return { text, data: bans };
   },
 });
 

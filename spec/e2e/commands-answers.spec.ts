@@ -81,6 +81,23 @@ describe('e2e: bounded answers', function () {
     expect(alice.closed).to.equal(false);
   });
 
+  it('many bans: //banned-users answers one page at a time', async () => {
+    world = await makeWorld();
+    const now = Date.now();
+    const bans = Array.from({ length: 3000 }, (_, i) => ({ ip: `10.0.${i >> 8}.${i & 255}`, reason: 'r'.repeat(300), by: 'owner', created_at: now }));
+    for (let i = 0; i < bans.length; i += 200) await world.store.knex('bans').insert(bans.slice(i, i + 200));
+    chatd = await startServer(world, { limits: fast });
+    const mod = await login('mod');
+    const r = await mod.command('//banned-users');
+    expect(r.type, JSON.stringify(r).slice(0, 300)).to.equal('result');
+    expect(Buffer.byteLength(JSON.stringify(r))).to.be.below(1024 * 1024 / 2);
+    const m = /… and (\d+) more; \/\/banned-users 2 shows the next page/.exec(r.text);
+    expect(m, r.text.slice(-300)).to.not.equal(null);
+    expect(r.data.length + Number(m![1])).to.equal(3000);
+    expect((await mod.command('//banned-users 2')).type).to.equal('result');
+    expect(mod.closed).to.equal(false);
+  });
+
   it('//history 200 of 200 messages of 2,000 emoji: what fits, with a note', async () => {
     world = await makeWorld();
     const text = '😀'.repeat(2000);
