@@ -26,6 +26,9 @@ export type CommandContext = {
   target?: UserRecord;
 };
 
+/** What the caller of dispatch provides; the registry adds the arguments and the target. */
+export type DispatchBase = Omit<CommandContext, 'args' | 'rest' | 'target'>;
+
 /** What a handler answers; `frames` are its side effects for the caller (a history), sent with the result. */
 export type Reply = { text: string; data?: unknown; close?: boolean; frames?: ServerFrame[] };
 
@@ -47,7 +50,7 @@ export type Command = {
 };
 
 /** Everything the session sends for one command line: its side-effect frames, then one result or error. */
-export type Answer = { command: string | null; frames: ServerFrame[]; close: boolean };
+export type Answer = { frames: ServerFrame[]; close: boolean };
 
 /** Registers a command record; the decorator-style `@command(...)` of the original, as a function. */
 export function command(c: Command): Command {
@@ -105,12 +108,12 @@ export class Registry {
    * whatever happened into the frames to send. Never rejects: a database failure is
    * SERVICE_UNAVAILABLE, anything unexpected INTERNAL (logged here with its stack, once).
    */
-  async dispatch(line: string, base: Omit<CommandContext, 'args' | 'rest' | 'target'>): Promise<Answer> {
+  async dispatch(line: string, base: DispatchBase): Promise<Answer> {
     let c: Command | undefined;
     const idPart = base.id !== undefined ? { id: base.id } : {};
     const fail = (code: ErrorCode, message?: string): Answer => {
       const e = new ChatdError(code, message);
-      return { command: c?.name ?? null, frames: [{ type: 'error', code: e.code, message: e.message, ...idPart }], close: false };
+      return { frames: [{ type: 'error', code: e.code, message: e.message, ...idPart }], close: false };
     };
     try {
       const parsed = this.parse(line, base);
@@ -118,7 +121,7 @@ export class Registry {
       const reply = await this.run(parsed.command, parsed.args, parsed.argText, base);
       const result: ServerFrame = { type: 'result', command: c.name, text: reply.text, ...(reply.data !== undefined ? { data: reply.data } : {}), ...idPart };
       // The client pairs a history with the result that follows it (lib/client/connection.ts).
-      return { command: c.name, frames: [...(reply.frames ?? []), result], close: reply.close === true };
+      return { frames: [...(reply.frames ?? []), result], close: reply.close === true };
     } catch (e) {
       if (e instanceof StoreUnavailable) {
         base.host.log.warn('database call failed', { command: c?.name, method: e.method, err: String((e.failure as Error)?.message ?? e.failure) });
@@ -130,7 +133,7 @@ export class Registry {
     }
   }
 
-  private parse(line: string, base: Omit<CommandContext, 'args' | 'rest' | 'target'>): { command: Command; args: string[]; argText: string } {
+  private parse(line: string, base: DispatchBase): { command: Command; args: string[]; argText: string } {
     const m = /^(\S+)\s*([\s\S]*)$/.exec(line.replace(/^\s+/, ''));
     if (!m) throw new ChatdError('UNKNOWN_COMMAND', `empty command; try ${base.prefix}help`);
     const c = this.get(m[1]);
@@ -146,7 +149,7 @@ export class Registry {
     return { command: c, args, argText };
   }
 
-  private async run(c: Command, args: string[], argText: string, base: Omit<CommandContext, 'args' | 'rest' | 'target'>): Promise<Reply> {
+  private async run(c: Command, args: string[], argText: string, base: DispatchBase): Promise<Reply> {
     try {
       const target = c.target ? await this.resolveTarget(c.target, args, base) : undefined;
       return await c.run({ ...base, args, rest: (n: number) => restAfter(argText, n), ...(target ? { target } : {}) });
@@ -159,7 +162,7 @@ export class Registry {
     }
   }
 
-  private async resolveTarget(t: { arg: number; outrank: boolean }, args: string[], base: Omit<CommandContext, 'args' | 'rest' | 'target'>): Promise<UserRecord> {
+  private async resolveTarget(t: { arg: number; outrank: boolean }, args: string[], base: DispatchBase): Promise<UserRecord> {
     const raw = args[t.arg];
     if (raw === undefined) throw new ChatdError('BAD_ARGS', 'a user name is missing');
     const name = normalizeUsername(raw);
