@@ -24,7 +24,8 @@ export function guardStore(store: Store, timeoutMs: () => number): Store {
   return new Proxy(store, {
     get(target, prop, receiver) {
       const v = Reflect.get(target, prop, receiver);
-      if (typeof v !== 'function' || prop === 'constructor') return v;
+      // Methods only: own fields (the knex instance is a function too) pass through unchanged.
+      if (typeof v !== 'function' || prop === 'constructor' || Object.prototype.hasOwnProperty.call(target, prop)) return v;
       return (...args: unknown[]) => {
         let out: unknown;
         try { out = v.apply(target, args); } catch (e) { throw new StoreUnavailable(String(prop), e); }
