@@ -21,7 +21,8 @@ const USERS: Record<string, UserRecord> = { bob: user('bob', 1), mod: user('mod'
 function fakeHost(opts: { store?: Partial<Store>; levels?: Record<string, number>; commands?: typeof ALL_COMMANDS; dbTimeoutMs?: number } = {}) {
   const logs: string[] = [];
   const config = buildConfig({ logLevel: 'silent', limits: { dbTimeoutMs: opts.dbTimeoutMs ?? 200 } });
-  const store = { getUser: async (n: string) => USERS[n] ?? null, ...opts.store } as unknown as Store;
+  // Methods on the prototype, as on a real Store: the guard wraps methods, not own fields.
+  const store = Object.create({ getUser: async (n: string) => USERS[n] ?? null, ...opts.store }) as Store;
   const host = {
     config, log: new Logger('debug', (l) => logs.push(l)), db: guardStore(store, () => config.limits.dbTimeoutMs),
     registry: new Registry(opts.commands ?? ALL_COMMANDS, opts.levels), motd: '',
