@@ -5,6 +5,8 @@ import * as L from './limits.js';
 import { CliError } from './errors.js';
 import { DEFAULT_DB } from './store/url.js';
 import { DEFAULT_PASSWORD_PARAMS, type PasswordParams } from './auth/password.js';
+import { ALL_COMMANDS } from './commands/index.js';
+import { commandKey } from './commands/registry.js';
 
 export type Limits = {
   maxLineBytes: number; maxText: number; sendqBytes: number;
@@ -17,6 +19,7 @@ export type Limits = {
   presenceEventsMaxRoom: number;
   maxPendingInputBytes: number;
   passwordQueueMax: number;
+  maxRoomsPerUser: number; maxRooms: number; answerBytes: number;
 };
 
 export type PasswordConfig = PasswordParams;
@@ -58,6 +61,7 @@ export const DEFAULT_LIMITS: Limits = {
   databasePollMs: L.DATABASE_POLL_MS, presenceEventsMaxRoom: L.PRESENCE_EVENTS_MAX_ROOM,
   maxPendingInputBytes: L.MAX_PENDING_INPUT_BYTES,
   passwordQueueMax: L.PASSWORD_QUEUE_MAX,
+  maxRoomsPerUser: L.MAX_ROOMS_PER_USER, maxRooms: L.MAX_ROOMS, answerBytes: L.ANSWER_BYTES,
 };
 
 // See SECURITY.md for the measurements behind the algorithm and its parameters.
@@ -115,6 +119,9 @@ export function loadConfigFile(file: string): ConfigInput {
   } catch (e) { throw new CliError(`config file ${file} is not valid JSON: ${(e as Error).message}`, 2); }
 }
 
+/** Top-level keys without a default (Config's optional ones). */
+const OPTIONAL_KEYS = ['cert', 'key', 'ca'];
+
 /** One plain sentence per bad setting (ergo's LoadConfig habit). */
 export function validateConfig(c: Config): string[] {
   const out: string[] = [];
@@ -132,8 +139,13 @@ export function validateConfig(c: Config): string[] {
   for (const [k, v] of Object.entries(c.password)) {
     if (!Number.isInteger(v) || (v as number) < 1) out.push(`password.${k} must be a whole number >= 1`);
   }
+  // A typo must not pass silently (issue 12): every top-level key and command name is checked.
+  const settings = new Set([...Object.keys(defaultConfig()), ...OPTIONAL_KEYS]);
+  for (const k of Object.keys(c)) if (!settings.has(k)) out.push(`${k} is not a known setting`);
+  const commands = new Set(ALL_COMMANDS.map((x) => commandKey(x.name)));
   for (const [name, level] of Object.entries(c.commandLevels)) {
-    if (!Number.isInteger(level) || level < 0) out.push(`commandLevels.${name} must be a whole number`);
+    if (!commands.has(commandKey(name))) out.push(`commandLevels.${name} names no command`);
+    else if (!Number.isInteger(level) || level < 0) out.push(`commandLevels.${name} must be a whole number`);
   }
   if (c.limits.idleTimeoutMs && c.limits.pingIntervalMs && c.limits.idleTimeoutMs < c.limits.pingIntervalMs) {
     out.push('limits.idleTimeoutMs must be at least limits.pingIntervalMs');

@@ -39,3 +39,9 @@ export const SHUTDOWN_GRACE_MS = 5_000;
 // login, RATE_LIMITED for passwd). At ~230 ms a hash on 2 workers the last one waits ~7 s, well within
 // LOGIN_TIMEOUT_MS, instead of latency growing without bound in a login storm.
 export const PASSWORD_QUEUE_MAX = 64;
+// Issue 20: answers a user can make large are capped and paged (users, rooms, history).
+export const MAX_ROOMS_PER_USER = 100; // rooms one user's sessions on a node may be in at once
+export const MAX_ROOMS = 10_000; // rooms in the database; joining a new one beyond is refused
+// One command answer (result and its frames) is cut to fit this, and never more than a quarter of
+// sendqBytes, so the server's own answer cannot trip the limit meant for slow readers.
+export const ANSWER_BYTES = 256 * 1024;

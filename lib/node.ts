@@ -11,20 +11,24 @@ import { loginCounters } from './auth/counters.js';
 import { HistoryWriter } from './history.js';
 import type { DmFrame, EventFrame, EventName, FrameId, MessageFrame, ServerFrame, UserRef } from './protocol/frames.js';
 import { Outgoing } from './protocol/outgoing.js';
-import { checkText, normalizeRoom } from './sanitize.js';
+import { checkText, normalizeRoom, sanitizeText } from './sanitize.js';
 import type { Session, SessionHost, SessionUser } from './session.js';
 import type { MuteRecord, Store } from './store/index.js';
 import { Registry } from './commands/registry.js';
 import { ALL_COMMANDS } from './commands/index.js';
 import { DatabasePollers, type PolledNode } from './pollers.js';
 import { withTimeout } from './timeout.js';
+import type { CommandHost } from './commands/host.js';
+import { guardStore } from './store/guard.js';
 
 export const VERSION = '0.1.0';
 export const DEFAULT_ROOM = 'lobby';
 const RECENT_PER_ROOM = 200;
 
-export class ChatNode implements SessionHost, BusNode, PolledNode {
+export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   readonly nodeName: string;
+  /** The store as commands use it: bounded by limits.dbTimeoutMs, failures SERVICE_UNAVAILABLE. */
+  readonly db: Store;
   readonly registry: Registry;
   readonly logins: LoginService;
   readonly history: HistoryWriter;
@@ -46,6 +50,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode {
 
   constructor(readonly config: Config, readonly store: Store, readonly bus: Bus, readonly log: Logger, readonly metrics = new Metrics()) {
     this.nodeName = config.nodeName || 'node1';
+    this.db = guardStore(store, () => this.config.limits.dbTimeoutMs);
     this.registry = new Registry(ALL_COMMANDS, config.commandLevels);
     this.logins = new LoginService(store, config, log, loginCounters(config, bus, () => this.sessionsByUser()));
     this.history = new HistoryWriter(store, config.limits.writeQueueMax, log);
@@ -167,18 +172,53 @@ export class ChatNode implements SessionHost, BusNode, PolledNode {
   async input(s: Session, f: { kind: 'say'; text: string; room?: string; id?: FrameId } | { kind: 'command'; line: string; id?: FrameId }): Promise<void> {
     try {
       if (f.kind === 'command') return await this.runCommand(s, f.line, f.id);
-      if (f.text.startsWith(this.prefix)) return await this.runCommand(s, f.text.slice(this.prefix.length), f.id);
+      const line = this.commandLine(f.text);
+      if (line !== null) return await this.runCommand(s, line, f.id);
       this.say(s, f.text, 'say', f.room, f.id);
     } catch (e) {
-      if (!(e instanceof ChatdError)) throw e;
+      if (!(e instanceof ChatdError)) {
+        this.log.error('input failed', { session: s.id, err: String((e as Error)?.stack ?? e) });
+        return s.error('INTERNAL', undefined, f.id);
+      }
       s.error(e.code, e.message, f.id);
     }
   }
 
+  /**
+   * The command line in a say, without the prefix, or null for a message. Decided on the sanitized,
+   * trimmed text, so that no invisible or blank lead makes a command (a password) a broadcast. The
+   * command itself gets the raw text after the prefix: sanitizing would change a password.
+   */
+  private commandLine(text: string): string | null {
+    if (text.startsWith(this.prefix)) return text.slice(this.prefix.length);
+    const clean = sanitizeText(text).trimStart();
+    if (!clean.startsWith(this.prefix)) return null;
+    const at = text.indexOf(this.prefix);
+    return at >= 0 ? text.slice(at + this.prefix.length) : clean.slice(this.prefix.length);
+  }
+
   private async runCommand(s: Session, line: string, id?: FrameId): Promise<void> {
-    const { command, reply } = await this.registry.dispatch(line, { node: this, session: s, user: s.user!, prefix: this.prefix, id });
-    s.send({ type: 'result', command: command.name, text: reply.text, ...(reply.data !== undefined ? { data: reply.data } : {}), ...(id !== undefined ? { id } : {}) });
-    if (reply.close) s.end();
+    const answer = await this.registry.dispatch(line, { host: this, session: s, user: s.user!, prefix: this.prefix, id });
+    for (const f of answer.frames) s.send(f);
+    if (answer.close) s.end();
+  }
+
+  busStatus(): string { return this.bus.status(); }
+
+  /** Rooms per user and rooms in total are capped (issue 20): a new room must fit both. */
+  async admitRoom(s: Session, room: string): Promise<void> {
+    if (s.rooms.has(room)) return;
+    const lim = this.config.limits;
+    const mine = new Set<string>();
+    for (const other of this.byUser.get(s.user!.name) ?? []) for (const r of other.rooms) mine.add(r);
+    if (!mine.has(room) && mine.size >= lim.maxRoomsPerUser) {
+      throw new ChatdError('FORBIDDEN', `you are in ${mine.size} rooms, the most one user may be in; ${this.prefix}part one first`);
+    }
+    if (this.rooms.has(room) || await this.db.roomExists(room)) return;
+    const count = await this.db.countRooms();
+    if (count >= lim.maxRooms) throw new ChatdError('FORBIDDEN', `there are ${count} rooms, the most this server keeps; join one of them (${this.prefix}rooms)`);
+    // Created now, not by join's best-effort insert, so the next count includes it.
+    await this.db.ensureRoom(room);
   }
 
   // ---- chat actions (used by sessions and commands) -----------------------------------------
@@ -271,7 +311,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode {
   topicOf(room: string): string { return this.topics.get(room) ?? ''; }
 
   async setTopic(room: string, topic: string, by: string): Promise<void> {
-    await this.store.setTopic(room, topic);
+    await this.db.setTopic(room, topic);
     this.topics.set(room, topic);
     this.bus.publish({ t: 'topic', room, topic });
     // `reason` is the free text of DESIGN's event fields; `topic` names it for what it is.
@@ -301,16 +341,20 @@ export class ChatNode implements SessionHost, BusNode, PolledNode {
   // Stored first (it must outlive a restart), applied here at once as well: with Redis the echo
   // comes back later, and a quick //unmute on this node must already see the mute. Applying it
   // again on receipt is harmless.
-  async mute(user: { id: number; username: string }, until: number | null, by: string): Promise<void> {
-    await this.store.setMute({ userId: user.id, username: user.username, until, by });
+  async mute(user: { id: number; username: string }, until: number | null, by: { name: string; level: number }): Promise<void> {
+    await this.db.setMute({ userId: user.id, username: user.username, until, by: by.name, byLevel: by.level });
     this.setMuted(user.username, until);
     this.bus.publish({ t: 'mute', user: user.username, until });
   }
 
   async unmute(user: { id: number; username: string }): Promise<void> {
-    await this.store.liftMute(user.id);
+    await this.db.liftMute(user.id);
     this.setMuted(user.username, undefined);
     this.bus.publish({ t: 'unmute', user: user.username });
+  }
+
+  changePassword(user: string, remote: string, oldPassword: string, newPassword: string): Promise<void> {
+    return this.logins.changePassword(user, remote, oldPassword, newPassword);
   }
 
   private setMuted(user: string, until: number | null | undefined): void {

@@ -2,6 +2,7 @@
 import { ChatdError } from '../errors.js';
 import { checkText, normalizeRoom, normalizeUsername } from '../sanitize.js';
 import { ago, table, isoOrDash } from '../table.js';
+import { answerBudget, moreLine, pageArg, pageOf, rowCost } from './budget.js';
 import { command, type Command, type CommandContext } from './registry.js';
 
 /** A username argument, validated; a malformed one is BAD_ARGS, not a lookup. */
@@ -21,11 +22,12 @@ const help = command({
   name: 'help', level: 1, usage: '[command]', minArgs: 0, maxArgs: 1,
   description: 'list the commands you may use, or show one in detail',
   examples: ['', 'join'],
-  run({ node, user, args, prefix }) {
-    const reg = node.registry;
+  run({ host, user, args, prefix }) {
+    const reg = host.registry;
     if (args.length) {
       const c = reg.get(args[0].replace(prefix, ''));
-      if (!c || reg.levelOf(c) > user.level) throw new ChatdError('UNKNOWN_COMMAND', `no command "${args[0].slice(0, 32)}"; try ${prefix}help`);
+      if (!c) throw reg.unknown(args[0].replace(prefix, ''), user.level, prefix);
+      if (reg.levelOf(c) > user.level) throw new ChatdError('FORBIDDEN', `${prefix}${c.name} needs level ${reg.levelOf(c)}; you have level ${user.level}`);
       const lines = [`usage: ${reg.usageLine(c, prefix)}`, c.description];
       if (c.levelWithArgs !== undefined && reg.levelOf(c, true) > user.level) lines.push('(you may use it without arguments only)');
       lines.push('examples:', ...c.examples.map((e) => `  ${prefix}${c.name}${e ? ' ' + e : ''}`));
@@ -38,19 +40,26 @@ const help = command({
   },
 });
 
+// Rooms shown per user in //users; the rest are counted, so one user in many rooms cannot make
+// every row (the table pads to the widest cell) and with it every answer large.
+const USERS_ROOMS_SHOWN = 5;
+
 const users = command({
-  name: 'users', level: 1, usage: '', minArgs: 0, maxArgs: 0,
+  name: 'users', level: 1, usage: '[page]', minArgs: 0, maxArgs: 1,
   description: 'who is online: role, rooms, idle time',
-  examples: [''],
-  async run({ node }) {
-    const online = await node.onlineUsers();
-    const rows = [...online.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, ss]) => {
+  examples: ['', '2'],
+  async run({ host, args, prefix }) {
+    const page = pageArg(args[0]);
+    const online = await host.onlineUsers();
+    const all = [...online.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, ss]) => {
       const rooms = [...new Set(ss.flatMap((s) => s.rooms))].sort();
       const active = Math.max(...ss.map((s) => s.lastActive));
-      return { name, role: ss[0].role, rooms, idle: ago(active), sessions: ss.length };
+      return { name, role: ss[0].role, rooms: rooms.slice(0, USERS_ROOMS_SHOWN), roomCount: rooms.length, idle: ago(active), sessions: ss.length };
     });
-    const text = `${rows.length} online\n` + table(['user', 'role', 'rooms', 'idle', 'sessions'],
-      rows.map((r) => [r.name, r.role, r.rooms.map((x) => '#' + x).join(' '), r.idle, r.sessions]));
+    const { rows, after } = pageOf(all, page, answerBudget(host.config.limits) - 512, rowCost);
+    const roomsCell = (r: typeof all[number]) => r.rooms.map((x) => '#' + x).join(' ') + (r.roomCount > r.rooms.length ? ` +${r.roomCount - r.rooms.length} more` : '');
+    const text = `${all.length} online\n` + table(['user', 'role', 'rooms', 'idle', 'sessions'],
+      rows.map((r) => [r.name, r.role, roomsCell(r), r.idle, r.sessions])) + moreLine(after, `${prefix}users ${page + 1}`);
     return { text, data: rows };
   },
 });
@@ -69,11 +78,10 @@ const whois = command({
   name: 'whois', level: 1, usage: '<user>', minArgs: 1, maxArgs: 1,
   description: 'what is known about a user',
   examples: ['alice'],
+  target: { arg: 0, outrank: false },
   async run(ctx) {
-    const name = userArg(ctx, 0);
-    const u = await ctx.node.store.getUser(name);
-    if (!u) throw new ChatdError('NO_SUCH_USER', `no user ${name}`);
-    const ss = (await ctx.node.onlineUsers()).get(name) ?? [];
+    const u = ctx.target!;
+    const ss = (await ctx.host.onlineUsers()).get(u.username) ?? [];
     const rooms = [...new Set(ss.flatMap((s) => s.rooms))].sort();
     const state = ss.length ? `online (${ss.length} session${ss.length > 1 ? 's' : ''}) in ${rooms.map((r) => '#' + r).join(' ')}` : 'offline';
     const data = { name: u.username, role: u.role, level: u.level, online: ss.length > 0, rooms, lastLogin: u.lastLogin };
@@ -87,8 +95,12 @@ const msg = command({
   examples: ['bob are you there?'],
   async run(ctx) {
     const to = userArg(ctx, 0);
-    if (!(await ctx.node.onlineUsers()).has(to)) throw new ChatdError('NO_SUCH_USER', `${to} is not online`);
-    const dm = ctx.node.dm(ctx.session, to, ctx.rest(1));
+    // Presence first: a message to someone online needs no database (it may be down).
+    if (!(await ctx.host.onlineUsers()).has(to)) {
+      if (!(await ctx.host.db.getUser(to))) throw new ChatdError('NO_SUCH_USER', `no such user: ${to}`);
+      throw new ChatdError('NO_SUCH_USER', `${to} is not online`);
+    }
+    const dm = ctx.host.dm(ctx.session, to, ctx.rest(1));
     return { text: `sent to ${to}`, data: { id: dm.id } };
   },
 });
@@ -98,7 +110,7 @@ const me = command({
   description: 'an action in the current room: "* you waves"',
   examples: ['waves'],
   run(ctx) {
-    const m = ctx.node.say(ctx.session, ctx.rest(0), 'me');
+    const m = ctx.host.say(ctx.session, ctx.rest(0), 'me');
     return { text: '', data: { id: m.id } };
   },
 });
@@ -109,8 +121,9 @@ const join = command({
   examples: ['#random', 'help-desk'],
   async run(ctx) {
     const room = roomArg(ctx.args[0]);
-    await ctx.node.join(ctx.session, room);
-    const topic = ctx.node.topicOf(room);
+    await ctx.host.admitRoom(ctx.session, room);
+    await ctx.host.join(ctx.session, room);
+    const topic = ctx.host.topicOf(room);
     return { text: `now in #${room}${topic ? ` - topic: ${topic}` : ''}`, data: { room, topic } };
   },
 });
@@ -122,23 +135,26 @@ const part = command({
   run(ctx) {
     const room = ctx.args.length ? roomArg(ctx.args[0]) : ctx.session.current;
     if (!room) throw new ChatdError('NO_SUCH_ROOM', 'you are in no room');
-    ctx.node.part(ctx.session, room);
+    ctx.host.part(ctx.session, room);
     return { text: `left #${room}`, data: { room, current: ctx.session.current } };
   },
 });
 
 const rooms = command({
-  name: 'rooms', level: 1, usage: '', minArgs: 0, maxArgs: 0,
+  name: 'rooms', level: 1, usage: '[page]', minArgs: 0, maxArgs: 1,
   description: 'rooms with their members online and topics',
-  examples: [''],
-  async run({ node }) {
+  examples: ['', '2'],
+  async run({ host, args, prefix }) {
+    const page = pageArg(args[0]);
     const counts = new Map<string, Set<string>>();
-    for (const p of await node.presence()) for (const r of p.rooms) (counts.get(r) ?? counts.set(r, new Set()).get(r)!).add(p.user);
+    for (const p of await host.presence()) for (const r of p.rooms) (counts.get(r) ?? counts.set(r, new Set()).get(r)!).add(p.user);
     let known: string[] = [];
-    try { known = (await node.store.listRooms()).map((r) => r.name); } catch { /* the database may be down; online rooms still show */ }
+    try { known = (await host.db.listRooms()).map((r) => r.name); } catch { /* the database may be down; online rooms still show */ }
     const names = [...new Set([...known, ...counts.keys()])].sort();
-    const rows = names.map((n) => ({ room: n, users: counts.get(n)?.size ?? 0, topic: node.topicOf(n) }));
-    return { text: table(['room', 'online', 'topic'], rows.map((r) => ['#' + r.room, r.users, r.topic])), data: rows };
+    const all = names.map((n) => ({ room: n, users: counts.get(n)?.size ?? 0, topic: host.topicOf(n) }));
+    const { rows, after } = pageOf(all, page, answerBudget(host.config.limits) - 512, rowCost);
+    const text = table(['room', 'online', 'topic'], rows.map((r) => ['#' + r.room, r.users, r.topic])) + moreLine(after, `${prefix}rooms ${page + 1}`);
+    return { text, data: rows };
   },
 });
 
@@ -150,12 +166,15 @@ const topic = command({
     const room = ctx.session.current;
     if (!room) throw new ChatdError('NO_SUCH_ROOM', 'you are in no room');
     if (!ctx.args.length) {
-      const t = ctx.node.topicOf(room);
+      const t = ctx.host.topicOf(room);
       return { text: t ? `#${room} topic: ${t}` : `#${room} has no topic`, data: { room, topic: t } };
     }
-    const text = checkText(ctx.rest(0), ctx.node.config.limits.maxText);
-    await ctx.node.setTopic(room, text, ctx.user.name);
-    await ctx.node.store.audit({ actor: ctx.user.name, action: 'topic', target: '#' + room, detail: text });
+    // Setting it is a broadcast: a muted moderator stays silent here too.
+    ctx.host.assertNotMuted(ctx.user);
+    const text = checkText(ctx.rest(0), ctx.host.config.limits.maxText);
+    // Audited first: a change nobody can trace must not reach everyone.
+    await ctx.host.db.audit({ actor: ctx.user.name, action: 'topic', target: '#' + room, detail: text });
+    await ctx.host.setTopic(room, text, ctx.user.name);
     return { text: `topic of #${room} set`, data: { room, topic: text } };
   },
 });
@@ -165,15 +184,26 @@ const history = command({
   description: 'the last n messages of the current room (default 20)',
   examples: ['', '50'],
   async run(ctx) {
-    const max = ctx.node.config.limits.historyMax;
-    const n = ctx.args.length ? Number(ctx.args[0]) : ctx.node.config.limits.historyOnJoin;
+    const max = ctx.host.config.limits.historyMax;
+    const n = ctx.args.length ? Number(ctx.args[0]) : ctx.host.config.limits.historyOnJoin;
     if (!Number.isInteger(n) || n < 1 || n > max) throw new ChatdError('BAD_ARGS', `usage: ${ctx.prefix}history [n<=${max}]`);
     const room = ctx.session.current;
     if (!room) throw new ChatdError('NO_SUCH_ROOM', 'you are in no room');
-    const messages = await ctx.node.recentHistory(room, n);
-    // A side effect: the one direct answer is the result that follows (DESIGN), so no id here.
-    ctx.session.send({ type: 'history', room, messages });
-    return { text: `${messages.length} message${messages.length === 1 ? '' : 's'} from #${room}`, data: { room, count: messages.length } };
+    const all = await ctx.host.recentHistory(room, n);
+    // The newest messages that fit one answer; a history of long messages is cut, with a note.
+    let budget = answerBudget(ctx.host.config.limits) - 1024;
+    let from = all.length;
+    while (from > 0 && (budget -= rowCost(all[from - 1]) / 2) >= 0) from--;
+    const messages = all.slice(from);
+    const plural = all.length === 1 ? '' : 's';
+    const text = from > 0
+      ? `the last ${messages.length} of ${all.length} message${plural} from #${room}; the older ones do not fit in one answer`
+      : `${messages.length} message${messages.length === 1 ? '' : 's'} from #${room}`;
+    return {
+      text, data: { room, count: messages.length, ...(from > 0 ? { requested: all.length, truncated: true } : {}) },
+      // A side effect: the one direct answer is the result that follows (DESIGN), so no id here.
+      frames: [{ type: 'history', room, messages }],
+    };
   },
 });
 
@@ -181,16 +211,16 @@ const motd = command({
   name: 'motd', level: 1, usage: '', minArgs: 0, maxArgs: 0,
   description: 'the message of the day',
   examples: [''],
-  run({ node }) { return { text: node.motd || '(no message of the day)' }; },
+  run({ host }) { return { text: host.motd || '(no message of the day)' }; },
 });
 
 const passwd = command({
   name: 'passwd', level: 1, usage: '<old> <new>', minArgs: 2, maxArgs: 2,
   description: 'change your password (never echoed, stored or logged)',
   examples: ['old-secret new-longer-secret'],
-  async run({ node, session, user, args }) {
+  async run({ host, session, user, args }) {
     // Checked like a login (throttle, lockout, bounded hash queue): see LoginService.changePassword.
-    await node.logins.changePassword(user.name, session.remote, args[0], args[1]);
+    await host.changePassword(user.name, session.remote, args[0], args[1]);
     return { text: 'password changed' };
   },
 });

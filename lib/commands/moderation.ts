@@ -1,22 +1,37 @@
-// Level-50 commands: moderators. The registry has checked the level; the rule that nobody acts on
-// an equal or higher level is checked here through one helper, against the target's stored role.
+// Level-50 commands: moderators. The registry has checked the level and that the target ranks
+// below the actor (each record's `target`); what is left here is the rule that nobody replaces or
+// lifts a ban or mute set by someone of higher level (issue 20, fault 6).
 import { ChatdError } from '../errors.js';
-import { outranks } from '../auth/policy.js';
+import { ADMIN_ACTOR, OWNER_LEVEL } from '../auth/policy.js';
 import { banMessage, formatDuration, formatExpiry, parseDuration } from '../duration.js';
 import { checkText, sanitizeText } from '../sanitize.js';
 import type { UserRecord } from '../store/index.js';
 import { ago, isoOrDash, table } from '../table.js';
+import { answerBudget, moreLine, pageArg, pageOf, rowCost } from './budget.js';
+import type { CommandHost } from './host.js';
 import { command, type Command, type CommandContext } from './registry.js';
-import { userArg } from './chat.js';
 
-/** The target of a moderation command: exists, and ranks below the actor. */
-export async function target(ctx: CommandContext, i = 0): Promise<UserRecord> {
-  const name = userArg(ctx, i);
-  const u = await ctx.node.store.getUser(name);
-  if (!u) throw new ChatdError('NO_SUCH_USER', `no user ${name}`);
-  if (!outranks(ctx.user.level, u.level)) throw new ChatdError('FORBIDDEN', `${name} has level ${u.level}; you need a higher level than that`);
-  return u;
+/**
+ * The level of whoever set a ban or mute: stored with it since migration 004; for older rows, and
+ * rows chat-admin wrote, resolved from the name (chat-admin acts as owner).
+ */
+async function setterLevel(host: CommandHost, by: string, byLevel: number | null): Promise<number> {
+  if (byLevel !== null) return byLevel;
+  if (by === ADMIN_ACTOR) return OWNER_LEVEL;
+  return (await host.db.getUser(by))?.level ?? 0;
 }
+
+/** Throws FORBIDDEN when a ban or mute on the target was set by someone above the caller. */
+async function assertMayOverride(ctx: CommandContext, what: 'ban' | 'mute', setters: Array<{ by: string; byLevel?: number | null }>): Promise<void> {
+  for (const s of setters) {
+    const level = await setterLevel(ctx.host, s.by, s.byLevel ?? null);
+    if (level > ctx.user.level) {
+      throw new ChatdError('FORBIDDEN', `this ${what} was set by ${s.by} (level ${level}); only that level or above may change or lift it`);
+    }
+  }
+}
+
+const TARGET = { arg: 0, outrank: true };
 
 /** An optional free-text reason, sanitized like any client text; empty is allowed. */
 function reasonOf(text: string, max: number): string {
@@ -27,39 +42,47 @@ function reasonOf(text: string, max: number): string {
 
 /** Rooms where a user currently has sessions, on any node. */
 async function roomsOf(ctx: CommandContext, name: string): Promise<string[]> {
-  const ss = (await ctx.node.onlineUsers()).get(name) ?? [];
+  const ss = (await ctx.host.onlineUsers()).get(name) ?? [];
   return [...new Set(ss.flatMap((s) => s.rooms))];
 }
 
 async function moderate(ctx: CommandContext, u: UserRecord, event: 'kick' | 'ban' | 'mute' | 'unmute' | 'unban', reason: string, detail: string): Promise<void> {
+  await ctx.host.db.audit({ actor: ctx.user.name, action: event, target: u.username, detail: detail || null });
   const rooms = await roomsOf(ctx, u.username);
   const where = rooms.length ? rooms : ctx.session.current ? [ctx.session.current] : [];
-  for (const room of where) ctx.node.publishEvent(event, { room, user: u.username, by: ctx.user.name, ...(reason ? { reason } : {}) });
-  await ctx.node.store.audit({ actor: ctx.user.name, action: event, target: u.username, detail: detail || null });
+  for (const room of where) ctx.host.publishEvent(event, { room, user: u.username, by: ctx.user.name, ...(reason ? { reason } : {}) });
 }
 
 const connections = command({
-  name: 'connections', level: 50, usage: '', minArgs: 0, maxArgs: 0,
+  name: 'connections', level: 50, usage: '[page]', minArgs: 0, maxArgs: 1,
   description: 'every live session: address, node, TLS, certificate, traffic',
-  examples: [''],
-  async run({ node }) {
-    const list = (await node.presence()).sort((a, b) => a.since - b.since);
+  examples: ['', '2'],
+  async run({ host, args, prefix }) {
+    const page = pageArg(args[0]);
+    const all = (await host.presence()).sort((a, b) => a.since - b.since);
+    const { rows: list, after } = pageOf(all, page, answerBudget(host.config.limits) - 512, rowCost);
     const rows = list.map((p) => [p.id, p.user, p.remote, p.node, ago(p.since), p.tls, p.fingerprint ? p.fingerprint.slice(0, 23) : '-', p.mode, p.bytesIn, p.bytesOut]);
-    const status = node.bus.status();
-    const text = `${list.length} connection${list.length === 1 ? '' : 's'}${status === 'ok' ? '' : ` (bus: ${status})`}\n`
-      + table(['id', 'user', 'address', 'node', 'since', 'tls', 'cert', 'mode', 'in', 'out'], rows);
+    const status = host.busStatus();
+    const text = `${all.length} connection${all.length === 1 ? '' : 's'}${status === 'ok' ? '' : ` (bus: ${status})`}\n`
+      + table(['id', 'user', 'address', 'node', 'since', 'tls', 'cert', 'mode', 'in', 'out'], rows) + moreLine(after, `${prefix}connections ${page + 1}`);
     return { text, data: list };
   },
 });
 
+// A ban's text row is padded to the widest reason (up to 300 characters) of its page.
+const banCost = (b: unknown) => Buffer.byteLength(JSON.stringify(b)) + 400;
+
 const bannedUsers = command({
-  name: 'banned-users', level: 50, usage: '', minArgs: 0, maxArgs: 0,
+  name: 'banned-users', level: 50, usage: '[page]', minArgs: 0, maxArgs: 1,
   description: 'active bans: target, reason, by, since, expires',
-  examples: [''],
-  async run({ node }) {
-    const bans = await node.store.listActiveBans();
+  examples: ['', '2'],
+  async run({ host, args, prefix }) {
+    const page = pageArg(args[0]);
+    const all = await host.db.listActiveBans();
+    const { rows: bans, after } = pageOf(all, page, answerBudget(host.config.limits) - 512, banCost);
     const rows = bans.map((b) => [b.username ?? b.ip ?? b.certFingerprint, b.reason || '-', b.by, isoOrDash(b.createdAt), formatExpiry(b.expiresAt)]);
-    return { text: bans.length ? table(['target', 'reason', 'by', 'since', 'expires'], rows) : 'no active bans', data: bans };
+    const text = bans.length ? table(['target', 'reason', 'by', 'since', 'expires'], rows) + moreLine(after, `${prefix}banned-users ${page + 1}`) : 'no active bans';
+    return { text, data: bans };
   },
 });
 
@@ -67,20 +90,22 @@ const ban = command({
   name: 'ban', level: 50, usage: '<user> [30s|10m|2h|7d|perm] [reason…]', minArgs: 1,
   description: 'bar a user from logging in and disconnect them everywhere',
   examples: ['bob 10m flooding', 'mallory perm spam links'],
+  target: TARGET,
   async run(ctx) {
-    const u = await target(ctx);
+    const u = ctx.target!;
     let ms: number | null = null;
     let reasonFrom = 1;
     if (ctx.args[1] !== undefined) {
       const d = parseDuration(ctx.args[1]);
       if (d !== undefined) { ms = d; reasonFrom = 2; }
-      else if (/^\d/.test(ctx.args[1])) throw new ChatdError('BAD_ARGS', `bad duration "${ctx.args[1].slice(0, 16)}"; usage: ${ctx.node.registry.usageLine(ban, ctx.prefix)}`);
+      else if (/^\d/.test(ctx.args[1])) throw new ChatdError('BAD_ARGS', `bad duration "${ctx.args[1].slice(0, 16)}"; usage: ${ctx.host.registry.usageLine(ban, ctx.prefix)}`);
     }
-    const reason = reasonOf(ctx.rest(reasonFrom), ctx.node.config.limits.maxText);
+    const reason = reasonOf(ctx.rest(reasonFrom), ctx.host.config.limits.maxText);
     const expiresAt = ms === null ? null : Date.now() + ms;
-    await ctx.node.store.addBan({ userId: u.id, username: u.username, ip: null, certFingerprint: null, reason, by: ctx.user.name, expiresAt });
+    await assertMayOverride(ctx, 'ban', (await ctx.host.db.listActiveBans()).filter((b) => b.userId === u.id));
+    await ctx.host.db.addBan({ userId: u.id, username: u.username, ip: null, certFingerprint: null, reason, by: ctx.user.name, byLevel: ctx.user.level, expiresAt });
     await moderate(ctx, u, 'ban', reason, `${formatDuration(ms)} ${reason}`.trim());
-    ctx.node.kill(u.username, 'BANNED', banMessage({ by: ctx.user.name, reason, expiresAt }));
+    ctx.host.kill(u.username, 'BANNED', banMessage({ by: ctx.user.name, reason, expiresAt }));
     return { text: `${u.username} banned (${formatDuration(ms)})${reason ? `: ${reason}` : ''}`, data: { user: u.username, expiresAt, reason } };
   },
 });
@@ -89,9 +114,11 @@ const unban = command({
   name: 'unban', level: 50, usage: '<user>', minArgs: 1, maxArgs: 1,
   description: 'lift a user\'s bans',
   examples: ['bob'],
+  target: TARGET,
   async run(ctx) {
-    const u = await target(ctx);
-    const n = await ctx.node.store.liftBans(u.id, ctx.user.name);
+    const u = ctx.target!;
+    await assertMayOverride(ctx, 'ban', (await ctx.host.db.listActiveBans()).filter((b) => b.userId === u.id));
+    const n = await ctx.host.db.liftBans(u.id, ctx.user.name);
     if (!n) throw new ChatdError('BAD_ARGS', `${u.username} is not banned`);
     await moderate(ctx, u, 'unban', '', '');
     return { text: `${u.username} unbanned`, data: { user: u.username } };
@@ -102,12 +129,13 @@ const kick = command({
   name: 'kick', level: 50, usage: '<user> [reason…]', minArgs: 1,
   description: 'disconnect every session of a user',
   examples: ['bob calm down'],
+  target: TARGET,
   async run(ctx) {
-    const u = await target(ctx);
-    if (!(await ctx.node.onlineUsers()).has(u.username)) throw new ChatdError('NO_SUCH_USER', `${u.username} is not online`);
-    const reason = reasonOf(ctx.rest(1), ctx.node.config.limits.maxText);
+    const u = ctx.target!;
+    if (!(await ctx.host.onlineUsers()).has(u.username)) throw new ChatdError('NO_SUCH_USER', `${u.username} is not online`);
+    const reason = reasonOf(ctx.rest(1), ctx.host.config.limits.maxText);
     await moderate(ctx, u, 'kick', reason, reason);
-    ctx.node.kill(u.username, 'KICKED', `kicked by ${ctx.user.name}${reason ? `: ${reason}` : ''}`);
+    ctx.host.kill(u.username, 'KICKED', `kicked by ${ctx.user.name}${reason ? `: ${reason}` : ''}`);
     return { text: `${u.username} kicked`, data: { user: u.username, reason } };
   },
 });
@@ -116,12 +144,14 @@ const mute = command({
   name: 'mute', level: 50, usage: '<user> [duration]', minArgs: 1, maxArgs: 2,
   description: 'stop a user from sending messages (default 10m)',
   examples: ['bob', 'bob 2h'],
+  target: TARGET,
   async run(ctx) {
-    const u = await target(ctx);
+    const u = ctx.target!;
     const ms = ctx.args[1] !== undefined ? parseDuration(ctx.args[1]) : 10 * 60_000;
-    if (ms === undefined) throw new ChatdError('BAD_ARGS', `usage: ${ctx.node.registry.usageLine(mute, ctx.prefix)}`);
+    if (ms === undefined) throw new ChatdError('BAD_ARGS', `usage: ${ctx.host.registry.usageLine(mute, ctx.prefix)}`);
     const until = ms === null ? null : Date.now() + ms;
-    await ctx.node.mute({ id: u.id, username: u.username }, until, ctx.user.name);
+    await assertMayOverride(ctx, 'mute', (await ctx.host.db.activeMutes()).filter((m) => m.userId === u.id));
+    await ctx.host.mute({ id: u.id, username: u.username }, until, { name: ctx.user.name, level: ctx.user.level });
     await moderate(ctx, u, 'mute', '', formatDuration(ms));
     return { text: `${u.username} muted (${formatDuration(ms)})`, data: { user: u.username, until } };
   },
@@ -131,10 +161,12 @@ const unmute = command({
   name: 'unmute', level: 50, usage: '<user>', minArgs: 1, maxArgs: 1,
   description: 'let a muted user speak again',
   examples: ['bob'],
+  target: TARGET,
   async run(ctx) {
-    const u = await target(ctx);
-    if (!ctx.node.isMuted(u.username)) throw new ChatdError('BAD_ARGS', `${u.username} is not muted`);
-    await ctx.node.unmute({ id: u.id, username: u.username });
+    const u = ctx.target!;
+    if (!ctx.host.isMuted(u.username)) throw new ChatdError('BAD_ARGS', `${u.username} is not muted`);
+    await assertMayOverride(ctx, 'mute', (await ctx.host.db.activeMutes()).filter((m) => m.userId === u.id));
+    await ctx.host.unmute({ id: u.id, username: u.username });
     await moderate(ctx, u, 'unmute', '', '');
     return { text: `${u.username} unmuted`, data: { user: u.username } };
   },

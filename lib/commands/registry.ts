@@ -1,12 +1,19 @@
 // Commands are records (ssh-chat), checked by the registry before they run (ergo's Command.Run):
-// the caller's level and the argument count are enforced here, so no handler checks permission itself.
-import { ChatdError } from '../errors.js';
-import type { FrameId } from '../protocol/frames.js';
+// the caller's level, the argument count and the target user (exists, ranks below the caller) are
+// enforced here, so no handler checks permission itself. And whatever a handler does, the registry
+// answers exactly once, with the id (ergo's `defer rb.Send()`).
+import { ChatdError, type ErrorCode } from '../errors.js';
+import { outranks } from '../auth/policy.js';
+import type { FrameId, ServerFrame } from '../protocol/frames.js';
+import { normalizeUsername } from '../sanitize.js';
 import type { Session, SessionUser } from '../session.js';
-import type { ChatNode } from '../node.js';
+import type { UserRecord } from '../store/index.js';
+import { StoreUnavailable } from '../store/guard.js';
+import type { CommandHost } from './host.js';
+import { nearest } from './suggest.js';
 
 export type CommandContext = {
-  node: ChatNode;
+  host: CommandHost;
   session: Session;
   user: SessionUser;
   /** Arguments split on whitespace. */
@@ -15,9 +22,15 @@ export type CommandContext = {
   rest(n: number): string;
   prefix: string;
   id?: FrameId;
+  /** The user the record's `target` names: resolved, and outranked when the record says so. */
+  target?: UserRecord;
 };
 
-export type Reply = { text: string; data?: unknown; close?: boolean };
+/** What the caller of dispatch provides; the registry adds the arguments and the target. */
+export type DispatchBase = Omit<CommandContext, 'args' | 'rest' | 'target'>;
+
+/** What a handler answers; `frames` are its side effects for the caller (a history), sent with the result. */
+export type Reply = { text: string; data?: unknown; close?: boolean; frames?: ServerFrame[] };
 
 export type Command = {
   name: string;
@@ -31,35 +44,47 @@ export type Command = {
   maxArgs?: number;
   /** The level needed when any argument is given (topic: view for all, set for moderators). */
   levelWithArgs?: number;
+  /** The argument naming a user the command acts on; `outrank`: the caller must rank above them. */
+  target?: { arg: number; outrank: boolean };
   run(ctx: CommandContext): Promise<Reply> | Reply;
 };
+
+/** Everything the session sends for one command line: its side-effect frames, then one result or error. */
+export type Answer = { frames: ServerFrame[]; close: boolean };
 
 /** Registers a command record; the decorator-style `@command(...)` of the original, as a function. */
 export function command(c: Command): Command {
   return c;
 }
 
+/** The one normalisation of command names: typed, in config and in `help <name>` alike. */
+export function commandKey(name: string): string {
+  return name.toLowerCase();
+}
+
 export class Registry {
   private readonly byName = new Map<string, Command>();
+  private readonly levelOverrides = new Map<string, number>();
 
-  constructor(commands: Command[], private readonly levelOverrides: Record<string, number> = {}) {
+  constructor(commands: Command[], levelOverrides: Record<string, number> = {}) {
     for (const c of commands) {
-      const key = c.name.toLowerCase();
+      const key = commandKey(c.name);
       if (this.byName.has(key)) throw new Error(`command ${key} registered twice`);
       this.byName.set(key, c);
     }
-    for (const name of Object.keys(levelOverrides)) {
-      if (!this.byName.has(name.toLowerCase())) throw new Error(`config commandLevels names unknown command "${name}"`);
+    for (const [name, level] of Object.entries(levelOverrides)) {
+      if (!this.byName.has(commandKey(name))) throw new Error(`config commandLevels names unknown command "${name}"`);
+      this.levelOverrides.set(commandKey(name), level);
     }
   }
 
-  get(name: string): Command | undefined { return this.byName.get(name.toLowerCase()); }
+  get(name: string): Command | undefined { return this.byName.get(commandKey(name)); }
 
   all(): Command[] { return [...this.byName.values()]; }
 
   /** The level a command needs, after config overrides. */
   levelOf(c: Command, withArgs = false): number {
-    const base = this.levelOverrides[c.name] ?? c.level;
+    const base = this.levelOverrides.get(commandKey(c.name)) ?? c.level;
     return withArgs && c.levelWithArgs !== undefined ? Math.max(base, c.levelWithArgs) : base;
   }
 
@@ -67,18 +92,52 @@ export class Registry {
     return this.all().filter((c) => this.levelOf(c) <= level).sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** The one answer to a name that is no command the caller may run: typed, or asked `help` about. */
+  unknown(typed: string, level: number, prefix: string): ChatdError {
+    const name = commandKey(typed).slice(0, 32);
+    const near = nearest(name, this.permitted(level).map((c) => c.name));
+    return new ChatdError('UNKNOWN_COMMAND', `unknown command "${name}"; ${near ? `did you mean ${prefix}${near}?` : `try ${prefix}help`}`);
+  }
+
   usageLine(c: Command, prefix: string): string {
     return `${prefix}${c.name}${c.usage ? ' ' + c.usage : ''}`;
   }
 
-  /** Parses a line without prefix, checks level and arity, runs the command. Throws ChatdError. */
-  async dispatch(line: string, base: Omit<CommandContext, 'args' | 'rest'>): Promise<{ command: Command; reply: Reply }> {
-    const trimmed = line.replace(/^\s+/, '');
-    const m = /^(\S+)\s*([\s\S]*)$/.exec(trimmed);
+  /**
+   * Parses a line without prefix, checks level, arity and target, runs the command, and turns
+   * whatever happened into the frames to send. Never rejects: a database failure is
+   * SERVICE_UNAVAILABLE, anything unexpected INTERNAL (logged here with its stack, once).
+   */
+  async dispatch(line: string, base: DispatchBase): Promise<Answer> {
+    let c: Command | undefined;
+    const idPart = base.id !== undefined ? { id: base.id } : {};
+    const fail = (code: ErrorCode, message?: string): Answer => {
+      const e = new ChatdError(code, message);
+      return { frames: [{ type: 'error', code: e.code, message: e.message, ...idPart }], close: false };
+    };
+    try {
+      const parsed = this.parse(line, base);
+      c = parsed.command;
+      const reply = await this.run(parsed.command, parsed.args, parsed.argText, base);
+      const result: ServerFrame = { type: 'result', command: c.name, text: reply.text, ...(reply.data !== undefined ? { data: reply.data } : {}), ...idPart };
+      // The client pairs a history with the result that follows it (lib/client/connection.ts).
+      return { frames: [...(reply.frames ?? []), result], close: reply.close === true };
+    } catch (e) {
+      if (e instanceof StoreUnavailable) {
+        base.host.log.warn('database call failed', { command: c?.name, method: e.method, err: String((e.failure as Error)?.message ?? e.failure) });
+        return fail(e.code, e.message);
+      }
+      if (e instanceof ChatdError) return fail(e.code, e.message);
+      base.host.log.error('command failed', { command: c?.name, session: base.session.id, err: String((e as Error)?.stack ?? e) });
+      return fail('INTERNAL');
+    }
+  }
+
+  private parse(line: string, base: DispatchBase): { command: Command; args: string[]; argText: string } {
+    const m = /^(\S+)\s*([\s\S]*)$/.exec(line.replace(/^\s+/, ''));
     if (!m) throw new ChatdError('UNKNOWN_COMMAND', `empty command; try ${base.prefix}help`);
-    const name = m[1].toLowerCase();
-    const c = this.get(name);
-    if (!c) throw new ChatdError('UNKNOWN_COMMAND', `unknown command "${name.slice(0, 32)}"; try ${base.prefix}help`);
+    const c = this.get(m[1]);
+    if (!c) throw this.unknown(m[1], base.user.level, base.prefix);
     const argText = m[2].trim();
     const args = argText ? argText.split(/\s+/) : [];
     if (this.levelOf(c, args.length > 0) > base.user.level) {
@@ -87,9 +146,13 @@ export class Registry {
     if (args.length < c.minArgs || (c.maxArgs !== undefined && args.length > c.maxArgs)) {
       throw new ChatdError('BAD_ARGS', `usage: ${this.usageLine(c, base.prefix)}`);
     }
-    const rest = (n: number) => restAfter(argText, n);
+    return { command: c, args, argText };
+  }
+
+  private async run(c: Command, args: string[], argText: string, base: DispatchBase): Promise<Reply> {
     try {
-      return { command: c, reply: await c.run({ ...base, args, rest }) };
+      const target = c.target ? await this.resolveTarget(c.target, args, base) : undefined;
+      return await c.run({ ...base, args, rest: (n: number) => restAfter(argText, n), ...(target ? { target } : {}) });
     } catch (e) {
       // Every BAD_ARGS shows the usage (DESIGN), also when a handler found the arguments wrong.
       if (e instanceof ChatdError && e.code === 'BAD_ARGS' && !e.message.includes('usage: ')) {
@@ -97,6 +160,17 @@ export class Registry {
       }
       throw e;
     }
+  }
+
+  private async resolveTarget(t: { arg: number; outrank: boolean }, args: string[], base: DispatchBase): Promise<UserRecord> {
+    const raw = args[t.arg];
+    if (raw === undefined) throw new ChatdError('BAD_ARGS', 'a user name is missing');
+    const name = normalizeUsername(raw);
+    if (!name) throw new ChatdError('BAD_ARGS', `"${raw.slice(0, 40)}" is not a valid username`);
+    const u = await base.host.db.getUser(name);
+    if (!u) throw new ChatdError('NO_SUCH_USER', `no such user: ${name}`);
+    if (t.outrank && !outranks(base.user.level, u.level)) throw new ChatdError('FORBIDDEN', `${name} has level ${u.level}; you need a higher level than that`);
+    return u;
   }
 }
 

@@ -16,12 +16,17 @@ export type UserRecord = {
 export type BanRecord = {
   id: number; userId: number | null; username: string | null; ip: string | null; certFingerprint: string | null;
   reason: string; by: string; createdAt: number; expiresAt: number | null; liftedAt: number | null;
+  /** The level of `by` when the ban was set; null for chat-admin and rows older than migration 004. */
+  byLevel: number | null;
 };
-export type NewBan = Omit<BanRecord, 'id' | 'createdAt' | 'liftedAt'> & { createdAt?: number };
+export type NewBan = Omit<BanRecord, 'id' | 'createdAt' | 'liftedAt' | 'byLevel'> & { createdAt?: number; byLevel?: number | null };
 export type AuditEntry = { actor: string; action: string; target?: string | null; detail?: string | null; ts?: number };
 export type RoomRecord = { name: string; topic: string; createdAt: number };
 /** `until` null: muted until unmuted. */
-export type MuteRecord = { userId: number; username: string; until: number | null; by: string };
+export type MuteRecord = { userId: number; username: string; until: number | null; by: string; byLevel?: number | null };
+
+/** Audit details longer than this are cut, deliberately and marked, rather than refused by the column. */
+export const AUDIT_DETAIL_MAX = 4000;
 
 const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
@@ -37,6 +42,7 @@ function toBan(r: any): BanRecord {
   return {
     id: Number(r.id), userId: num(r.user_id), username: r.username, ip: r.ip, certFingerprint: r.cert_fingerprint,
     reason: r.reason, by: r.by, createdAt: Number(r.created_at), expiresAt: num(r.expires_at), liftedAt: num(r.lifted_at),
+    byLevel: num(r.by_level),
   };
 }
 
@@ -221,7 +227,7 @@ export class Store {
       if (b.userId != null) await trx('bans').where({ user_id: b.userId }).whereNull('lifted_at').update({ lifted_at: now, lifted_by: b.by });
       const [id] = await trx('bans').insert({
         user_id: b.userId, username: b.username, ip: b.ip, cert_fingerprint: b.certFingerprint, reason: b.reason,
-        by: b.by, created_at: now, expires_at: b.expiresAt,
+        by: b.by, created_at: now, expires_at: b.expiresAt, by_level: b.byLevel ?? null,
       });
       return Number(id);
     });
@@ -246,7 +252,7 @@ export class Store {
   // ---- mutes -------------------------------------------------------------------------------
   /** Mutes a user, replacing any mute already on them. */
   async setMute(m: MuteRecord): Promise<void> {
-    await this.knex('mutes').insert({ user_id: m.userId, username: m.username, until: m.until, by: m.by, created_at: Date.now() })
+    await this.knex('mutes').insert({ user_id: m.userId, username: m.username, until: m.until, by: m.by, by_level: m.byLevel ?? null, created_at: Date.now() })
       .onConflict('user_id').merge();
   }
 
@@ -255,7 +261,7 @@ export class Store {
   /** Mutes not yet expired. */
   async activeMutes(now = Date.now()): Promise<MuteRecord[]> {
     const rows = await this.knex('mutes').whereNull('until').orWhere('until', '>', now);
-    return rows.map((r: any) => ({ userId: Number(r.user_id), username: r.username, until: num(r.until), by: r.by }));
+    return rows.map((r: any) => ({ userId: Number(r.user_id), username: r.username, until: num(r.until), by: r.by, byLevel: num(r.by_level) }));
   }
 
   // ---- certificates -------------------------------------------------------------------------
@@ -286,6 +292,15 @@ export class Store {
   async setTopic(name: string, topic: string): Promise<void> {
     await this.ensureRoom(name);
     await this.knex('rooms').where({ name }).update({ topic });
+  }
+
+  async roomExists(name: string): Promise<boolean> {
+    return (await this.direct.all(SQL.room, [name])).length > 0;
+  }
+
+  async countRooms(): Promise<number> {
+    const r = await this.knex('rooms').count({ n: '*' }).first();
+    return Number(r?.n ?? 0);
   }
 
   async listRooms(): Promise<RoomRecord[]> {
@@ -328,7 +343,7 @@ export class Store {
 
   // ---- audit --------------------------------------------------------------------------------
   async audit(e: AuditEntry): Promise<void> {
-    await this.knex('audit_log').insert({ actor: e.actor, action: e.action, target: e.target ?? null, detail: e.detail ?? null, ts: e.ts ?? Date.now() });
+    await this.knex('audit_log').insert({ actor: e.actor, action: e.action, target: e.target ?? null, detail: auditDetail(e.detail), ts: e.ts ?? Date.now() });
   }
 
   /** The id of the newest audit entry, 0 when there is none. */
@@ -342,6 +357,12 @@ export class Store {
     const rows = await this.knex('audit_log').where('id', '>', afterId).andWhere({ actor }).orderBy('id', 'asc').limit(1000);
     return rows.map((r: any) => ({ id: Number(r.id), actor: r.actor, action: r.action, target: r.target, detail: r.detail, ts: Number(r.ts) }));
   }}
+
+function auditDetail(d: string | null | undefined): string | null {
+  if (d === null || d === undefined) return null;
+  const cps = [...d];
+  return cps.length <= AUDIT_DETAIL_MAX ? d : cps.slice(0, AUDIT_DETAIL_MAX - 1).join('') + '…';
+}
 
 /** Opens a store and checks it answers; connection problems become one clear CliError line. */
 export async function openStore(url: string, opts: { connectTimeoutMs?: number } = {}): Promise<Store> {

@@ -44,7 +44,8 @@ describe('e2e: commands', function () {
     const h = await alice.command('//help');
     expect(h.text).to.match(/^\/\/users\s/m).and.match(/^\/\/join\s/m);
     expect(h.text).to.not.match(/\/\/(ban|kick|connections|role|announce)\b/);
-    expect((await alice.command('//help ban')).code).to.equal('UNKNOWN_COMMAND');
+    // Not listed, but asking for it says why it is not there (issue 19): it needs a higher level.
+    expect((await alice.command('//help ban')).code).to.equal('FORBIDDEN');
     const mod = await login('mod');
     const hb = await mod.command('//help ban');
     expect(hb.text).to.match(/^usage: \/\/ban <user> \[30s\|10m\|2h\|7d\|perm\] \[reason…\]/m);

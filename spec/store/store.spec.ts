@@ -26,10 +26,10 @@ for (const kind of dbKinds()) {
     });
 
     it('migrates to the full schema; latest twice is a no-op', async () => {
-      expect(await store.migrateLatest()).to.deep.equal(['001_initial', '002_mutes', '003_login_locks']);
+      expect(await store.migrateLatest()).to.deep.equal(['001_initial', '002_mutes', '003_login_locks', '004_audit_detail', '005_setter_level']);
       expect(await store.migrateLatest()).to.deep.equal([]);
       for (const t of TABLES) expect(await store.knex.schema.hasTable(t), t).to.equal(true);
-      expect(await store.migrateStatus()).to.deep.equal({ applied: ['001_initial', '002_mutes', '003_login_locks'], pending: [] });
+      expect(await store.migrateStatus()).to.deep.equal({ applied: ['001_initial', '002_mutes', '003_login_locks', '004_audit_detail', '005_setter_level'], pending: [] });
     });
 
     it('seeds the default roles in level order', async () => {
@@ -129,11 +129,11 @@ for (const kind of dbKinds()) {
       await store.setMute({ userId: alice.id, username: 'alice', until: now - 1, by: 'mod' });
       expect(await store.activeMutes(now)).to.deep.equal([]);
       await store.setMute({ userId: alice.id, username: 'alice', until: now + 60_000, by: 'mod' });
-      await store.setMute({ userId: bob.id, username: 'bob', until: null, by: 'boss' });
+      await store.setMute({ userId: bob.id, username: 'bob', until: null, by: 'boss', byLevel: 100 });
       const active = (await store.activeMutes(now)).sort((x, y) => x.userId - y.userId);
       expect(active).to.deep.equal([
-        { userId: alice.id, username: 'alice', until: now + 60_000, by: 'mod' },
-        { userId: bob.id, username: 'bob', until: null, by: 'boss' },
+        { userId: alice.id, username: 'alice', until: now + 60_000, by: 'mod', byLevel: null },
+        { userId: bob.id, username: 'bob', until: null, by: 'boss', byLevel: 100 },
       ]);
       await store.liftMute(alice.id);
       await store.knex('users').where({ id: bob.id }).del();
@@ -165,13 +165,13 @@ for (const kind of dbKinds()) {
     }
 
     it('rolls back to an empty schema', async () => {
-      expect(await store.migrateRollback()).to.deep.equal(['003_login_locks', '002_mutes', '001_initial']);
+      expect(await store.migrateRollback()).to.deep.equal(['005_setter_level', '004_audit_detail', '003_login_locks', '002_mutes', '001_initial']);
       for (const t of TABLES) expect(await store.knex.schema.hasTable(t), t).to.equal(false);
-      expect(await store.migrateStatus()).to.deep.equal({ applied: [], pending: ['001_initial', '002_mutes', '003_login_locks'] });
+      expect(await store.migrateStatus()).to.deep.equal({ applied: [], pending: ['001_initial', '002_mutes', '003_login_locks', '004_audit_detail', '005_setter_level'] });
     });
 
     it('answers again on a schema made anew (statements prepared before are not stale)', async () => {
-      expect(await store.migrateLatest()).to.deep.equal(['001_initial', '002_mutes', '003_login_locks']);
+      expect(await store.migrateLatest()).to.deep.equal(['001_initial', '002_mutes', '003_login_locks', '004_audit_detail', '005_setter_level']);
       expect(await store.getUser('alice')).to.equal(null);
       await store.createUser({ username: 'alice', passwordHash: 'h3', role: 'admin' });
       expect(await store.getUser('alice')).to.include({ passwordHash: 'h3', level: 100 });

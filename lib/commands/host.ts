@@ -1,0 +1,40 @@
+// What commands may use of the node they run on. Commands depend on this interface, not on ChatNode,
+// so the registry and every command run against a fake host in specs (no TLS, no database).
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { PresenceEntry } from '../bus/types.js';
+import type { DmFrame, EventFrame, EventName, MessageFrame } from '../protocol/frames.js';
+import type { Session, SessionUser } from '../session.js';
+import type { Store } from '../store/index.js';
+import type { Registry } from './registry.js';
+
+export interface CommandHost {
+  readonly config: Config;
+  readonly log: Logger;
+  /** The database, bounded by limits.dbTimeoutMs; a failure rejects with SERVICE_UNAVAILABLE. */
+  readonly db: Store;
+  readonly registry: Registry;
+  readonly motd: string;
+  busStatus(): string;
+  presence(): Promise<PresenceEntry[]>;
+  onlineUsers(): Promise<Map<string, PresenceEntry[]>>;
+  /** Throws MUTED when the user may not speak (messages, and broadcasts of staff alike). */
+  assertNotMuted(u: SessionUser): void;
+  isMuted(user: string): boolean;
+  say(s: Session, raw: string, kind: 'say' | 'me'): MessageFrame;
+  dm(s: Session, to: string, raw: string): DmFrame;
+  /** Throws FORBIDDEN when joining `room` would pass the rooms-per-user or rooms-in-total cap. */
+  admitRoom(s: Session, room: string): Promise<void>;
+  join(s: Session, room: string): Promise<void>;
+  part(s: Session, room: string): void;
+  topicOf(room: string): string;
+  setTopic(room: string, topic: string, by: string): Promise<void>;
+  recentHistory(room: string, n: number): Promise<MessageFrame[]>;
+  publishEvent(event: EventName, fields: Omit<EventFrame, 'type' | 'event' | 'ts'>): void;
+  updateUser(user: string, role: { name: string; level: number; color: string }): void;
+  kill(user: string, code: 'KICKED' | 'BANNED', reason: string): void;
+  mute(user: { id: number; username: string }, until: number | null, by: { name: string; level: number }): Promise<void>;
+  unmute(user: { id: number; username: string }): Promise<void>;
+  /** Checks the old password like a login (throttle, lockout), then stores the new one. */
+  changePassword(user: string, remote: string, oldPassword: string, newPassword: string): Promise<void>;
+}

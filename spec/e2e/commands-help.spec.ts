@@ -1,0 +1,36 @@
+// What a user hears when a command is out of reach, misspelt, or aimed at nobody (issue 19 item 8).
+import { expect } from 'chai';
+import type { Chatd } from '../../lib/app.js';
+import { TestClient } from '../helpers/client.js';
+import { makeWorld, startServer, type World } from '../helpers/world.js';
+
+describe('e2e: command help and near misses', function () {
+  let world: World;
+  let chatd: Chatd;
+  let alice: TestClient;
+  before(async () => {
+    world = await makeWorld();
+    chatd = await startServer(world);
+    alice = await TestClient.loggedIn(chatd.address.port, world.certs, 'alice');
+  });
+  after(async () => { alice?.close(); await chatd?.stop(); await world?.drop(); });
+
+  it('//help ban for a level-1 user says it needs a higher level', async () => {
+    expect(await alice.command('//help ban')).to.include({ type: 'error', code: 'FORBIDDEN', message: '//ban needs level 50; you have level 1' });
+  });
+
+  it('an unknown command and help for one answer alike, with the nearest command', async () => {
+    const typed = await alice.command('//jion lobby');
+    const asked = await alice.command('//help jion');
+    expect(typed).to.include({ code: 'UNKNOWN_COMMAND', message: 'unknown command "jion"; did you mean //join?' });
+    expect(asked).to.include({ code: 'UNKNOWN_COMMAND', message: typed.message });
+    // Nothing near: the pointer to help; commands above the caller's level are never suggested.
+    expect(await alice.command('//xyzzy')).to.include({ message: 'unknown command "xyzzy"; try //help' });
+    expect((await alice.command('//bna bob')).message).to.not.match(/\/\/ban/);
+  });
+
+  it('//msg to a user that does not exist says no such user; to one offline, not online', async () => {
+    expect(await alice.command('//msg nosuchuser hello')).to.include({ code: 'NO_SUCH_USER', message: 'no such user: nosuchuser' });
+    expect(await alice.command('//msg carol hello')).to.include({ code: 'NO_SUCH_USER', message: 'carol is not online' });
+  });
+});
