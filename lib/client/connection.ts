@@ -15,6 +15,7 @@ import { LineDecoder } from '../protocol/jsonl.js';
 import { normalizeRoom, sanitizeText } from '../sanitize.js';
 import { ALPN } from '../protocol/frames.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
+import { newPasswordOf } from './passwd.js';
 import { SeenIds } from './seen.js';
 
 export type ConnectionOptions = {
@@ -235,9 +236,12 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
   private readonly idleTimeoutMs: number;
   private readonly connectTimeoutMs: number;
   private readonly answerTimeoutMs: number;
+  /** The password of the next login: the one given, until a //passwd of this session changes it (memory only). */
+  private password: string;
 
   constructor(readonly opts: ConnectionOptions) {
     super();
+    this.password = opts.password;
     this.seen = new SeenIds(opts.seenMax ?? 10_000);
     this.reconnectBackoff = new Backoff(opts.backoff);
     this.rateBackoff = new Backoff({ initialMs: 250, maxMs: 5_000, ...opts.rateBackoff });
@@ -329,7 +333,7 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
     this.link = link;
     try {
       await link.within(link.welcome, WELCOME_TIMEOUT_MS, 'welcome from the server');
-      const ok = await this.request(link, { type: 'login', user: this.opts.user, password: this.opts.password }, true, LOGIN_TIMEOUT_MS, false);
+      const ok = await this.request(link, { type: 'login', user: this.opts.user, password: this.password }, true, LOGIN_TIMEOUT_MS, false);
       if (ok.type === 'error') {
         const code = clean(ok.code) || 'INTERNAL';
         const msg = `${code}: ${clean(ok.message)}`;
@@ -579,6 +583,7 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
           continue;
         }
         this.queue.shift();
+        if (a.type === 'result' && a.command === 'passwd') this.password = newPasswordOf(job.frame, this.prefix) ?? this.password;
         job.resolve(a);
       }
     } finally {

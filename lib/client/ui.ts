@@ -8,6 +8,7 @@ import type { ServerFrame } from '../protocol/frames.js';
 import { paint, renderFrame, type Theme } from '../render.js';
 import { normalizeUsername } from '../sanitize.js';
 import { clean, type ChatConnection, type FrameMeta } from './connection.js';
+import { isPasswdLine, maskPasswd } from './passwd.js';
 
 export type UiOptions = {
   input: NodeJS.ReadableStream & { isTTY?: boolean };
@@ -41,6 +42,8 @@ export class TerminalUI {
   private usersSoon: NodeJS.Timeout | null = null;
   private finish: ((code: number) => void) | null = null;
   private fail: ((e: Error) => void) | null = null;
+  /** A hidden question being asked (//passwd): the next line answers it and is neither shown nor sent. */
+  private asking: { resolve(answer: string | null): void; prompt: string } | null = null;
 
   constructor(private readonly conn: ChatConnection, private readonly o: UiOptions) {
     conn.on('frame', (f, meta) => this.onFrame(f, meta));
@@ -69,8 +72,9 @@ export class TerminalUI {
       historySize: 500,
     });
     this.rl = rl;
+    if (this.isTerminal) this.maskOutput(rl);
     rl.on('line', (line) => this.onLine(line));
-    rl.on('SIGINT', () => void this.leave());
+    rl.on('SIGINT', () => (this.asking ? this.answer(null) : void this.leave()));
     rl.on('close', () => void this.leave());
     this.updatePrompt();
     rl.prompt();
@@ -106,7 +110,7 @@ export class TerminalUI {
 
   private updatePrompt(): void {
     const rl = this.rl;
-    if (!rl) return;
+    if (!rl || this.asking) return;
     const room = this.conn.current ? `#${clean(this.conn.current)}` : '(no room)';
     const offline = this.conn.state === 'ready' ? '' : '(offline) ';
     const next = `${offline}${room}> `;
@@ -132,6 +136,10 @@ export class TerminalUI {
 
   private onLine(line: string): void {
     const rl = this.rl!;
+    if (this.asking) return this.answer(line);
+    const passwd = isPasswdLine(line, this.conn.prefix);
+    if (passwd) this.forget(line);
+    if (passwd && this.isTerminal && line.trim().split(/\s+/).length === 1) return void this.passwd();
     // The server's echo of the line is its record, with time, room and name: erase the typed copy
     // when it is certainly one terminal row (plain ASCII that fits), else leave it.
     const typed = rl.getPrompt() + line;
@@ -144,6 +152,81 @@ export class TerminalUI {
       this.conn.say(line).catch((e: Error) => { if (!(e instanceof CliError)) this.status(`not sent: ${e.message}`); });
     }
     rl.prompt();
+  }
+
+  // ---- //passwd --------------------------------------------------------------------------------
+
+  /**
+   * What readline writes goes through here: the arguments of a passwd line are shown as `*`, and the
+   * answer to a hidden question not at all. (readline writes the prompt with the line on a redraw and
+   * only the new characters when typing at the end; both are recognised from its current line.)
+   */
+  private maskOutput(rl: readline.Interface): void {
+    const r = rl as unknown as { _writeToOutput(s: string): void; line: string };
+    const write = r._writeToOutput.bind(rl);
+    r._writeToOutput = (s: string) => {
+      const line = r.line;
+      const shown = this.asking ? '' : maskPasswd(line, this.conn.prefix);
+      if (shown === line) return write(s);
+      const prompt = rl.getPrompt();
+      if (s === prompt + line) return write(prompt + shown);
+      if (s.length <= line.length && line.endsWith(s)) return write(shown.slice(shown.length - s.length));
+      write(s);
+    };
+  }
+
+  /** Removes a line readline put in its input history (arrow up must not bring back a password). */
+  private forget(line: string): void {
+    const history = (this.rl as unknown as { history?: string[] } | null)?.history;
+    const i = history?.indexOf(line) ?? -1;
+    if (i >= 0) history!.splice(i, 1);
+  }
+
+  /** Asks on the input line without echo; null when cancelled (Ctrl-C) or the UI ends. */
+  private ask(question: string): Promise<string | null> {
+    const rl = this.rl;
+    if (!rl) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      this.asking = { resolve, prompt: this.asking?.prompt ?? rl.getPrompt() };
+      rl.setPrompt(question);
+      rl.prompt();
+    });
+  }
+
+  private answer(line: string | null): void {
+    const a = this.asking;
+    if (!a) return;
+    if (line) this.forget(line);
+    a.resolve(line);
+  }
+
+  /** `//passwd` alone: the old password once, the new one twice, hidden, then one passwd command. */
+  private async passwd(): Promise<void> {
+    let outcome = 'password not changed';
+    try {
+      const old = await this.ask('current password: ');
+      if (!old) return;
+      const next = await this.ask('new password: ');
+      if (!next) return;
+      const again = await this.ask('new password again: ');
+      if (!again) return;
+      if (again !== next) return void (outcome = 'the new passwords do not match; password not changed');
+      // chatd splits a command line on whitespace: such a password cannot be sent as one argument.
+      if (/\s/.test(old + next)) return void (outcome = 'a password with spaces cannot be given to passwd; password not changed');
+      outcome = '';
+      this.conn.enqueue({ type: 'command', line: `passwd ${old} ${next}` })
+        .catch((e: Error) => { if (!(e instanceof CliError)) this.status(`not sent: ${e.message}`); });
+    } finally {
+      const prompt = this.asking?.prompt;
+      this.asking = null;
+      const rl = this.rl;
+      if (rl) {
+        if (prompt !== undefined) rl.setPrompt(prompt);
+        this.updatePrompt();
+        if (outcome) this.status(outcome);
+        else rl.prompt();
+      }
+    }
   }
 
   private async leave(): Promise<void> {
@@ -161,6 +244,7 @@ export class TerminalUI {
     if (this.usersSoon) clearTimeout(this.usersSoon);
     const rl = this.rl;
     this.rl = null;
+    this.asking?.resolve(null);
     rl?.close();
     if (this.isTerminal) this.o.output.write('\n');
     if (typeof result === 'number') finish(result); else fail(result);
