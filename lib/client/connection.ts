@@ -292,9 +292,6 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
     });
   }
 
-  /** Frames waiting to be sent or answered. */
-  get backlog(): number { return this.queue.length; }
-
   /**
    * A command of the connection's own (help, users…), outside the ordered queue, not resent after a
    * reconnect. Its frames are marked internal.

@@ -21,7 +21,7 @@ function argsOf(line: string): string[] | null {
 }
 
 /** The arguments of a frame that is a passwd command (`[]` for none), else null. */
-export function passwdArgs(frame: ClientFrame, prefix: string): string[] | null {
+function passwdArgs(frame: ClientFrame, prefix: string): string[] | null {
   const line = commandLine(frame, prefix);
   return line === null ? null : argsOf(line);
 }

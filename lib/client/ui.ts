@@ -55,11 +55,6 @@ export class TerminalUI {
     conn.on('fatal', (e) => this.end(e));
   }
 
-  /** Names offered by tab completion (for specs and for the curious). */
-  get completions(): { commands: readonly string[]; users: readonly string[] } {
-    return { commands: this.commands, users: this.users };
-  }
-
   /** Runs the input loop until the user leaves (0) or the connection fails for good (rejects). */
   run(): Promise<number> {
     const done = new Promise<number>((resolve, reject) => { this.finish = resolve; this.fail = reject; });
