@@ -6,7 +6,8 @@ import type { Readable } from 'node:stream';
 import { CliError } from '../errors.js';
 import type { ServerFrame } from '../protocol/frames.js';
 import { renderFrame, type Theme } from '../render.js';
-import { clean, type ChatConnection, type FrameMeta } from './connection.js';
+import type { ChatConnection, FrameMeta } from './connection.js';
+import { clean } from './link-errors.js';
 
 export type Out = { write(s: string): unknown };
 

@@ -7,7 +7,8 @@ import { CliError } from '../errors.js';
 import type { ServerFrame } from '../protocol/frames.js';
 import { paint, renderFrame, type Theme } from '../render.js';
 import { normalizeUsername } from '../sanitize.js';
-import { clean, type ChatConnection, type FrameMeta } from './connection.js';
+import type { ChatConnection, FrameMeta } from './connection.js';
+import { clean } from './link-errors.js';
 import { isPasswdLine, maskPasswd } from './passwd.js';
 
 export type UiOptions = {
