@@ -11,7 +11,7 @@ import type { BackoffOptions } from './backoff.js';
 import { openLink, type Link } from './link.js';
 import { clean, Disconnected, FATAL_BYE, FATAL_LOGIN } from './link-errors.js';
 import { newPasswordOf } from './passwd.js';
-import { Reconnector, rejoin } from './reconnect.js';
+import { Reconnector, rejoin, type RetryInfo } from './reconnect.js';
 import { Requests, type Answer } from './requests.js';
 import { SendQueue } from './send-queue.js';
 import { SeenIds } from './seen.js';
@@ -59,6 +59,8 @@ export type ConnectionEvents = {
   ready: [info: { reconnected: boolean }];
   /** An established session was lost; a reconnect follows. */
   down: [reason: string];
+  /** A reconnect attempt follows after a wait (retryLines/retryLine in reconnect.ts say it). */
+  retry: [info: RetryInfo];
   /** The joined rooms or the current room changed. */
   rooms: [];
   /** Closed for good at our request (close(), //quit). */
@@ -265,7 +267,7 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
       },
       down: () => { this.state = 'down'; },
       fail: (err) => this.fail(err),
-      status: (text) => this.emit('status', text),
+      retry: (info) => this.emit('retry', info),
     });
   }
 

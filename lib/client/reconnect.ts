@@ -5,6 +5,9 @@ import { Backoff, type BackoffOptions } from './backoff.js';
 import { clean, Disconnected, formatDelay } from './link-errors.js';
 import type { Answer } from './requests.js';
 
+/** The wait before one reconnect attempt, and why the one before it failed (null before the first). */
+export type RetryInfo = { where: string; attempt: number; delayMs: number; previous: string | null };
+
 export type ReconnectHost = {
   closing(): boolean;
   readonly where: string;
@@ -13,8 +16,22 @@ export type ReconnectHost = {
   /** The attempt failed; the next one follows. */
   down(): void;
   fail(err: CliError): void;
-  status(text: string): void;
+  /** Before each wait: front ends say it (a terminal on one line that it updates). */
+  retry(info: RetryInfo): void;
 };
+
+/** The two lines of a log (piped use, stderr) for one reconnect wait. */
+export function retryLines(r: RetryInfo): string[] {
+  return [
+    ...(r.previous !== null ? [`reconnect failed: ${r.previous}`] : []),
+    `reconnecting to ${r.where} in ${formatDelay(r.delayMs)} (attempt ${r.attempt})`,
+  ];
+}
+
+/** The one status line of a terminal for one reconnect wait, replacing the one before. */
+export function retryLine(r: RetryInfo): string {
+  return `reconnecting to ${r.where} in ${formatDelay(r.delayMs)} (attempt ${r.attempt}${r.previous !== null ? `; ${r.previous}` : ''})`;
+}
 
 export class Reconnector {
   private readonly backoff: Backoff;
@@ -32,9 +49,10 @@ export class Reconnector {
     if (this.running) return;
     this.running = true;
     try {
+      let previous: string | null = null;
       while (!host.closing()) {
         const delay = this.backoff.next();
-        host.status(`reconnecting to ${host.where} in ${formatDelay(delay)} (attempt ${this.backoff.attempts})`);
+        host.retry({ where: host.where, attempt: this.backoff.attempts, delayMs: delay, previous });
         await new Promise<void>((r) => {
           const t = setTimeout(r, delay);
           this.wake = () => { clearTimeout(t); r(); };
@@ -49,7 +67,7 @@ export class Reconnector {
           if (host.closing()) return;
           if (e instanceof CliError) return host.fail(e);
           host.down();
-          host.status(`reconnect failed: ${e instanceof Disconnected ? e.reason : (e as Error).message}`);
+          previous = e instanceof Disconnected ? e.reason : (e as Error).message;
         }
       }
     } finally {

@@ -8,6 +8,7 @@ import type { ServerFrame } from '../protocol/frames.js';
 import { renderFrame, type Theme } from '../render.js';
 import type { ChatConnection, FrameMeta } from './connection.js';
 import { clean } from './link-errors.js';
+import { retryLines } from './reconnect.js';
 
 export type Out = { write(s: string): unknown };
 
@@ -39,6 +40,7 @@ function statusTo(conn: ChatConnection, o: ScriptOptions): void {
   const name = o.name ?? 'chat-cli';
   conn.on('status', (s) => o.stderr.write(`${name}: ${s}\n`));
   conn.on('down', (r) => o.stderr.write(`${name}: connection lost (${r})\n`));
+  conn.on('retry', (info) => { for (const line of retryLines(info)) o.stderr.write(`${name}: ${line}\n`); });
 }
 
 /** A promise that rejects when the connection fails for good (the caller exits 1 with its message). */

@@ -10,6 +10,7 @@ import { normalizeUsername } from '../sanitize.js';
 import type { ChatConnection, FrameMeta } from './connection.js';
 import { clean } from './link-errors.js';
 import { isPasswdLine, maskPasswd } from './passwd.js';
+import { retryLine } from './reconnect.js';
 
 export type UiOptions = {
   input: NodeJS.ReadableStream & { isTTY?: boolean };
@@ -43,14 +44,19 @@ export class TerminalUI {
   private usersSoon: NodeJS.Timeout | null = null;
   private finish: ((code: number) => void) | null = null;
   private fail: ((e: Error) => void) | null = null;
+  /** Rows of the status line that the next print replaces (reconnect progress), 0 if none is shown. */
+  private liveRows = 0;
+  /** Between losing an established session and being ready again: the new login is not news. */
+  private away = false;
   /** A hidden question being asked (//passwd): the next line answers it and is neither shown nor sent. */
   private asking: { resolve(answer: string | null): void; prompt: string } | null = null;
 
   constructor(private readonly conn: ChatConnection, private readonly o: UiOptions) {
     conn.on('frame', (f, meta) => this.onFrame(f, meta));
     conn.on('status', (s) => this.status(s));
-    conn.on('down', (r) => { this.status(`connection lost (${r})`); this.updatePrompt(); });
-    conn.on('ready', () => { this.updatePrompt(); this.refreshLists(); });
+    conn.on('down', (r) => { this.away = true; this.status(`connection lost (${r})`); this.updatePrompt(); });
+    conn.on('retry', (info) => this.status(retryLine(info), true));
+    conn.on('ready', () => { this.away = false; this.updatePrompt(); this.refreshLists(); });
     conn.on('rooms', () => this.updatePrompt());
     conn.on('closed', () => this.end(0));
     conn.on('fatal', (e) => this.end(e));
@@ -82,26 +88,38 @@ export class TerminalUI {
 
   // ---- output --------------------------------------------------------------------------------
 
-  /** Prints above the input line: clear what is being typed, print, redraw prompt and input. */
-  print(text: string): void {
+  /**
+   * Prints above the input line: clear what is being typed, print, redraw prompt and input. A live
+   * line (reconnect progress) is replaced by whatever is printed next, so that a stretch of attempts
+   * takes one row of the terminal.
+   */
+  print(text: string, live = false): void {
     const out = this.o.output;
     const rl = this.rl;
     if (!rl || !this.isTerminal) {
       out.write(text + '\n');
       return;
     }
-    const { rows } = rl.getCursorPos();
+    this.clearInput(this.liveRows);
+    out.write(text + '\n');
+    const width = Math.max(1, this.o.output.columns ?? 80);
+    this.liveRows = live ? Math.max(1, Math.ceil(text.replace(/\x1b\[[0-9;]*m/g, '').length / width)) : 0;
+    rl.prompt(true);
+  }
+
+  /** Erases the prompt and what is typed after it (and `above` more rows), leaving the cursor at their start. */
+  private clearInput(above = 0): void {
+    const out = this.o.output;
+    const rows = (this.rl?.getCursorPos().rows ?? 0) + above;
     if (rows > 0) readline.moveCursor(out, 0, -rows);
     readline.cursorTo(out, 0);
     readline.clearScreenDown(out);
-    out.write(text + '\n');
-    rl.prompt(true);
   }
 
   private get isTerminal(): boolean { return !!this.o.output.isTTY && !!this.o.input.isTTY; }
 
-  private status(text: string): void {
-    this.print(paint(this.o.theme, 'dim', `-- ${text}`));
+  private status(text: string, live = false): void {
+    this.print(paint(this.o.theme, 'dim', `-- ${text}`), live);
   }
 
   private updatePrompt(): void {
@@ -113,10 +131,7 @@ export class TerminalUI {
     if (rl.getPrompt() === next) return;
     rl.setPrompt(next);
     if (this.isTerminal) {
-      const { rows } = rl.getCursorPos();
-      if (rows > 0) readline.moveCursor(this.o.output, 0, -rows);
-      readline.cursorTo(this.o.output, 0);
-      readline.clearScreenDown(this.o.output);
+      this.clearInput();
       rl.prompt(true);
     }
   }
@@ -124,6 +139,11 @@ export class TerminalUI {
   private onFrame(f: ServerFrame, meta: FrameMeta): void {
     if (f.type === 'event' && (f.event === 'join' || f.event === 'part' || f.event === 'quit')) this.refreshUsersSoon();
     if (meta.internal || meta.retrying) return;
+    // The connection says why it ended (connection lost, or the one line chat-cli exits with), and
+    // "reconnected as" says the new login: the frames saying it again would only repeat it.
+    if (f.type === 'bye') return;
+    if (this.away && (f.type === 'welcome' || f.type === 'login_ok')) return;
+    if (f.type === 'event' && (f.event === 'kick' || f.event === 'ban') && f.user === this.conn.user?.name) return;
     const shown = renderFrame(f, this.o.theme);
     if (shown !== null) this.print(shown);
   }
@@ -239,10 +259,11 @@ export class TerminalUI {
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     if (this.usersSoon) clearTimeout(this.usersSoon);
     const rl = this.rl;
+    // The prompt goes with the program: the last line on the screen is the last thing said.
+    if (rl && this.isTerminal) this.clearInput();
     this.rl = null;
     this.asking?.resolve(null);
     rl?.close();
-    if (this.isTerminal) this.o.output.write('\n');
     if (typeof result === 'number') finish(result); else fail(result);
   }
 

@@ -90,3 +90,41 @@ export function flags(certs: string, port: number, user: string): string[] {
   return ['--port', String(port), '--ca', `${certs}/ca.crt`, '--cert', `${certs}/clients/${user}.crt`, '--key', `${certs}/clients/${user}.key`, '--user', user];
 }
 export const pw = (user: string) => ({ CHATD_PASSWORD: USERS[user]!.password });
+
+/**
+ * What a terminal shows after `out`: a small model of the cursor movements and erasures readline and
+ * chat-cli use (CR, LF, CSI n A/B/C/D/G, J, K, 2K; colours ignored), one string per row, trailing
+ * blank rows dropped. Text overwritten or erased on the way is gone, as on a real screen.
+ */
+export function screen(out: string): string[] {
+  const rows: string[][] = [[]];
+  let r = 0;
+  let c = 0;
+  const row = () => (rows[r] ??= []);
+  const re = /\x1b\[([0-9;?]*)([A-Za-z])|\r|\n|[^\x1b\r\n]/g;
+  for (const m of out.matchAll(re)) {
+    const s = m[0];
+    if (s === '\r') c = 0;
+    else if (s === '\n') { r++; c = 0; row(); }
+    else if (m[2] !== undefined) {
+      const n = Number(m[1] || 0);
+      switch (m[2]) {
+        case 'A': r = Math.max(0, r - (n || 1)); break;
+        case 'B': r += n || 1; row(); break;
+        case 'C': c += n || 1; break;
+        case 'D': c = Math.max(0, c - (n || 1)); break;
+        case 'G': c = Math.max(0, (n || 1) - 1); break;
+        case 'J': if (n === 0) { row().length = Math.min(row().length, c); rows.length = r + 1; } break;
+        case 'K': if (n === 2) rows[r] = []; else if (n === 0) row().length = Math.min(row().length, c); break;
+        default: break; // colours and modes
+      }
+    } else {
+      const cur = row();
+      while (cur.length < c) cur.push(' ');
+      cur[c++] = s;
+    }
+  }
+  const lines = rows.map((x) => Array.from(x, (ch) => ch ?? ' ').join('').trimEnd());
+  while (lines.length && lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
