@@ -32,9 +32,9 @@ export function newPasswordOf(frame: ClientFrame, prefix: string): string | null
   return args && args.length === 2 ? args[1]! : null;
 }
 
-/** A typed line is a passwd command (with or without arguments). */
-export function isPasswdLine(line: string, prefix: string): boolean {
-  return line.startsWith(prefix) && argsOf(line.slice(prefix.length)) !== null;
+/** The arguments of a typed passwd line (`[]` for none), or null for any other line. */
+export function typedPasswd(line: string, prefix: string): string[] | null {
+  return line.startsWith(prefix) ? argsOf(line.slice(prefix.length)) : null;
 }
 
 /**

@@ -9,7 +9,7 @@ import { paint, renderFrame, type Theme } from '../render.js';
 import { normalizeUsername } from '../sanitize.js';
 import type { ChatConnection, FrameMeta } from './connection.js';
 import { clean } from './link-errors.js';
-import { isPasswdLine, maskPasswd } from './passwd.js';
+import { maskPasswd, typedPasswd } from './passwd.js';
 import { retryLine } from './reconnect.js';
 
 export type UiOptions = {
@@ -153,9 +153,9 @@ export class TerminalUI {
   private onLine(line: string): void {
     const rl = this.rl!;
     if (this.asking) return this.answer(line);
-    const passwd = isPasswdLine(line, this.conn.prefix);
+    const passwd = typedPasswd(line, this.conn.prefix);
     if (passwd) this.forget(line);
-    if (passwd && this.isTerminal && line.trim().split(/\s+/).length === 1) return void this.passwd();
+    if (passwd?.length === 0 && this.isTerminal) return void this.passwd();
     // The server's echo of the line is its record, with time, room and name: erase the typed copy
     // when it is certainly one terminal row (plain ASCII that fits), else leave it.
     const typed = rl.getPrompt() + line;
