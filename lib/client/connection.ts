@@ -205,7 +205,19 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
     this.link = link;
     try {
       await link.within(link.welcome, WELCOME_TIMEOUT_MS, 'welcome from the server');
-      const ok = await this.requests.send(link, { type: 'login', user: this.opts.user, password: this.password }, true, LOGIN_TIMEOUT_MS, false);
+      let ok = await this.login(link, this.password);
+      // A //passwd whose answer was lost with the connection may have taken effect: then only its
+      // new password logs in (once; chatd keeps a connection open after a refused login).
+      const changed = reconnect && ok.type === 'error' && ok.code === 'AUTH_FAILED' ? this.lostPasswd() : null;
+      if (changed !== null) {
+        const again = await this.login(link, changed);
+        if (again.type === 'login_ok') {
+          this.password = changed;
+          this.queue.settleFirst({ type: 'result', command: 'passwd', text: 'password changed' });
+          this.emit('status', 'your //passwd took effect before the connection dropped: logged in with the new password');
+          ok = again;
+        }
+      }
       if (ok.type === 'error') {
         const code = clean(ok.code) || 'INTERNAL';
         const msg = `${code}: ${clean(ok.message)}`;
@@ -240,6 +252,16 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
       if (link.fatal) throw link.fatal;
       throw e;
     }
+  }
+
+  private login(link: Link, password: string): Promise<Answer> {
+    return this.requests.send(link, { type: 'login', user: this.opts.user, password }, true, LOGIN_TIMEOUT_MS, false);
+  }
+
+  /** The new password of a passwd command that went out and whose answer was lost, if one did. */
+  private lostPasswd(): string | null {
+    const frame = this.queue.inFlight;
+    return frame ? newPasswordOf(frame, this.prefix) : null;
   }
 
   private onClose(link: Link): void {

@@ -14,8 +14,13 @@ type Job = {
   frame: ClientFrame; resolve(f: Answer): void; reject(e: Error): void;
   /** A plain line (no command) as the server would store it, set while it waits for its answer. */
   sent?: { at: number; room: string | null; text: string };
-  /** Its message, found in the history sent after a reconnect: it arrived, only the answer was lost. */
-  landed?: MessageFrame;
+  /** Written to a connection at least once (its answer may have been lost with it). */
+  wentOut?: boolean;
+  /**
+   * Its answer, known without the server's: its message, found in the history sent after a reconnect
+   * (it arrived, only the answer was lost), or the proof that a passwd took effect (see settleFirst).
+   */
+  landed?: Answer;
 };
 
 export type QueueHost = {
@@ -49,6 +54,18 @@ export class SendQueue {
   /** A plain line went out and its answer has not come back. */
   get awaitsAnswer(): boolean { return !!this.jobs[0]?.sent; }
 
+  /** The first frame, if it went out and its answer has not come back. */
+  get inFlight(): ClientFrame | null {
+    const job = this.jobs[0];
+    return job?.wentOut && !job.landed ? job.frame : null;
+  }
+
+  /** The first frame's effect is known without its answer: it resolves with `a` instead of being sent again. */
+  settleFirst(a: Answer): void {
+    const job = this.jobs[0];
+    if (job) job.landed = a;
+  }
+
   /** Sends queued frames one at a time, each after the previous answer, while the session is up. */
   async pump(): Promise<void> {
     if (this.pumping) return;
@@ -67,6 +84,7 @@ export class SendQueue {
           ? { at: Date.now(), room: f.room !== undefined ? normalizeRoom(f.room) : this.host.current(), text: sanitizeText(f.text) }
           : undefined;
         let a: Answer;
+        job.wentOut = true;
         try {
           a = await this.requests.send(link, job.frame, false);
         } catch (e) {

@@ -6,6 +6,7 @@ import type { Chatd } from '../../lib/app.js';
 import { flags, plain, pw, Run } from '../helpers/cli-run.js';
 import { TestClient } from '../helpers/client.js';
 import { TcpProxy } from '../helpers/proxy.js';
+import { until } from '../helpers/wait.js';
 import { makeWorld, startServer, USERS, type World } from '../helpers/world.js';
 
 describe('e2e: chat-cli //passwd', function () {
@@ -50,6 +51,33 @@ describe('e2e: chat-cli //passwd', function () {
     expect(await carol.exit()).to.equal(0);
     expect(carol.err).to.not.match(/AUTH_FAILED/);
     expect(await logsIn('carol', fresh)).to.equal(true);
+  });
+
+  it('a //passwd whose answer was lost with the connection but took effect: the reconnect logs in with the new password', async () => {
+    const fresh = 'Ali-new-pass-5678';
+    const before = (await w.store.getUser('ali'))!.passwordHash;
+    const proxy = new TcpProxy('127.0.0.1', sport);
+    const pport = await proxy.start();
+    try {
+      const ali = track(Run.start(flags(w.certs, pport, 'ali'), { env: pw('ali') }));
+      await ali.waitErr(/logged in as ali/);
+      proxy.deafen(); // chatd gets the line and answers; the answer never arrives
+      ali.write(`//passwd ${USERS.ali!.password} ${fresh}\n`);
+      await until(async () => (await w.store.getUser('ali'))!.passwordHash !== before, 8000, 'the new password hash stored');
+      await proxy.cut();
+      await ali.waitErr(/connection lost/);
+      await proxy.restore();
+      await ali.waitErr(/reconnected as ali/);
+      await ali.waitErr(/\/\/passwd took effect before the connection dropped/);
+      ali.write('//whoami\n');
+      await ali.waitOut(/^ali \(moderator, level \d+\)/m);
+      ali.end();
+      expect(await ali.exit()).to.equal(0);
+      expect(ali.out + ali.err).to.not.match(/AUTH_FAILED|old password is wrong/);
+      expect(await logsIn('ali', fresh)).to.equal(true);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('on a terminal, //passwd with no arguments asks hidden (old once, new twice); after a network cut it logs in with the new one', async () => {
