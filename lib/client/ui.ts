@@ -70,7 +70,8 @@ export class TerminalUI {
       input: this.o.input,
       output: this.o.output,
       terminal: !!this.o.output.isTTY && !!this.o.input.isTTY,
-      completer: (line: string) => complete(line, this.conn.prefix, this.commands, this.users),
+      // Nothing is completed (nor listed) from a hidden answer.
+      completer: (line: string) => (this.asking ? [[], line] : complete(line, this.conn.prefix, this.commands, this.users)),
       historySize: 500,
     });
     this.rl = rl;
@@ -212,7 +213,14 @@ export class TerminalUI {
   private answer(line: string | null): void {
     const a = this.asking;
     if (!a) return;
-    if (line) this.forget(line);
+    if (line) {
+      this.forget(line);
+    } else if (line === null && this.rl) {
+      // Cancelled with Ctrl-C: what was typed so far must not stay in the input line, where it would
+      // be shown (and sent) once the question is gone.
+      this.rl.write(null, { ctrl: true, name: 'e' });
+      this.rl.write(null, { ctrl: true, name: 'u' });
+    }
     a.resolve(line);
   }
 

@@ -110,7 +110,7 @@ describe('e2e: chat-cli //passwd', function () {
     }
   });
 
-  it('on a terminal, the new passwords must match, and an empty answer cancels: nothing is sent', async () => {
+  it('on a terminal, the new passwords must match, and an empty answer or Ctrl-C cancels: nothing is sent or shown', async () => {
     const bob = track(Run.start(flags(w.certs, sport, 'bob'), { pty: true, env: pw('bob') }));
     await bob.waitScreen(/#lobby> $/);
     bob.write('//passwd\r');
@@ -126,6 +126,15 @@ describe('e2e: chat-cli //passwd', function () {
     bob.write('\r');
     await bob.waitScreen(/password not changed/);
     await bob.waitScreen(/#lobby> $/);
+    // Ctrl-C in the middle of an answer cancels it, and what was typed goes with it.
+    bob.write('//passwd\r');
+    await bob.waitScreen(/current password: $/);
+    bob.write('half-typed-secret\x03');
+    await bob.waitScreen(/#lobby> $/);
+    bob.write('after the cancel\r');
+    await bob.waitScreen(/bob: after the cancel/);
+    expect(bob.out).to.not.include('half-typed-secret');
+    expect(bob.out).to.not.include('Bob-first-try-1234');
     expect(await logsIn('bob', USERS.bob!.password)).to.equal(true);
   });
 
