@@ -2,9 +2,10 @@
 // users), the load generators, the servers under test and their profile windows, and the measuring
 // steps (a send phase, a quiet server, a phase repeated when other processes got in the way).
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Generator, type OpenResult, type PhaseResult, type StormResult, type TargetKind } from './gen-api.js';
 import { CEILING_JS, RESULTS, type Plan } from './plan.js';
-import { Child, cpuMeter, cpuMs, monoUs, sleep, type CpuUse } from './proc.js';
+import { Child, cpuMeter, cpuMs, monoUs, type CpuUse } from './proc.js';
 import { Histogram } from './stats.js';
 import { PASSWORD, type World } from './world.js';
 

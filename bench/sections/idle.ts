@@ -1,7 +1,8 @@
 // The idle section: how many mTLS sessions a server holds, at what RSS per session, and how fast
 // they are set up.
 import type { TargetKind } from '../lib/gen-api.js';
-import { cpuMeter, monoUs, sleep } from '../lib/proc.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { cpuMeter, monoUs } from '../lib/proc.js';
 import { sum, type RunContext } from '../lib/run-context.js';
 
 export type IdleFigures = {

@@ -1,9 +1,10 @@
 // The login section: argon2id logins per second (against what the cores allow), and chat latency
 // in a busy room with and without a login storm (the ceiling gets the same rate of new connections).
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_PASSWORD_PARAMS, hashPassword, passwordPool } from '../../lib/auth/password.js';
 import type { TargetKind } from '../lib/gen-api.js';
-import { cpuMeter, monoUs, sleep } from '../lib/proc.js';
+import { cpuMeter, monoUs } from '../lib/proc.js';
 import { stormFigures, type Phase, type RunContext, type Server, type Storm } from '../lib/run-context.js';
 import { percentile } from '../lib/stats.js';
 import { PASSWORD } from '../lib/world.js';
