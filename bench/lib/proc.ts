@@ -162,8 +162,6 @@ export function machine(): Machine {
   };
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 /** CLOCK_MONOTONIC in µs: the clock of the load generators' markers and of V8's .cpuprofile timestamps. */
 export function monoUs(): number {
   const [s, ns] = process.hrtime();

@@ -6,7 +6,9 @@ import type { Readable } from 'node:stream';
 import { CliError } from '../errors.js';
 import type { ServerFrame } from '../protocol/frames.js';
 import { renderFrame, type Theme } from '../render.js';
-import { clean, type ChatConnection, type FrameMeta } from './connection.js';
+import type { ChatConnection, FrameMeta } from './connection.js';
+import { clean } from './link-errors.js';
+import { retryLines } from './reconnect.js';
 
 export type Out = { write(s: string): unknown };
 
@@ -38,6 +40,7 @@ function statusTo(conn: ChatConnection, o: ScriptOptions): void {
   const name = o.name ?? 'chat-cli';
   conn.on('status', (s) => o.stderr.write(`${name}: ${s}\n`));
   conn.on('down', (r) => o.stderr.write(`${name}: connection lost (${r})\n`));
+  conn.on('retry', (info) => { for (const line of retryLines(info)) o.stderr.write(`${name}: ${line}\n`); });
 }
 
 /** A promise that rejects when the connection fails for good (the caller exits 1 with its message). */

@@ -8,10 +8,6 @@ export class SeenIds {
     if (!(max >= 1)) throw new RangeError('SeenIds: max must be >= 1');
   }
 
-  get size(): number { return this.ids.size; }
-
-  has(id: string): boolean { return this.ids.has(id); }
-
   /** Records an id; true if it is new, false if it was seen already (it then counts as recent again). */
   add(id: string): boolean {
     if (this.ids.has(id)) {

@@ -7,7 +7,10 @@ import { CliError } from '../errors.js';
 import type { ServerFrame } from '../protocol/frames.js';
 import { paint, renderFrame, type Theme } from '../render.js';
 import { normalizeUsername } from '../sanitize.js';
-import { clean, type ChatConnection, type FrameMeta } from './connection.js';
+import type { ChatConnection, FrameMeta } from './connection.js';
+import { clean } from './link-errors.js';
+import { maskPasswd, typedPasswd } from './passwd.js';
+import { retryLine } from './reconnect.js';
 
 export type UiOptions = {
   input: NodeJS.ReadableStream & { isTTY?: boolean };
@@ -41,20 +44,22 @@ export class TerminalUI {
   private usersSoon: NodeJS.Timeout | null = null;
   private finish: ((code: number) => void) | null = null;
   private fail: ((e: Error) => void) | null = null;
+  /** Rows of the status line that the next print replaces (reconnect progress), 0 if none is shown. */
+  private liveRows = 0;
+  /** Between losing an established session and being ready again: the new login is not news. */
+  private away = false;
+  /** A hidden question being asked (//passwd): the next line answers it and is neither shown nor sent. */
+  private asking: { resolve(answer: string | null): void; prompt: string } | null = null;
 
   constructor(private readonly conn: ChatConnection, private readonly o: UiOptions) {
     conn.on('frame', (f, meta) => this.onFrame(f, meta));
     conn.on('status', (s) => this.status(s));
-    conn.on('down', (r) => { this.status(`connection lost (${r})`); this.updatePrompt(); });
-    conn.on('ready', () => { this.updatePrompt(); this.refreshLists(); });
+    conn.on('down', (r) => { this.away = true; this.status(`connection lost (${r})`); this.updatePrompt(); });
+    conn.on('retry', (info) => this.status(retryLine(info), true));
+    conn.on('ready', () => { this.away = false; this.updatePrompt(); this.refreshLists(); });
     conn.on('rooms', () => this.updatePrompt());
     conn.on('closed', () => this.end(0));
     conn.on('fatal', (e) => this.end(e));
-  }
-
-  /** Names offered by tab completion (for specs and for the curious). */
-  get completions(): { commands: readonly string[]; users: readonly string[] } {
-    return { commands: this.commands, users: this.users };
   }
 
   /** Runs the input loop until the user leaves (0) or the connection fails for good (rejects). */
@@ -65,12 +70,14 @@ export class TerminalUI {
       input: this.o.input,
       output: this.o.output,
       terminal: !!this.o.output.isTTY && !!this.o.input.isTTY,
-      completer: (line: string) => complete(line, this.conn.prefix, this.commands, this.users),
+      // Nothing is completed (nor listed) from a hidden answer.
+      completer: (line: string) => (this.asking ? [[], line] : complete(line, this.conn.prefix, this.commands, this.users)),
       historySize: 500,
     });
     this.rl = rl;
+    if (this.isTerminal) this.maskOutput(rl);
     rl.on('line', (line) => this.onLine(line));
-    rl.on('SIGINT', () => void this.leave());
+    rl.on('SIGINT', () => (this.asking ? this.answer(null) : void this.leave()));
     rl.on('close', () => void this.leave());
     this.updatePrompt();
     rl.prompt();
@@ -82,41 +89,50 @@ export class TerminalUI {
 
   // ---- output --------------------------------------------------------------------------------
 
-  /** Prints above the input line: clear what is being typed, print, redraw prompt and input. */
-  print(text: string): void {
+  /**
+   * Prints above the input line: clear what is being typed, print, redraw prompt and input. A live
+   * line (reconnect progress) is replaced by whatever is printed next, so that a stretch of attempts
+   * takes one row of the terminal.
+   */
+  print(text: string, live = false): void {
     const out = this.o.output;
     const rl = this.rl;
     if (!rl || !this.isTerminal) {
       out.write(text + '\n');
       return;
     }
-    const { rows } = rl.getCursorPos();
+    this.clearInput(this.liveRows);
+    out.write(text + '\n');
+    const width = Math.max(1, this.o.output.columns ?? 80);
+    this.liveRows = live ? Math.max(1, Math.ceil(text.replace(/\x1b\[[0-9;]*m/g, '').length / width)) : 0;
+    rl.prompt(true);
+  }
+
+  /** Erases the prompt and what is typed after it (and `above` more rows), leaving the cursor at their start. */
+  private clearInput(above = 0): void {
+    const out = this.o.output;
+    const rows = (this.rl?.getCursorPos().rows ?? 0) + above;
     if (rows > 0) readline.moveCursor(out, 0, -rows);
     readline.cursorTo(out, 0);
     readline.clearScreenDown(out);
-    out.write(text + '\n');
-    rl.prompt(true);
   }
 
   private get isTerminal(): boolean { return !!this.o.output.isTTY && !!this.o.input.isTTY; }
 
-  private status(text: string): void {
-    this.print(paint(this.o.theme, 'dim', `-- ${text}`));
+  private status(text: string, live = false): void {
+    this.print(paint(this.o.theme, 'dim', `-- ${text}`), live);
   }
 
   private updatePrompt(): void {
     const rl = this.rl;
-    if (!rl) return;
+    if (!rl || this.asking) return;
     const room = this.conn.current ? `#${clean(this.conn.current)}` : '(no room)';
     const offline = this.conn.state === 'ready' ? '' : '(offline) ';
     const next = `${offline}${room}> `;
     if (rl.getPrompt() === next) return;
     rl.setPrompt(next);
     if (this.isTerminal) {
-      const { rows } = rl.getCursorPos();
-      if (rows > 0) readline.moveCursor(this.o.output, 0, -rows);
-      readline.cursorTo(this.o.output, 0);
-      readline.clearScreenDown(this.o.output);
+      this.clearInput();
       rl.prompt(true);
     }
   }
@@ -124,6 +140,11 @@ export class TerminalUI {
   private onFrame(f: ServerFrame, meta: FrameMeta): void {
     if (f.type === 'event' && (f.event === 'join' || f.event === 'part' || f.event === 'quit')) this.refreshUsersSoon();
     if (meta.internal || meta.retrying) return;
+    // The connection says why it ended (connection lost, or the one line chat-cli exits with), and
+    // "reconnected as" says the new login: the frames saying it again would only repeat it.
+    if (f.type === 'bye') return;
+    if (this.away && (f.type === 'welcome' || f.type === 'login_ok')) return;
+    if (f.type === 'event' && (f.event === 'kick' || f.event === 'ban') && f.user === this.conn.user?.name) return;
     const shown = renderFrame(f, this.o.theme);
     if (shown !== null) this.print(shown);
   }
@@ -132,6 +153,10 @@ export class TerminalUI {
 
   private onLine(line: string): void {
     const rl = this.rl!;
+    if (this.asking) return this.answer(line);
+    const passwd = typedPasswd(line, this.conn.prefix);
+    if (passwd) this.forget(line);
+    if (passwd?.length === 0 && this.isTerminal) return void this.passwd();
     // The server's echo of the line is its record, with time, room and name: erase the typed copy
     // when it is certainly one terminal row (plain ASCII that fits), else leave it.
     const typed = rl.getPrompt() + line;
@@ -144,6 +169,88 @@ export class TerminalUI {
       this.conn.say(line).catch((e: Error) => { if (!(e instanceof CliError)) this.status(`not sent: ${e.message}`); });
     }
     rl.prompt();
+  }
+
+  // ---- //passwd --------------------------------------------------------------------------------
+
+  /**
+   * What readline writes goes through here: the arguments of a passwd line are shown as `*`, and the
+   * answer to a hidden question not at all. (readline writes the prompt with the line on a redraw and
+   * only the new characters when typing at the end; both are recognised from its current line.)
+   */
+  private maskOutput(rl: readline.Interface): void {
+    const r = rl as unknown as { _writeToOutput(s: string): void; line: string };
+    const write = r._writeToOutput.bind(rl);
+    r._writeToOutput = (s: string) => {
+      const line = r.line;
+      const shown = this.asking ? '' : maskPasswd(line, this.conn.prefix);
+      if (shown === line) return write(s);
+      const prompt = rl.getPrompt();
+      if (s === prompt + line) return write(prompt + shown);
+      if (s.length <= line.length && line.endsWith(s)) return write(shown.slice(shown.length - s.length));
+      write(s);
+    };
+  }
+
+  /** Removes a line readline put in its input history (arrow up must not bring back a password). */
+  private forget(line: string): void {
+    const history = (this.rl as unknown as { history?: string[] } | null)?.history;
+    const i = history?.indexOf(line) ?? -1;
+    if (i >= 0) history!.splice(i, 1);
+  }
+
+  /** Asks on the input line without echo; null when cancelled (Ctrl-C) or the UI ends. */
+  private ask(question: string): Promise<string | null> {
+    const rl = this.rl;
+    if (!rl) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      this.asking = { resolve, prompt: this.asking?.prompt ?? rl.getPrompt() };
+      rl.setPrompt(question);
+      rl.prompt();
+    });
+  }
+
+  private answer(line: string | null): void {
+    const a = this.asking;
+    if (!a) return;
+    if (line) {
+      this.forget(line);
+    } else if (line === null && this.rl) {
+      // Cancelled with Ctrl-C: what was typed so far must not stay in the input line, where it would
+      // be shown (and sent) once the question is gone.
+      this.rl.write(null, { ctrl: true, name: 'e' });
+      this.rl.write(null, { ctrl: true, name: 'u' });
+    }
+    a.resolve(line);
+  }
+
+  /** `//passwd` alone: the old password once, the new one twice, hidden, then one passwd command. */
+  private async passwd(): Promise<void> {
+    let outcome = 'password not changed';
+    try {
+      const old = await this.ask('current password: ');
+      if (!old) return;
+      const next = await this.ask('new password: ');
+      if (!next) return;
+      const again = await this.ask('new password again: ');
+      if (!again) return;
+      if (again !== next) return void (outcome = 'the new passwords do not match; password not changed');
+      // chatd splits a command line on whitespace: such a password cannot be sent as one argument.
+      if (/\s/.test(old + next)) return void (outcome = 'a password with spaces cannot be given to passwd; password not changed');
+      outcome = '';
+      this.conn.enqueue({ type: 'command', line: `passwd ${old} ${next}` })
+        .catch((e: Error) => { if (!(e instanceof CliError)) this.status(`not sent: ${e.message}`); });
+    } finally {
+      const prompt = this.asking?.prompt;
+      this.asking = null;
+      const rl = this.rl;
+      if (rl) {
+        if (prompt !== undefined) rl.setPrompt(prompt);
+        this.updatePrompt();
+        if (outcome) this.status(outcome);
+        else rl.prompt();
+      }
+    }
   }
 
   private async leave(): Promise<void> {
@@ -160,9 +267,11 @@ export class TerminalUI {
     if (this.refreshTimer) clearInterval(this.refreshTimer);
     if (this.usersSoon) clearTimeout(this.usersSoon);
     const rl = this.rl;
+    // The prompt goes with the program: the last line on the screen is the last thing said.
+    if (rl && this.isTerminal) this.clearInput();
     this.rl = null;
+    this.asking?.resolve(null);
     rl?.close();
-    if (this.isTerminal) this.o.output.write('\n');
     if (typeof result === 'number') finish(result); else fail(result);
   }
 

@@ -1,7 +1,7 @@
 // What chat-cli prints besides the renderer: completion, --json lines, status text from server strings,
 // and how TLS failures are named.
 import { expect } from 'chai';
-import { clean, formatDelay, tlsProblem } from '../../lib/client/connection.js';
+import { clean, formatDelay, tlsProblem } from '../../lib/client/link-errors.js';
 import { jsonLine } from '../../lib/client/script.js';
 import { complete } from '../../lib/client/ui.js';
 

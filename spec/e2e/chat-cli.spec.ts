@@ -1,103 +1,15 @@
 // chat-cli as people use it: the real binary (node dist/cli/chat-cli.js) as a child process, through
 // pipes or a pseudo-terminal (`script` from util-linux), against real chatd servers over mutual TLS.
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import type { Chatd } from '../../lib/app.js';
-import { binPath, cleanEnv } from '../helpers/bin.js';
+import { flags, noSgr, plain, pw, Run, runCli } from '../helpers/cli-run.js';
 import { TestClient } from '../helpers/client.js';
 import { freePort, TcpProxy } from '../helpers/proxy.js';
 import { makeWorld, startServer, tmpdir, USERS, type World } from '../helpers/world.js';
-
-const CLI = binPath('chat-cli');
-const sh = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-/** SGR (colour) sequences removed, cursor movements kept. */
-const noSgr = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '');
-/** Every escape sequence removed. */
-const plain = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
-
-type RunOpts = { env?: Record<string, string>; cwd?: string; pty?: boolean };
-
-/** A running chat-cli: its output so far, waits on output and exit (never on time alone). */
-class Run {
-  out = '';
-  err = '';
-  code: number | null | undefined = undefined;
-  private waiters: Array<() => boolean> = [];
-
-  constructor(readonly child: ChildProcess, readonly label: string) {
-    child.stdout!.on('data', (d) => { this.out += d; this.poke(); });
-    child.stderr!.on('data', (d) => { this.err += d; this.poke(); });
-    // 'close', not 'exit': only then has all of stdout and stderr been read.
-    child.on('close', (code, sig) => { this.code = code ?? (sig ? 128 : null); this.poke(); });
-  }
-
-  /** Pipes: stdin, stdout and stderr of the binary itself. With pty, a terminal (all output in `out`). */
-  static start(args: string[], opts: RunOpts = {}): Run {
-    const env = cleanEnv({ SHELL: '/bin/sh', TERM: 'xterm', ...opts.env });
-    if (!opts.pty) {
-      return new Run(spawn(process.execPath, [CLI, ...args], { env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] }), args.join(' '));
-    }
-    const cmd = `stty cols 120 rows 40 2>/dev/null; exec ${sh(process.execPath)} ${sh(CLI)} ${args.map(sh).join(' ')}`;
-    return new Run(spawn('script', ['-qfec', cmd, '/dev/null'], { env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] }), `pty: ${args.join(' ')}`);
-  }
-
-  private poke(): void { this.waiters = this.waiters.filter((w) => !w()); }
-
-  write(s: string): void { this.child.stdin!.write(s); }
-  end(): void { this.child.stdin!.end(); }
-
-  until(test: () => boolean, what: string, ms = 8000): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== check);
-        reject(new Error(`${this.label}: no ${what} within ${ms} ms\n--- out:\n${this.out.slice(-1500)}\n--- err:\n${this.err.slice(-1500)}`));
-      }, ms);
-      const check = () => {
-        if (test()) { clearTimeout(t); resolve(); return true; }
-        if (this.code !== undefined) {
-          clearTimeout(t);
-          reject(new Error(`${this.label}: exited ${this.code} before ${what}\n--- out:\n${this.out.slice(-1500)}\n--- err:\n${this.err.slice(-1500)}`));
-          return true;
-        }
-        return false;
-      };
-      if (!check()) this.waiters.push(check);
-    });
-  }
-
-  waitOut(re: RegExp, ms?: number): Promise<void> { return this.until(() => re.test(this.out), `stdout ${re}`, ms); }
-  waitErr(re: RegExp, ms?: number): Promise<void> { return this.until(() => re.test(this.err), `stderr ${re}`, ms); }
-  /** Waits on the terminal text without its escape sequences. */
-  waitScreen(re: RegExp, ms?: number): Promise<void> { return this.until(() => re.test(plain(this.out)), `screen ${re}`, ms); }
-
-  exit(ms = 8000): Promise<number | null> {
-    if (this.code !== undefined) return Promise.resolve(this.code);
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`${this.label}: still running after ${ms} ms\n--- out:\n${this.out.slice(-1500)}\n--- err:\n${this.err.slice(-1500)}`)), ms);
-      this.child.once('close', () => { clearTimeout(t); resolve(this.code ?? null); });
-    });
-  }
-
-  kill(): void { if (this.code === undefined) this.child.kill('SIGKILL'); }
-}
-
-/** Runs to completion. */
-async function runCli(args: string[], opts: RunOpts & { input?: string; ms?: number } = {}): Promise<Run> {
-  const r = Run.start(args, opts);
-  r.child.stdin!.end(opts.input ?? '');
-  await r.exit(opts.ms ?? 10000);
-  return r;
-}
-
-/** Flags for a user of the test world, connecting to `port`. */
-function flags(certs: string, port: number, user: string): string[] {
-  return ['--port', String(port), '--ca', `${certs}/ca.crt`, '--cert', `${certs}/clients/${user}.crt`, '--key', `${certs}/clients/${user}.key`, '--user', user];
-}
-const pw = (user: string) => ({ CHATD_PASSWORD: USERS[user]!.password });
 
 describe('e2e: chat-cli', function () {
   this.timeout(30000);

@@ -1,0 +1,112 @@
+// The run's results: the figures every section measured (bench/results/latest.json), what other
+// processes took meanwhile, and the table printed at the end (BENCHMARKS.md explains every row).
+import type { DEFAULT_PASSWORD_PARAMS } from '../../lib/auth/password.js';
+import type { TargetKind } from './gen-api.js';
+import type { HistoryFigures } from './history-bench.js';
+import { KINDS, type Plan } from './plan.js';
+import type { Machine } from './proc.js';
+import { row, type Row } from './report.js';
+import type { ProfileWindow } from './run-context.js';
+import { FIXED_DELIVERIES_PER_SEC, type FanoutFigures } from '../sections/fanout.js';
+import type { HandshakeFigures } from '../sections/handshake.js';
+import type { IdleFigures } from '../sections/idle.js';
+import type { LoginFigures } from '../sections/login.js';
+
+export type Results = {
+  machine: Machine; command: string; startedAt: string; durationS: number; quick: boolean; notes: string[];
+  sections: {
+    idle?: Partial<Record<TargetKind, IdleFigures>>;
+    fanout?: Array<{ members: number } & Partial<Record<TargetKind, FanoutFigures>>>;
+    handshake?: Partial<Record<TargetKind, HandshakeFigures>>;
+    login?: {
+      hashMs: number; params: typeof DEFAULT_PASSWORD_PARAMS; theoreticalPerSec: number;
+      /** Hashes/s of one worker per core with nothing else running (no server, no TLS, no database). */
+      parallelHashesPerSec: number;
+      /** What processes outside the bench took while the hash was timed (% of a core). */
+      hashOthersPct: number;
+    } & Partial<Record<TargetKind, LoginFigures>>;
+    history?: { sqlite?: HistoryFigures; mariadb?: HistoryFigures | null };
+  };
+  rows: Row[];
+  profiles?: ProfileWindow[];
+};
+
+/** CPU % of a core that processes outside the bench took, per measured phase. */
+export function outsideLoad(res: Results): Array<{ what: string; pct: number }> {
+  const out: Array<{ what: string; pct: number }> = [];
+  const s = res.sections;
+  for (const f of s.fanout ?? []) {
+    for (const k of KINDS) {
+      const x = f[k];
+      if (!x) continue;
+      out.push({ what: `${k} fan-out N=${f.members} fixed rate`, pct: x.rate.cpu.othersPct });
+      out.push({ what: `${k} fan-out N=${f.members} saturated`, pct: x.saturated.cpu.othersPct });
+    }
+  }
+  if (s.login) out.push({ what: 'argon2id timing', pct: s.login.hashOthersPct });
+  for (const k of KINDS) {
+    const h = s.handshake?.[k];
+    if (h) out.push({ what: `${k} full handshakes`, pct: h.full.othersPct }, { what: `${k} resumed handshakes`, pct: h.resumed.othersPct });
+    const l = s.login?.[k];
+    if (l) out.push({ what: `${k} chat without storm`, pct: l.idle.cpu.othersPct }, { what: `${k} storm under chat`, pct: l.storm.othersPct });
+    if (l?.logins) out.push({ what: `${k} logins alone`, pct: l.logins.othersPct });
+  }
+  return out;
+}
+
+export function rows(res: Results, p: Plan): Row[] {
+  const out: Row[] = [];
+  const s = res.sections;
+  if (s.idle) {
+    const c = s.idle.chatd, r = s.idle.ceiling;
+    out.push(row('idle_sessions_held', `idle mTLS sessions held (of ${p.sessions})`, 'sessions', c?.held ?? null, r?.held ?? null,
+      { target: p.sessions >= 10_000 ? '10,000' : `${p.sessions} (--quick)`, met: c ? c.held >= Math.min(p.sessions, 10_000) : null }));
+    const rss = row('rss_per_session_kib', 'server RSS per idle session', 'KiB', c?.rssPerSessionKiB ?? null, r?.rssPerSessionKiB ?? null);
+    out.push({ ...rss, target: '≤ 1.5× ceiling', met: rss.ratio === null ? null : rss.ratio <= 1.5 });
+    out.push(row('session_setup_per_sec', 'idle sessions set up per second', '1/s', c?.sessionsPerSec ?? null, r?.sessionsPerSec ?? null));
+  }
+  for (const f of s.fanout ?? []) {
+    const c = f.chatd, r = f.ceiling, n = f.members;
+    const big = n >= 1000;
+    const rate = `${fmtInt(FIXED_DELIVERIES_PER_SEC / n)} msg/s`;
+    out.push(row(`fanout_${n}_deliveries_per_sec`, `fan-out N=${fmtInt(n)} at ${rate}: deliveries/s`, '1/s', c?.rate.perSec ?? null, r?.rate.perSec ?? null));
+    out.push(row(`fanout_${n}_p50_ms`, `fan-out N=${fmtInt(n)} at ${rate}: p50 latency`, 'ms', c?.rate.p50Ms ?? null, r?.rate.p50Ms ?? null));
+    const p99 = row(`fanout_${n}_p99_ms`, `fan-out N=${fmtInt(n)} at ${rate}: p99 latency`, 'ms', c?.rate.p99Ms ?? null, r?.rate.p99Ms ?? null);
+    out.push(big ? { ...p99, target: '< 50 ms', met: c ? c.rate.p99Ms < 50 : null } : p99);
+    const max = row(`fanout_${n}_max_deliveries_per_sec`, `fan-out N=${fmtInt(n)}, saturated: deliveries/s`, '1/s', c?.saturated.perSec ?? null, r?.saturated.perSec ?? null);
+    out.push(big ? { ...max, target: '≥ 0.7× ceiling', met: max.ratio === null ? null : max.ratio >= 0.7 } : max);
+    out.push(row(`fanout_${n}_saturated_p99_ms`, `fan-out N=${fmtInt(n)}, saturated: p99 latency`, 'ms', c?.saturated.p99Ms ?? null, r?.saturated.p99Ms ?? null));
+    // The same saturated phase per second of server CPU: what a server with a core of its own
+    // would reach, so a ratio that outside load or a saturated generator skews can be checked.
+    const perCpu = (f?: FanoutFigures) => (f ? 1e6 / f.saturated.cpu.serverUsPerDelivery : null);
+    out.push(row(`fanout_${n}_deliveries_per_server_cpu_sec`, `fan-out N=${fmtInt(n)}, saturated: deliveries per server CPU-second`, '1/s', perCpu(c), perCpu(r)));
+    out.push(row(`fanout_${n}_fill_per_sec`, `fan-out N=${fmtInt(n)}: room fill (logins into one room)`, '1/s', c?.fillPerSec ?? null, r?.fillPerSec ?? null));
+  }
+  if (s.handshake) {
+    const c = s.handshake.chatd, r = s.handshake.ceiling;
+    out.push(row('tls_handshakes_full_per_sec', 'TLS handshakes/s, full (mTLS, RSA-2048)', '1/s', c?.full.perSec ?? null, r?.full.perSec ?? null));
+    out.push(row('tls_handshake_full_server_cpu_ms', 'server CPU per full handshake', 'ms', c?.full.serverCpuMsEach ?? null, r?.full.serverCpuMsEach ?? null));
+    out.push(row('tls_handshakes_resumed_per_sec', 'TLS handshakes/s, resumed (session ticket)', '1/s', c?.resumed.perSec ?? null, r?.resumed.perSec ?? null));
+    out.push(row('tls_handshake_resumed_server_cpu_ms', 'server CPU per resumed handshake', 'ms', c?.resumed.serverCpuMsEach ?? null, r?.resumed.serverCpuMsEach ?? null));
+  }
+  if (s.login) {
+    const l = s.login, c = l.chatd, r = l.ceiling;
+    const params = `m=${l.params.m},t=${l.params.t},p=${l.params.p}`;
+    const lr = row('logins_per_sec', `logins/s, argon2id ${params} (ceiling column: ${res.machine.nproc} cores / ${l.hashMs.toFixed(0)} ms per hash)`, '1/s', c?.logins?.perSec ?? null, l.theoreticalPerSec);
+    out.push({ ...lr, target: '≥ 0.9× theory', met: lr.ratio === null ? null : lr.ratio >= 0.9 });
+    out.push(row('chat_p99_idle_ms', `chat p99, room of ${c?.chatMembers ?? p.chatMembers} at 100 msg/s, no storm`, 'ms', c?.idle.p99Ms ?? null, r?.idle.p99Ms ?? null));
+    out.push(row('chat_p99_login_storm_ms', 'chat p99 during the login storm (ceiling: same rate of new TLS connections)', 'ms', c?.duringStorm.p99Ms ?? null, r?.duringStorm.p99Ms ?? null));
+  }
+  if (s.history) {
+    for (const [name, h] of [['SQLite', s.history.sqlite], ['MariaDB', s.history.mariadb]] as const) {
+      if (h === undefined) continue;
+      const key = name.toLowerCase();
+      out.push(row(`history_insert_per_sec_${key}`, `history insert (batches of 500), ${name}`, 'msg/s', h?.insertPerSec ?? null, null));
+      out.push(row(`history_200_p50_ms_${key}`, `history 200: p50, ${name}`, 'ms', h?.history200MsP50 ?? null, null));
+      out.push(row(`history_200_p99_ms_${key}`, `history 200: p99, ${name}`, 'ms', h?.history200MsP99 ?? null, null));
+    }
+  }
+  return out;
+}
+
+const fmtInt = (n: number) => Math.round(n).toLocaleString('en-US');

@@ -1,0 +1,36 @@
+// The fan-out section: one room of N members, a fixed offered load (deliveries/s and latency), then
+// saturated (the most deliveries/s the server reaches).
+import type { TargetKind } from '../lib/gen-api.js';
+import { monoUs } from '../lib/proc.js';
+import type { Phase, RunContext } from '../lib/run-context.js';
+
+export type FanoutFigures = { members: number; held: number; fillMs: number; fillPerSec: number; senders: number; roomRate: number; rate: Phase; saturated: Phase };
+
+/** Offered load of the fixed-rate phase: 20,000 deliveries/s, i.e. 200 msg/s in a room of 100, 20 in a room of 1,000. */
+export const FIXED_DELIVERIES_PER_SEC = 20_000;
+const SENDERS = 10;
+const WINDOW = 8;
+
+export async function fanout(ctx: RunContext, kind: TargetKind, n: number): Promise<FanoutFigures> {
+  const p = ctx.plan;
+  return ctx.withServer(kind, `fanout${n}`, async (server) => {
+    const from = monoUs();
+    const o = await ctx.openAcross(n, { part: false });
+    ctx.markPhase(server, `fanout ${n} room fill`, from);
+    if (o.failed) throw new Error(`fan-out ${kind} N=${n}: ${o.failed} connections failed ${JSON.stringify(o.errors)}`);
+    await ctx.quiet(server, 20_000); // join events of the fill have been written
+    const senders = Math.min(SENDERS, n);
+    const roomRate = FIXED_DELIVERIES_PER_SEC / n;
+    const rate = await ctx.leastDisturbed(`fanout ${kind} N=${n} fixed rate`, (r) => r.cpu.othersPct, async () => {
+      await ctx.quiet(server, 5000);
+      return ctx.sendPhase(server, `fanout ${n} fixed rate`, n, { senders, durationMs: p.phaseMs, ratePerSender: roomRate / senders, drainMs: 1000 });
+    });
+    const saturated = await ctx.leastDisturbed(`fanout ${kind} N=${n} saturated`, (r) => r.cpu.othersPct, async () => {
+      await ctx.quiet(server, 5000);
+      return ctx.sendPhase(server, `fanout ${n} saturated`, n, { senders, durationMs: p.satMs, window: WINDOW, drainMs: 3000 });
+    });
+    ctx.log(`fanout ${kind} N=${n}: fixed ${Math.round(rate.perSec)}/s p99 ${rate.p99Ms.toFixed(2)} ms; max ${Math.round(saturated.perSec)}/s ` +
+      `(CPU: server ${saturated.cpu.serverPct.toFixed(0)} %, generators ${saturated.cpu.generatorsPct.toFixed(0)} %, other processes ${saturated.cpu.othersPct.toFixed(0)} %)`);
+    return { members: n, held: o.held, fillMs: o.ms, fillPerSec: (o.opened * 1000) / o.ms, senders, roomRate, rate, saturated };
+  });
+}
