@@ -10,9 +10,20 @@ import { ALPN } from './protocol/frames.js';
 
 
 export type TlsFiles = { cert: string; key: string; ca: string };
+export type TlsPem = { cert: Buffer; key: Buffer; ca: Buffer };
+
+/**
+ * The secure-context settings, for the listener at start and for every SIGHUP reload alike: a reload
+ * that spelled them out again once dropped `minVersion` and let TLS 1.2 clients in (issue 12).
+ * Every setting that lives in the secure context (versions, ciphers, curves) belongs here and only here;
+ * the client-certificate policy and ALPN are listener options, which a reload does not touch.
+ */
+export function secureContextOptions(config: Config, pem: TlsPem): tls.SecureContextOptions {
+  return { ...pem, minVersion: config.tlsMinVersion };
+}
 
 /** Reads and checks the PEM files: each readable, and the key matching the certificate. */
-export function loadTls(files: TlsFiles): { cert: Buffer; key: Buffer; ca: Buffer } {
+export function loadTls(files: TlsFiles): TlsPem {
   const read = (what: string, p: string) => {
     try { return fs.readFileSync(p); } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
@@ -37,13 +48,11 @@ export class ChatServer {
   private stopping = false;
 
   constructor(readonly config: Config, readonly node: ChatNode, private files: TlsFiles) {
-    const pem = loadTls(files);
     this.server = tls.createServer({
-      ...pem,
+      ...secureContextOptions(config, loadTls(files)),
       requestCert: true,
       rejectUnauthorized: config.clientCert === 'required',
       ALPNProtocols: [ALPN],
-      minVersion: config.tlsMinVersion,
       handshakeTimeout: config.limits.handshakeTimeoutMs,
     });
     this.server.on('connection', (raw: net.Socket) => this.admit(raw));
@@ -104,7 +113,7 @@ export class ChatServer {
   /** SIGHUP: new certificate, key and CA for new connections; a broken file keeps the old ones. */
   reload(): boolean {
     try {
-      this.server.setSecureContext({ ...loadTls(this.files) });
+      this.server.setSecureContext(secureContextOptions(this.config, loadTls(this.files)));
       this.node.log.info('certificates reloaded', { cert: this.files.cert });
       return true;
     } catch (e) {
