@@ -41,6 +41,23 @@ export function loadTls(files: TlsFiles): TlsPem {
   return pem;
 }
 
+/** Node's codes for a client-initiated renegotiation: refused outright, or past its own limit of 3 per 10 min. */
+const RENEGOTIATION_ERRORS = new Set(['ERR_TLS_RENEGOTIATION_DISABLED', 'ERR_TLS_SESSION_ATTACK']);
+
+/**
+ * TLS 1.2 renegotiation costs the server a full handshake each time and serves no client of chatd, so it
+ * is refused. Node reports a refused one only as an 'error' event and leaves the connection open (issue
+ * 20: behind an empty error handler, 300 renegotiations went through), so the connection is closed here.
+ */
+function refuseRenegotiation(socket: tls.TLSSocket, node: ChatNode): void {
+  socket.disableRenegotiation();
+  socket.on('error', (e: NodeJS.ErrnoException) => {
+    if (!e.code || !RENEGOTIATION_ERRORS.has(e.code)) return;
+    node.log.warn('tls renegotiation refused; connection closed', { remote: socket.remoteAddress, code: e.code });
+    socket.destroy();
+  });
+}
+
 export class ChatServer {
   readonly server: tls.Server;
   private readonly perIp = new Map<string, number>();
@@ -89,6 +106,7 @@ export class ChatServer {
       socket.destroy();
       return;
     }
+    refuseRenegotiation(socket, this.node);
     const mode = socket.alpnProtocol === ALPN ? 'json' : 'text';
     const session = new Session(socket, mode, this.node, this.node.nodeName);
     this.node.add(session);
