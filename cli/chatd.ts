@@ -77,8 +77,20 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  // A bug in one handler must not take every other user's session down with it.
-  process.on('uncaughtException', (e) => log.error('uncaught exception', { err: String(e?.stack ?? e) }));
+  // After an uncaught exception the process is in a state nobody reasoned about (a half-applied
+  // change, a lock never released), so serving on would be worse than a restart: log it with its
+  // stack, say bye SHUTDOWN and flush history as a normal stop does, then exit 1 for the supervisor
+  // (systemd Restart=on-failure) to start a clean process. A second one, or a stop that hangs, ends
+  // it at once / at the same deadline as SIGTERM.
+  let crashed = false;
+  process.on('uncaughtException', (e) => {
+    log.error('uncaught exception; exiting', { err: String(e?.stack ?? e) });
+    if (crashed) process.exit(1);
+    crashed = true;
+    stopping = true;
+    setTimeout(() => process.exit(1), config.limits.shutdownGraceMs + 2000);
+    chatd.stop().finally(() => process.exit(1));
+  });
   process.on('unhandledRejection', (e) => log.error('unhandled rejection', { err: String((e as Error)?.stack ?? e) }));
 }
 
