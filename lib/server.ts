@@ -7,6 +7,7 @@ import { CliError } from './errors.js';
 import type { ChatNode } from './node.js';
 import { Session } from './session.js';
 import { ALPN } from './protocol/frames.js';
+import { certificateRefusal, refusalOf, RefusalLog } from './tls-refusals.js';
 
 
 export type TlsFiles = { cert: string; key: string; ca: string };
@@ -49,13 +50,23 @@ const RENEGOTIATION_ERRORS = new Set(['ERR_TLS_RENEGOTIATION_DISABLED', 'ERR_TLS
  * is refused. Node reports a refused one only as an 'error' event and leaves the connection open (issue
  * 20: behind an empty error handler, 300 renegotiations went through), so the connection is closed here.
  */
-function refuseRenegotiation(socket: tls.TLSSocket, node: ChatNode): void {
+function refuseRenegotiation(socket: tls.TLSSocket, refusals: RefusalLog): void {
   socket.disableRenegotiation();
   socket.on('error', (e: NodeJS.ErrnoException) => {
     if (!e.code || !RENEGOTIATION_ERRORS.has(e.code)) return;
-    node.log.warn('tls renegotiation refused; connection closed', { remote: socket.remoteAddress, code: e.code });
+    refusals.refused({ remote: remoteOf(socket), code: e.code, reason: 'TLS renegotiation refused; connection closed' });
     socket.destroy();
   });
+}
+
+/**
+ * The client's address, also once Node has destroyed the socket: when it drops a client certificate
+ * that did not verify it reports the handshake error afterwards, and the TLS socket has forgotten its
+ * peer by then. The TCP socket under it (`_parent`, set by Node for every server-side TLS socket) still
+ * knows, since admit() asked it first.
+ */
+function remoteOf(socket: tls.TLSSocket): string {
+  return socket.remoteAddress ?? (socket as unknown as { _parent?: net.Socket })._parent?.remoteAddress ?? '?';
 }
 
 export class ChatServer {
@@ -63,6 +74,7 @@ export class ChatServer {
   private readonly perIp = new Map<string, number>();
   private total = 0;
   private stopping = false;
+  private readonly refusals: RefusalLog;
 
   constructor(readonly config: Config, readonly node: ChatNode, private files: TlsFiles) {
     this.server = tls.createServer({
@@ -74,8 +86,12 @@ export class ChatServer {
     });
     this.server.on('connection', (raw: net.Socket) => this.admit(raw));
     this.server.on('secureConnection', (s: tls.TLSSocket) => this.accept(s));
+    this.refusals = new RefusalLog(node.log);
     this.server.on('tlsClientError', (err, s) => {
-      node.log.debug('tls handshake failed', { remote: s.remoteAddress, err: err.message });
+      const remote = remoteOf(s);
+      const refusal = refusalOf(err, s, remote);
+      if (refusal) this.refusals.refused(refusal);
+      else node.log.debug('tls handshake abandoned by the client', { remote, err: err.message });
       s.destroy();
     });
   }
@@ -86,7 +102,9 @@ export class ChatServer {
     const ip = raw.remoteAddress ?? '?';
     const n = this.perIp.get(ip) ?? 0;
     if (this.stopping || n >= lim.maxConnPerIp || this.total >= lim.maxConnTotal) {
-      this.node.log.warn('connection refused: limit reached', { remote: ip, perIp: n, total: this.total });
+      // Within the refusal log's budget: one line per refused connection would let a flood fill the disk.
+      if (this.stopping) this.node.log.debug('connection refused: shutting down', { remote: ip });
+      else this.refusals.refused({ remote: ip, code: n >= lim.maxConnPerIp ? 'CONN_LIMIT_PER_IP' : 'CONN_LIMIT_TOTAL', reason: `connection limit reached (${n} from this address, ${this.total} in all)` });
       raw.destroy();
       return;
     }
@@ -102,11 +120,11 @@ export class ChatServer {
   private accept(socket: tls.TLSSocket): void {
     // With --client-cert optional a client may come without a certificate, but never with a bad one.
     if (!socket.authorized && socket.getPeerCertificate() && Object.keys(socket.getPeerCertificate()).length) {
-      this.node.log.info('client certificate rejected', { remote: socket.remoteAddress, err: String(socket.authorizationError) });
+      this.refusals.refused(certificateRefusal(socket, remoteOf(socket)));
       socket.destroy();
       return;
     }
-    refuseRenegotiation(socket, this.node);
+    refuseRenegotiation(socket, this.refusals);
     const mode = socket.alpnProtocol === ALPN ? 'json' : 'text';
     const session = new Session(socket, mode, this.node, this.node.nodeName);
     this.node.add(session);
@@ -144,6 +162,7 @@ export class ChatServer {
   async close(graceMs = this.config.limits.shutdownGraceMs): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.refusals.summarize();
     const closed = new Promise<void>((r) => this.server.close(() => r()));
     const deadline = Date.now() + graceMs - 500;
     await this.node.shutdown(Math.max(0, deadline - Date.now()));
