@@ -18,6 +18,7 @@ const USAGE: Array<[string, string[]]> = [
   ['chatd', ['--tls-min-version', 'TLSv1.1']],
   ['chatd', ['--client-cert', 'maybe']],
   ['chatd', ['--cert', 'a.crt']],
+  ['chatd', ['--log-level', 'loud']],
   ['chat-admin', []],
   ['chat-admin', ['user']],
   ['chat-admin', ['user', 'add']],
@@ -28,6 +29,7 @@ const USAGE: Array<[string, string[]]> = [
   ['chat-certs', []],
   ['chat-certs', ['client']],
   ['chat-certs', ['--bogus']],
+  ['chat-certs', ['init', '--hosts', '', '--dir', 'certs']],
 ];
 
 describe('cli: bad usage exits 2 in every binary', function () {
