@@ -111,6 +111,48 @@ describe('e2e: refused TLS handshakes are logged', function () {
   });
 });
 
+describe('e2e: a refused connection (limit reached) is logged within the same budget', function () {
+  this.timeout(30000);
+  let world: World;
+  let chatd: Chatd;
+  const lines = new Lines();
+  before(async () => {
+    world = await makeWorld();
+    chatd = await startServer(world, { limits: { maxConnPerIp: 1 } }, lines.logger);
+  });
+  after(async () => { await chatd?.stop(); await world?.drop(); });
+
+  it('the connection over the per-IP cap: one refusal line with its code; a flood of them stays within the budget', async () => {
+    const held = await probeHeld(chatd.address.port);
+    const from = lines.all.length;
+    const n = REFUSAL_LOG_BURST + 20;
+    const t0 = Date.now();
+    for (let i = 0; i < n; i++) await tcpRefused(chatd.address.port);
+    const [first] = await lines.waitRefusals(1, from);
+    expect(first).to.include({ remote: '127.0.0.1', code: 'CONN_LIMIT_PER_IP' });
+    const logged = lines.refusals().length;
+    expect(logged).to.be.at.most(REFUSAL_LOG_BURST + Math.ceil((Date.now() - t0) / 1000) * REFUSAL_LOG_PER_SECOND);
+    expect(logged).to.be.below(n);
+    held.destroy();
+  });
+
+  /** One plain TCP connection that stays open, taking this address's only slot. */
+  function probeHeld(port: number): Promise<net.Socket> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1', () => resolve(s));
+      s.on('error', reject);
+    });
+  }
+  /** A TCP connection the server closes at once. */
+  function tcpRefused(port: number): Promise<void> {
+    return new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.on('error', () => {});
+      s.on('close', () => resolve());
+    });
+  }
+});
+
 describe('RefusalLog (injected clock)', () => {
   it('logs the burst, then one line per token, and says how many it left out', async () => {
     const out: Line[] = [];
