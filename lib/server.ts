@@ -77,6 +77,7 @@ export class ChatServer {
   private readonly refusals: RefusalLog;
 
   constructor(readonly config: Config, readonly node: ChatNode, private files: TlsFiles) {
+    this.refusals = new RefusalLog(node.log);
     this.server = tls.createServer({
       ...secureContextOptions(config, loadTls(files)),
       requestCert: true,
@@ -86,7 +87,6 @@ export class ChatServer {
     });
     this.server.on('connection', (raw: net.Socket) => this.admit(raw));
     this.server.on('secureConnection', (s: tls.TLSSocket) => this.accept(s));
-    this.refusals = new RefusalLog(node.log);
     this.server.on('tlsClientError', (err, s) => {
       const remote = remoteOf(s);
       const refusal = refusalOf(err, s, remote);
