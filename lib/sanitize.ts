@@ -24,7 +24,7 @@ import { MAX_TEXT } from './limits.js';
  * Emoji sequences: DESIGN removes zero-width characters, so U+200D ZERO WIDTH JOINER goes everywhere,
  * inside emoji sequences too: a family becomes its members side by side, nothing visible is lost, and
  * no joiner can glue invisible runs together. The emoji presentation selectors VS15/VS16 (U+FE0E,
- * U+FE0F) are kept in one place only: right after an emoji, where they are part of how that emoji looks
+ * U+FE0F) are kept in one place only: right after a pictographic emoji, where they are part of how it looks
  * ("❤️"); anywhere else, repeated, or alone they go (STRAY_PRESENTATION below). Every other variation
  * selector goes, ideographic ones included (a CJK glyph variant falls back to its base character).
  */
@@ -61,7 +61,7 @@ const STRIP = new RegExp(
     '\\x03(?:[0-9]{1,2}(?:,[0-9]{1,2})?)?',
     '\\x04(?:[0-9a-fA-F]{6}(?:,[0-9a-fA-F]{6})?)?',
     // Every remaining C0/C1 control, DEL and invisible character, line breaks included; presentation
-    // selectors are judged in context at the end instead.
+    // selectors are left to STRAY_PRESENTATION, which judges them by what precedes them.
     `(?!${PRESENTATION})[\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029${INVISIBLE}]`,
   ].join('|'),
   'gu',
@@ -278,7 +278,8 @@ function stripStyle(s: string, ascii: boolean): string {
 
 /**
  * Makes untrusted text inert, exactly as DESIGN.md specifies: NFC; escape sequences, controls, DEL, mIRC
- * codes, bidi, zero-width and tag characters removed (tab, CR, LF, U+2028, U+2029 → one space each);
+ * codes and the invisible set (INVISIBLE: bidi, zero-width, tag, every default-ignorable and format
+ * character) removed (tab, CR, LF, U+2028, U+2029 → one space each);
  * Rich/BBCode style tags removed until none is left; surrounding whitespace trimmed. Idempotent.
  * A non-string gives "".
  */
