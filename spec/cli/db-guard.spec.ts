@@ -6,8 +6,9 @@ import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import knexFactory from 'knex';
 import { binPath, cleanEnv, runBin } from '../helpers/bin.js';
-import { tmpdir } from '../helpers/world.js';
+import { freshDb, tmpdir } from '../helpers/world.js';
 
 describe('cli: a --db that does not exist or has no schema', function () {
   this.timeout(60000);
@@ -48,6 +49,19 @@ describe('cli: a --db that does not exist or has no schema', function () {
     const file = path.join(dir, 'empty.sqlite');
     fs.writeFileSync(file, '');
     refused(await runBin('chat-admin', ['user', 'list', '--db', `sqlite:${file}`]));
+  });
+
+  it('chat-admin on a MariaDB database without the chatd schema: refused, exit 1, no table created', async function () {
+    if (!process.env.CHATD_TEST_MYSQL) return this.skip();
+    const db = await freshDb('mysql');
+    try {
+      refused(await runBin('chat-admin', ['user', 'list', '--db', db.url]));
+      const k = knexFactory({ client: 'mysql2', connection: db.url });
+      try {
+        const [rows] = await k.raw('SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = DATABASE()');
+        expect(Number(rows[0].n)).to.equal(0);
+      } finally { await k.destroy(); }
+    } finally { await db.drop(); }
   });
 
   it('after chat-migrate latest the same commands work', async () => {
