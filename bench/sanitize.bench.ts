@@ -21,6 +21,7 @@ const hostile =
 const CASES: Case[] = [
   { name: 'plain ASCII, 80 chars (fast path)', input: ascii80 },
   { name: 'unicode, 60 chars (NFC check)', input: '¡hola! 你好 😀 مرحبا שלום — café crème, naïve façade, 🇫🇷 ok' },
+  { name: 'emoji sequences, 60 chars (VS16, ZWJ)', input: '❤️ ok 👍🏽 nice 🏳️‍🌈 flag ✔️ done ☺️ smile 1️⃣ keycap, more words' },
   { name: 'brackets, 80 chars', input: 'see arr[0] and [1] [citation needed], [WIP] fix list[2] and [3] in C:\\path ok' },
   { name: 'hostile, 150 chars', input: hostile },
   { name: 'hostile 16 KiB: "[" x 16384', input: '['.repeat(16384) },

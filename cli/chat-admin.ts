@@ -11,7 +11,8 @@ import { hashPassword } from '../lib/auth/password.js';
 import { ADMIN_ACTOR, isRoleColor, PASSWORD_RULE, passwordProblem, ROLE_COLORS, ROLE_NAME_RE } from '../lib/auth/policy.js';
 import { fingerprintOfPem } from '../lib/auth/certs.js';
 import { normalizeUsername } from '../lib/sanitize.js';
-import { openStore, type Store, type UserRecord } from '../lib/store/index.js';
+import type { Store, UserRecord } from '../lib/store/index.js';
+import { openExistingStore } from '../lib/store/existing.js';
 import { DEFAULT_DB } from '../lib/store/url.js';
 import { parseDuration, formatExpiry } from '../lib/duration.js';
 import { isInteractive, promptNewPassword } from '../lib/prompt.js';
@@ -67,8 +68,9 @@ function configOf(argv: Args): Config {
 /** Opens the store, runs the action, always closes. */
 function withStore(action: (store: Store, argv: Args) => Promise<void>) {
   return async (argv: any) => {
-    const store = await openStore(argv.db);
-    // Like chatd at start: a fresh database is usable straight away (`npm install && npx chat-admin …`).
+    // Only chatd's own database: a mistyped --db is refused instead of created empty. One chatd has
+    // migrated is brought up to date, as chatd does at start.
+    const store = await openExistingStore(argv.db, { schema: true });
     try { await store.migrateLatest(); await action(store, argv); } finally { await store.close(); }
   };
 }

@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 // chat-migrate latest|rollback|status --db URL: the database schema of DESIGN.md, on SQLite or MySQL.
+import readline from 'node:readline/promises';
 import { cliParser, parseCli, reportAndExit } from '../lib/cli.js';
+import { CliError } from '../lib/errors.js';
+import { isInteractive } from '../lib/prompt.js';
 import { openStore } from '../lib/store/index.js';
-import { DEFAULT_DB } from '../lib/store/url.js';
+import { openExistingStore } from '../lib/store/existing.js';
+import { DEFAULT_DB, redact } from '../lib/store/url.js';
 
 const NAME = 'chat-migrate';
 
@@ -14,15 +18,18 @@ async function main(): Promise<void> {
     .command('status', 'list applied and pending migrations')
     .demandCommand(1, 1, 'name one action: latest, rollback or status')
     .option('db', { type: 'string', default: DEFAULT_DB, describe: 'sqlite:PATH or mysql://user:pass@host:3306/db' })
+    .option('yes', { type: 'boolean', default: false, describe: 'rollback without asking (needed when there is no terminal to ask on)' })
     .example('$0 latest --db mysql://chatd:secret@127.0.0.1:3306/chatd', 'create or upgrade the schema')
     );
   const action = String(argv._[0]);
-  const store = await openStore(argv.db);
+  // Only `latest` creates a database; the others on a mistyped --db would create an empty one.
+  const store = action === 'latest' ? await openStore(argv.db) : await openExistingStore(argv.db, { schema: false });
   try {
     if (action === 'latest') {
       const names = await store.migrateLatest();
       console.log(names.length ? `applied: ${names.join(', ')}` : 'already up to date');
     } else if (action === 'rollback') {
+      if (!argv.yes) await confirmRollback(argv.db);
       const names = await store.migrateRollback();
       console.log(names.length ? `rolled back: ${names.join(', ')}` : 'nothing to roll back');
     } else if (action === 'status') {
@@ -36,6 +43,20 @@ async function main(): Promise<void> {
     }
   } finally {
     await store.close();
+  }
+}
+
+/** Rollback drops every table and all chat data: asked on a terminal, else only with --yes. */
+async function confirmRollback(db: string): Promise<void> {
+  if (!isInteractive()) {
+    throw new CliError('rollback drops every table and all chat data; pass --yes to confirm (no terminal to ask on)', 2);
+  }
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(`Roll back every migration of ${redact(db)}? This drops every table and all chat data. Type "yes" to go on: `);
+    if (answer.trim().toLowerCase() !== 'yes') throw new CliError('rollback cancelled; nothing changed');
+  } finally {
+    rl.close();
   }
 }
 

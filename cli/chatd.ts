@@ -73,19 +73,31 @@ async function main(): Promise<void> {
 
   process.on('SIGHUP', () => chatd.server.reload());
   let stopping = false;
+  let crashed = false;
   const stop = (sig: string) => {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { reason: sig });
     const hard = setTimeout(() => process.exit(1), config.limits.shutdownGraceMs + 2000);
     hard.unref();
-    chatd.stop().then(() => process.exit(0), (e) => { log.error('shutdown failed', { err: String(e) }); process.exit(1); });
+    chatd.stop().then(() => process.exit(crashed ? 1 : 0), (e) => { log.error('shutdown failed', { err: String(e) }); process.exit(1); });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   stopWhenNpmWrapperExits(stop);
-  // A bug in one handler must not take every other user's session down with it.
-  process.on('uncaughtException', (e) => log.error('uncaught exception', { err: String(e?.stack ?? e) }));
+  // After an uncaught exception the process is in a state nobody reasoned about (a half-applied
+  // change, a lock never released), so serving on would be worse than a restart: log it with its
+  // stack, say bye SHUTDOWN and flush history as a normal stop does, then exit 1 for the supervisor
+  // (systemd Restart=on-failure) to start a clean process. A second exception exits at once; a stop
+  // that hangs is cut at SIGTERM's deadline; one during a SIGTERM stop still makes the exit status 1.
+  process.on('uncaughtException', (e) => {
+    log.error('uncaught exception; exiting', { err: String(e?.stack ?? e) });
+    if (crashed) process.exit(1);
+    crashed = true;
+    stopping = true;
+    setTimeout(() => process.exit(1), config.limits.shutdownGraceMs + 2000);
+    chatd.stop().finally(() => process.exit(1));
+  });
   process.on('unhandledRejection', (e) => log.error('unhandled rejection', { err: String((e as Error)?.stack ?? e) }));
 }
 

@@ -21,7 +21,7 @@ export class TokenBucket {
   }
 
   /** Puts back a token taken for work that turned out not to count (a login that succeeded). */
-  give(now = Date.now()): void {
+  give(now = this.clock()): void {
     this.refill(now);
     this.tokens = Math.min(this.burst, this.tokens + 1);
   }

@@ -13,16 +13,34 @@ import { MAX_TEXT } from './limits.js';
 // Pass 1: escape sequences, controls, mIRC codes, invisible characters.
 
 /**
- * Characters removed wherever they appear: bidi marks, embeddings, overrides and isolates (U+061C,
- * U+200E–U+200F, U+202A–U+202E, U+2066–U+2069), zero-width and invisible formatting characters
- * (U+180E, U+200B–U+200D, U+2060–U+2064, the deprecated format controls U+206A–U+206F, U+FEFF),
- * characters that render as nothing and make invisible names and messages (soft hyphen U+00AD,
- * combining grapheme joiner U+034F, the Hangul fillers U+115F, U+1160, U+3164, U+FFA0, the Khmer
- * inherent vowels U+17B4–U+17B5, interlinear annotation controls U+FFF9–U+FFFB), lone surrogates
- * (a `u`-flag class only matches unpaired halves) and Unicode tag characters.
+ * The invisible set, derived from Unicode properties rather than listed by hand (a hand list missed
+ * U+1D173–U+1D17A, U+1BCA0–U+1BCA3, U+13430, U+110BD, U+180B–U+180F and U+FE0F: issue 20): every
+ * Default_Ignorable_Code_Point (zero-width characters, joiners, variation selectors, fillers, tag
+ * characters, invisible operators) and every format character (Cf: bidi marks, embeddings, overrides
+ * and isolates, soft hyphen, interlinear annotation, Egyptian and Kaithi format controls), plus lone
+ * surrogates (a `u`-flag class only matches unpaired halves). The property tables are the engine's, so
+ * a Unicode update of Node widens the set without a code change.
+ *
+ * Emoji sequences: DESIGN removes zero-width characters, so U+200D ZERO WIDTH JOINER goes everywhere,
+ * inside emoji sequences too: a family becomes its members side by side, nothing visible is lost, and
+ * no joiner can glue invisible runs together. The emoji presentation selectors VS15/VS16 (U+FE0E,
+ * U+FE0F) are kept in one place only: right after a pictographic emoji, where they are part of how it looks
+ * ("❤️"); anywhere else, repeated, or alone they go (STRAY_PRESENTATION below). Every other variation
+ * selector goes, ideographic ones included (a CJK glyph variant falls back to its base character).
  */
-const INVISIBLE = '\\u00ad\\u034f\\u061c\\u115f\\u1160\\u17b4\\u17b5\\u180e\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u206f\\u3164\\ufeff\\uffa0\\ufff9-\\ufffb'
-  + '\\ud800-\\udfff\\u{e0000}-\\u{e007f}';
+const INVISIBLE = '\\p{Default_Ignorable_Code_Point}\\p{Cf}\\ud800-\\udfff';
+
+/** VS15/VS16, which pass 1 judges by their context (see INVISIBLE). */
+const PRESENTATION = '[\\ufe0e\\ufe0f]';
+
+/**
+ * A presentation selector not right after a pictographic emoji (Extended_Pictographic: digits, '#' and
+ * '*' are "emoji" only as keycaps, and "1\u20e3" shows the keycap without the selector). Judged in pass 1,
+ * after the other invisibles are gone and before markup: removing a selector can complete a style tag
+ * ("[\ufe0eb]"), and removing markup never separates a kept selector from its emoji, so the result is
+ * idempotent.
+ */
+const STRAY_PRESENTATION = new RegExp(`(?<!\\p{Extended_Pictographic})${PRESENTATION}`, 'gu');
 
 // One alternation, tried left to right at each position, so a sequence introducer is always consumed
 // together with its body and never left behind as a lone ESC or C1 character.
@@ -42,8 +60,9 @@ const STRIP = new RegExp(
     // and hex colour ^D RRGGBB[,RRGGBB]. The other mIRC codes are plain C0 controls, removed below.
     '\\x03(?:[0-9]{1,2}(?:,[0-9]{1,2})?)?',
     '\\x04(?:[0-9a-fA-F]{6}(?:,[0-9a-fA-F]{6})?)?',
-    // Every remaining C0/C1 control, DEL and invisible character, line breaks included.
-    `[\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029${INVISIBLE}]`,
+    // Every remaining C0/C1 control, DEL and invisible character, line breaks included; presentation
+    // selectors are left to STRAY_PRESENTATION, which judges them by what precedes them.
+    `(?!${PRESENTATION})[\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029${INVISIBLE}]`,
   ].join('|'),
   'gu',
 );
@@ -248,7 +267,7 @@ function isClean(s: string, ascii: boolean): boolean {
 /** Pass 1 after NFC. ASCII is NFC already, so `ascii` text skips both normalizations. */
 function stripControls(s: string, ascii: boolean): string {
   const text = ascii ? s : s.normalize('NFC');
-  return CONTROLS.test(text) ? text.replace(STRIP, toSpaceOrNothing) : text;
+  return CONTROLS.test(text) ? text.replace(STRIP, toSpaceOrNothing).replace(STRAY_PRESENTATION, '') : text;
 }
 
 /** Pass 2, then NFC again: removals can bring a base character and a combining mark together ("e\u200b\u0301"). */
@@ -259,7 +278,8 @@ function stripStyle(s: string, ascii: boolean): string {
 
 /**
  * Makes untrusted text inert, exactly as DESIGN.md specifies: NFC; escape sequences, controls, DEL, mIRC
- * codes, bidi, zero-width and tag characters removed (tab, CR, LF, U+2028, U+2029 → one space each);
+ * codes and the invisible set (INVISIBLE: bidi, zero-width, tag, every default-ignorable and format
+ * character) removed (tab, CR, LF, U+2028, U+2029 → one space each);
  * Rich/BBCode style tags removed until none is left; surrounding whitespace trimmed. Idempotent.
  * A non-string gives "".
  */

@@ -7,12 +7,24 @@ import { CliError } from './errors.js';
 import type { ChatNode } from './node.js';
 import { Session } from './session.js';
 import { ALPN } from './protocol/frames.js';
+import { certificateRefusal, refusalOf, RefusalLog } from './tls-refusals.js';
 
 
 export type TlsFiles = { cert: string; key: string; ca: string };
+export type TlsPem = { cert: Buffer; key: Buffer; ca: Buffer };
+
+/**
+ * The secure-context settings, for the listener at start and for every SIGHUP reload alike: a reload
+ * that spelled them out again once dropped `minVersion` and let TLS 1.2 clients in (issue 12).
+ * Every setting that lives in the secure context (versions, ciphers, curves) belongs here and only here;
+ * the client-certificate policy and ALPN are listener options, which a reload does not touch.
+ */
+export function secureContextOptions(config: Config, pem: TlsPem): tls.SecureContextOptions {
+  return { ...pem, minVersion: config.tlsMinVersion };
+}
 
 /** Reads and checks the PEM files: each readable, and the key matching the certificate. */
-export function loadTls(files: TlsFiles): { cert: Buffer; key: Buffer; ca: Buffer } {
+export function loadTls(files: TlsFiles): TlsPem {
   const read = (what: string, p: string) => {
     try { return fs.readFileSync(p); } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
@@ -30,26 +42,56 @@ export function loadTls(files: TlsFiles): { cert: Buffer; key: Buffer; ca: Buffe
   return pem;
 }
 
+/** Node's codes for a client-initiated renegotiation: refused outright, or past its own limit of 3 per 10 min. */
+const RENEGOTIATION_ERRORS = new Set(['ERR_TLS_RENEGOTIATION_DISABLED', 'ERR_TLS_SESSION_ATTACK']);
+
+/**
+ * TLS 1.2 renegotiation costs the server a full handshake each time and serves no client of chatd, so it
+ * is refused. Node reports a refused one only as an 'error' event and leaves the connection open (issue
+ * 20: behind an empty error handler, 300 renegotiations went through), so the connection is closed here.
+ */
+function refuseRenegotiation(socket: tls.TLSSocket, refusals: RefusalLog): void {
+  socket.disableRenegotiation();
+  socket.on('error', (e: NodeJS.ErrnoException) => {
+    if (!e.code || !RENEGOTIATION_ERRORS.has(e.code)) return;
+    refusals.refused({ remote: remoteOf(socket), code: e.code, reason: 'TLS renegotiation refused; connection closed' });
+    socket.destroy();
+  });
+}
+
+/**
+ * The client's address, also once Node has destroyed the socket: when it drops a client certificate
+ * that did not verify it reports the handshake error afterwards, and the TLS socket has forgotten its
+ * peer by then. The TCP socket under it (`_parent`, set by Node for every server-side TLS socket) still
+ * knows, since admit() asked it first.
+ */
+function remoteOf(socket: tls.TLSSocket): string {
+  return socket.remoteAddress ?? (socket as unknown as { _parent?: net.Socket })._parent?.remoteAddress ?? '?';
+}
+
 export class ChatServer {
   readonly server: tls.Server;
   private readonly perIp = new Map<string, number>();
   private total = 0;
   private stopping = false;
+  private readonly refusals: RefusalLog;
 
   constructor(readonly config: Config, readonly node: ChatNode, private files: TlsFiles) {
-    const pem = loadTls(files);
+    this.refusals = new RefusalLog(node.log);
     this.server = tls.createServer({
-      ...pem,
+      ...secureContextOptions(config, loadTls(files)),
       requestCert: true,
       rejectUnauthorized: config.clientCert === 'required',
       ALPNProtocols: [ALPN],
-      minVersion: config.tlsMinVersion,
       handshakeTimeout: config.limits.handshakeTimeoutMs,
     });
     this.server.on('connection', (raw: net.Socket) => this.admit(raw));
     this.server.on('secureConnection', (s: tls.TLSSocket) => this.accept(s));
     this.server.on('tlsClientError', (err, s) => {
-      node.log.debug('tls handshake failed', { remote: s.remoteAddress, err: err.message });
+      const remote = remoteOf(s);
+      const refusal = refusalOf(err, s, remote);
+      if (refusal) this.refusals.refused(refusal);
+      else node.log.debug('tls handshake abandoned by the client', { remote, err: err.message });
       s.destroy();
     });
   }
@@ -60,7 +102,9 @@ export class ChatServer {
     const ip = raw.remoteAddress ?? '?';
     const n = this.perIp.get(ip) ?? 0;
     if (this.stopping || n >= lim.maxConnPerIp || this.total >= lim.maxConnTotal) {
-      this.node.log.warn('connection refused: limit reached', { remote: ip, perIp: n, total: this.total });
+      // Within the refusal log's budget: one line per refused connection would let a flood fill the disk.
+      if (this.stopping) this.node.log.debug('connection refused: shutting down', { remote: ip });
+      else this.refusals.refused({ remote: ip, code: n >= lim.maxConnPerIp ? 'CONN_LIMIT_PER_IP' : 'CONN_LIMIT_TOTAL', reason: `connection limit reached (${n} from this address, ${this.total} in all)` });
       raw.destroy();
       return;
     }
@@ -76,10 +120,11 @@ export class ChatServer {
   private accept(socket: tls.TLSSocket): void {
     // With --client-cert optional a client may come without a certificate, but never with a bad one.
     if (!socket.authorized && socket.getPeerCertificate() && Object.keys(socket.getPeerCertificate()).length) {
-      this.node.log.info('client certificate rejected', { remote: socket.remoteAddress, err: String(socket.authorizationError) });
+      this.refusals.refused(certificateRefusal(socket, remoteOf(socket)));
       socket.destroy();
       return;
     }
+    refuseRenegotiation(socket, this.refusals);
     const mode = socket.alpnProtocol === ALPN ? 'json' : 'text';
     const session = new Session(socket, mode, this.node, this.node.nodeName);
     this.node.add(session);
@@ -104,7 +149,7 @@ export class ChatServer {
   /** SIGHUP: new certificate, key and CA for new connections; a broken file keeps the old ones. */
   reload(): boolean {
     try {
-      this.server.setSecureContext({ ...loadTls(this.files) });
+      this.server.setSecureContext(secureContextOptions(this.config, loadTls(this.files)));
       this.node.log.info('certificates reloaded', { cert: this.files.cert });
       return true;
     } catch (e) {
@@ -117,6 +162,7 @@ export class ChatServer {
   async close(graceMs = this.config.limits.shutdownGraceMs): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.refusals.summarize();
     const closed = new Promise<void>((r) => this.server.close(() => r()));
     const deadline = Date.now() + graceMs - 500;
     await this.node.shutdown(Math.max(0, deadline - Date.now()));

@@ -21,7 +21,7 @@ for (const kind of dbKinds()) {
       expect(r.out).to.match(/already up to date/);
       r = await runBin('chat-migrate', ['status', '--db', db.url]);
       expect(r.out).to.match(/applied\s+001_initial/).and.match(/applied\s+002_mutes/);
-      r = await runBin('chat-migrate', ['rollback', '--db', db.url]);
+      r = await runBin('chat-migrate', ['rollback', '--yes', '--db', db.url]);
       expect(r.code).to.equal(0);
       r = await runBin('chat-migrate', ['status', '--db', db.url]);
       expect(r.out).to.match(/pending\s+001_initial/).and.match(/pending\s+002_mutes/);
@@ -53,10 +53,15 @@ for (const kind of dbKinds()) {
   describe(`chat-admin on ${kind}`, function () {
     let db: { url: string; drop(): Promise<void> };
     const admin = (args: string[], input?: string) => runBin('chat-admin', [...args, '--db', db.url], { input });
-    before(async () => { db = await freshDb(kind); });
+    // chat-admin works on chatd's database only (spec/cli/db-guard.spec.ts): migrated as chatd would.
+    before(async () => {
+      db = await freshDb(kind);
+      const r = await runBin('chat-migrate', ['latest', '--db', db.url]);
+      expect(r.code, r.err).to.equal(0);
+    });
     after(async () => { await db?.drop(); });
 
-    it('user add with --password-stdin works on a fresh database and hashes with a salt', async () => {
+    it('user add with --password-stdin works on a freshly migrated database and hashes with a salt', async () => {
       let r = await admin(['user', 'add', 'Bob', '--role', 'user', '--password-stdin'], 'Same-pass-1234\n');
       expect(r.code, r.err).to.equal(0);
       expect(r.out).to.match(/created user bob/);
@@ -145,6 +150,7 @@ describe('npx chat-admin on a fresh checkout layout', () => {
   it('uses ./data/chatd.sqlite by default', async () => {
     const dir = tmpdir('fresh');
     try {
+      expect((await runBin('chat-migrate', ['latest'], { cwd: dir })).code).to.equal(0);
       const r = await runBin('chat-admin', ['user', 'add', 'bob', '--role', 'user', '--password-stdin'], { input: 'Bob-pass-1234\n', cwd: dir });
       expect(r.code, r.err).to.equal(0);
       expect(fs.existsSync(path.join(dir, 'data', 'chatd.sqlite'))).to.equal(true);

@@ -1,0 +1,177 @@
+// Issue 19 item 2 (handshake side): every refused TLS handshake is logged once, with the reason, the
+// remote address and, when chatd has the certificate in hand, its subject and fingerprint; a flood of
+// refusals is logged within a budget and summarized.
+import { expect } from 'chai';
+import fs from 'node:fs';
+import net from 'node:net';
+import type { Chatd } from '../../lib/app.js';
+import { fingerprintOfPem, initCertDir, issueClientCert } from '../../lib/auth/certs.js';
+import { Logger } from '../../lib/log.js';
+import { RefusalLog, REFUSAL_LOG_BURST, REFUSAL_LOG_PER_SECOND } from '../../lib/tls-refusals.js';
+import { probe } from '../helpers/tls-probe.js';
+import { makeWorld, startServer, tmpdir, type World } from '../helpers/world.js';
+
+type Line = Record<string, any>;
+
+/** A logger whose lines can be awaited. */
+class Lines {
+  readonly all: Line[] = [];
+  private waiters: Array<() => boolean> = [];
+  readonly logger = new Logger('info', (l) => { this.all.push(JSON.parse(l)); this.waiters = this.waiters.filter((w) => !w()); });
+
+  refusals(): Line[] { return this.all.filter((l) => l.msg === 'tls handshake refused'); }
+
+  /** Waits until `n` refusal lines have been logged since `from` (an index into all). */
+  waitRefusals(n: number, from: number, ms = 5000): Promise<Line[]> {
+    return new Promise((resolve, reject) => {
+      const test = () => {
+        const got = this.all.slice(from).filter((l) => l.msg === 'tls handshake refused');
+        if (got.length >= n) { clearTimeout(t); resolve(got); return true; }
+        return false;
+      };
+      const t = setTimeout(() => { this.waiters = this.waiters.filter((w) => w !== test); reject(new Error(`no ${n} refusal line(s) in ${ms} ms: ${JSON.stringify(this.all.slice(from)).slice(-600)}`)); }, ms);
+      if (!test()) this.waiters.push(test);
+    });
+  }
+}
+
+describe('e2e: refused TLS handshakes are logged', function () {
+  this.timeout(60000);
+  let world: World;
+  let foreign: string;
+  const lines = new Lines();
+  let chatd: Chatd;
+  let optional: Chatd;
+
+  before(async () => {
+    world = await makeWorld();
+    foreign = tmpdir('foreign-ca');
+    await initCertDir(foreign, ['localhost'], {});
+    await issueClientCert(foreign, 'alice', {});
+    chatd = await startServer(world, {}, lines.logger);
+    optional = await startServer(world, { clientCert: 'optional' }, lines.logger);
+  });
+  after(async () => {
+    await chatd?.stop();
+    await optional?.stop();
+    await world?.drop();
+    fs.rmSync(foreign, { recursive: true, force: true });
+  });
+
+  it('a client certificate from another CA: refused, one line with the reason and the remote address', async () => {
+    const from = lines.all.length;
+    expect((await probe(chatd.address.port, world.certs, { certDir: foreign })).accepted).to.equal(false);
+    const [line] = await lines.waitRefusals(1, from);
+    expect(line).to.include({ level: 'warn', remote: '127.0.0.1', code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
+    expect(line!.reason).to.match(/not issued by this server's CA/);
+    expect(Object.keys(line!).slice(0, 5)).to.deep.equal(['t', 'level', 'msg', 'remote', 'code']); // the documented order
+    expect(lines.all.slice(from).filter((l) => l.msg === 'tls handshake refused')).to.have.length(1);
+  });
+
+  it('with --client-cert optional, the line also names the certificate: subject, issuer and fingerprint', async () => {
+    const from = lines.all.length;
+    expect((await probe(optional.address.port, world.certs, { certDir: foreign })).accepted).to.equal(false);
+    const [line] = await lines.waitRefusals(1, from);
+    expect(line).to.include({ remote: '127.0.0.1', subject: 'CN=alice', fingerprint: fingerprintOfPem(fs.readFileSync(`${foreign}/clients/alice.crt`)) });
+    expect(line!.issuer).to.be.a('string');
+  });
+
+  it('no certificate, and a TLS version below the minimum: one line each, naming why', async () => {
+    let from = lines.all.length;
+    expect((await probe(chatd.address.port, world.certs, { certOf: null })).accepted).to.equal(false);
+    expect((await lines.waitRefusals(1, from))[0]).to.include({ remote: '127.0.0.1', code: 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE', reason: 'no client certificate' });
+    from = lines.all.length;
+    expect((await probe(chatd.address.port, world.certs, { maxVersion: 'TLSv1.2' })).accepted).to.equal(false);
+    expect((await lines.waitRefusals(1, from))[0]).to.include({ remote: '127.0.0.1', code: 'ERR_SSL_UNSUPPORTED_PROTOCOL' });
+  });
+
+  it('a TCP connection closed before any TLS is not a refusal (port scanners, health checks)', async () => {
+    const from = lines.all.length;
+    await new Promise<void>((resolve, reject) => {
+      const s = net.connect(chatd.address.port, '127.0.0.1', () => s.end());
+      s.on('close', () => resolve());
+      s.on('error', reject);
+    });
+    // A refused handshake right after it is the first refusal logged since: nothing came in between.
+    await probe(chatd.address.port, world.certs, { certOf: null });
+    const got = await lines.waitRefusals(1, from);
+    expect(got[0]!.code).to.equal('ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE');
+  });
+
+  it('a flood is logged within the budget: the burst, then one line a second', async () => {
+    const from = lines.all.length;
+    const t0 = Date.now();
+    const n = 60;
+    for (let i = 0; i < n; i++) expect((await probe(chatd.address.port, world.certs, { certDir: foreign })).accepted).to.equal(false);
+    await lines.waitRefusals(REFUSAL_LOG_BURST - 5, from); // the tests above spent a few tokens of the burst
+    const seconds = (Date.now() - t0) / 1000;
+    const logged = lines.all.slice(from).filter((l) => l.msg === 'tls handshake refused').length;
+    expect(logged).to.be.at.most(REFUSAL_LOG_BURST + Math.ceil(seconds) * REFUSAL_LOG_PER_SECOND);
+    expect(logged, `${n} refusals in ${seconds} s`).to.be.below(n);
+  });
+});
+
+describe('e2e: a refused connection (limit reached) is logged within the same budget', function () {
+  this.timeout(30000);
+  let world: World;
+  let chatd: Chatd;
+  const lines = new Lines();
+  before(async () => {
+    world = await makeWorld();
+    chatd = await startServer(world, { limits: { maxConnPerIp: 1 } }, lines.logger);
+  });
+  after(async () => { await chatd?.stop(); await world?.drop(); });
+
+  it('the connection over the per-IP cap: one refusal line with its code; a flood of them stays within the budget', async () => {
+    const held = await probeHeld(chatd.address.port);
+    const from = lines.all.length;
+    const n = REFUSAL_LOG_BURST + 20;
+    const t0 = Date.now();
+    for (let i = 0; i < n; i++) await tcpRefused(chatd.address.port);
+    const [first] = await lines.waitRefusals(1, from);
+    expect(first).to.include({ remote: '127.0.0.1', code: 'CONN_LIMIT_PER_IP' });
+    const logged = lines.refusals().length;
+    expect(logged).to.be.at.most(REFUSAL_LOG_BURST + Math.ceil((Date.now() - t0) / 1000) * REFUSAL_LOG_PER_SECOND);
+    expect(logged).to.be.below(n);
+    held.destroy();
+  });
+
+  /** One plain TCP connection that stays open, taking this address's only slot. */
+  function probeHeld(port: number): Promise<net.Socket> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1', () => resolve(s));
+      s.on('error', reject);
+    });
+  }
+  /** A TCP connection the server closes at once. */
+  function tcpRefused(port: number): Promise<void> {
+    return new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1');
+      s.on('error', () => {});
+      s.on('close', () => resolve());
+    });
+  }
+});
+
+describe('RefusalLog (injected clock)', () => {
+  it('logs the burst, then one line per token, and says how many it left out', async () => {
+    const out: Line[] = [];
+    let onLine = () => {};
+    let now = 0;
+    const log = new RefusalLog(new Logger('info', (l) => { out.push(JSON.parse(l)); onLine(); }), 3, 1, 20, () => now);
+    const r = { remote: '192.0.2.1', code: 'X', reason: 'x' };
+    for (let i = 0; i < 10; i++) log.refused(r);
+    expect(out.map((l) => l.msg)).to.deep.equal(Array(3).fill('tls handshake refused'));
+    now += 1000;
+    log.refused(r);
+    expect(out).to.have.length(4);
+    log.summarize();
+    expect(out[4]).to.include({ msg: 'tls handshake refusals not logged', count: 7 });
+    log.summarize();
+    expect(out).to.have.length(5); // nothing left out since
+    const summarized = new Promise<void>((resolve) => { onLine = resolve; });
+    log.refused(r); // no token: counted, and summarized by the timer
+    await summarized;
+    expect(out[5]).to.include({ msg: 'tls handshake refusals not logged', count: 1 });
+  });
+});
