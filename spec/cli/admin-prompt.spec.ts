@@ -9,7 +9,11 @@ import { freshDb } from '../helpers/world.js';
 describe('chat-admin user add on a terminal', function () {
   this.timeout(30000);
   let db: { url: string; drop(): Promise<void> };
-  beforeEach(async () => { db = await freshDb('sqlite'); });
+  beforeEach(async () => {
+    db = await freshDb('sqlite');
+    const store = await openStore(db.url);
+    try { await store.migrateLatest(); } finally { await store.close(); }
+  });
   afterEach(async () => { await db?.drop(); });
 
   it('states the password rule before asking and never echoes what is typed', async () => {
