@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import type { Argv } from 'yargs';
 import { cliParser, parseCli, readStdin, reportAndExit } from '../lib/cli.js';
 import { buildConfig, loadConfigFile, type Config } from '../lib/config.js';
-import { CliError } from '../lib/errors.js';
+import { SetupError } from '../lib/errors.js';
 import { hashPassword } from '../lib/auth/password.js';
 import { ADMIN_ACTOR, isRoleColor, PASSWORD_RULE, passwordProblem, ROLE_COLORS, ROLE_NAME_RE } from '../lib/auth/policy.js';
 import { fingerprintOfPem } from '../lib/auth/certs.js';
@@ -25,20 +25,20 @@ type Args = { db: string; config?: string; [k: string]: unknown };
 
 function username(raw: unknown): string {
   const name = normalizeUsername(raw);
-  if (!name) throw new CliError(`invalid username "${String(raw)}": 2-32 of a-z 0-9 _ . - starting with a letter or digit`, 2);
+  if (!name) throw new SetupError(`invalid username "${String(raw)}": 2-32 of a-z 0-9 _ . - starting with a letter or digit`, 2);
   return name;
 }
 
 async function mustUser(store: Store, raw: unknown): Promise<UserRecord> {
   const name = username(raw);
   const u = await store.getUser(name);
-  if (!u) throw new CliError(`no such user: ${name}`);
+  if (!u) throw new SetupError(`no such user: ${name}`);
   return u;
 }
 
 async function mustRole(store: Store, name: string) {
   const role = await store.getRole(String(name).toLowerCase());
-  if (!role) throw new CliError(`no such role: ${name} (see chat-admin role list)`);
+  if (!role) throw new SetupError(`no such role: ${name} (see chat-admin role list)`);
   return role;
 }
 
@@ -57,7 +57,7 @@ async function newPassword(argv: Args): Promise<{ password: string; generated: b
     if (password === '') return generatedPassword();
   } else return generatedPassword();
   const problem = passwordProblem(password);
-  if (problem) throw new CliError(problem, 2);
+  if (problem) throw new SetupError(problem, 2);
   return { password, generated: false };
 }
 
@@ -83,7 +83,7 @@ const userCommands = (y: Argv) => y
   withStore(async (store, argv) => {
     const name = username(argv.name);
     const role = await mustRole(store, String(argv.role));
-    if (await store.getUser(name)) throw new CliError(`user ${name} already exists`);
+    if (await store.getUser(name)) throw new SetupError(`user ${name} already exists`);
     const { password, generated } = await newPassword(argv);
     await store.createUser({ username: name, passwordHash: await hashPassword(password, configOf(argv).password), role: role.name });
     await store.audit({ actor: ACTOR, action: 'user.add', target: name, detail: `role=${role.name}` });
@@ -135,7 +135,7 @@ async function setDisabled(store: Store, argv: Args, disabled: boolean): Promise
 
 function checkColor(color: unknown): string {
   const c = String(color);
-  if (!isRoleColor(c)) throw new CliError(`unknown color "${c}"; choose one of: ${ROLE_COLORS.join(', ')}`, 2);
+  if (!isRoleColor(c)) throw new SetupError(`unknown color "${c}"; choose one of: ${ROLE_COLORS.join(', ')}`, 2);
   return c;
 }
 
@@ -147,10 +147,10 @@ const roleCommands = (y: Argv) => y
     .option('level', { type: 'number', demandOption: true }).option('color', { type: 'string', default: 'white' }),
   withStore(async (store, argv) => {
     const name = String(argv.name).toLowerCase();
-    if (!ROLE_NAME_RE.test(name)) throw new CliError(`invalid role name "${argv.name}"`, 2);
+    if (!ROLE_NAME_RE.test(name)) throw new SetupError(`invalid role name "${argv.name}"`, 2);
     const level = Number(argv.level);
-    if (!Number.isInteger(level) || level < 0) throw new CliError('--level must be a whole number >= 0', 2);
-    if (await store.getRole(name)) throw new CliError(`role ${name} already exists`);
+    if (!Number.isInteger(level) || level < 0) throw new SetupError('--level must be a whole number >= 0', 2);
+    if (await store.getRole(name)) throw new SetupError(`role ${name} already exists`);
     await store.addRole({ name, level, color: checkColor(argv.color) });
     await store.audit({ actor: ACTOR, action: 'role.add', target: name, detail: `level=${level}` });
     console.log(`created role ${name} (level ${level}, ${argv.color})`);
@@ -161,11 +161,11 @@ const roleCommands = (y: Argv) => y
     const role = await mustRole(store, String(argv.name));
     const patch: { level?: number; color?: string } = {};
     if (argv.level !== undefined) {
-      if (!Number.isInteger(argv.level) || (argv.level as number) < 0) throw new CliError('--level must be a whole number >= 0', 2);
+      if (!Number.isInteger(argv.level) || (argv.level as number) < 0) throw new SetupError('--level must be a whole number >= 0', 2);
       patch.level = argv.level as number;
     }
     if (argv.color !== undefined) patch.color = checkColor(argv.color);
-    if (!Object.keys(patch).length) throw new CliError('nothing to change: give --level and/or --color', 2);
+    if (!Object.keys(patch).length) throw new SetupError('nothing to change: give --level and/or --color', 2);
     await store.updateRole(role.name, patch);
     await store.audit({ actor: ACTOR, action: 'role.set', target: role.name, detail: JSON.stringify(patch) });
     console.log(`role ${role.name} updated`);
@@ -184,7 +184,7 @@ const banCommands = (y: Argv) => y
   withStore(async (store, argv) => {
     const u = await mustUser(store, argv.name);
     const ms = parseDuration(String(argv.duration));
-    if (ms === undefined) throw new CliError(`bad duration "${argv.duration}": use 30s, 10m, 2h, 7d or perm`, 2);
+    if (ms === undefined) throw new SetupError(`bad duration "${argv.duration}": use 30s, 10m, 2h, 7d or perm`, 2);
     const expiresAt = ms === null ? null : Date.now() + ms;
     await store.addBan({ userId: u.id, username: u.username, ip: null, certFingerprint: null, reason: String(argv.reason), by: ACTOR, expiresAt });
     await store.audit({ actor: ACTOR, action: 'ban', target: u.username, detail: `${argv.duration} ${argv.reason}`.trim() });
@@ -194,7 +194,7 @@ const banCommands = (y: Argv) => y
     withStore(async (store, argv) => {
       const u = await mustUser(store, argv.name);
       const n = await store.liftBans(u.id, ACTOR);
-      if (!n) throw new CliError(`${u.username} is not banned`);
+      if (!n) throw new SetupError(`${u.username} is not banned`);
       await store.audit({ actor: ACTOR, action: 'unban', target: u.username });
       console.log(`unbanned ${u.username}`);
     }))
@@ -205,7 +205,7 @@ function fingerprintArg(raw: string): string {
   const hex = raw.replace(/[:\s]/g, '');
   if (/^[0-9a-fA-F]{64}$/.test(hex)) return hex.toUpperCase().match(/../g)!.join(':');
   let pem: string;
-  try { pem = fs.readFileSync(raw, 'utf8'); } catch { throw new CliError(`"${raw}" is neither a SHA-256 fingerprint nor a readable certificate file`, 2); }
+  try { pem = fs.readFileSync(raw, 'utf8'); } catch { throw new SetupError(`"${raw}" is neither a SHA-256 fingerprint nor a readable certificate file`, 2); }
   return fingerprintOfPem(pem);
 }
 

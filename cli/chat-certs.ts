@@ -2,7 +2,7 @@
 // chat-certs init|client|show: the private CA, server and client certificates of chatd's mutual TLS.
 import fs from 'node:fs';
 import { cliParser, parseCli, reportAndExit } from '../lib/cli.js';
-import { CliError } from '../lib/errors.js';
+import { SetupError } from '../lib/errors.js';
 import { certInfo, initCertDir, issueClientCert, LEAF_DAYS } from '../lib/auth/certs.js';
 
 const NAME = 'chat-certs';
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
 
 function checkDays(days: number): true {
   if (Number.isInteger(days) && days >= 1) return true;
-  throw new CliError('--days must be a whole number ≥ 1', 2);
+  throw new SetupError('--days must be a whole number ≥ 1', 2);
 }
 
 function printWritten(paths: string[]): void {
@@ -68,7 +68,7 @@ function showCert(file: string): void {
   try {
     info = certInfo(fs.readFileSync(file));
   } catch (e) {
-    if (e instanceof CliError) throw new CliError(`${file}: ${e.message}`);
+    if (e instanceof SetupError) throw new SetupError(`${file}: ${e.message}`);
     throw e;
   }
   const lines: [string, string][] = [

@@ -2,7 +2,7 @@
 // chat-cli: the terminal client of chatd over mutual TLS (JSON Lines, ALPN chatd/1). Interactive on a
 // terminal; `--send` for one line; piped stdin sends each line; `--json` prints raw frames.
 import { cliParser, parseCli, reportAndExit } from '../lib/cli.js';
-import { CliError } from '../lib/errors.js';
+import { SetupError } from '../lib/errors.js';
 import { DEFAULTS, runChatCli } from '../lib/client/main.js';
 
 const NAME = 'chat-cli';
@@ -34,9 +34,9 @@ try {
     })
     // Bad flag values are bad usage: exit 2, as for an unknown flag (a plain Error here would exit 1).
     .check((a) => {
-      if (!Number.isInteger(a.port) || (a.port as number) < 1 || (a.port as number) > 65535) throw new CliError(`--port must be 1-65535, not ${String(a.port)}`, 2);
-      if (a.send !== undefined && String(a.send).trim() === '') throw new CliError('--send needs a non-empty text', 2);
-      if (!((a['idle-timeout'] as number) > 0)) throw new CliError('--idle-timeout must be a positive number of seconds', 2);
+      if (!Number.isInteger(a.port) || (a.port as number) < 1 || (a.port as number) > 65535) throw new SetupError(`--port must be 1-65535, not ${String(a.port)}`, 2);
+      if (a.send !== undefined && String(a.send).trim() === '') throw new SetupError('--send needs a non-empty text', 2);
+      if (!((a['idle-timeout'] as number) > 0)) throw new SetupError('--idle-timeout must be a positive number of seconds', 2);
       return true;
     });
   const argv = await parseCli(parser);

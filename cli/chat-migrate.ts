@@ -2,7 +2,7 @@
 // chat-migrate latest|rollback|status --db URL: the database schema of DESIGN.md, on SQLite or MySQL.
 import readline from 'node:readline/promises';
 import { cliParser, parseCli, reportAndExit } from '../lib/cli.js';
-import { CliError } from '../lib/errors.js';
+import { SetupError } from '../lib/errors.js';
 import { isInteractive } from '../lib/prompt.js';
 import { openStore } from '../lib/store/index.js';
 import { openExistingStore } from '../lib/store/existing.js';
@@ -49,12 +49,12 @@ async function main(): Promise<void> {
 /** Rollback drops every table and all chat data: asked on a terminal, else only with --yes. */
 async function confirmRollback(db: string): Promise<void> {
   if (!isInteractive()) {
-    throw new CliError('rollback drops every table and all chat data; pass --yes to confirm (no terminal to ask on)', 2);
+    throw new SetupError('rollback drops every table and all chat data; pass --yes to confirm (no terminal to ask on)', 2);
   }
   const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = await rl.question(`Roll back every migration of ${redact(db)}? This drops every table and all chat data. Type "yes" to go on: `);
-    if (answer.trim().toLowerCase() !== 'yes') throw new CliError('rollback cancelled; nothing changed');
+    if (answer.trim().toLowerCase() !== 'yes') throw new SetupError('rollback cancelled; nothing changed');
   } finally {
     rl.close();
   }

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { cliParser, parseCli, reportAndExit } from '../lib/cli.js';
 import { buildConfig, loadConfigFile, type ConfigInput } from '../lib/config.js';
-import { CliError } from '../lib/errors.js';
+import { SetupError } from '../lib/errors.js';
 import { hostPort, startChatd } from '../lib/app.js';
 import { Logger, resolveLogFormat, type LogLevel } from '../lib/log.js';
 import { prepareDev } from '../lib/dev.js';
@@ -60,7 +60,7 @@ async function main(): Promise<void> {
     after = dev.bootstrap;
   } else {
     const missing = (['cert', 'key', 'ca'] as const).filter((k) => !config[k]);
-    if (missing.length) throw new CliError(`missing ${missing.map((m) => '--' + m).join(', ')} (or run \`npm start\` for a development setup)`, 2);
+    if (missing.length) throw new SetupError(`missing ${missing.map((m) => '--' + m).join(', ')} (or run \`npm start\` for a development setup)`, 2);
     files = { cert: config.cert!, key: config.key!, ca: config.ca! };
   }
 

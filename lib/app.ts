@@ -3,7 +3,7 @@
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import type { Config } from './config.js';
-import { CliError } from './errors.js';
+import { SetupError } from './errors.js';
 import { Logger } from './log.js';
 import { MemoryBus } from './bus/memory.js';
 import type { Bus } from './bus/types.js';
@@ -33,7 +33,7 @@ export async function createBus(url: string, nodeName: string, config: Config, l
     const { RedisBus } = await import('./bus/redis.js');
     return new RedisBus(url, nodeName, config.limits.presenceTtlMs, log);
   }
-  throw new CliError(`bad --bus "${url}": use memory or redis://host:6379`, 2);
+  throw new SetupError(`bad --bus "${url}": use memory or redis://host:6379`, 2);
 }
 
 /**

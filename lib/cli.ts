@@ -2,7 +2,7 @@
 // of DESIGN.md (0 ok, 1 runtime failure, 2 bad usage), never a bare stack trace.
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { CliError } from './errors.js';
+import { SetupError } from './errors.js';
 
 /** A yargs parser with the shared conventions: CHATD_* env fallbacks, strict flags, usage errors → exit 2. */
 export function cliParser(scriptName: string): Argv {
@@ -46,7 +46,7 @@ export async function parseCli<T>(parser: Argv<T>) {
 
 /** Turns any error into one line on stderr and the right exit code. */
 export function reportAndExit(scriptName: string, err: unknown): never {
-  if (err instanceof CliError) {
+  if (err instanceof SetupError) {
     process.stderr.write(`${scriptName}: ${err.message}\n`);
     process.exit(err.exitCode);
   }

@@ -2,7 +2,7 @@
 // command-line flags override the file. chatd.example.json documents every key.
 import fs from 'node:fs';
 import * as L from './limits.js';
-import { CliError } from './errors.js';
+import { SetupError } from './errors.js';
 import { DEFAULT_DB } from './store/url.js';
 import { DEFAULT_PASSWORD_PARAMS, type PasswordParams } from './auth/password.js';
 import { ALL_COMMANDS } from './commands/index.js';
@@ -92,7 +92,7 @@ export function defaultConfig(): Config {
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 export type ConfigInput = DeepPartial<Config>;
 
-/** Defaults, then the file, then flags; validated. Throws CliError naming every bad setting. */
+/** Defaults, then the file, then flags; validated. Throws SetupError naming every bad setting. */
 export function buildConfig(...layers: Array<ConfigInput | undefined>): Config {
   const cfg = defaultConfig();
   for (const layer of layers) {
@@ -105,18 +105,18 @@ export function buildConfig(...layers: Array<ConfigInput | undefined>): Config {
     }
   }
   const problems = validateConfig(cfg);
-  if (problems.length) throw new CliError(`invalid configuration: ${problems.join('; ')}`, 2);
+  if (problems.length) throw new SetupError(`invalid configuration: ${problems.join('; ')}`, 2);
   return cfg;
 }
 
 export function loadConfigFile(file: string): ConfigInput {
   let text: string;
-  try { text = fs.readFileSync(file, 'utf8'); } catch (e) { throw new CliError(`cannot read config file ${file}: ${(e as Error).message}`); }
+  try { text = fs.readFileSync(file, 'utf8'); } catch (e) { throw new SetupError(`cannot read config file ${file}: ${(e as Error).message}`); }
   try {
     const parsed = JSON.parse(text);
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('expected a JSON object');
     return parsed as ConfigInput;
-  } catch (e) { throw new CliError(`config file ${file} is not valid JSON: ${(e as Error).message}`, 2); }
+  } catch (e) { throw new SetupError(`config file ${file} is not valid JSON: ${(e as Error).message}`, 2); }
 }
 
 /** Top-level keys without a default (Config's optional ones). */

@@ -49,10 +49,14 @@ export class ChatdError extends Error {
   }
 }
 
-/** Errors of CLI tools: one clear line for the user and the exit code of DESIGN.md (1 runtime, 2 usage). */
-export class CliError extends Error {
+/**
+ * Setting chatd up failed: a flag, a file, a config, a database or Redis URL, a connection at start.
+ * Thrown by the store and the bus as well as the binaries; the binaries print it as one clear line
+ * and exit with its code (DESIGN.md: 1 runtime failure, 2 bad usage).
+ */
+export class SetupError extends Error {
   constructor(message: string, readonly exitCode: 1 | 2 = 1) {
     super(message);
-    this.name = 'CliError';
+    this.name = 'SetupError';
   }
 }

@@ -3,7 +3,7 @@
 // it binds to loopback unless told otherwise (SECURITY.md), and serves nothing else.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CliError } from './errors.js';
+import { SetupError } from './errors.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 
@@ -16,7 +16,7 @@ export const READY_TIMEOUT_MS = 1000;
 export function parseHostPort(s: string): { host: string; port: number } {
   const m = /^(?:(?:\[([^\]]+)\]|([^:[\]]*)):)?(\d{1,5})$/.exec(s.trim());
   const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new CliError(`bad --metrics "${s}": use host:port, e.g. 127.0.0.1:9464`, 2);
+  if (!m || port > 65535) throw new SetupError(`bad --metrics "${s}": use host:port, e.g. 127.0.0.1:9464`, 2);
   return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
 }
 
@@ -66,7 +66,7 @@ export class OpsServer {
   listen(hostPort: string): Promise<AddressInfo> {
     const { host, port } = parseHostPort(hostPort);
     return new Promise((resolve, reject) => {
-      const onError = (e: NodeJS.ErrnoException) => reject(new CliError(`cannot listen on ${host}:${port} for --metrics: ${e.code === 'EADDRINUSE' ? 'address already in use' : e.message}`));
+      const onError = (e: NodeJS.ErrnoException) => reject(new SetupError(`cannot listen on ${host}:${port} for --metrics: ${e.code === 'EADDRINUSE' ? 'address already in use' : e.message}`));
       this.server.once('error', onError);
       this.server.listen(port, host, () => {
         this.server.removeListener('error', onError);

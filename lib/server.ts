@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Config } from './config.js';
-import { CliError } from './errors.js';
+import { SetupError } from './errors.js';
 import type { ChatNode } from './node.js';
 import { Session } from './session.js';
 import { ALPN } from './protocol/frames.js';
@@ -28,7 +28,7 @@ export function loadTls(files: TlsFiles): TlsPem {
   const read = (what: string, p: string) => {
     try { return fs.readFileSync(p); } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new CliError(`cannot read ${what} file ${p}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`);
+      throw new SetupError(`cannot read ${what} file ${p}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message}`);
     }
   };
   const pem = { cert: read('--cert', files.cert), key: read('--key', files.key), ca: read('--ca', files.ca) };
@@ -36,8 +36,8 @@ export function loadTls(files: TlsFiles): TlsPem {
     tls.createSecureContext(pem);
   } catch (e) {
     const msg = (e as Error).message;
-    if (/key values mismatch/i.test(msg)) throw new CliError(`--key ${files.key} does not match --cert ${files.cert}`);
-    throw new CliError(`bad certificate material (${files.cert}, ${files.key}, ${files.ca}): ${msg}`);
+    if (/key values mismatch/i.test(msg)) throw new SetupError(`--key ${files.key} does not match --cert ${files.cert}`);
+    throw new SetupError(`bad certificate material (${files.cert}, ${files.key}, ${files.ca}): ${msg}`);
   }
   return pem;
 }
@@ -133,9 +133,9 @@ export class ChatServer {
   listen(): Promise<net.AddressInfo> {
     return new Promise((resolve, reject) => {
       const onError = (e: NodeJS.ErrnoException) => {
-        if (e.code === 'EADDRINUSE') reject(new CliError(`cannot listen on ${this.config.host}:${this.config.port}: address already in use`));
-        else if (e.code === 'EACCES') reject(new CliError(`cannot listen on ${this.config.host}:${this.config.port}: permission denied`));
-        else reject(new CliError(`cannot listen on ${this.config.host}:${this.config.port}: ${e.message}`));
+        if (e.code === 'EADDRINUSE') reject(new SetupError(`cannot listen on ${this.config.host}:${this.config.port}: address already in use`));
+        else if (e.code === 'EACCES') reject(new SetupError(`cannot listen on ${this.config.host}:${this.config.port}: permission denied`));
+        else reject(new SetupError(`cannot listen on ${this.config.host}:${this.config.port}: ${e.message}`));
       };
       this.server.once('error', onError);
       this.server.listen(this.config.port, this.config.host, () => {

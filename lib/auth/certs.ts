@@ -14,7 +14,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import forge from 'node-forge';
-import { CliError } from '../errors.js';
+import { SetupError } from '../errors.js';
 
 const { pki } = forge;
 const generateKeyPair = promisify(crypto.generateKeyPair);
@@ -177,9 +177,9 @@ function altName(host: string): { type: number; value?: string; ip?: string } {
  */
 export function normalizeHosts(hosts: string[]): string[] {
   const names = [...new Set(hosts.map((h) => h.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1')).filter(Boolean))];
-  if (names.length === 0) throw new CliError('give at least one host name or address for the server certificate', 2);
+  if (names.length === 0) throw new SetupError('give at least one host name or address for the server certificate', 2);
   const bad = names.find((h) => !net.isIP(h) && !(h.length <= 253 && DNS_NAME_RE.test(h)));
-  if (bad !== undefined) throw new CliError(`not a host name or IP address: ${JSON.stringify(bad)}`, 2);
+  if (bad !== undefined) throw new SetupError(`not a host name or IP address: ${JSON.stringify(bad)}`, 2);
   return names;
 }
 
@@ -188,7 +188,7 @@ export function normalizeClientName(name: string): string {
   // A client certificate's CN is a login name: the one username rule of lib/sanitize.ts.
   const user = normalizeUsername(name);
   if (!user) {
-    throw new CliError(`invalid client name ${JSON.stringify(name)}: use 2-32 of a-z 0-9 _ . - starting with a letter or digit`, 2);
+    throw new SetupError(`invalid client name ${JSON.stringify(name)}: use 2-32 of a-z 0-9 _ . - starting with a letter or digit`, 2);
   }
   return user;
 }
@@ -220,7 +220,7 @@ function parseX509(pem: string | Buffer): crypto.X509Certificate {
   try {
     return new crypto.X509Certificate(pem);
   } catch {
-    throw new CliError('not an X.509 certificate (PEM or DER)');
+    throw new SetupError('not an X.509 certificate (PEM or DER)');
   }
 }
 
@@ -306,11 +306,11 @@ export async function issueClientCert(dir: string, name: string, opts: ClientOpt
 export function loadCA(dir: string): CertKeyPair {
   const p = certPaths(dir);
   if (!fs.existsSync(p.caCert) || !fs.existsSync(p.caKey)) {
-    throw new CliError(`no CA in ${dir}; run chat-certs init first`);
+    throw new SetupError(`no CA in ${dir}; run chat-certs init first`);
   }
   const ca = { certPem: fs.readFileSync(p.caCert, 'utf8'), keyPem: fs.readFileSync(p.caKey, 'utf8') };
   if (!parseX509(ca.certPem).checkPrivateKey(crypto.createPrivateKey(ca.keyPem))) {
-    throw new CliError(`${p.caKey} does not belong to ${p.caCert}`);
+    throw new SetupError(`${p.caKey} does not belong to ${p.caCert}`);
   }
   return ca;
 }
@@ -349,6 +349,6 @@ function writeFile(file: string, data: string | Buffer, mode: number, force?: bo
   fs.chmodSync(file, mode);
 }
 
-function existsError(file: string): CliError {
-  return new CliError(`${file} exists; use --force to overwrite`);
+function existsError(file: string): SetupError {
+  return new SetupError(`${file} exists; use --force to overwrite`);
 }

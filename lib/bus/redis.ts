@@ -7,7 +7,7 @@
 // Pub/sub channels ignore the database number, so `/0` alone would not keep them apart.
 import crypto from 'node:crypto';
 import { Redis } from 'ioredis';
-import { CliError } from '../errors.js';
+import { SetupError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Bus, BusMessage, BusNode, PresenceEntry } from './types.js';
 
@@ -21,10 +21,10 @@ const MAX_REFRESH_MS = 5_000;
 /** Splits `?prefix=` off a bus URL; the rest (host, port, /db, password, other options) goes to ioredis. */
 export function parseRedisUrl(url: string): { url: string; prefix: string } {
   let u: URL;
-  try { u = new URL(url); } catch { throw new CliError('bad --bus URL: not a URL (use redis://host:6379)', 2); }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new CliError('bad --bus URL: use redis://host:6379 or rediss://host:6380', 2);
+  try { u = new URL(url); } catch { throw new SetupError('bad --bus URL: not a URL (use redis://host:6379)', 2); }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new SetupError('bad --bus URL: use redis://host:6379 or rediss://host:6380', 2);
   const prefix = u.searchParams.get('prefix') ?? DEFAULT_PREFIX;
-  if (!PREFIX_RE.test(prefix)) throw new CliError('bad --bus URL: prefix= must be 1-64 printable ASCII characters without spaces', 2);
+  if (!PREFIX_RE.test(prefix)) throw new SetupError('bad --bus URL: prefix= must be 1-64 printable ASCII characters without spaces', 2);
   u.searchParams.delete('prefix');
   return { url: u.toString(), prefix };
 }

@@ -4,7 +4,7 @@
 // Front ends (lib/client/ui.ts, lib/client/script.ts) listen to its events and decide what to print.
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CliError } from '../errors.js';
+import { SetupError } from '../errors.js';
 import type { ClientFrame, FrameId, HistoryFrame, LoginOkFrame, MessageFrame, ResultFrame, ServerFrame } from '../protocol/frames.js';
 import { MAX_LINE_BYTES } from '../limits.js';
 import type { BackoffOptions } from './backoff.js';
@@ -66,7 +66,7 @@ export type ConnectionEvents = {
   /** Closed for good at our request (close(), //quit). */
   closed: [];
   /** Closed for good because of an error that retrying cannot fix (exit 1 with this message). */
-  fatal: [err: CliError];
+  fatal: [err: SetupError];
 };
 
 export type State = 'idle' | 'connecting' | 'ready' | 'down' | 'closed';
@@ -127,7 +127,7 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
   get where(): string { return `${this.opts.host}:${this.opts.port}`; }
 
   /**
-   * Connects and logs in. Rejects with a CliError when the first connection fails for any reason
+   * Connects and logs in. Rejects with a SetupError when the first connection fails for any reason
    * (refused, certificate, login): only an established session reconnects.
    */
   async start(): Promise<LoginOkFrame> {
@@ -137,8 +137,8 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
       return await this.session(false);
     } catch (e) {
       this.state = 'closed';
-      if (e instanceof CliError) throw e;
-      throw new CliError(`cannot connect to ${this.where}: ${e instanceof Disconnected ? e.reason : (e as Error).message}`);
+      if (e instanceof SetupError) throw e;
+      throw new SetupError(`cannot connect to ${this.where}: ${e instanceof Disconnected ? e.reason : (e as Error).message}`);
     }
   }
 
@@ -221,7 +221,7 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
       if (ok.type === 'error') {
         const code = clean(ok.code) || 'INTERNAL';
         const msg = `${code}: ${clean(ok.message)}`;
-        if (!reconnect || FATAL_LOGIN.has(code)) throw new CliError(msg);
+        if (!reconnect || FATAL_LOGIN.has(code)) throw new SetupError(msg);
         throw new Disconnected(`login refused (${msg})`);
       }
       if (ok.type !== 'login_ok') throw new Disconnected('unexpected answer to login');
@@ -293,7 +293,7 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
     });
   }
 
-  private fail(err: CliError): void {
+  private fail(err: SetupError): void {
     if (this.state === 'closed') return;
     this.closing = true;
     this.state = 'closed';
@@ -327,7 +327,7 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
         const code = clean(f.code) || '?';
         const reason = clean(f.reason);
         link.reason = `bye ${code}${reason ? `: ${reason}` : ''}`;
-        if (FATAL_BYE.has(code)) link.fatal = new CliError(`${code}: ${reason || 'closed by the server'}`);
+        if (FATAL_BYE.has(code)) link.fatal = new SetupError(`${code}: ${reason || 'closed by the server'}`);
         break;
       }
       case 'message':

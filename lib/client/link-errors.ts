@@ -1,7 +1,7 @@
 // What can end a connection attempt of chat-cli, said in one line a person can act on: TLS problems
-// that retrying cannot fix (a CliError, exit 1), and network errors that a reconnect may get past
+// that retrying cannot fix (a SetupError, exit 1), and network errors that a reconnect may get past
 // (a Disconnected with a short reason). Also the two formatters every status line uses.
-import { CliError } from '../errors.js';
+import { SetupError } from '../errors.js';
 import { sanitizeText } from '../sanitize.js';
 
 /** OpenSSL verification results: the server's certificate is not one we trust. */
@@ -38,16 +38,16 @@ export function formatDelay(ms: number): string {
 }
 
 /** One line naming a TLS problem that retrying cannot fix, or null for ordinary network errors. */
-export function tlsProblem(err: NodeJS.ErrnoException, host: string): CliError | null {
+export function tlsProblem(err: NodeJS.ErrnoException, host: string): SetupError | null {
   const code = String(err.code ?? '');
   if (VERIFY_CODES.has(code)) {
-    return new CliError(`TLS: server certificate not trusted (${code}: ${err.message}); check --ca and that --host ${host} is named in the server certificate`);
+    return new SetupError(`TLS: server certificate not trusted (${code}: ${err.message}); check --ca and that --host ${host} is named in the server certificate`);
   }
   const alert = /^ERR_SSL_(?:TLSV1|TLSV13|SSLV3)_ALERT_(.+)$/.exec(code);
   if (alert) {
     const what = alert[1]!.toLowerCase().replace(/_/g, ' ');
     const ours = /certificate|unknown ca|bad certificate|decrypt error/.test(what);
-    return new CliError(`TLS: the server rejected the handshake (${what}, ${code})${ours ? '; check that --cert and --key are a client certificate issued by the server\'s CA' : ''}`);
+    return new SetupError(`TLS: the server rejected the handshake (${what}, ${code})${ours ? '; check that --cert and --key are a client certificate issued by the server\'s CA' : ''}`);
   }
   return null;
 }

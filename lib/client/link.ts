@@ -3,7 +3,7 @@
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';
-import { CliError } from '../errors.js';
+import { SetupError } from '../errors.js';
 import type { ClientFrame } from '../protocol/frames.js';
 import { ALPN } from '../protocol/frames.js';
 import { LineDecoder } from '../protocol/jsonl.js';
@@ -34,7 +34,7 @@ export class Link {
   reason = 'connection closed by the server';
   /** Made after an established session dropped (its join histories may not reach back far enough). */
   reconnect = false;
-  fatal: CliError | null = null;
+  fatal: SetupError | null = null;
   ready = false;
   abandoned = false;
   isClosed = false;
@@ -139,7 +139,7 @@ export function openLink(o: LinkOptions, handlers: LinkHandlers): Promise<Link> 
       socket.removeListener('close', onClose);
       if (socket.alpnProtocol !== ALPN) {
         socket.destroy();
-        return reject(new CliError(`${host}:${port} did not agree to ALPN ${ALPN}: not a chatd server, or one too old for this client`));
+        return reject(new SetupError(`${host}:${port} did not agree to ALPN ${ALPN}: not a chatd server, or one too old for this client`));
       }
       resolve(new Link(socket, o.idleTimeoutMs, handlers, host));
     });

@@ -4,7 +4,7 @@ import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describeError } from '../cli.js';
-import { CliError } from '../errors.js';
+import { SetupError } from '../errors.js';
 import { isInteractive, promptHidden } from '../prompt.js';
 import { themeFor } from '../render.js';
 import { normalizeUsername } from '../sanitize.js';
@@ -40,9 +40,9 @@ function resolveUser(args: ChatCliArgs): string {
       // an unreadable --cert is reported below, with its path
     }
   }
-  if (raw === undefined || raw === '') throw new CliError('missing --user (or CHATD_USER): the name to log in as', 2);
+  if (raw === undefined || raw === '') throw new SetupError('missing --user (or CHATD_USER): the name to log in as', 2);
   const name = normalizeUsername(raw);
-  if (!name) throw new CliError(`invalid --user "${raw.slice(0, 40)}": 2-32 of a-z 0-9 _ . - starting with a letter or digit`, 2);
+  if (!name) throw new SetupError(`invalid --user "${raw.slice(0, 40)}": 2-32 of a-z 0-9 _ . - starting with a letter or digit`, 2);
   return name;
 }
 
@@ -52,10 +52,10 @@ async function resolvePassword(args: ChatCliArgs, user: string, env: NodeJS.Proc
     try {
       text = fs.readFileSync(args.passwordFile, 'utf8');
     } catch (e) {
-      throw new CliError(`cannot read --password-file: ${describeError(e as NodeJS.ErrnoException)}`);
+      throw new SetupError(`cannot read --password-file: ${describeError(e as NodeJS.ErrnoException)}`);
     }
     const pw = text.split(/\r?\n/)[0] ?? '';
-    if (!pw) throw new CliError(`--password-file ${args.passwordFile} is empty`);
+    if (!pw) throw new SetupError(`--password-file ${args.passwordFile} is empty`);
     return pw;
   }
   if (env.CHATD_PASSWORD) return env.CHATD_PASSWORD;
@@ -69,10 +69,10 @@ async function resolvePassword(args: ChatCliArgs, user: string, env: NodeJS.Proc
       process.stdin.setRawMode?.(false);
     }
   }
-  throw new CliError('no password: set CHATD_PASSWORD or pass --password-file (stdin is not a terminal, so there is no prompt)', 2);
+  throw new SetupError('no password: set CHATD_PASSWORD or pass --password-file (stdin is not a terminal, so there is no prompt)', 2);
 }
 
-/** Runs chat-cli; resolves with the exit code, rejects with a CliError (one line, exit 1 or 2). */
+/** Runs chat-cli; resolves with the exit code, rejects with a SetupError (one line, exit 1 or 2). */
 export async function runChatCli(args: ChatCliArgs, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const user = resolveUser(args);
   const cert = args.cert ?? path.join(DEFAULTS.certDir, `${user}.crt`);

@@ -1,6 +1,6 @@
 // Reconnection of chat-cli after an established session was lost: attempts spaced by backoff with
 // jitter until one logs in again (or a failure that retrying cannot fix), then the rooms rejoined.
-import { CliError } from '../errors.js';
+import { SetupError } from '../errors.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { clean, Disconnected, formatDelay } from './link-errors.js';
 import type { Answer } from './requests.js';
@@ -11,11 +11,11 @@ export type RetryInfo = { where: string; attempt: number; delayMs: number; previ
 export type ReconnectHost = {
   closing(): boolean;
   readonly where: string;
-  /** One attempt: connect, log in, rejoin. Rejects with Disconnected (try again) or CliError (give up). */
+  /** One attempt: connect, log in, rejoin. Rejects with Disconnected (try again) or SetupError (give up). */
   attempt(): Promise<void>;
   /** The attempt failed; the next one follows. */
   down(): void;
-  fail(err: CliError): void;
+  fail(err: SetupError): void;
   /** Before each wait: front ends say it (a terminal on one line that it updates). */
   retry(info: RetryInfo): void;
 };
@@ -65,7 +65,7 @@ export class Reconnector {
           return;
         } catch (e) {
           if (host.closing()) return;
-          if (e instanceof CliError) return host.fail(e);
+          if (e instanceof SetupError) return host.fail(e);
           host.down();
           previous = e instanceof Disconnected ? e.reason : (e as Error).message;
         }

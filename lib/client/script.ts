@@ -3,7 +3,7 @@
 // Status goes to stderr so that stdout stays the transcript (or the JSON stream).
 import readline from 'node:readline';
 import type { Readable } from 'node:stream';
-import { CliError } from '../errors.js';
+import { SetupError } from '../errors.js';
 import type { ServerFrame } from '../protocol/frames.js';
 import { renderFrame, type Theme } from '../render.js';
 import type { ChatConnection, FrameMeta } from './connection.js';
@@ -51,7 +51,7 @@ function fatalOf(conn: ChatConnection): Promise<never> {
 /**
  * --send: logs in, sends one line, waits for its answer, exits. Prints the answer of a command (and a
  * history it asked for) on stdout; a message's own echo is its acknowledgement and prints nothing.
- * An error answer is a CliError "CODE: message" (exit 1).
+ * An error answer is a SetupError "CODE: message" (exit 1).
  */
 export async function runSend(conn: ChatConnection, text: string, o: ScriptOptions): Promise<number> {
   statusTo(conn, o);
@@ -66,7 +66,7 @@ export async function runSend(conn: ChatConnection, text: string, o: ScriptOptio
   await Promise.race([conn.start(), fatal]);
   const answer = await Promise.race([conn.say(text), fatal]);
   await conn.close();
-  if (answer.type === 'error') throw new CliError(`${clean(answer.code) || 'INTERNAL'}: ${clean(answer.message)}`);
+  if (answer.type === 'error') throw new SetupError(`${clean(answer.code) || 'INTERNAL'}: ${clean(answer.message)}`);
   return 0;
 }
 
@@ -106,7 +106,7 @@ export async function runScript(conn: ChatConnection, input: Readable, o: Script
     answers.push(conn.say(line).then(
       (a) => { if (a.type === 'error') failed++; },
       (e: Error) => {
-        if (e instanceof CliError) return; // fatal: reported once, by the caller
+        if (e instanceof SetupError) return; // fatal: reported once, by the caller
         if (conn.state === 'closed') return; // after //quit: the rest is not sent, as asked
         failed++;
         o.stderr.write(`${name}: line ${n}: ${e.message}\n`);

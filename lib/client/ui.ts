@@ -3,7 +3,7 @@
 // as a say (prefixed lines are commands on the server), tab completion of command and user names,
 // status lines for the connection, Ctrl-C / Ctrl-D / //quit to leave.
 import readline from 'node:readline';
-import { CliError } from '../errors.js';
+import { SetupError } from '../errors.js';
 import type { ServerFrame } from '../protocol/frames.js';
 import { paint, renderFrame, type Theme } from '../render.js';
 import { normalizeUsername } from '../sanitize.js';
@@ -166,7 +166,7 @@ export class TerminalUI {
     }
     if (line.trim()) {
       if (this.conn.state !== 'ready') this.status('not connected: the line is sent once the connection is back');
-      this.conn.say(line).catch((e: Error) => { if (!(e instanceof CliError)) this.status(`not sent: ${e.message}`); });
+      this.conn.say(line).catch((e: Error) => { if (!(e instanceof SetupError)) this.status(`not sent: ${e.message}`); });
     }
     rl.prompt();
   }
@@ -239,7 +239,7 @@ export class TerminalUI {
       if (/\s/.test(old + next)) return void (outcome = 'a password with spaces cannot be given to passwd; password not changed');
       outcome = '';
       this.conn.enqueue({ type: 'command', line: `passwd ${old} ${next}` })
-        .catch((e: Error) => { if (!(e instanceof CliError)) this.status(`not sent: ${e.message}`); });
+        .catch((e: Error) => { if (!(e instanceof SetupError)) this.status(`not sent: ${e.message}`); });
     } finally {
       const prompt = this.asking?.prompt;
       this.asking = null;

@@ -2,7 +2,7 @@
 // a database; every other tool works on chatd's own, so a mistyped --db must not quietly create a new,
 // empty one that chatd never reads (issue 19).
 import fs from 'node:fs';
-import { CliError } from '../errors.js';
+import { SetupError } from '../errors.js';
 import { openStore, type Store } from './index.js';
 import { parseDbUrl, redact } from './url.js';
 
@@ -16,7 +16,7 @@ export async function openExistingStore(url: string, opts: { schema: boolean }):
   // SQLite would create the file (and chatd's code its folder) on open; MySQL only reports a missing
   // database, which openStore turns into a line of its own.
   if (target.kind === 'sqlite' && target.filename !== ':memory:' && !fs.existsSync(target.filename)) {
-    throw new CliError(`no database at ${target.filename} (a typo in --db?); ${create}`);
+    throw new SetupError(`no database at ${target.filename} (a typo in --db?); ${create}`);
   }
   const store = await openStore(url);
   if (opts.schema) {
@@ -29,7 +29,7 @@ export async function openExistingStore(url: string, opts: { schema: boolean }):
     }
     if (!migrated) {
       await store.close().catch(() => {});
-      throw new CliError(`database ${store.description} has no chatd schema (a typo in --db?); ${create}`);
+      throw new SetupError(`database ${store.description} has no chatd schema (a typo in --db?); ${create}`);
     }
   }
   return store;

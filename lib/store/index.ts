@@ -2,7 +2,7 @@
 // Handlers and tools call these methods; nothing else builds SQL.
 import { setTimeout as sleep } from 'node:timers/promises';
 import knexFactory, { type Knex } from 'knex';
-import { CliError } from '../errors.js';
+import { SetupError } from '../errors.js';
 import type { MessageFrame } from '../protocol/frames.js';
 import { directSql, type DirectSql } from './direct.js';
 import { MIGRATIONS, migrationSource } from './migrations.js';
@@ -138,14 +138,14 @@ export class Store {
     const known = new Set(MIGRATIONS.map(([n]) => n));
     const unknown = rows.map((r) => r.name).filter((n) => !known.has(n));
     if (unknown.length) {
-      throw new CliError(`incompatible schema: the database has migrations this chatd does not know (${unknown.join(', ')}); upgrade chatd`);
+      throw new SetupError(`incompatible schema: the database has migrations this chatd does not know (${unknown.join(', ')}); upgrade chatd`);
     }
   }
 
   /** Throws unless every migration is applied (for --no-migrate). */
   async assertMigrated(): Promise<void> {
     const { pending } = await this.migrateStatus();
-    if (pending.length) throw new CliError(`database schema is not up to date (pending: ${pending.join(', ')}); run chat-migrate latest`);
+    if (pending.length) throw new SetupError(`database schema is not up to date (pending: ${pending.join(', ')}); run chat-migrate latest`);
   }
 
   async ping(): Promise<void> { await this.knex.raw('select 1'); }
@@ -364,14 +364,14 @@ function auditDetail(d: string | null | undefined): string | null {
   return cps.length <= AUDIT_DETAIL_MAX ? d : cps.slice(0, AUDIT_DETAIL_MAX - 1).join('') + '…';
 }
 
-/** Opens a store and checks it answers; connection problems become one clear CliError line. */
+/** Opens a store and checks it answers; connection problems become one clear SetupError line. */
 export async function openStore(url: string, opts: { connectTimeoutMs?: number } = {}): Promise<Store> {
   const store = new Store(url, opts);
   try {
     await store.ping();
   } catch (e) {
     await store.close().catch(() => {});
-    throw new CliError(`database ${store.description} unreachable: ${(e as Error).message}`);
+    throw new SetupError(`database ${store.description} unreachable: ${(e as Error).message}`);
   }
   return store;
 }

@@ -1,9 +1,9 @@
 // Parses the --db URL of DESIGN.md into a knex configuration: `sqlite:PATH` (better-sqlite3)
-// or `mysql://user:pass@host:3306/db` (mysql2). A bad URL is one clear CliError line.
+// or `mysql://user:pass@host:3306/db` (mysql2). A bad URL is one clear SetupError line.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Knex } from 'knex';
-import { CliError } from '../errors.js';
+import { SetupError } from '../errors.js';
 
 export const DEFAULT_DB = 'sqlite:./data/chatd.sqlite';
 
@@ -14,20 +14,20 @@ export type DbTarget =
 export function parseDbUrl(url: string): DbTarget {
   if (url.startsWith('sqlite:')) {
     const filename = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-    if (!filename) throw new CliError(`bad --db URL "${url}": expected sqlite:PATH`);
+    if (!filename) throw new SetupError(`bad --db URL "${url}": expected sqlite:PATH`);
     return { kind: 'sqlite', filename };
   }
   if (/^(mysql|mariadb):\/\//.test(url)) {
     let u: URL;
-    try { u = new URL(url); } catch { throw new CliError(`bad --db URL "${redact(url)}": not a valid URL`); }
+    try { u = new URL(url); } catch { throw new SetupError(`bad --db URL "${redact(url)}": not a valid URL`); }
     const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
-    if (!database) throw new CliError(`bad --db URL "${redact(url)}": no database name (mysql://user:pass@host:3306/db)`);
+    if (!database) throw new SetupError(`bad --db URL "${redact(url)}": no database name (mysql://user:pass@host:3306/db)`);
     return {
       kind: 'mysql', host: u.hostname || '127.0.0.1', port: Number(u.port || 3306),
       user: decodeURIComponent(u.username || 'root'), password: decodeURIComponent(u.password), database,
     };
   }
-  throw new CliError(`bad --db URL "${redact(url)}": use sqlite:PATH or mysql://user:pass@host:3306/db`);
+  throw new SetupError(`bad --db URL "${redact(url)}": use sqlite:PATH or mysql://user:pass@host:3306/db`);
 }
 
 /** The URL with any password replaced, for messages and logs. */

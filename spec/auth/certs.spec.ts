@@ -14,7 +14,7 @@ import {
   certInfo, certPaths, clientPaths, createCA, createClientCert, fingerprintOfPem, initCertDir,
   issueClientCert, loadCA, toP12, type CertKeyPair,
 } from '../../lib/auth/certs.js';
-import { CliError } from '../../lib/errors.js';
+import { SetupError } from '../../lib/errors.js';
 
 const BIN = fileURLToPath(new URL('../../cli/chat-certs.js', import.meta.url));
 const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
@@ -105,8 +105,8 @@ describe('auth/certs', () => {
       expect(certInfo(alice.certPem).fingerprint256).to.equal(fingerprintOfPem(alice.certPem));
     });
 
-    it('refuses input that is not a certificate with a CliError', () => {
-      expect(() => certInfo(alice.keyPem)).to.throw(CliError, /not an X\.509 certificate/);
+    it('refuses input that is not a certificate with a SetupError', () => {
+      expect(() => certInfo(alice.keyPem)).to.throw(SetupError, /not an X\.509 certificate/);
     });
 
     it('exports a PKCS#12 bundle that Node loads with the right password only', () => {
@@ -129,7 +129,7 @@ describe('auth/certs', () => {
     it('init refuses to overwrite without force, and leaves the files alone', async () => {
       const before = fingerprintOfPem(ca.certPem);
       const err = await failure(() => initCertDir(dir, HOSTS));
-      expect(err).to.be.instanceOf(CliError).with.property('message', `${certPaths(dir).caCert} exists; use --force to overwrite`);
+      expect(err).to.be.instanceOf(SetupError).with.property('message', `${certPaths(dir).caCert} exists; use --force to overwrite`);
       expect(fingerprintOfPem(read(certPaths(dir).caCert))).to.equal(before);
     });
 
@@ -152,26 +152,26 @@ describe('auth/certs', () => {
       expect(certInfo(read(c.cert)).cn).to.equal('carol');
       expect(modeOf(c.p12)).to.equal(0o600);
       const err = await failure(() => issueClientCert(dir, 'carol'));
-      expect(err).to.be.instanceOf(CliError).with.property('exitCode', 1);
+      expect(err).to.be.instanceOf(SetupError).with.property('exitCode', 1);
       await issueClientCert(dir, 'carol', { force: true });
     });
 
     it('rejects names outside the username rule as usage errors', async () => {
       for (const bad of ['Bad Name!', 'a', '-lead', '../etc', 'x'.repeat(33)]) {
         const err = await failure(() => issueClientCert(dir, bad));
-        expect(err, bad).to.be.instanceOf(CliError).with.property('exitCode', 2);
+        expect(err, bad).to.be.instanceOf(SetupError).with.property('exitCode', 2);
       }
     });
 
     it('says to run init when the directory has no CA', async () => {
       const empty = path.join(tmp, 'empty');
       const err = await failure(() => issueClientCert(empty, 'dave'));
-      expect(err).to.be.instanceOf(CliError).with.property('message', `no CA in ${empty}; run chat-certs init first`);
+      expect(err).to.be.instanceOf(SetupError).with.property('message', `no CA in ${empty}; run chat-certs init first`);
     });
 
     it('rejects hosts that are neither names nor addresses as usage errors', async () => {
       const err = await failure(() => initCertDir(path.join(tmp, 'badhost'), ['foo bar']));
-      expect(err).to.be.instanceOf(CliError).with.property('exitCode', 2);
+      expect(err).to.be.instanceOf(SetupError).with.property('exitCode', 2);
     });
   });
 

@@ -16,7 +16,7 @@ import { freePort } from '../helpers/proxy.js';
 import { until } from '../helpers/wait.js';
 import { withChatd } from '../helpers/chatd.js';
 import { FAST_HASH, sharedCerts, tmpdir, type World } from '../helpers/world.js';
-import { CliError } from '../../lib/errors.js';
+import { SetupError } from '../../lib/errors.js';
 import { DEFAULT_PREFIX, parseRedisUrl } from '../../lib/bus/redis.js';
 
 const MYSQL = process.env.CHATD_TEST_MYSQL;
@@ -502,9 +502,9 @@ describe('--bus redis URLs: the key prefix, and what chatd says when Redis is un
     for (const url of ['redis://:pw@h:6379?prefix=', 'redis://:pw@h:6379?prefix=a%20b', `redis://:pw@h:6379?prefix=${'x'.repeat(65)}`, 'http://:pw@h:6379', 'redis//nope']) {
       let err: unknown;
       try { parseRedisUrl(url); } catch (e) { err = e; }
-      expect(err, url).to.be.instanceOf(CliError);
-      expect((err as CliError).exitCode, url).to.equal(2);
-      expect((err as CliError).message, url).to.match(/^bad --bus URL: /).and.not.include('pw');
+      expect(err, url).to.be.instanceOf(SetupError);
+      expect((err as SetupError).exitCode, url).to.equal(2);
+      expect((err as SetupError).message, url).to.match(/^bad --bus URL: /).and.not.include('pw');
     }
   });
 
