@@ -7,6 +7,7 @@
 // records now − µs for each marker of the current phase, so latency is measured across processes
 // without clock skew. Markers are found with Buffer#indexOf on the raw bytes; a line is only
 // JSON-parsed while a connection logs in.
+import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import tls from 'node:tls';
 import type {
@@ -273,7 +274,7 @@ const senders = {
     this.endAt = t0 + a.durationMs;
     if (a.window) {
       for (const c of this.conns) for (let k = 0; k < a.window; k++) this.sendOne(c);
-      await new Promise((r) => setTimeout(r, a.durationMs));
+      await sleep(a.durationMs);
     } else {
       const rate = a.ratePerSender ?? 1;
       const due = new Array(this.conns.length).fill(0);
@@ -293,7 +294,7 @@ const senders = {
     const windowMs = Date.now() - t0;
     // Let in-flight messages land (receivers keep counting until measureStop).
     const drainEnd = Date.now() + a.drainMs;
-    while (Date.now() < drainEnd && this.conns.some((c) => c.outstanding > 0 && !c.closed)) await new Promise((r) => setTimeout(r, 10));
+    while (Date.now() < drainEnd && this.conns.some((c) => c.outstanding > 0 && !c.closed)) await sleep(10);
     const outstanding = this.conns.reduce((n, c) => n + c.outstanding, 0);
     this.conns.forEach((c) => { c.sender = -1; });
     this.args = null;
@@ -320,7 +321,7 @@ async function storm(a: StormArgs): Promise<StormResult> {
       if (a.ratePerSec) {
         const at = t0 + (slots++ * 1000) / a.ratePerSec;
         if (at >= end) break;
-        if (at > Date.now()) await new Promise((r) => setTimeout(r, at - Date.now()));
+        if (at > Date.now()) await sleep(at - Date.now());
       }
       const started = nowUs();
       const conn = new Conn(ticket);
@@ -357,7 +358,7 @@ function fetchTicket(): Promise<Buffer> {
 async function closeAll(): Promise<{ closed: number }> {
   const all = held.splice(0);
   const waits = all.filter((c) => !c.closed).map((c) => new Promise<void>((r) => { c.sock.once('close', () => r()); c.destroy(); }));
-  await Promise.race([Promise.all(waits), new Promise((r) => setTimeout(r, 5000))]);
+  await Promise.race([Promise.all(waits), sleep(5000)]);
   return { closed: all.length };
 }
 

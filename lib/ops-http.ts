@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { SetupError } from './errors.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
+import { withTimeout } from './timeout.js';
 
 /** Each check resolves to null when healthy, else a short reason. */
 export type ReadinessChecks = Record<string, () => Promise<string | null>>;
@@ -22,13 +23,12 @@ export function parseHostPort(s: string): { host: string; port: number } {
 
 /** Resolves null, or the reason: an error's message or a timeout. */
 export async function probe(check: () => Promise<unknown>, ms = READY_TIMEOUT_MS): Promise<string | null> {
-  let t: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([check(), new Promise((_, reject) => { t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms); })]);
+    await withTimeout(check(), ms);
     return null;
   } catch (e) {
-    return (e as Error).message || String(e);
-  } finally { clearTimeout(t); }
+    return (e as Error)?.name === 'TimeoutError' ? `no answer within ${ms} ms` : (e as Error)?.message || String(e);
+  }
 }
 
 export class OpsServer {

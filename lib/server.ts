@@ -1,4 +1,5 @@
 // The TLS listener: mutual TLS, ALPN mode selection, connection caps, certificate reload, graceful stop.
+import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -167,8 +168,8 @@ export class ChatServer {
     const deadline = Date.now() + graceMs - 500;
     await this.node.shutdown(Math.max(0, deadline - Date.now()));
     // Let the bye frames reach their readers; a reader that does not take them is cut at the deadline.
-    while (this.node.sessions.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (this.node.sessions.size && Date.now() < deadline) await sleep(20);
     for (const s of this.node.sessions) s.socket.destroy();
-    await Promise.race([closed, new Promise((r) => setTimeout(r, 500))]);
+    await Promise.race([closed, sleep(500)]);
   }
 }

@@ -15,17 +15,9 @@ import { banMessage } from '../duration.js';
 import type { Attempt, LoginCounters } from './counters.js';
 import { FailedLoginLog } from './faillog.js';
 import { passwordProblem } from './policy.js';
+import { withTimeout } from '../timeout.js';
 
 export type LoginRequest = { user: string; password: string; ip: string; certUser: string | null; fingerprint: string | null; hasCert: boolean };
-
-/** Rejects when `p` has not settled within `ms` (a database that hangs must not hang logins). */
-export function within<T>(p: Promise<T>, ms: number): Promise<T> {
-  let t: NodeJS.Timeout;
-  return Promise.race([
-    p.finally(() => clearTimeout(t)),
-    new Promise<T>((_, reject) => { t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms); }),
-  ]);
-}
 
 /** A password check: who, from where, and what to answer when the hash pool is full. */
 type Verify = { name: string | null; ip: string; password: string; fingerprint: string | null; busy: ErrorCode; before?: () => void };
@@ -60,7 +52,7 @@ export class LoginService {
     if (user.disabled) throw new ChatdError('FORBIDDEN', 'this account is disabled');
     let ban;
     try {
-      ban = await within(this.store.findActiveBan({ userId: user.id, ip: req.ip, fingerprint: req.fingerprint }), this.config.limits.dbTimeoutMs);
+      ban = await withTimeout(this.store.findActiveBan({ userId: user.id, ip: req.ip, fingerprint: req.fingerprint }), this.config.limits.dbTimeoutMs);
     } catch (e) {
       throw new ChatdError('SERVICE_UNAVAILABLE');
     }
@@ -108,10 +100,10 @@ export class LoginService {
     if (v.name) {
       try {
         // The lock is read for every name, existing or not, so a lock says nothing about which exist.
-        const [u, lockedUntil] = await within(Promise.all([this.store.getUser(v.name), this.store.loginLock(v.name)]), lim.dbTimeoutMs);
+        const [u, lockedUntil] = await withTimeout(Promise.all([this.store.getUser(v.name), this.store.loginLock(v.name)]), lim.dbTimeoutMs);
         if (lockedUntil > Date.now()) throw this.lockedError(lockedUntil);
         user = u;
-        if (v.fingerprint && await within(this.store.isRevoked(v.fingerprint), lim.dbTimeoutMs)) throw new ChatdError('CERT_REVOKED');
+        if (v.fingerprint && await withTimeout(this.store.isRevoked(v.fingerprint), lim.dbTimeoutMs)) throw new ChatdError('CERT_REVOKED');
       } catch (e) {
         if (e instanceof ChatdError) throw e;
         this.log.warn('login: database unavailable', { err: (e as Error).message });

@@ -3,6 +3,7 @@
 // command answers with its id instead of failing somewhere in between (issue 12, fault 3).
 import { ChatdError } from '../errors.js';
 import type { Store } from './index.js';
+import { withTimeout } from '../timeout.js';
 
 /** Marks a database failure; the original error is kept for the log. */
 export class StoreUnavailable extends ChatdError {
@@ -12,11 +13,7 @@ export class StoreUnavailable extends ChatdError {
 }
 
 function bounded<T>(p: Promise<T>, ms: number, method: string): Promise<T> {
-  if (!(ms > 0)) return p.catch((e) => { throw new StoreUnavailable(method, e); });
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new StoreUnavailable(method, new Error(`no answer within ${ms} ms`))), ms);
-    p.then((v) => { clearTimeout(t); resolve(v); }, (e) => { clearTimeout(t); reject(new StoreUnavailable(method, e)); });
-  });
+  return (ms > 0 ? withTimeout(p, ms) : p).catch((e) => { throw new StoreUnavailable(method, e); });
 }
 
 /** A view of `store` whose async methods time out and fail as SERVICE_UNAVAILABLE. */

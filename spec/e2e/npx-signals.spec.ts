@@ -1,5 +1,6 @@
 // The README's way of running nodes in a script, exactly: `npx chatd … &` then `kill $(jobs -p)`.
 // npm does not pass the signal on, so this used to leave chatd serving with its port taken.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -37,7 +38,7 @@ describe('npx chatd in a script, as the README runs it', function () {
       const deadline = Date.now() + 15000;
       while (!(await refused(port))) {
         if (Date.now() > deadline) throw new Error(`chatd still listens on ${port} after its script ended`);
-        await new Promise((r) => setTimeout(r, 100)); // polling the port: there is no event for "nobody listens"
+        await sleep(100); // polling the port: there is no event for "nobody listens"
       }
       expect(fs.readFileSync(path.join(dir, 'a.log'), 'utf8')).to.match(/shutting down/);
     } finally {
