@@ -198,8 +198,14 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   }
 
   private async runCommand(s: Session, line: string, id?: FrameId): Promise<void> {
+    const stopTimer = this.metrics.commandSeconds.startTimer();
     const answer = await this.registry.dispatch(line, { host: this, session: s, user: s.user!, prefix: this.prefix, id });
-    for (const f of answer.frames) s.send(f);
+    // Only registered names become label values; a typo counts as "unknown".
+    stopTimer({ command: answer.command ?? 'unknown' });
+    for (const f of answer.frames) {
+      if (f.type === 'error') this.metrics.errors.inc({ code: f.code });
+      s.send(f);
+    }
     if (answer.close) s.end();
   }
 
@@ -242,6 +248,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     const text = checkText(raw, this.config.limits.maxText);
     const frame: MessageFrame = { type: 'message', id: this.newId(), ts: new Date().toISOString(), room, from: this.userRef(u), text, kind };
     this.remember(frame);
+    this.metrics.messages.inc({ kind });
     this.history.add({ frame, senderId: u.id });
     this.bus.publish({ t: 'room', room, frame, origin: { node: this.nodeName, session: s.id, ...(ack !== undefined ? { ack } : {}) } });
     return frame;
@@ -259,6 +266,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     this.assertNotMuted(u);
     const text = checkText(raw, this.config.limits.maxText);
     const frame: DmFrame = { type: 'dm', id: this.newId(), ts: new Date().toISOString(), from: this.userRef(u), to, text };
+    this.metrics.messages.inc({ kind: 'dm' });
     this.bus.publish({ t: 'dm', to, from: u.name, frame });
     return frame;
   }
@@ -382,6 +390,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
           if (members) this.fanout(members, new Outgoing(msg.frame));
           return;
         }
+        if (members) this.metrics.deliveries.inc(members.size);
         const shared = new Outgoing(msg.frame);
         const ack = msg.origin.ack;
         const senderId = msg.origin.session;
@@ -416,7 +425,9 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     }
   }
 
-  private fanout(targets: Iterable<Session>, out: Outgoing): void {
+  /** One counter update per fan-out, with the recipient count: never one per recipient. */
+  private fanout(targets: Iterable<Session> & { size: number }, out: Outgoing): void {
+    this.metrics.deliveries.inc(targets.size);
     for (const s of targets) s.send(out);
   }
 

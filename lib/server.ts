@@ -91,6 +91,7 @@ export class ChatServer {
     this.server.on('tlsClientError', (err, s) => {
       const remote = remoteOf(s);
       const refusal = refusalOf(err, s, remote);
+      node.metrics.handshakes.inc({ result: 'failed' });
       if (refusal) this.refusals.refused(refusal);
       else node.log.debug('tls handshake abandoned by the client', { remote, err: err.message });
       s.destroy();
@@ -121,10 +122,12 @@ export class ChatServer {
   private accept(socket: tls.TLSSocket): void {
     // With --client-cert optional a client may come without a certificate, but never with a bad one.
     if (!socket.authorized && socket.getPeerCertificate() && Object.keys(socket.getPeerCertificate()).length) {
+      this.node.metrics.handshakes.inc({ result: 'failed' });
       this.refusals.refused(certificateRefusal(socket, remoteOf(socket)));
       socket.destroy();
       return;
     }
+    this.node.metrics.handshakes.inc({ result: 'ok' });
     refuseRenegotiation(socket, this.refusals);
     const mode = socket.alpnProtocol === ALPN ? 'json' : 'text';
     const session = new Session(socket, mode, this.node, this.node.nodeName);

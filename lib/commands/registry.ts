@@ -50,7 +50,8 @@ export type Command = {
 };
 
 /** Everything the session sends for one command line: its side-effect frames, then one result or error. */
-export type Answer = { frames: ServerFrame[]; close: boolean };
+/** What a command line got: its frames (the result or error last), and the command it named, if any. */
+export type Answer = { frames: ServerFrame[]; close: boolean; command?: string };
 
 /** Registers a command record; the decorator-style `@command(...)` of the original, as a function. */
 export function command(c: Command): Command {
@@ -113,7 +114,7 @@ export class Registry {
     const idPart = base.id !== undefined ? { id: base.id } : {};
     const fail = (code: ErrorCode, message?: string): Answer => {
       const e = new ChatdError(code, message);
-      return { frames: [{ type: 'error', code: e.code, message: e.message, ...idPart }], close: false };
+      return { frames: [{ type: 'error', code: e.code, message: e.message, ...idPart }], close: false, ...(c ? { command: c.name } : {}) };
     };
     try {
       const parsed = this.parse(line, base);
@@ -121,7 +122,7 @@ export class Registry {
       const reply = await this.run(parsed.command, parsed.args, parsed.argText, base);
       const result: ServerFrame = { type: 'result', command: c.name, text: reply.text, ...(reply.data !== undefined ? { data: reply.data } : {}), ...idPart };
       // The client pairs a history with the result that follows it (lib/client/connection.ts).
-      return { frames: [...(reply.frames ?? []), result], close: reply.close === true };
+      return { frames: [...(reply.frames ?? []), result], close: reply.close === true, command: c.name };
     } catch (e) {
       if (e instanceof StoreUnavailable) {
         base.host.log.warn('database call failed', { command: c?.name, method: e.method, err: String((e.failure as Error)?.message ?? e.failure) });
