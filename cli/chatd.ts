@@ -71,7 +71,22 @@ async function main(): Promise<void> {
   if (chatd.ops) process.stdout.write(`metrics on http://${hostPort(chatd.ops)}/metrics (also /healthz, /readyz)\n`);
   for (const l of lines) process.stdout.write(l + '\n');
 
-  process.on('SIGHUP', () => chatd.server.reload());
+  // SIGHUP: new certificates, and the config file read again. Either one that fails validation
+  // changes nothing (the running one stays, with a log line); flags still win over the file.
+  process.on('SIGHUP', () => {
+    chatd.server.reload();
+    if (!argv.config) return;
+    let next;
+    try {
+      next = buildConfig(devDefaults, loadConfigFile(argv.config), flags);
+    } catch (e) {
+      log.error('config reload refused; keeping the running configuration', { file: argv.config, err: (e as Error).message });
+      return;
+    }
+    try { chatd.reconfigure(next); } catch (e) {
+      log.error('config reload failed; keeping the running configuration', { file: argv.config, err: (e as Error).message });
+    }
+  });
   let stopping = false;
   let crashed = false;
   const stop = (sig: string) => {

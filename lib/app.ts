@@ -11,6 +11,7 @@ import { ChatNode } from './node.js';
 import { ChatServer, loadTls, type TlsFiles } from './server.js';
 import { openStore, type Store } from './store/index.js';
 import { Metrics } from './metrics.js';
+import { reconfigure, type Reconfigured } from './reconfigure.js';
 import { passwordPool } from './auth/password.js';
 import { OpsServer, probe } from './ops-http.js';
 
@@ -19,6 +20,8 @@ export type Chatd = {
   metrics: Metrics;
   /** The HTTP listener of --metrics, when configured. */
   ops: AddressInfo | null;
+  /** Applies a reloaded, validated config to the running node (SIGHUP). */
+  reconfigure(next: Config): Reconfigured;
   stop(): Promise<void>;
 };
 
@@ -93,7 +96,10 @@ export async function startChatd(config: Config, files: TlsFiles, log = new Logg
       await bus!.close().catch(() => {});
       await store.close().catch(() => {});
     })());
-    return { config, store, bus, node, server, address, metrics, ops, stop };
+    return {
+      config, store, bus, node, server, address, metrics, ops, stop,
+      reconfigure: (next) => reconfigure(node, [config, node.config, server.config], next, log),
+    };
   } catch (e) {
     await opsServer?.close().catch(() => {});
     await bus?.close().catch(() => {});

@@ -15,7 +15,8 @@ export class HistoryWriter {
   private idleWaiters: Array<() => void> = [];
   down = false;
 
-  constructor(private readonly store: Store, private readonly max: number, private readonly log: Logger) {}
+  /** `max` is settable: a config reload changes the bound (limits.writeQueueMax). */
+  constructor(private readonly store: Store, public max: number, private readonly log: Logger) {}
 
   get pending(): number { return this.queue.length; }
 

@@ -7,9 +7,17 @@ export class TokenBucket {
   private tokens: number;
   private last: number;
 
-  constructor(private readonly burst: number, private readonly perSecond: number, private readonly clock: Clock = Date.now) {
+  constructor(private burst: number, private perSecond: number, private readonly clock: Clock = Date.now) {
     this.tokens = burst;
     this.last = clock();
+  }
+
+  /** New limits (a config reload): tokens earned so far are kept, up to the new burst. */
+  configure(burst: number, perSecond: number, now = this.clock()): void {
+    this.refill(now);
+    this.burst = burst;
+    this.perSecond = perSecond;
+    this.tokens = Math.min(this.tokens, burst);
   }
 
   /** Takes one token if there is one. */
@@ -55,7 +63,13 @@ export class TokenBucket {
 /** Buckets by key (an IP), swept when full so the map cannot grow without bound. */
 export class KeyedBuckets {
   private readonly map = new Map<string, TokenBucket>();
-  constructor(private readonly burst: number, private readonly perSecond: number, private readonly maxKeys = 100_000, private readonly clock: Clock = Date.now) {}
+  constructor(private burst: number, private perSecond: number, private readonly maxKeys = 100_000, private readonly clock: Clock = Date.now) {}
+
+  configure(burst: number, perSecond: number): void {
+    this.burst = burst;
+    this.perSecond = perSecond;
+    for (const b of this.map.values()) b.configure(burst, perSecond);
+  }
 
   get(key: string): TokenBucket {
     let b = this.map.get(key);
@@ -75,7 +89,12 @@ export class KeyedBuckets {
 /** Counts events in a sliding window (RATE_LIMITED answers before bye FLOOD). */
 export class WindowCounter {
   private times: number[] = [];
-  constructor(private readonly limit: number, private readonly windowMs: number, private readonly clock: Clock = Date.now) {}
+  constructor(private limit: number, private windowMs: number, private readonly clock: Clock = Date.now) {}
+
+  configure(limit: number, windowMs: number): void {
+    this.limit = limit;
+    this.windowMs = windowMs;
+  }
 
   /** Records one event; true when the limit is reached within the window. */
   hit(now = this.clock()): boolean {

@@ -107,6 +107,14 @@ export class Session {
     if (mode === 'text') this.write('login: ');
   }
 
+  /** The config was reloaded (SIGHUP): this session's flood control and line limit follow it. */
+  reconfigure(): void {
+    const lim = this.host.config.limits;
+    this.flood.configure(lim.floodBurst, lim.floodRate);
+    this.floodHits.configure(lim.floodKickCount, lim.floodKickWindowMs);
+    this.decoder.maxBytes = lim.maxLineBytes;
+  }
+
   // ---- output -------------------------------------------------------------------------------
   send(f: ServerFrame | Outgoing): void {
     if (this.closed) return;

@@ -25,6 +25,8 @@ export interface LoginCounters {
   takeIp(ip: string): Promise<boolean>;
   /** Gives back a token taken by takeIp: the password was right, or the failure was ours. */
   returnIp(ip: string): Promise<void>;
+  /** The limits object changed in place (a config reload): take up its new values. */
+  reconfigure?(): void;
   /** Reserves an attempt against `name` (in flight until failed, unattempt or clear). */
   attempt(name: string): Promise<Attempt>;
   /** The attempt's password was wrong: a failure; returns when the name is locked now, or 0. */
@@ -49,6 +51,8 @@ export class MemoryCounters implements LoginCounters {
   constructor(private readonly limits: Limits, private readonly maxNames = 100_000) {
     this.ips = new KeyedBuckets(limits.loginIpBurst, limits.loginIpRate);
   }
+
+  reconfigure(): void { this.ips.configure(this.limits.loginIpBurst, this.limits.loginIpRate); }
 
   async takeIp(ip: string): Promise<boolean> { return this.ips.get(ip).take(); }
   async returnIp(ip: string): Promise<void> { this.ips.get(ip).give(); }

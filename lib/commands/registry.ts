@@ -73,10 +73,16 @@ export class Registry {
       if (this.byName.has(key)) throw new Error(`command ${key} registered twice`);
       this.byName.set(key, c);
     }
-    for (const [name, level] of Object.entries(levelOverrides)) {
+    this.setLevels(levelOverrides);
+  }
+
+  /** The config's level overrides, at start and after a reload; names are matched like typed ones. */
+  setLevels(levelOverrides: Record<string, number>): void {
+    for (const name of Object.keys(levelOverrides)) {
       if (!this.byName.has(commandKey(name))) throw new Error(`config commandLevels names unknown command "${name}"`);
-      this.levelOverrides.set(commandKey(name), level);
     }
+    this.levelOverrides.clear();
+    for (const [name, level] of Object.entries(levelOverrides)) this.levelOverrides.set(commandKey(name), level);
   }
 
   get(name: string): Command | undefined { return this.byName.get(commandKey(name)); }

@@ -16,7 +16,8 @@ export class LineDecoder {
   private dead = false;
 
   constructor(
-    private readonly maxBytes: number,
+    /** Settable: a config reload changes it for the lines still to come. */
+    public maxBytes: number,
     private readonly onLine: (line: string, bytes: number) => void,
     private readonly onOverflow: () => void,
   ) {}

@@ -1,0 +1,71 @@
+// SIGHUP re-reads --config: motd, prefix, command levels and limits reach live sessions; a file that
+// fails validation changes nothing; flags still win over the file.
+import { expect } from 'chai';
+import fs from 'node:fs';
+import path from 'node:path';
+import { exited, startBin } from '../helpers/bin.js';
+import { TestClient } from '../helpers/client.js';
+import { until } from '../helpers/wait.js';
+import { makeWorld, tmpdir, type World } from '../helpers/world.js';
+
+describe('ops: SIGHUP reloads the config file', function () {
+  this.timeout(60000);
+  let world: World;
+  let dir: string;
+  let child: Awaited<ReturnType<typeof startBin>>;
+  let port: number;
+  const write = (cfg: object) => fs.writeFileSync(path.join(dir, 'chatd.json'), JSON.stringify(cfg));
+  const base = { password: { m: 256, t: 1, p: 1 } };
+
+  before(async () => {
+    world = await makeWorld();
+    dir = tmpdir('reload');
+    write({ ...base, motd: 'first motd', limits: { floodBurst: 20 } });
+    child = await startBin('chatd', ['--cert', `${world.certs}/server.crt`, '--key', `${world.certs}/server.key`, '--ca', `${world.certs}/ca.crt`,
+      '--db', world.db, '--port', '0', '--config', path.join(dir, 'chatd.json'), '--log-format', 'json']);
+    port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(child.output())![1]);
+  });
+  after(async () => {
+    child?.kill('SIGTERM');
+    if (child) await exited(child);
+    await world?.drop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Sends SIGHUP and waits for the n-th line matching `re` in chatd's log. */
+  async function hup(re: RegExp): Promise<void> {
+    const count = () => child.output().split('\n').filter((l) => re.test(l)).length;
+    const before = count();
+    child.kill('SIGHUP');
+    await until(async () => count() > before, 10000, `log line ${re}`);
+  }
+
+  it('applies motd, prefix, command levels and a lower flood burst to a live session', async () => {
+    const alice = await TestClient.loggedIn(port, world.certs, 'alice');
+    expect((await alice.command('//motd')).text).to.contain('first motd');
+    expect((await alice.command('//users')).type).to.equal('result');
+
+    write({ ...base, motd: 'second motd', prefix: '!', commandLevels: { Users: 50 }, limits: { floodBurst: 3, floodRate: 0.5 } });
+    await hup(/"msg":"config reloaded"/);
+
+    expect((await alice.command('!motd')).text).to.contain('second motd');
+    expect(await alice.command('!users')).to.include({ type: 'error', code: 'FORBIDDEN' });
+    // `//motd` is no command any more: with the new prefix it is an ordinary message.
+    expect(await alice.say('//motd')).to.include({ type: 'message', text: '//motd' });
+    // The burst is 3 now: of 6 pings at once, some are refused.
+    for (let i = 0; i < 6; i++) alice.send({ type: 'ping', id: `p${i}` });
+    await alice.waitFor((f) => f.type === 'error' && f.code === 'RATE_LIMITED');
+    const late = await TestClient.connect(port, world.certs, 'bob');
+    expect((await late.waitFor((f) => f.type === 'welcome')).prefix).to.equal('!');
+    alice.close(); late.close();
+  });
+
+  it('keeps the running configuration when the new file is invalid, and says why', async () => {
+    write({ ...base, motd: 'third motd', limits: { floodBurst: -1 }, tyop: true });
+    await hup(/config reload refused; keeping the running configuration/);
+    expect(child.output()).to.match(/tyop/);
+    const bob = await TestClient.loggedIn(port, world.certs, 'bob');
+    expect((await bob.command('!motd')).text).to.contain('second motd');
+    bob.close();
+  });
+});
