@@ -96,36 +96,49 @@ export class LoginService {
     if (attempt?.refused === 'locked') throw this.lockedError(attempt.lockedUntil);
     if (attempt?.refused === 'busy') throw new ChatdError('RATE_LIMITED', 'too many logins for this name at once; try again shortly');
 
-    let user: UserRecord | null = null;
-    if (v.name) {
-      try {
-        // The lock is read for every name, existing or not, so a lock says nothing about which exist.
-        const [u, lockedUntil] = await withTimeout(Promise.all([this.store.getUser(v.name), this.store.loginLock(v.name)]), lim.dbTimeoutMs);
-        if (lockedUntil > Date.now()) throw this.lockedError(lockedUntil);
-        user = u;
-        if (v.fingerprint && await withTimeout(this.store.isRevoked(v.fingerprint), lim.dbTimeoutMs)) throw new ChatdError('CERT_REVOKED');
-      } catch (e) {
-        if (e instanceof ChatdError) throw e;
-        this.log.warn('login: database unavailable', { err: (e as Error).message });
-        await this.notCounted(v);
-        throw new ChatdError('SERVICE_UNAVAILABLE');
-      }
-    }
-    let ok: boolean;
+    // From here on the attempt is reserved: every way out settles it (a failure, a clear, or a
+    // release), or loginFailLimit refusals of another kind would leave the name "busy" for good.
+    let settled = false;
     try {
-      ok = user ? await verifyPassword(v.password, user.passwordHash) : await dummyVerify(v.password, this.config.password);
-    } catch (e) {
-      if (!(e instanceof PoolBusyError)) throw e;
-      await this.notCounted(v);
-      throw new ChatdError(v.busy, 'too many password checks at once; try again shortly');
+      let user: UserRecord | null = null;
+      if (v.name) {
+        try {
+          // The lock is read for every name, existing or not, so a lock says nothing about which exist.
+          const [u, lockedUntil] = await withTimeout(Promise.all([this.store.getUser(v.name), this.store.loginLock(v.name)]), lim.dbTimeoutMs);
+          if (lockedUntil > Date.now()) throw this.lockedError(lockedUntil);
+          user = u;
+          if (v.fingerprint && await withTimeout(this.store.isRevoked(v.fingerprint), lim.dbTimeoutMs)) throw new ChatdError('CERT_REVOKED');
+        } catch (e) {
+          if (e instanceof ChatdError) throw e;
+          this.log.warn('login: database unavailable', { err: (e as Error).message });
+          await this.notCounted(v);
+          settled = true;
+          throw new ChatdError('SERVICE_UNAVAILABLE');
+        }
+      }
+      let ok: boolean;
+      try {
+        ok = user ? await verifyPassword(v.password, user.passwordHash) : await dummyVerify(v.password, this.config.password);
+      } catch (e) {
+        if (!(e instanceof PoolBusyError)) throw e;
+        await this.notCounted(v);
+        settled = true;
+        throw new ChatdError(v.busy, 'too many password checks at once; try again shortly');
+      }
+      if (!ok || !user) {
+        settled = true;
+        const lockedUntil = v.name ? await this.counters.failed(v.name) : 0;
+        if (lockedUntil) this.persistLock(v.name!, lockedUntil);
+        throw new ChatdError('AUTH_FAILED');
+      }
+      settled = true;
+      await Promise.all([this.counters.clear(user.username), this.counters.returnIp(v.ip)]);
+      return user;
+    } finally {
+      // Refused before the password was judged (a stored lock, a revoked certificate, a fault):
+      // the IP token stays spent, the name's reservation is given back.
+      if (!settled && v.name) await this.counters.unattempt(v.name);
     }
-    if (!ok || !user) {
-      const lockedUntil = v.name ? await this.counters.failed(v.name) : 0;
-      if (lockedUntil) this.persistLock(v.name!, lockedUntil);
-      throw new ChatdError('AUTH_FAILED');
-    }
-    await Promise.all([this.counters.clear(user.username), this.counters.returnIp(v.ip)]);
-    return user;
   }
 
   /** The attempt never reached the password (our failure, not the client's): give back what it took. */
