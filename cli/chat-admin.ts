@@ -14,7 +14,7 @@ import { normalizeUsername } from '../lib/sanitize.js';
 import type { Store, UserRecord } from '../lib/store/index.js';
 import { openExistingStore } from '../lib/store/existing.js';
 import { DEFAULT_DB } from '../lib/store/url.js';
-import { parseDuration, formatExpiry } from '../lib/duration.js';
+import { parseDuration, formatExpiry, untilText } from '../lib/duration.js';
 import { isInteractive, promptNewPassword } from '../lib/prompt.js';
 import { table, isoOrDash } from '../lib/table.js';
 
@@ -188,7 +188,7 @@ const banCommands = (y: Argv) => y
     const expiresAt = ms === null ? null : Date.now() + ms;
     await store.addBan({ userId: u.id, username: u.username, ip: null, certFingerprint: null, reason: String(argv.reason), by: ACTOR, expiresAt });
     await store.audit({ actor: ACTOR, action: 'ban', target: u.username, detail: `${argv.duration} ${argv.reason}`.trim() });
-    console.log(`banned ${u.username} until ${formatExpiry(expiresAt)}`);
+    console.log(`banned ${u.username} ${untilText(expiresAt)}`);
   }))
   .command('remove <name>', 'lift a user\'s bans', (a) => a.positional('name', { type: 'string' }),
     withStore(async (store, argv) => {
