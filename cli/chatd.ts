@@ -35,6 +35,7 @@ async function main(): Promise<void> {
       'log-level': { choices: ['debug', 'info', 'warn', 'error', 'silent'] as const, describe: 'stderr log level [default: info]' },
       'log-format': { choices: ['auto', 'json', 'text'] as const, describe: 'stderr log lines: JSON, or text for people [default: auto, text on a terminal]' },
       metrics: { type: 'string', describe: 'serve /metrics, /healthz, /readyz over HTTP on host:port (no client certificate: keep it on loopback) [default: off; --dev: 127.0.0.1:9464]' },
+      'text-color': { choices: ['on', 'off'] as const, describe: 'colour for text-mode clients (openssl s_client); each may switch with //color [default: off]' },
       dev: { type: 'boolean', default: false, describe: 'development setup: certs in ./certs, SQLite in ./data, bootstrap admin' },
     })
     .example('$0 --cert certs/server.crt --key certs/server.key --ca certs/ca.crt', 'serve on 127.0.0.1:7443 with SQLite')
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
     clientCert: argv['client-cert'], certBinding: argv['cert-binding'], tlsMinVersion: argv['tls-min-version'],
     nodeName: argv['node-name'], migrate: argv.migrate, logLevel: argv['log-level'] as LogLevel | undefined, logFormat: argv['log-format'], metrics: argv.metrics,
     cert: argv.cert, key: argv.key, ca: argv.ca,
+    textColor: argv['text-color'] === undefined ? undefined : argv['text-color'] === 'on',
   };
   // npm start serves the operator's endpoints on loopback, as DESIGN's Operations section says.
   const devDefaults: ConfigInput | undefined = argv.dev ? { metrics: '127.0.0.1:9464' } : undefined;

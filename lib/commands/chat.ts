@@ -221,12 +221,25 @@ const motd = command({
 
 const passwd = command({
   name: 'passwd', level: 1, usage: '<old> <new>', minArgs: 2, maxArgs: 2,
-  description: 'change your password (never echoed, stored or logged)',
+  description: 'change your password (never stored or logged; chat-cli asks for it hidden)',
   examples: ['old-secret new-longer-secret'],
   async run({ host, session, user, args }) {
     // Checked like a login (throttle, lockout, bounded hash queue): see LoginService.changePassword.
     await host.changePassword(user.name, session.remote, args[0], args[1]);
     return { text: 'password changed' };
+  },
+});
+
+const color = command({
+  name: 'color', level: 1, usage: '[on|off]', minArgs: 0, maxArgs: 1,
+  description: 'role colours in text mode (openssl s_client) for this session; chat-cli colours by itself',
+  examples: ['on', 'off'],
+  run({ host, session, args, prefix }) {
+    const arg = args[0]?.toLowerCase();
+    if (arg !== undefined && arg !== 'on' && arg !== 'off') throw new ChatdError('BAD_ARGS', `usage: ${host.registry.usageLine(color, prefix)}`);
+    if (arg !== undefined) session.color = arg === 'on';
+    const note = session.mode === 'json' ? ' (this session speaks JSON: its client chooses its own colours)' : '';
+    return { text: `colors ${session.color ? 'on' : 'off'}${note}`, data: { color: session.color } };
   },
 });
 
@@ -237,4 +250,4 @@ const quit = command({
   run() { return { text: 'goodbye', close: true }; },
 });
 
-export const CHAT_COMMANDS: Command[] = [help, users, whoami, whois, msg, me, join, part, rooms, topic, history, motd, passwd, quit];
+export const CHAT_COMMANDS: Command[] = [help, users, whoami, whois, msg, me, join, part, rooms, topic, history, motd, passwd, color, quit];
