@@ -4,7 +4,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Argv } from 'yargs';
-import { cliParser, parseCli, readStdin, reportAndExit } from '../lib/cli.js';
+import { cliParser, examples, parseCli, readStdin, reportAndExit } from '../lib/cli.js';
 import { buildConfig, loadConfigFile, type Config } from '../lib/config.js';
 import { SetupError } from '../lib/errors.js';
 import { hashPassword } from '../lib/auth/password.js';
@@ -233,8 +233,10 @@ async function main(): Promise<void> {
     .command('ban', 'manage bans', banCommands)
     .command('cert', 'revoke client certificates', certCommands)
     .demandCommand(1, 'name a group: user, role, ban or cert')
-    .example('$0 user add bob --role user --password-stdin < pw.txt', 'create bob with a password from a file')
-    .example('$0 ban add bob --duration 10m --reason spam', 'ban bob for ten minutes')
+    .epilog(examples([
+      ['create bob with a password from a file', 'chat-admin user add bob --role user --password-stdin < pw.txt'],
+      ['ban bob for ten minutes', 'chat-admin ban add bob --duration 10m --reason spam'],
+    ]))
     );
 }
 

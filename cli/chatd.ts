@@ -2,7 +2,7 @@
 // chatd: the server. `chatd --cert … --key … --ca …`, or `--dev` (what `npm start` runs): development
 // certificates in ./certs, SQLite in ./data, and a bootstrap owner `admin` on first start.
 import path from 'node:path';
-import { cliParser, parseCli, reportAndExit } from '../lib/cli.js';
+import { cliParser, examples, parseCli, reportAndExit } from '../lib/cli.js';
 import { buildConfig, loadConfigFile, type ConfigInput } from '../lib/config.js';
 import { SetupError } from '../lib/errors.js';
 import { hostPort, startChatd } from '../lib/app.js';
@@ -38,8 +38,11 @@ async function main(): Promise<void> {
       'text-color': { choices: ['on', 'off'] as const, describe: 'colour for text-mode clients (openssl s_client); each may switch with //color [default: off]' },
       dev: { type: 'boolean', default: false, describe: 'development setup: certs in ./certs, SQLite in ./data, bootstrap admin' },
     })
-    .example('$0 --cert certs/server.crt --key certs/server.key --ca certs/ca.crt', 'serve on 127.0.0.1:7443 with SQLite')
-    .example('$0 --cert … --key … --ca … --db mysql://chatd:pw@db:3306/chatd --bus redis://redis:6379', 'one node of several')
+    .epilog(examples([
+      ['serve on 127.0.0.1:7443 with SQLite', 'chatd --cert certs/server.crt --key certs/server.key --ca certs/ca.crt'],
+      ['one node of several', ['chatd --cert certs/server.crt --key certs/server.key --ca certs/ca.crt', '--db mysql://chatd:pw@db:3306/chatd --bus redis://redis:6379']],
+      ['a development setup (what npm start runs)', 'chatd --dev'],
+    ]))
     );
 
   const flags: ConfigInput = {
