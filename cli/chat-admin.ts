@@ -14,7 +14,7 @@ import { normalizeUsername } from '../lib/sanitize.js';
 import type { Store, UserRecord } from '../lib/store/index.js';
 import { openExistingStore } from '../lib/store/existing.js';
 import { DEFAULT_DB } from '../lib/store/url.js';
-import { parseDuration, formatExpiry, untilText } from '../lib/duration.js';
+import { parseDuration, formatExpiry, sinceText, untilText } from '../lib/duration.js';
 import { isInteractive, promptNewPassword } from '../lib/prompt.js';
 import { table, isoOrDash } from '../lib/table.js';
 
@@ -176,7 +176,7 @@ const banCommands = (y: Argv) => y
   .command('list', 'list active bans', () => {}, withStore(async (store) => {
     const bans = await store.listActiveBans();
     console.log(table(['target', 'reason', 'by', 'since', 'expires'],
-      bans.map((b) => [b.username ?? b.ip ?? b.certFingerprint, b.reason, b.by, isoOrDash(b.createdAt), formatExpiry(b.expiresAt)])));
+      bans.map((b) => [b.username ?? b.ip ?? b.certFingerprint, b.reason, b.by, sinceText(b.createdAt), formatExpiry(b.expiresAt)])));
   }))
   .command('add <name>', 'ban a user', (a) => a.positional('name', { type: 'string' })
     .option('duration', { type: 'string', default: 'perm', describe: '30s, 10m, 2h, 7d or perm' })
