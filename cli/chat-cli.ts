@@ -33,7 +33,7 @@ try {
       'idle-timeout': { type: 'string', coerce: Number, default: 90, hidden: true, describe: 'seconds without data from the server before the connection counts as dead' },
     })
     .epilog(examples([
-      ['chat as alice with the certificates npm start made (asks for the password)', 'chat-cli --user alice'],
+      ['chat as admin with what npm start made (asks for the password)', 'chat-cli --user admin'],
       ['another server', ['chat-cli --host chat.example.org --ca ca.crt', '--cert alice.crt --key alice.key']],
       ['one line from a script', "chat-cli --user alice --password-file ~/.chatd-pw --send 'deploy done'"],
       ['commands through a pipe, raw JSON frames out', "printf '//users\\n' | chat-cli --user alice --password-file pw --json"],
