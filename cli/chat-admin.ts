@@ -4,7 +4,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Argv } from 'yargs';
-import { cliParser, parseCli, readStdin, reportAndExit } from '../lib/cli.js';
+import { cliParser, examples, parseCli, readStdin, reportAndExit } from '../lib/cli.js';
 import { buildConfig, loadConfigFile, type Config } from '../lib/config.js';
 import { SetupError } from '../lib/errors.js';
 import { hashPassword } from '../lib/auth/password.js';
@@ -14,7 +14,7 @@ import { normalizeUsername } from '../lib/sanitize.js';
 import type { Store, UserRecord } from '../lib/store/index.js';
 import { openExistingStore } from '../lib/store/existing.js';
 import { DEFAULT_DB } from '../lib/store/url.js';
-import { parseDuration, formatExpiry } from '../lib/duration.js';
+import { parseDuration, formatExpiry, sinceText, untilText } from '../lib/duration.js';
 import { isInteractive, promptNewPassword } from '../lib/prompt.js';
 import { table, isoOrDash } from '../lib/table.js';
 
@@ -176,7 +176,7 @@ const banCommands = (y: Argv) => y
   .command('list', 'list active bans', () => {}, withStore(async (store) => {
     const bans = await store.listActiveBans();
     console.log(table(['target', 'reason', 'by', 'since', 'expires'],
-      bans.map((b) => [b.username ?? b.ip ?? b.certFingerprint, b.reason, b.by, isoOrDash(b.createdAt), formatExpiry(b.expiresAt)])));
+      bans.map((b) => [b.username ?? b.ip ?? b.certFingerprint, b.reason, b.by, sinceText(b.createdAt), formatExpiry(b.expiresAt)])));
   }))
   .command('add <name>', 'ban a user', (a) => a.positional('name', { type: 'string' })
     .option('duration', { type: 'string', default: 'perm', describe: '30s, 10m, 2h, 7d or perm' })
@@ -188,7 +188,7 @@ const banCommands = (y: Argv) => y
     const expiresAt = ms === null ? null : Date.now() + ms;
     await store.addBan({ userId: u.id, username: u.username, ip: null, certFingerprint: null, reason: String(argv.reason), by: ACTOR, expiresAt });
     await store.audit({ actor: ACTOR, action: 'ban', target: u.username, detail: `${argv.duration} ${argv.reason}`.trim() });
-    console.log(`banned ${u.username} until ${formatExpiry(expiresAt)}`);
+    console.log(`banned ${u.username} ${untilText(expiresAt)}`);
   }))
   .command('remove <name>', 'lift a user\'s bans', (a) => a.positional('name', { type: 'string' }),
     withStore(async (store, argv) => {
@@ -233,8 +233,10 @@ async function main(): Promise<void> {
     .command('ban', 'manage bans', banCommands)
     .command('cert', 'revoke client certificates', certCommands)
     .demandCommand(1, 'name a group: user, role, ban or cert')
-    .example('$0 user add bob --role user --password-stdin < pw.txt', 'create bob with a password from a file')
-    .example('$0 ban add bob --duration 10m --reason spam', 'ban bob for ten minutes')
+    .epilog(examples([
+      ['create bob with a password from a file', 'chat-admin user add bob --role user --password-stdin < pw.txt'],
+      ['ban bob for ten minutes', 'chat-admin ban add bob --duration 10m --reason spam'],
+    ]))
     );
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // chat-certs init|client|show: the private CA, server and client certificates of chatd's mutual TLS.
 import fs from 'node:fs';
-import { cliParser, parseCli, reportAndExit } from '../lib/cli.js';
+import { cliParser, examples, parseCli, reportAndExit } from '../lib/cli.js';
 import { SetupError } from '../lib/errors.js';
 import { certInfo, initCertDir, issueClientCert, LEAF_DAYS } from '../lib/auth/certs.js';
 
@@ -47,9 +47,11 @@ async function main(): Promise<void> {
       (a) => showCert(a.file),
     )
     .demandCommand(1, 1, 'name one action: init, client or show')
-    .example('$0 init --dir certs --hosts chat.example.org,203.0.113.7', 'CA + server certificate')
-    .example('$0 client alice --dir certs --p12', 'client certificate for user alice')
-    .example('$0 show certs/clients/alice.crt', 'fingerprint and validity')
+    .epilog(examples([
+      ['CA + server certificate', 'chat-certs init --dir certs --hosts chat.example.org,203.0.113.7'],
+      ['client certificate for user alice (and a .p12 bundle)', 'chat-certs client alice --dir certs --p12'],
+      ['fingerprint and validity', 'chat-certs show certs/clients/alice.crt'],
+    ]))
     );
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // chat-cli: the terminal client of chatd over mutual TLS (JSON Lines, ALPN chatd/1). Interactive on a
 // terminal; `--send` for one line; piped stdin sends each line; `--json` prints raw frames.
-import { cliParser, parseCli, reportAndExit } from '../lib/cli.js';
+import { cliParser, examples, parseCli, reportAndExit } from '../lib/cli.js';
 import { SetupError } from '../lib/errors.js';
 import { DEFAULTS, runChatCli } from '../lib/client/main.js';
 
@@ -32,6 +32,12 @@ try {
       json: { type: 'boolean', default: false, describe: 'print raw frames as JSON lines on stdout (status on stderr); reads lines from stdin' },
       'idle-timeout': { type: 'string', coerce: Number, default: 90, hidden: true, describe: 'seconds without data from the server before the connection counts as dead' },
     })
+    .epilog(examples([
+      ['chat as admin with what npm start made (asks for the password)', 'chat-cli --user admin'],
+      ['another server', ['chat-cli --host chat.example.org --ca ca.crt', '--cert alice.crt --key alice.key']],
+      ['one line from a script', "chat-cli --user alice --password-file ~/.chatd-pw --send 'deploy done'"],
+      ['commands through a pipe, raw JSON frames out', "printf '//users\\n' | chat-cli --user alice --password-file pw --json"],
+    ]))
     // Bad flag values are bad usage: exit 2, as for an unknown flag (a plain Error here would exit 1).
     .check((a) => {
       if (!Number.isInteger(a.port) || (a.port as number) < 1 || (a.port as number) > 65535) throw new SetupError(`--port must be 1-65535, not ${String(a.port)}`, 2);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // chat-migrate latest|rollback|status --db URL: the database schema of DESIGN.md, on SQLite or MySQL.
 import readline from 'node:readline/promises';
-import { cliParser, parseCli, reportAndExit } from '../lib/cli.js';
+import { cliParser, examples, parseCli, reportAndExit } from '../lib/cli.js';
 import { SetupError } from '../lib/errors.js';
 import { isInteractive } from '../lib/prompt.js';
 import { openStore } from '../lib/store/index.js';
@@ -19,7 +19,10 @@ async function main(): Promise<void> {
     .demandCommand(1, 1, 'name one action: latest, rollback or status')
     .option('db', { type: 'string', default: DEFAULT_DB, describe: 'sqlite:PATH or mysql://user:pass@host:3306/db' })
     .option('yes', { type: 'boolean', default: false, describe: 'rollback without asking (needed when there is no terminal to ask on)' })
-    .example('$0 latest --db mysql://chatd:secret@127.0.0.1:3306/chatd', 'create or upgrade the schema')
+    .epilog(examples([
+      ['create or upgrade the schema', 'chat-migrate latest --db mysql://chatd:secret@127.0.0.1:3306/chatd'],
+      ['what is applied and what is pending', 'chat-migrate status --db sqlite:./data/chatd.sqlite'],
+    ]))
     );
   const action = String(argv._[0]);
   // Only `latest` creates a database; the others on a mistyped --db would create an empty one.

@@ -2,7 +2,7 @@
 // chatd: the server. `chatd --cert … --key … --ca …`, or `--dev` (what `npm start` runs): development
 // certificates in ./certs, SQLite in ./data, and a bootstrap owner `admin` on first start.
 import path from 'node:path';
-import { cliParser, parseCli, reportAndExit } from '../lib/cli.js';
+import { cliParser, examples, parseCli, reportAndExit } from '../lib/cli.js';
 import { buildConfig, loadConfigFile, type ConfigInput } from '../lib/config.js';
 import { SetupError } from '../lib/errors.js';
 import { hostPort, startChatd } from '../lib/app.js';
@@ -35,10 +35,14 @@ async function main(): Promise<void> {
       'log-level': { choices: ['debug', 'info', 'warn', 'error', 'silent'] as const, describe: 'stderr log level [default: info]' },
       'log-format': { choices: ['auto', 'json', 'text'] as const, describe: 'stderr log lines: JSON, or text for people [default: auto, text on a terminal]' },
       metrics: { type: 'string', describe: 'serve /metrics, /healthz, /readyz over HTTP on host:port (no client certificate: keep it on loopback) [default: off; --dev: 127.0.0.1:9464]' },
+      'text-color': { choices: ['on', 'off'] as const, describe: 'colour for text-mode clients (openssl s_client); each may switch with //color [default: off]' },
       dev: { type: 'boolean', default: false, describe: 'development setup: certs in ./certs, SQLite in ./data, bootstrap admin' },
     })
-    .example('$0 --cert certs/server.crt --key certs/server.key --ca certs/ca.crt', 'serve on 127.0.0.1:7443 with SQLite')
-    .example('$0 --cert … --key … --ca … --db mysql://chatd:pw@db:3306/chatd --bus redis://redis:6379', 'one node of several')
+    .epilog(examples([
+      ['serve on 127.0.0.1:7443 with SQLite', 'chatd --cert certs/server.crt --key certs/server.key --ca certs/ca.crt'],
+      ['one node of several', ['chatd --cert certs/server.crt --key certs/server.key --ca certs/ca.crt', '--db mysql://chatd:pw@db:3306/chatd --bus redis://redis:6379']],
+      ['a development setup (what npm start runs)', 'chatd --dev'],
+    ]))
     );
 
   const flags: ConfigInput = {
@@ -46,6 +50,7 @@ async function main(): Promise<void> {
     clientCert: argv['client-cert'], certBinding: argv['cert-binding'], tlsMinVersion: argv['tls-min-version'],
     nodeName: argv['node-name'], migrate: argv.migrate, logLevel: argv['log-level'] as LogLevel | undefined, logFormat: argv['log-format'], metrics: argv.metrics,
     cert: argv.cert, key: argv.key, ca: argv.ca,
+    textColor: argv['text-color'] === undefined ? undefined : argv['text-color'] === 'on',
   };
   // npm start serves the operator's endpoints on loopback, as DESIGN's Operations section says.
   const devDefaults: ConfigInput | undefined = argv.dev ? { metrics: '127.0.0.1:9464' } : undefined;

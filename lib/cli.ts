@@ -15,13 +15,47 @@ export function cliParser(scriptName: string): Argv {
     .help()
     .version(false)
     .wrap(Math.min(100, process.stdout.columns || 100))
-    .fail((msg, err) => {
+    .fail((msg, err, usage) => {
       if (err) throw err;
+      const missing = missingPositionals(String(msg), usage as unknown as UsageOf, scriptName);
+      if (missing) {
+        process.stderr.write(`${scriptName}: ${missing}\n`);
+        process.exit(2);
+      }
       // One line, as every other failure (yargs writes some messages over several lines).
       const line = String(msg).split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
       process.stderr.write(`${scriptName}: ${line} (see ${scriptName} --help)\n`);
       process.exit(2);
     });
+}
+
+type UsageOf = { getUsage?(): Array<[string, string]> };
+
+/**
+ * yargs says "Not enough non-option arguments: got 0, need at least 1"; a person needs to hear which
+ * argument: "missing <name>; usage: chat-admin ban add <name> (see chat-admin ban add --help)".
+ */
+function missingPositionals(msg: string, usage: UsageOf, scriptName: string): string | null {
+  const m = /^Not enough non-option arguments: got (\d+), need at least \d+/.exec(msg);
+  const line = usage?.getUsage?.()?.[0]?.[0]?.replace(/\$0/g, scriptName);
+  if (!m || !line) return null;
+  const required = line.match(/<[^>]+>/g) ?? [];
+  const lacking = required.slice(Number(m[1]));
+  if (!lacking.length) return null;
+  const command = line.replace(/\s*[<[].*$/, '');
+  return `missing ${lacking.join(' ')}; usage: ${line} (see ${command} --help)`;
+}
+
+/**
+ * An epilog of examples, each a description line and the command on a line of its own (a long one
+ * continued with " \\"), so that no terminal width splits a command in the middle of an argument,
+ * as yargs' two-column .example() does at 80 columns.
+ */
+export function examples(list: Array<[what: string, command: string | string[]]>): string {
+  return ['Examples:', ...list.flatMap(([what, cmd]) => {
+    const parts = Array.isArray(cmd) ? cmd : [cmd];
+    return [`  ${what}:`, ...parts.map((p, i) => `${i ? '      ' : '    '}${p}${i < parts.length - 1 ? ' \\' : ''}`), ''];
+  })].join('\n').trimEnd();
 }
 
 /**

@@ -43,6 +43,8 @@ export type Config = {
   metrics: string;
   /** `auto`: human lines on a terminal, JSON otherwise. */
   logFormat: 'auto' | 'json' | 'text';
+  /** Text mode (openssl s_client) in colour from the start; each session may switch with //color. */
+  textColor: boolean;
   limits: Limits;
   password: PasswordConfig;
   /** Per-command level overrides: { "ban": 100 }. */
@@ -84,7 +86,7 @@ export function defaultConfig(): Config {
   return {
     serverName: 'chatd', nodeName: '', motd: 'Welcome to chatd. Type {prefix}help for commands.',
     host: '127.0.0.1', port: 7443, db: DEFAULT_DB, bus: 'memory', prefix: '//',
-    clientCert: 'required', certBinding: 'cn', tlsMinVersion: 'TLSv1.3', migrate: true, logLevel: 'info', logFormat: 'auto', metrics: '',
+    clientCert: 'required', certBinding: 'cn', tlsMinVersion: 'TLSv1.3', migrate: true, logLevel: 'info', logFormat: 'auto', metrics: '', textColor: false,
     limits: { ...DEFAULT_LIMITS }, password: { ...DEFAULT_PASSWORD }, commandLevels: {},
   };
 }
@@ -135,6 +137,7 @@ export function validateConfig(c: Config): string[] {
   if (!['required', 'optional'].includes(c.clientCert)) out.push('clientCert must be "required" or "optional"');
   if (!['cn', 'none'].includes(c.certBinding)) out.push('certBinding must be "cn" or "none"');
   if (!['auto', 'json', 'text'].includes(c.logFormat)) out.push('logFormat must be "auto", "json" or "text"');
+  if (typeof c.textColor !== 'boolean') out.push('textColor must be true or false');
   if (!['TLSv1.3', 'TLSv1.2'].includes(c.tlsMinVersion)) out.push('tlsMinVersion must be "TLSv1.3" or "TLSv1.2"');
   for (const [k, v] of Object.entries(c.password)) {
     if (!Number.isInteger(v) || (v as number) < 1) out.push(`password.${k} must be a whole number >= 1`);

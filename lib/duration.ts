@@ -18,9 +18,38 @@ export function formatDuration(ms: number | null): string {
   return `${Math.ceil(ms / 1000)}s`;
 }
 
-/** "2026-11-25T10:00:00.000Z" or "never" for an expiry timestamp. */
-export function formatExpiry(expiresAt: number | null): string {
-  return expiresAt === null ? 'never (permanent)' : new Date(expiresAt).toISOString();
+// Times in answers are rendered by the server for clients in any time zone, so they are UTC and say
+// so ("10:54 UTC"); JSON `data` keeps the epoch milliseconds, and chat lines are stamped by the client.
+
+/** "9m 58s", "2h 5m", "3d 4h": the two largest units of a duration, for people. */
+export function humanDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const parts: Array<[number, string]> = [[Math.floor(s / 86_400), 'd'], [Math.floor((s % 86_400) / 3600), 'h'], [Math.floor((s % 3600) / 60), 'm'], [s % 60, 's']];
+  const first = parts.findIndex(([n]) => n > 0);
+  return parts.slice(first, first + 2).filter(([n]) => n > 0).map(([n, u]) => `${n}${u}`).join(' ');
+}
+
+/** "10:54 UTC", with the date when that is not today (UTC): "2026-12-07 10:54 UTC". */
+export function clockUtc(ts: number, now = Date.now()): string {
+  const iso = new Date(ts).toISOString();
+  const day = iso.slice(0, 10);
+  return `${day === new Date(now).toISOString().slice(0, 10) ? '' : day + ' '}${iso.slice(11, 16)} UTC`;
+}
+
+/** "for 9m 58s, until 10:54 UTC", or "permanently" (null). */
+export function untilText(until: number | null, now = Date.now()): string {
+  return until === null ? 'permanently' : `for ${humanDuration(until - now)}, until ${clockUtc(until, now)}`;
+}
+
+/** "10:44 UTC (10m ago)". */
+export function sinceText(ts: number, now = Date.now()): string {
+  return `${clockUtc(ts, now)} (${humanDuration(now - ts)} ago)`;
+}
+
+/** "in 9m 58s (10:54 UTC)", or "never (permanent)" for an expiry timestamp. */
+export function formatExpiry(expiresAt: number | null, now = Date.now()): string {
+  return expiresAt === null ? 'never (permanent)' : `in ${humanDuration(expiresAt - now)} (${clockUtc(expiresAt, now)})`;
 }
 
 /** What a banned user is told, at login (error BANNED) and when a ban closes a session (bye BANNED). */

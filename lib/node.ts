@@ -20,6 +20,7 @@ import { DatabasePollers, type PolledNode } from './pollers.js';
 import { withTimeout } from './timeout.js';
 import type { CommandHost } from './commands/host.js';
 import { guardStore } from './store/guard.js';
+import { untilText } from './duration.js';
 
 export const VERSION = '0.1.0';
 export const DEFAULT_ROOM = 'lobby';
@@ -234,7 +235,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     if (!this.mutes.has(u.name)) return;
     const until = this.mutes.get(u.name)!;
     if (until !== null && until <= Date.now()) { this.mutes.delete(u.name); return; }
-    throw new ChatdError('MUTED', until === null ? 'you are muted' : `you are muted until ${new Date(until).toISOString()}`);
+    throw new ChatdError('MUTED', until === null ? 'you are muted' : `you are muted ${untilText(until)}`);
   }
 
   /** A room message (say or me) from a session: checked, persisted, fanned out; the sender's copy acks. */
@@ -374,6 +375,10 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   isMuted(user: string): boolean {
     const until = this.mutes.get(user);
     return until !== undefined && (until === null || until > Date.now());
+  }
+
+  mutedUntil(user: string): number | null | undefined {
+    return this.isMuted(user) ? this.mutes.get(user) : undefined;
   }
 
   updateUser(user: string, role: { name: string; level: number; color: string }): void {

@@ -51,6 +51,8 @@ export class Session {
   rooms = new Set<string>();
   current: string | null = null;
   lastActive = Date.now();
+  /** Text mode only: role colours in rendered lines (config textColor, then //color). */
+  color: boolean;
   bytesIn = 0;
   bytesOut = 0;
   closed = false;
@@ -72,6 +74,7 @@ export class Session {
 
   constructor(readonly socket: TLSSocket, readonly mode: Mode, private readonly host: SessionHost, nodeName: string) {
     const lim = host.config.limits;
+    this.color = host.config.textColor;
     this.id = `${nodeName ? nodeName + '-' : ''}${(++counter).toString(36)}`;
     this.remote = socket.remoteAddress ?? '?';
     const peer = socket.getPeerCertificate();
@@ -119,7 +122,7 @@ export class Session {
   send(f: ServerFrame | Outgoing): void {
     if (this.closed) return;
     const out = outgoing(f);
-    const data = this.mode === 'json' ? out.json : out.text;
+    const data = this.mode === 'json' ? out.json : this.color ? out.textColor : out.text;
     if (data !== null) this.write(data);
   }
 

@@ -16,6 +16,7 @@ export function ago(ts: number, now = Date.now()): string {
   return `${Math.floor(s / 86400)}d`;
 }
 
+/** Machine-readable, for chat-admin's tables; answers to chat clients use duration.ts. */
 export function isoOrDash(ts: number | null): string {
   return ts === null ? '-' : new Date(ts).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }

@@ -25,6 +25,8 @@ export type ConnectionOptions = {
   ca: Buffer;
   cert: Buffer;
   key: Buffer;
+  /** The --cert path, named when the server refuses the certificate. */
+  certFile?: string;
   user: string;
   password: string;
   /** Reconnect delays (default 250 ms doubling to 10 s, equal jitter). */
@@ -196,9 +198,9 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
 
   /** Opens TLS, waits for welcome, logs in and (after a reconnect) rejoins. */
   private async session(reconnect: boolean): Promise<LoginOkFrame> {
-    const { host, port, ca, cert, key } = this.opts;
+    const { host, port, ca, cert, key, certFile } = this.opts;
     const link = await openLink(
-      { host, port, ca, cert, key, connectTimeoutMs: this.connectTimeoutMs, idleTimeoutMs: this.idleTimeoutMs },
+      { host, port, ca, cert, key, certFile, connectTimeoutMs: this.connectTimeoutMs, idleTimeoutMs: this.idleTimeoutMs },
       { onLine: (l, line) => this.onLine(l, line), onClose: (l) => this.onClose(l) },
     );
     link.reconnect = reconnect;

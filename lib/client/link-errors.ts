@@ -37,8 +37,18 @@ export function formatDelay(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 }
 
+/**
+ * The server refused our certificate. Under TLS 1.3 the client finishes its side of the handshake
+ * before the server has checked the certificate, so chatd's refusal arrives as a close with no data
+ * (Node verifies after OpenSSL, and sends no alert) or as a certificate alert.
+ */
+export function certRefused(certFile?: string, detail?: string): SetupError {
+  const which = certFile ? ` (${certFile})` : '';
+  return new SetupError(`the server did not accept this certificate${which}${detail ? ` [${detail}]` : ''}: is it from this server's CA, not expired or revoked, and given with its own --key?`);
+}
+
 /** One line naming a TLS problem that retrying cannot fix, or null for ordinary network errors. */
-export function tlsProblem(err: NodeJS.ErrnoException, host: string): SetupError | null {
+export function tlsProblem(err: NodeJS.ErrnoException, host: string, certFile?: string): SetupError | null {
   const code = String(err.code ?? '');
   if (VERIFY_CODES.has(code)) {
     return new SetupError(`TLS: server certificate not trusted (${code}: ${err.message}); check --ca and that --host ${host} is named in the server certificate`);
@@ -47,7 +57,8 @@ export function tlsProblem(err: NodeJS.ErrnoException, host: string): SetupError
   if (alert) {
     const what = alert[1]!.toLowerCase().replace(/_/g, ' ');
     const ours = /certificate|unknown ca|bad certificate|decrypt error/.test(what);
-    return new SetupError(`TLS: the server rejected the handshake (${what}, ${code})${ours ? '; check that --cert and --key are a client certificate issued by the server\'s CA' : ''}`);
+    if (ours) return certRefused(certFile, `${what}, ${code}`);
+    return new SetupError(`TLS: the server rejected the handshake (${what}, ${code})`);
   }
   return null;
 }

@@ -7,7 +7,7 @@ import { SetupError } from '../errors.js';
 import type { ClientFrame } from '../protocol/frames.js';
 import { ALPN } from '../protocol/frames.js';
 import { LineDecoder } from '../protocol/jsonl.js';
-import { Disconnected, networkReason, tlsProblem } from './link-errors.js';
+import { certRefused, Disconnected, networkReason, tlsProblem } from './link-errors.js';
 
 /** Server frames can be large (a history of 200 long messages); anything beyond this is not chatd. */
 const MAX_SERVER_LINE = 8 * 1024 * 1024;
@@ -22,6 +22,8 @@ export type LinkOptions = {
   connectTimeoutMs: number;
   /** Silence from the server after which the connection counts as dead. */
   idleTimeoutMs: number;
+  /** The --cert path, to name it when the server refuses the certificate. */
+  certFile?: string;
 };
 
 export type LinkHandlers = {
@@ -46,10 +48,11 @@ export class Link {
   onHistory!: () => void;
   private onClosed!: () => void;
   private lastHeard = Date.now();
+  private heard = false;
   private pinged = false;
   private readonly watchdog: NodeJS.Timeout;
 
-  constructor(readonly socket: tls.TLSSocket, private readonly idleTimeoutMs: number, handlers: LinkHandlers, host: string) {
+  constructor(readonly socket: tls.TLSSocket, private readonly idleTimeoutMs: number, handlers: LinkHandlers, host: string, certFile?: string) {
     this.welcome = new Promise((r) => (this.onWelcome = r));
     this.closed = new Promise((r) => (this.onClosed = r));
     this.firstHistory = new Promise((r) => (this.onHistory = r));
@@ -60,15 +63,21 @@ export class Link {
     });
     socket.on('data', (d: Buffer) => {
       this.lastHeard = Date.now();
+      this.heard = true;
       this.pinged = false;
       decoder.push(d);
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
-      const fatal = tlsProblem(err, host);
+      const fatal = tlsProblem(err, host, certFile);
       if (fatal) this.fatal = fatal;
       else this.reason = networkReason(err);
     });
-    socket.on('end', () => socket.end());
+    socket.on('end', () => {
+      // chatd sends its welcome as soon as it accepts a connection: an orderly close before any byte
+      // is chatd refusing the certificate after the handshake (it sends no alert for that).
+      if (!this.heard && !this.fatal) this.fatal = certRefused(certFile);
+      socket.end();
+    });
     socket.on('close', () => {
       clearInterval(this.watchdog);
       this.isClosed = true;
@@ -129,7 +138,7 @@ export function openLink(o: LinkOptions, handlers: LinkHandlers): Promise<Link> 
       socket.destroy();
       reject(e);
     };
-    const onError = (err: NodeJS.ErrnoException) => fail(tlsProblem(err, host) ?? new Disconnected(networkReason(err)));
+    const onError = (err: NodeJS.ErrnoException) => fail(tlsProblem(err, host, o.certFile) ?? new Disconnected(networkReason(err)));
     const onClose = () => fail(new Disconnected('connection closed during the TLS handshake'));
     socket.once('error', onError);
     socket.once('close', onClose);
@@ -141,7 +150,7 @@ export function openLink(o: LinkOptions, handlers: LinkHandlers): Promise<Link> 
         socket.destroy();
         return reject(new SetupError(`${host}:${port} did not agree to ALPN ${ALPN}: not a chatd server, or one too old for this client`));
       }
-      resolve(new Link(socket, o.idleTimeoutMs, handlers, host));
+      resolve(new Link(socket, o.idleTimeoutMs, handlers, host, o.certFile));
     });
   });
 }

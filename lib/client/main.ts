@@ -82,7 +82,7 @@ export async function runChatCli(args: ChatCliArgs, env: NodeJS.ProcessEnv = pro
   const password = await resolvePassword(args, user, env);
 
   const conn = new ChatConnection({
-    host: args.host, port: args.port, ...pem, user, password, idleTimeoutMs: Math.max(0.2, args.idleTimeout) * 1000,
+    host: args.host, port: args.port, ...pem, certFile: cert, user, password, idleTimeoutMs: Math.max(0.2, args.idleTimeout) * 1000,
   });
   const script = {
     json: args.json, stdout: process.stdout, stderr: process.stderr,

@@ -22,18 +22,36 @@ export type UiOptions = {
 
 const COMMAND_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
 
-/** Completion of the word before the cursor: command names after the prefix, else user names. */
+/** Completion of the word before the cursor: command names after the prefix or after `help`, else user names. */
 export function complete(line: string, prefix: string, commands: readonly string[], users: readonly string[]): [string[], string] {
   if (line.startsWith(prefix) && !/\s/.test(line)) {
     const typed = line.toLowerCase();
     const hits = commands.map((c) => prefix + c).filter((c) => c.startsWith(typed));
     return [hits.length === 1 ? [`${hits[0]} `] : hits, line];
   }
+  const help = line.startsWith(`${prefix}help`) ? /^\S+\s+(\S*)$/.exec(line) : null;
+  if (help && line.slice(prefix.length).split(/\s/)[0]!.toLowerCase() === 'help') {
+    const word = help[1]!;
+    const own = word.startsWith(prefix) ? prefix : '';
+    const typed = word.slice(own.length).toLowerCase();
+    const hits = commands.filter((c) => c.startsWith(typed)).map((c) => own + c);
+    return [hits.length === 1 ? [`${hits[0]} `] : hits, word];
+  }
   const word = /(\S*)$/.exec(line)?.[1] ?? '';
   if (!word) return [[], line];
   const typed = word.toLowerCase();
   const hits = users.filter((u) => u.startsWith(typed));
   return [hits.length === 1 ? [`${hits[0]} `] : hits, word];
+}
+
+/**
+ * "/me waves" when the prefix is "//": one slash before a command name is far more often a slip than
+ * a message about that word. The prefixed line it most likely meant, or null.
+ */
+export function slashSlip(line: string, prefix: string, commands: readonly string[]): string | null {
+  if (line.startsWith(prefix)) return null;
+  const m = /^\/([a-z][a-z0-9_-]*)(?=\s|$)/i.exec(line);
+  return m && commands.includes(m[1]!.toLowerCase()) ? prefix + line.slice(1) : null;
 }
 
 export class TerminalUI {
@@ -157,6 +175,13 @@ export class TerminalUI {
     const passwd = typedPasswd(line, this.conn.prefix);
     if (passwd) this.forget(line);
     if (passwd?.length === 0 && this.isTerminal) return void this.passwd();
+    const meant = this.isTerminal ? slashSlip(line, this.conn.prefix, this.commands) : null;
+    if (meant !== null) {
+      const name = meant.split(/\s/)[0]!;
+      this.status(`did you mean ${name}? not sent: press Enter to run it, or to send "${line.split(/\s/)[0]}" as text start the line with a leading space`);
+      rl.write(meant);
+      return;
+    }
     // The server's echo of the line is its record, with time, room and name: erase the typed copy
     // when it is certainly one terminal row (plain ASCII that fits), else leave it.
     const typed = rl.getPrompt() + line;

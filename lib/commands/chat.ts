@@ -1,7 +1,8 @@
 // Level-1 commands: everyone may run them.
 import { ChatdError } from '../errors.js';
 import { checkText, normalizeRoom, normalizeUsername } from '../sanitize.js';
-import { ago, table, isoOrDash } from '../table.js';
+import { humanDuration, sinceText, untilText } from '../duration.js';
+import { ago, table } from '../table.js';
 import { answerBudget, moreLine, pageArg, pageOf, rowCost } from './budget.js';
 import { command, type Command, type CommandContext } from './registry.js';
 
@@ -54,12 +55,14 @@ const users = command({
     const all = [...online.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, ss]) => {
       const rooms = [...new Set(ss.flatMap((s) => s.rooms))].sort();
       const active = Math.max(...ss.map((s) => s.lastActive));
-      return { name, role: ss[0].role, rooms: rooms.slice(0, USERS_ROOMS_SHOWN), roomCount: rooms.length, idle: ago(active), sessions: ss.length };
+      const mutedUntil = host.mutedUntil(name);
+      return { name, role: ss[0].role, rooms: rooms.slice(0, USERS_ROOMS_SHOWN), roomCount: rooms.length, idle: ago(active), sessions: ss.length, ...(mutedUntil !== undefined ? { mutedUntil } : {}) };
     });
+    const mutedCell = (until: number | null | undefined) => (until === undefined ? null : until === null ? 'perm' : humanDuration(until - Date.now()));
     const { rows, after } = pageOf(all, page, answerBudget(host.config.limits) - 512, rowCost);
     const roomsCell = (r: typeof all[number]) => r.rooms.map((x) => '#' + x).join(' ') + (r.roomCount > r.rooms.length ? ` +${r.roomCount - r.rooms.length} more` : '');
-    const text = `${all.length} online\n` + table(['user', 'role', 'rooms', 'idle', 'sessions'],
-      rows.map((r) => [r.name, r.role, roomsCell(r), r.idle, r.sessions])) + moreLine(after, `${prefix}users ${page + 1}`);
+    const text = `${all.length} online\n` + table(['user', 'role', 'rooms', 'idle', 'sessions', 'muted'],
+      rows.map((r) => [r.name, r.role, roomsCell(r), r.idle, r.sessions, mutedCell(r.mutedUntil)])) + moreLine(after, `${prefix}users ${page + 1}`);
     return { text, data: rows };
   },
 });
@@ -84,8 +87,10 @@ const whois = command({
     const ss = (await ctx.host.onlineUsers()).get(u.username) ?? [];
     const rooms = [...new Set(ss.flatMap((s) => s.rooms))].sort();
     const state = ss.length ? `online (${ss.length} session${ss.length > 1 ? 's' : ''}) in ${rooms.map((r) => '#' + r).join(' ')}` : 'offline';
-    const data = { name: u.username, role: u.role, level: u.level, online: ss.length > 0, rooms, lastLogin: u.lastLogin };
-    return { text: `${u.username}: ${u.role} (level ${u.level}), ${state}, last login ${isoOrDash(u.lastLogin)}`, data };
+    const mutedUntil = ctx.host.mutedUntil(u.username);
+    const muted = mutedUntil === undefined ? '' : `, muted ${untilText(mutedUntil)}`;
+    const data = { name: u.username, role: u.role, level: u.level, online: ss.length > 0, rooms, lastLogin: u.lastLogin, ...(mutedUntil !== undefined ? { mutedUntil } : {}) };
+    return { text: `${u.username}: ${u.role} (level ${u.level}), ${state}${muted}, last login ${u.lastLogin === null ? 'never' : sinceText(u.lastLogin)}`, data };
   },
 });
 
@@ -216,12 +221,25 @@ const motd = command({
 
 const passwd = command({
   name: 'passwd', level: 1, usage: '<old> <new>', minArgs: 2, maxArgs: 2,
-  description: 'change your password (never echoed, stored or logged)',
+  description: 'change your password (never stored or logged; chat-cli asks for it hidden)',
   examples: ['old-secret new-longer-secret'],
   async run({ host, session, user, args }) {
     // Checked like a login (throttle, lockout, bounded hash queue): see LoginService.changePassword.
     await host.changePassword(user.name, session.remote, args[0], args[1]);
     return { text: 'password changed' };
+  },
+});
+
+const color = command({
+  name: 'color', level: 1, usage: '[on|off]', minArgs: 0, maxArgs: 1,
+  description: 'role colours in text mode (openssl s_client) for this session; chat-cli colours by itself',
+  examples: ['on', 'off'],
+  run({ host, session, args, prefix }) {
+    const arg = args[0]?.toLowerCase();
+    if (arg !== undefined && arg !== 'on' && arg !== 'off') throw new ChatdError('BAD_ARGS', `usage: ${host.registry.usageLine(color, prefix)}`);
+    if (arg !== undefined) session.color = arg === 'on';
+    const note = session.mode === 'json' ? ' (this session speaks JSON: its client chooses its own colours)' : '';
+    return { text: `colors ${session.color ? 'on' : 'off'}${note}`, data: { color: session.color } };
   },
 });
 
@@ -232,4 +250,4 @@ const quit = command({
   run() { return { text: 'goodbye', close: true }; },
 });
 
-export const CHAT_COMMANDS: Command[] = [help, users, whoami, whois, msg, me, join, part, rooms, topic, history, motd, passwd, quit];
+export const CHAT_COMMANDS: Command[] = [help, users, whoami, whois, msg, me, join, part, rooms, topic, history, motd, passwd, color, quit];

@@ -21,6 +21,8 @@ export interface CommandHost {
   /** Throws MUTED when the user may not speak (messages, and broadcasts of staff alike). */
   assertNotMuted(u: SessionUser): void;
   isMuted(user: string): boolean;
+  /** When a user's mute ends: a time, null for permanent, undefined when not muted. */
+  mutedUntil(user: string): number | null | undefined;
   say(s: Session, raw: string, kind: 'say' | 'me'): MessageFrame;
   dm(s: Session, to: string, raw: string): DmFrame;
   /** Throws FORBIDDEN when joining `room` would pass the rooms-per-user or rooms-in-total cap. */

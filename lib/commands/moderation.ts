@@ -3,10 +3,10 @@
 // lifts a ban or mute set by someone of higher level (issue 20, fault 6).
 import { ChatdError } from '../errors.js';
 import { ADMIN_ACTOR, OWNER_LEVEL } from '../auth/policy.js';
-import { banMessage, formatDuration, formatExpiry, parseDuration } from '../duration.js';
+import { banMessage, formatDuration, formatExpiry, parseDuration, sinceText, untilText } from '../duration.js';
 import { checkText, sanitizeText } from '../sanitize.js';
 import type { UserRecord } from '../store/index.js';
-import { ago, isoOrDash, table } from '../table.js';
+import { ago, table } from '../table.js';
 import { answerBudget, moreLine, pageArg, pageOf, rowCost } from './budget.js';
 import type { CommandHost } from './host.js';
 import { command, type Command, type CommandContext } from './registry.js';
@@ -80,7 +80,7 @@ const bannedUsers = command({
     const page = pageArg(args[0]);
     const all = await host.db.listActiveBans();
     const { rows: bans, after } = pageOf(all, page, answerBudget(host.config.limits) - 512, banCost);
-    const rows = bans.map((b) => [b.username ?? b.ip ?? b.certFingerprint, b.reason || '-', b.by, isoOrDash(b.createdAt), formatExpiry(b.expiresAt)]);
+    const rows = bans.map((b) => [b.username ?? b.ip ?? b.certFingerprint, b.reason || '-', b.by, sinceText(b.createdAt), formatExpiry(b.expiresAt)]);
     const text = bans.length ? table(['target', 'reason', 'by', 'since', 'expires'], rows) + moreLine(after, `${prefix}banned-users ${page + 1}`) : 'no active bans';
     return { text, data: bans };
   },
@@ -106,7 +106,7 @@ const ban = command({
     await ctx.host.db.addBan({ userId: u.id, username: u.username, ip: null, certFingerprint: null, reason, by: ctx.user.name, byLevel: ctx.user.level, expiresAt });
     await moderate(ctx, u, 'ban', reason, `${formatDuration(ms)} ${reason}`.trim());
     ctx.host.kill(u.username, 'BANNED', banMessage({ by: ctx.user.name, reason, expiresAt }));
-    return { text: `${u.username} banned (${formatDuration(ms)})${reason ? `: ${reason}` : ''}`, data: { user: u.username, expiresAt, reason } };
+    return { text: `${u.username} banned ${untilText(expiresAt)}${reason ? `: ${reason}` : ''}`, data: { user: u.username, expiresAt, reason } };
   },
 });
 
@@ -153,7 +153,7 @@ const mute = command({
     await assertMayOverride(ctx, 'mute', (await ctx.host.db.activeMutes()).filter((m) => m.userId === u.id));
     await ctx.host.mute({ id: u.id, username: u.username }, until, { name: ctx.user.name, level: ctx.user.level });
     await moderate(ctx, u, 'mute', '', formatDuration(ms));
-    return { text: `${u.username} muted (${formatDuration(ms)})`, data: { user: u.username, until } };
+    return { text: `${u.username} muted ${untilText(until)}`, data: { user: u.username, until } };
   },
 });
 

@@ -2,13 +2,14 @@
 // UTF-8 bytes once for all JSON sessions, and rendered once for all text-mode sessions, not once per
 // recipient. (Writing a string makes Node encode it on every socket.write: at 1,000 members that
 // was a third of the main thread; bench/BENCHMARKS.md finding 1.)
-import { renderFrame, COLOR } from '../render.js';
+import { renderFrame, COLOR, MONO, type Theme } from '../render.js';
 import type { ServerFrame } from './frames.js';
 import { encodeFrame } from './jsonl.js';
 
 export class Outgoing {
   private jsonCache: Buffer | undefined;
   private textCache: Buffer | null | undefined;
+  private colorCache: Buffer | null | undefined;
 
   constructor(readonly frame: ServerFrame) {}
 
@@ -17,13 +18,21 @@ export class Outgoing {
     return (this.jsonCache ??= Buffer.from(encodeFrame(this.frame)));
   }
 
-  /** Rendered for text mode (role colors, SGR only), as bytes; null when the frame has no text form. */
+  /** Rendered for text mode without any escape sequence, as bytes; null when the frame has no text form. */
   get text(): Buffer | null {
-    if (this.textCache === undefined) {
-      const r = renderFrame(this.frame, COLOR);
-      this.textCache = r === null ? null : Buffer.from(r + '\n');
-    }
+    if (this.textCache === undefined) this.textCache = this.render(MONO);
     return this.textCache;
+  }
+
+  /** Rendered for text mode with role colours (SGR only), for sessions that asked for colour. */
+  get textColor(): Buffer | null {
+    if (this.colorCache === undefined) this.colorCache = this.render(COLOR);
+    return this.colorCache;
+  }
+
+  private render(theme: Theme): Buffer | null {
+    const r = renderFrame(this.frame, theme);
+    return r === null ? null : Buffer.from(r + '\n');
   }
 }
 

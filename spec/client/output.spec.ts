@@ -58,7 +58,7 @@ describe('client/output', () => {
     expect(tlsProblem(err('SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in certificate chain'), 'h')?.message)
       .to.equal('TLS: server certificate not trusted (SELF_SIGNED_CERT_IN_CHAIN: self-signed certificate in certificate chain); check --ca and that --host h is named in the server certificate');
     expect(tlsProblem(err('ERR_TLS_CERT_ALTNAME_INVALID'), 'h')?.message).to.match(/^TLS: server certificate not trusted/);
-    expect(tlsProblem(err('ERR_SSL_TLSV1_ALERT_UNKNOWN_CA'), 'h')?.message).to.match(/^TLS: the server rejected the handshake \(unknown ca, ERR_SSL_TLSV1_ALERT_UNKNOWN_CA\); check that --cert/);
+    expect(tlsProblem(err('ERR_SSL_TLSV1_ALERT_UNKNOWN_CA'), 'h')?.message).to.match(/^the server did not accept this certificate \[unknown ca, ERR_SSL_TLSV1_ALERT_UNKNOWN_CA\]: is it from this server's CA/);
     expect(tlsProblem(err('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED'), 'h')?.exitCode).to.equal(1);
     for (const code of ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']) expect(tlsProblem(err(code), 'h')).to.equal(null);
   });

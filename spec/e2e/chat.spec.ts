@@ -191,13 +191,16 @@ describe('e2e: chat', function () {
 describe('e2e: text mode (no ALPN, as with openssl s_client)', function () {
   const srv = withChatd();
 
-  it('prompts, logs in, renders colored lines, runs commands', async () => {
+  it('prompts, logs in, renders colored lines on request, runs commands', async () => {
     const t = await srv.connect('alice', { alpn: false });
     await t.waitText(/login: $/);
     t.send('alice');
     await t.waitText(/password: $/);
     t.send(USERS.alice.password);
-    await t.waitText(/logged in as \x1b\[36malice\x1b\[39m \(user\)/);
+    // Plain unless asked for (issue 19 item 4); //color on turns the role colours on.
+    await t.waitText(/logged in as alice \(user\)/);
+    t.send('//color on');
+    await t.waitText(/colors on/);
     const bob = await srv.login('bob');
     await bob.say('hi text mode');
     // "HH:MM:SS #lobby bob: hi text mode" with bob's name in cyan (SGR 36).
