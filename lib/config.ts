@@ -43,7 +43,7 @@ export type Config = {
   metrics: string;
   /** `auto`: human lines on a terminal, JSON otherwise. */
   logFormat: 'auto' | 'json' | 'text';
-  /** Text mode (openssl s_client) in colour from the start; each session may switch with //color. */
+  /** Text mode (openssl s_client) in colour from the start; each session may switch with //textcolor. */
   textColor: boolean;
   limits: Limits;
   password: PasswordConfig;

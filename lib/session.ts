@@ -51,7 +51,7 @@ export class Session {
   rooms = new Set<string>();
   current: string | null = null;
   lastActive = Date.now();
-  /** Text mode only: role colours in rendered lines (config textColor, then //color). */
+  /** Text mode only: role colours in rendered lines (config textColor, then //textcolor). */
   color: boolean;
   bytesIn = 0;
   bytesOut = 0;

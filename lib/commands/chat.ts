@@ -230,13 +230,14 @@ const passwd = command({
   },
 });
 
-const color = command({
-  name: 'color', level: 1, usage: '[on|off]', minArgs: 0, maxArgs: 1,
+// Not `color`: DESIGN's Conversations section reserves `color <name>` for a permanent name colour.
+const textcolor = command({
+  name: 'textcolor', level: 1, usage: '[on|off]', minArgs: 0, maxArgs: 1,
   description: 'role colours in text mode (openssl s_client) for this session; chat-cli colours by itself',
   examples: ['on', 'off'],
   run({ host, session, args, prefix }) {
     const arg = args[0]?.toLowerCase();
-    if (arg !== undefined && arg !== 'on' && arg !== 'off') throw new ChatdError('BAD_ARGS', `usage: ${host.registry.usageLine(color, prefix)}`);
+    if (arg !== undefined && arg !== 'on' && arg !== 'off') throw new ChatdError('BAD_ARGS', `usage: ${host.registry.usageLine(textcolor, prefix)}`);
     if (arg !== undefined) session.color = arg === 'on';
     const note = session.mode === 'json' ? ' (this session speaks JSON: its client chooses its own colours)' : '';
     return { text: `colors ${session.color ? 'on' : 'off'}${note}`, data: { color: session.color } };
@@ -250,4 +251,4 @@ const quit = command({
   run() { return { text: 'goodbye', close: true }; },
 });
 
-export const CHAT_COMMANDS: Command[] = [help, users, whoami, whois, msg, me, join, part, rooms, topic, history, motd, passwd, color, quit];
+export const CHAT_COMMANDS: Command[] = [help, users, whoami, whois, msg, me, join, part, rooms, topic, history, motd, passwd, textcolor, quit];

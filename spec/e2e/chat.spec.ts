@@ -197,9 +197,9 @@ describe('e2e: text mode (no ALPN, as with openssl s_client)', function () {
     t.send('alice');
     await t.waitText(/password: $/);
     t.send(USERS.alice.password);
-    // Plain unless asked for (issue 19 item 4); //color on turns the role colours on.
+    // Plain unless asked for (issue 19 item 4); //textcolor on turns the role colours on.
     await t.waitText(/logged in as alice \(user\)/);
-    t.send('//color on');
+    t.send('//textcolor on');
     await t.waitText(/colors on/);
     const bob = await srv.login('bob');
     await bob.say('hi text mode');

@@ -1,5 +1,5 @@
 // Issue 19 item 4, server side: text mode (openssl s_client) gets no escape sequence unless colour was
-// asked for, by the operator (textColor / --text-color on) or by the session (//color on).
+// asked for, by the operator (textColor / --text-color on) or by the session (//textcolor on).
 import { expect } from 'chai';
 import { buildConfig } from '../../lib/config.js';
 import { exited, startBin } from '../helpers/bin.js';
@@ -19,7 +19,7 @@ describe('e2e: colour in text mode is asked for, never assumed', function () {
   this.timeout(30000);
   const t = withChatd();
 
-  it('plain by default: no escape byte from the welcome to a chat line; //color on and off per session', async () => {
+  it('plain by default: no escape byte from the welcome to a chat line; //textcolor on and off per session', async () => {
     const c = await t.connect('alice', { alpn: false });
     await textLogin(c, 'alice');
     const bob = await t.login('bob');
@@ -28,11 +28,11 @@ describe('e2e: colour in text mode is asked for, never assumed', function () {
     expect(c.text).to.not.include('\x1b');
     // No telnet negotiation either (IAC, 0xFF, arrives as U+FFFD): s_client would print it.
     expect(c.text).to.not.include('\ufffd');
-    c.send('//color on');
+    c.send('//textcolor on');
     await c.waitText(/colou?rs on/);
     await bob.say('now in colour');
     await c.waitText(/#lobby \x1b\[36mbob\x1b\[39m: now in colour/);
-    c.send('//color off');
+    c.send('//textcolor off');
     const from = c.text.length;
     await c.waitText(/colou?rs off/, 5000, from);
     await bob.say('plain again');
