@@ -29,7 +29,9 @@ export type ChatdFixture = {
   readonly logs: string[];
   /** Another chatd on the same world (config on top of the suite's), stopped after the current test. */
   start(extra?: ConfigInput): Promise<Chatd>;
-  /** Stops the suite's chatd, closes the clients, and starts it again on the same port. */
+  /** Stops the suite's chatd and closes the clients; `restart()` starts it again on the same port. */
+  stop(): Promise<void>;
+  /** Stops the suite's chatd (if it runs), closes the clients, and starts it again on the same port. */
   restart(extra?: ConfigInput): Promise<Chatd>;
   /** A client logged in to the suite's chatd, closed after the current test. */
   login(user: string, opts?: ConnectOpts): Promise<TestClient>;
@@ -42,6 +44,7 @@ export type ChatdFixture = {
 export function withChatd(opts: ChatdOptions = {}): ChatdFixture {
   let world: World | undefined;
   let chatd: Chatd | undefined;
+  let lastPort = 0; // the suite's chatd's port, for restart() after stop()
   let base: ConfigInput = {};
   const logs: string[] = [];
   const extraServers: Chatd[] = [];
@@ -62,12 +65,15 @@ export function withChatd(opts: ChatdOptions = {}): ChatdFixture {
       extraServers.push(s);
       return s;
     },
-    async restart(extra) {
-      const port = t.port;
+    async stop() {
       closeClients();
+      if (chatd) lastPort = chatd.address.port;
       await chatd?.stop();
       chatd = undefined;
-      chatd = await startServer(t.world, merge({ ...extra, port }), logger());
+    },
+    async restart(extra) {
+      await t.stop();
+      chatd = await startServer(t.world, merge({ ...extra, port: lastPort }), logger());
       return chatd;
     },
     login: async (user, o) => track(await TestClient.loggedIn(t.port, t.world.certs, user, o)),
