@@ -19,6 +19,8 @@ export type ChatdOptions = {
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
   /** false: only the world; start servers with `start()`. */
   server?: boolean;
+  /** A fresh world (and chatd) for every test, for tests that break or fill them; one per suite otherwise. */
+  each?: boolean;
 };
 
 export type ChatdFixture = {
@@ -81,22 +83,26 @@ export function withChatd(opts: ChatdOptions = {}): ChatdFixture {
     defer: (cleanup) => { deferred.push(cleanup); },
   };
 
-  before(async function () {
+  (opts.each ? beforeEach : before)(async function () {
     this.timeout(Math.max(this.timeout(), 30000));
     if (opts.kind === 'mysql' && !process.env.CHATD_TEST_MYSQL) return this.skip();
     world = await makeWorld(opts.kind ?? 'sqlite', opts.users ?? USERS, opts.params ?? FAST_HASH);
     base = typeof opts.config === 'function' ? await opts.config(world) : (opts.config ?? {});
     if (opts.server !== false) chatd = await startServer(world, base, logger());
   });
-  afterEach(async () => {
-    closeClients();
-    for (const s of extraServers.splice(0)) await s.stop();
-  });
-  after(async () => {
+  const tearDown = async () => {
     for (const cleanup of deferred.splice(0).reverse()) await cleanup();
     closeClients();
     await chatd?.stop();
+    chatd = undefined;
     await world?.drop();
+    world = undefined;
+  };
+  afterEach(async () => {
+    closeClients();
+    for (const s of extraServers.splice(0)) await s.stop();
+    if (opts.each) await tearDown();
   });
+  after(async () => { if (!opts.each) await tearDown(); });
   return t;
 }
