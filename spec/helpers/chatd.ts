@@ -17,6 +17,8 @@ export type ChatdOptions = {
   params?: PasswordParams;
   /** Log lines at this level and above are kept in `logs` (JSON lines); silent otherwise. */
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** A logger of the suite's own (lines it can await) for every chatd of the fixture, instead of `logs`. */
+  logger?: Logger;
   /** false: only the world; start servers with `start()`. */
   server?: boolean;
   /** A fresh world (and chatd) for every test, for tests that break or fill them; one per suite otherwise. */
@@ -30,7 +32,7 @@ export type ChatdFixture = {
   readonly port: number;
   readonly logs: string[];
   /** Another chatd on the same world (config on top of the suite's), stopped after the current test. */
-  start(extra?: ConfigInput): Promise<Chatd>;
+  start(extra?: ConfigInput, log?: Logger): Promise<Chatd>;
   /** Stops the suite's chatd and closes the clients; `restart()` starts it again on the same port. */
   stop(): Promise<void>;
   /** Stops the suite's chatd (if it runs), closes the clients, and starts it again on the same port. */
@@ -52,7 +54,7 @@ export function withChatd(opts: ChatdOptions = {}): ChatdFixture {
   const extraServers: Chatd[] = [];
   const clients: TestClient[] = [];
   const deferred: Array<() => unknown> = [];
-  const logger = () => (opts.logLevel ? new Logger(opts.logLevel, (l) => logs.push(l)) : undefined);
+  const logger = () => opts.logger ?? (opts.logLevel ? new Logger(opts.logLevel, (l) => logs.push(l)) : undefined);
   const merge = (extra: ConfigInput = {}): ConfigInput => ({ ...base, ...extra, limits: { ...base.limits, ...extra.limits } });
   const closeClients = () => { for (const c of clients.splice(0)) c.close(); };
   const track = (c: TestClient) => { clients.push(c); return c; };
@@ -62,8 +64,8 @@ export function withChatd(opts: ChatdOptions = {}): ChatdFixture {
     get chatd() { if (!chatd) throw new Error('withChatd: no server (server: false, or before() has not run)'); return chatd; },
     get port() { return t.chatd.address.port; },
     logs,
-    async start(extra) {
-      const s = await startServer(t.world, merge(extra), logger());
+    async start(extra, log) {
+      const s = await startServer(t.world, merge(extra), log ?? logger());
       extraServers.push(s);
       return s;
     },
