@@ -5,35 +5,15 @@
 // Each run has its own key prefix (`?prefix=` on the bus URL) and removes its keys afterwards.
 import { expect } from 'chai';
 import crypto from 'node:crypto';
-import { Redis } from 'ioredis';
 import type { Chatd } from '../../lib/app.js';
 import { TestClient, type Frame } from '../helpers/client.js';
 import { TcpProxy } from '../helpers/proxy.js';
+import { busUrl, dropPrefix } from '../helpers/redis.js';
 import { withChatd } from '../helpers/chatd.js';
 import { USERS } from '../helpers/world.js';
 import type { ConfigInput } from '../../lib/config.js';
 
 const REDIS = process.env.CHATD_TEST_REDIS;
-
-function busUrl(base: string, prefix: string, port?: number): string {
-  const u = new URL(base);
-  u.searchParams.set('prefix', prefix);
-  if (port) { u.hostname = '127.0.0.1'; u.port = String(port); }
-  return u.toString();
-}
-
-async function dropPrefix(url: string, prefix: string): Promise<void> {
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-  try {
-    await r.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      if (keys.length) await r.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } catch { /* Redis gone: nothing to clean */ } finally { r.disconnect(); }
-}
 
 (REDIS ? describe : describe.skip)('e2e: per-user limits across nodes (Redis)', function () {
   this.timeout(60_000);
