@@ -6,12 +6,14 @@ import { ChatConnection } from '../../lib/client/connection.js';
 import type { ServerFrame } from '../../lib/protocol/frames.js';
 import { TcpProxy } from '../helpers/proxy.js';
 import { withChatd } from '../helpers/chatd.js';
+import { deadline } from '../helpers/wait.js';
 import { USERS } from '../helpers/world.js';
 
 function once(conn: ChatConnection, event: 'ready' | 'down' | 'closed', ms = 8000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no ${event} within ${ms} ms`)), ms);
-    conn.once(event as 'closed', () => { clearTimeout(t); resolve(); });
+  return deadline(ms, () => `no ${event} within ${ms} ms`, (resolve) => {
+    const on = () => resolve();
+    conn.once(event as 'closed', on);
+    return () => conn.off(event as 'closed', on);
   });
 }
 
@@ -30,10 +32,10 @@ describe('client/connection', function () {
 
   /** The next frame `conn` passes to its front end that matches. */
   function frameOf(conn: ChatConnection, what: string, match: (f: ServerFrame) => boolean, ms = 8000): Promise<ServerFrame> {
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => { conn.off('frame', on); reject(new Error(`${what}: not within ${ms} ms`)); }, ms);
-      const on = (f: ServerFrame) => { if (match(f)) { clearTimeout(t); conn.off('frame', on); resolve(f); } };
+    return deadline(ms, () => `${what}: not within ${ms} ms`, (resolve) => {
+      const on = (f: ServerFrame) => { if (match(f)) resolve(f); };
       conn.on('frame', on);
+      return () => conn.off('frame', on);
     });
   }
   const heard = (conn: ChatConnection, text: string) => frameOf(conn, `"${text}"`, (f) => f.type === 'message' && f.text === text);

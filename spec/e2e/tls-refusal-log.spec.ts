@@ -10,6 +10,7 @@ import { Logger } from '../../lib/log.js';
 import { RefusalLog, REFUSAL_LOG_BURST, REFUSAL_LOG_PER_SECOND } from '../../lib/tls-refusals.js';
 import { probe } from '../helpers/tls-probe.js';
 import { withChatd } from '../helpers/chatd.js';
+import { deadline } from '../helpers/wait.js';
 import { startServer, tmpdir } from '../helpers/world.js';
 
 type Line = Record<string, any>;
@@ -24,14 +25,14 @@ class Lines {
 
   /** Waits until `n` refusal lines have been logged since `from` (an index into all). */
   waitRefusals(n: number, from: number, ms = 5000): Promise<Line[]> {
-    return new Promise((resolve, reject) => {
+    return deadline(ms, () => `no ${n} refusal line(s) in ${ms} ms: ${JSON.stringify(this.all.slice(from)).slice(-600)}`, (resolve) => {
       const test = () => {
         const got = this.all.slice(from).filter((l) => l.msg === 'tls handshake refused');
-        if (got.length >= n) { clearTimeout(t); resolve(got); return true; }
+        if (got.length >= n) { resolve(got); return true; }
         return false;
       };
-      const t = setTimeout(() => { this.waiters = this.waiters.filter((w) => w !== test); reject(new Error(`no ${n} refusal line(s) in ${ms} ms: ${JSON.stringify(this.all.slice(from)).slice(-600)}`)); }, ms);
       if (!test()) this.waiters.push(test);
+      return () => { this.waiters = this.waiters.filter((w) => w !== test); };
     });
   }
 }

@@ -8,16 +8,17 @@ import type { ChildProcess } from 'node:child_process';
 import { startBin, exited } from '../helpers/bin.js';
 import { probe, type ProbeResult } from '../helpers/tls-probe.js';
 import { withChatd } from '../helpers/chatd.js';
+import { deadline } from '../helpers/wait.js';
 import { tmpdir } from '../helpers/world.js';
 
 type Chatd = ChildProcess & { output(): string };
 
 function waitOutput(child: Chatd, re: RegExp, from: number, ms = 10000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => { child.stderr!.off('data', on); reject(new Error(`no ${re} in ${ms} ms: ${child.output().slice(from).slice(-500)}`)); }, ms);
-    const on = () => { if (re.test(child.output().slice(from))) { clearTimeout(t); child.stderr!.off('data', on); resolve(); } };
+  return deadline(ms, () => `no ${re} in ${ms} ms: ${child.output().slice(from).slice(-500)}`, (resolve) => {
+    const on = () => { if (re.test(child.output().slice(from))) resolve(); };
     child.stderr!.on('data', on);
     on();
+    return () => child.stderr!.off('data', on);
   });
 }
 

@@ -3,6 +3,7 @@
 // waits on its output and exit (never on time alone).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { binPath, cleanEnv } from './bin.js';
+import { deadline } from './wait.js';
 import { USERS } from './world.js';
 
 const sh = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -46,22 +47,18 @@ export class Run {
   write(s: string): void { this.child.stdin!.write(s); }
   end(): void { this.child.stdin!.end(); }
 
+  /** What it printed so far, for failure messages. */
+  private outputs(): string { return `--- out:\n${this.out.slice(-1500)}\n--- err:\n${this.err.slice(-1500)}`; }
+
   until(test: () => boolean, what: string, ms = 8000): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== check);
-        reject(new Error(`${this.label}: no ${what} within ${ms} ms\n--- out:\n${this.out.slice(-1500)}\n--- err:\n${this.err.slice(-1500)}`));
-      }, ms);
+    return deadline(ms, () => `${this.label}: no ${what} within ${ms} ms\n${this.outputs()}`, (resolve, reject) => {
       const check = () => {
-        if (test()) { clearTimeout(t); resolve(); return true; }
-        if (this.code !== undefined) {
-          clearTimeout(t);
-          reject(new Error(`${this.label}: exited ${this.code} before ${what}\n--- out:\n${this.out.slice(-1500)}\n--- err:\n${this.err.slice(-1500)}`));
-          return true;
-        }
+        if (test()) { resolve(); return true; }
+        if (this.code !== undefined) { reject(new Error(`${this.label}: exited ${this.code} before ${what}\n${this.outputs()}`)); return true; }
         return false;
       };
       if (!check()) this.waiters.push(check);
+      return () => { this.waiters = this.waiters.filter((w) => w !== check); };
     });
   }
 
@@ -72,9 +69,10 @@ export class Run {
 
   exit(ms = 8000): Promise<number | null> {
     if (this.code !== undefined) return Promise.resolve(this.code);
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`${this.label}: still running after ${ms} ms\n--- out:\n${this.out.slice(-1500)}\n--- err:\n${this.err.slice(-1500)}`)), ms);
-      this.child.once('close', () => { clearTimeout(t); resolve(this.code ?? null); });
+    return deadline(ms, () => `${this.label}: still running after ${ms} ms\n${this.outputs()}`, (resolve) => {
+      const on = () => resolve(this.code ?? null);
+      this.child.once('close', on);
+      return () => this.child.off('close', on);
     });
   }
 
