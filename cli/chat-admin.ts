@@ -114,15 +114,16 @@ const userCommands = (y: Argv) => y
   .command('enable <name>', 'allow logins again', (a) => a.positional('name', { type: 'string' }),
     withStore(async (store, argv) => setDisabled(store, argv, false)))
   .command('list', 'list users', () => {}, withStore(async (store) => {
-    const users = await store.listUsers();
+    const [users, locks] = await Promise.all([store.listUsers(), store.activeLoginLocks()]);
     console.log(table(['name', 'role', 'level', 'status', 'last login'],
-      users.map((u) => [u.username, u.role, u.level, status(u), isoOrDash(u.lastLogin)])));
+      users.map((u) => [u.username, u.role, u.level, status(u, locks), isoOrDash(u.lastLogin)])));
   }))
   .demandCommand(1, 'name a user action: add, passwd, role, disable, enable, list');
 
-function status(u: UserRecord): string {
+/** `locks`: the login names locked now (login_locks, set by chatd after failed logins). */
+function status(u: UserRecord, locks: ReadonlyMap<string, number>): string {
   if (u.disabled) return 'disabled';
-  if (u.lockedUntil && u.lockedUntil > Date.now()) return 'locked';
+  if (locks.has(u.username)) return 'locked';
   return 'active';
 }
 

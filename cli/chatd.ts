@@ -110,15 +110,17 @@ async function main(): Promise<void> {
   // stack, say bye SHUTDOWN and flush history as a normal stop does, then exit 1 for the supervisor
   // (systemd Restart=on-failure) to start a clean process. A second exception exits at once; a stop
   // that hangs is cut at SIGTERM's deadline; one during a SIGTERM stop still makes the exit status 1.
-  process.on('uncaughtException', (e) => {
-    log.error('uncaught exception; exiting', { err: String(e?.stack ?? e) });
+  // A rejection nobody handled is the same kind of bug and ends the same way.
+  const crash = (what: string) => (e: unknown) => {
+    log.error(`${what}; exiting`, { err: String((e as Error)?.stack ?? e) });
     if (crashed) process.exit(1);
     crashed = true;
     stopping = true;
     setTimeout(() => process.exit(1), config.limits.shutdownGraceMs + 2000);
     chatd.stop().finally(() => process.exit(1));
-  });
-  process.on('unhandledRejection', (e) => log.error('unhandled rejection', { err: String((e as Error)?.stack ?? e) }));
+  };
+  process.on('uncaughtException', crash('uncaught exception'));
+  process.on('unhandledRejection', crash('unhandled rejection'));
 }
 
 main().catch((e) => reportAndExit(NAME, e));

@@ -20,7 +20,8 @@ import { DatabasePollers, type PolledNode } from './pollers.js';
 import { withTimeout } from './timeout.js';
 import type { CommandHost } from './commands/host.js';
 import { guardStore } from './store/guard.js';
-import { untilText } from './duration.js';
+import { MuteList } from './mutes.js';
+import { SessionSlots } from './session-slots.js';
 
 export const VERSION = '0.1.0';
 export const DEFAULT_ROOM = 'lobby';
@@ -36,14 +37,10 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   /** Every open session, logged in or not. */
   readonly sessions = new Set<Session>();
   private readonly byUser = new Map<string, Set<Session>>();
-  // Sessions whose login passed and holds a slot of maxSessionsPerUser, not attached yet.
-  private readonly reserved = new Map<Session, string>();
+  private readonly slots = new SessionSlots(this.byUser, () => this.config.limits.maxSessionsPerUser, () => this.logins.counters);
   private readonly rooms = new Map<string, Set<Session>>();
   private readonly topics = new Map<string, string>();
-  private readonly mutes = new Map<string, number | null>();
-  // Bumped by every mute change this node applies, so a database poll that began before it
-  // cannot put back what it undid (see beginMuteLoad).
-  private muteEpoch = 0;
+  private readonly mutes = new MuteList();
   private readonly recent = new Map<string, MessageFrame[]>();
   private readonly idBase = crypto.randomBytes(4).toString('hex');
   private seq = 0;
@@ -70,15 +67,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
 
   sessionsOf(user: string): ReadonlySet<Session> | undefined { return this.byUser.get(user); }
 
-  /** For the mute poll: applies a list read from the database unless a mute changed since this call. */
-  beginMuteLoad(): (list: MuteRecord[]) => void {
-    const epoch = this.muteEpoch;
-    return (list) => {
-      if (epoch !== this.muteEpoch) return; // changed meanwhile; the next poll sees it
-      this.mutes.clear();
-      for (const m of list) this.mutes.set(m.username, m.until);
-    };
-  }
+  beginMuteLoad(): (list: MuteRecord[]) => void { return this.mutes.beginLoad(); }
 
   /** New role, level or color for live sessions (a role change, a role's new level or color). */
   restyle(sessions: Iterable<Session>, r: { role?: string; level: number; color: string }): void {
@@ -103,45 +92,15 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     const u = await this.logins.check({
       user, password, ip: s.remote, certUser: s.certUser, fingerprint: s.fingerprint, hasCert: s.fingerprint !== null,
     });
-    await this.reserveSlot(s, u.username);
+    await this.slots.reserve(s, u.username);
     return { id: u.id, name: u.username, role: u.role, level: u.level, color: u.color };
   }
 
-  /**
-   * Takes one of the user's maxSessionsPerUser slots for `s`, counted and taken in one step (no
-   * await between), and with a Redis bus cluster-wide too; detach() gives it back.
-   */
-  private async reserveSlot(s: Session, user: string): Promise<void> {
-    const limit = this.config.limits.maxSessionsPerUser;
-    const refuse = () => new ChatdError('FORBIDDEN', `too many sessions for ${user} (limit ${limit})`);
-    if (s.closed) throw new ChatdError('SERVICE_UNAVAILABLE', 'connection closed');
-    let held = this.byUser.get(user)?.size ?? 0;
-    for (const name of this.reserved.values()) if (name === user) held++;
-    if (held >= limit) throw refuse();
-    this.reserved.set(s, user);
-    if (!(await this.logins.counters.reserveSession(user, s.id, limit))) {
-      this.reserved.delete(s);
-      throw refuse();
-    }
-    if (s.closed) { this.releaseSlot(s, user); throw new ChatdError('SERVICE_UNAVAILABLE', 'connection closed'); }
-  }
-
-  private releaseSlot(s: Session, user: string): void {
-    this.reserved.delete(s);
-    this.logins.counters.releaseSession(user, s.id);
-  }
-
-  /** This node's sessions per user, attached or holding a slot (refreshed in Redis). */
-  private sessionsByUser(): Map<string, string[]> {
-    const out = new Map<string, string[]>();
-    for (const [user, set] of this.byUser) out.set(user, [...set].map((x) => x.id));
-    for (const [s, user] of this.reserved) out.set(user, [...(out.get(user) ?? []), s.id]);
-    return out;
-  }
+  private sessionsByUser(): Map<string, string[]> { return this.slots.byUser(); }
 
   async attach(s: Session, id?: FrameId): Promise<void> {
     const u = s.user!;
-    this.reserved.delete(s);
+    this.slots.attach(s);
     let set = this.byUser.get(u.name);
     if (!set) this.byUser.set(u.name, (set = new Set()));
     set.add(s);
@@ -156,8 +115,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   detach(s: Session): void {
     this.sessions.delete(s);
     const u = s.user;
-    const slot = this.reserved.get(s) ?? (u && this.byUser.get(u.name)?.has(s) ? u.name : undefined);
-    if (slot !== undefined) this.releaseSlot(s, slot);
+    this.slots.release(s);
     if (!u) return;
     const set = this.byUser.get(u.name);
     set?.delete(s);
@@ -231,12 +189,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   // ---- chat actions (used by sessions and commands) -----------------------------------------
   userRef(u: SessionUser): UserRef { return { name: u.name, role: u.role, color: u.color }; }
 
-  assertNotMuted(u: SessionUser): void {
-    if (!this.mutes.has(u.name)) return;
-    const until = this.mutes.get(u.name)!;
-    if (until !== null && until <= Date.now()) { this.mutes.delete(u.name); return; }
-    throw new ChatdError('MUTED', until === null ? 'you are muted' : `you are muted ${untilText(until)}`);
-  }
+  assertNotMuted(u: SessionUser): void { this.mutes.assertNotMuted(u.name); }
 
   /** A room message (say or me) from a session: checked, persisted, fanned out; the sender's copy acks. */
   say(s: Session, raw: string, kind: 'say' | 'me', roomArg?: string, ack?: FrameId): MessageFrame {
@@ -352,13 +305,13 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   // again on receipt is harmless.
   async mute(user: { id: number; username: string }, until: number | null, by: { name: string; level: number }): Promise<void> {
     await this.db.setMute({ userId: user.id, username: user.username, until, by: by.name, byLevel: by.level });
-    this.setMuted(user.username, until);
+    this.mutes.set(user.username, until);
     this.bus.publish({ t: 'mute', user: user.username, until });
   }
 
   async unmute(user: { id: number; username: string }): Promise<void> {
     await this.db.liftMute(user.id);
-    this.setMuted(user.username, undefined);
+    this.mutes.set(user.username, undefined);
     this.bus.publish({ t: 'unmute', user: user.username });
   }
 
@@ -366,20 +319,9 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     return this.logins.changePassword(user, remote, oldPassword, newPassword);
   }
 
-  private setMuted(user: string, until: number | null | undefined): void {
-    this.muteEpoch++;
-    if (until === undefined) this.mutes.delete(user);
-    else this.mutes.set(user, until);
-  }
+  isMuted(user: string): boolean { return this.mutes.isMuted(user); }
 
-  isMuted(user: string): boolean {
-    const until = this.mutes.get(user);
-    return until !== undefined && (until === null || until > Date.now());
-  }
-
-  mutedUntil(user: string): number | null | undefined {
-    return this.isMuted(user) ? this.mutes.get(user) : undefined;
-  }
+  mutedUntil(user: string): number | null | undefined { return this.mutes.until(user); }
 
   updateUser(user: string, role: { name: string; level: number; color: string }): void {
     this.bus.publish({ t: 'user', user, role: role.name, level: role.level, color: role.color });
@@ -424,8 +366,8 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
       case 'user':
         this.restyle(this.byUser.get(msg.user) ?? [], msg);
         return;
-      case 'mute': this.setMuted(msg.user, msg.until); return;
-      case 'unmute': this.setMuted(msg.user, undefined); return;
+      case 'mute': this.mutes.set(msg.user, msg.until); return;
+      case 'unmute': this.mutes.set(msg.user, undefined); return;
       case 'topic': this.topics.set(msg.room, msg.topic); return;
     }
   }

@@ -28,7 +28,7 @@ import { MAX_TEXT } from './limits.js';
  * ("❤️"); anywhere else, repeated, or alone they go (STRAY_PRESENTATION below). Every other variation
  * selector goes, ideographic ones included (a CJK glyph variant falls back to its base character).
  */
-const INVISIBLE = '\\p{Default_Ignorable_Code_Point}\\p{Cf}\\ud800-\\udfff';
+export const INVISIBLE = '\\p{Default_Ignorable_Code_Point}\\p{Cf}\\ud800-\\udfff';
 
 /** VS15/VS16, which pass 1 judges by their context (see INVISIBLE). */
 const PRESENTATION = '[\\ufe0e\\ufe0f]';

@@ -2,11 +2,10 @@
 // (Cf), derived from the Unicode properties and checked here code point by code point over all of
 // U+0000..U+10FFFF, not from a hand list that misses U+1D173 or U+FE0F.
 import { expect } from 'chai';
-import type { Chatd } from '../lib/app.js';
 import { ChatdError } from '../lib/errors.js';
 import { checkText, sanitizeLines, sanitizeText } from '../lib/sanitize.js';
 import { TestClient } from './helpers/client.js';
-import { makeWorld, startServer, type World } from './helpers/world.js';
+import { withChatd } from './helpers/chatd.js';
 
 const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Cf}]/u;
 const SET: string[] = [];
@@ -82,14 +81,11 @@ describe('sanitize: the invisible set from Unicode properties', () => {
 
 describe('e2e: a message of invisible characters only', function () {
   this.timeout(30000);
-  let world: World;
-  let chatd: Chatd;
-  before(async () => { world = await makeWorld(); chatd = await startServer(world); });
-  after(async () => { await chatd?.stop(); await world?.drop(); });
+  const t = withChatd();
 
   it('is refused with EMPTY_TEXT and never broadcast', async () => {
-    const alice = await TestClient.loggedIn(chatd.address.port, world.certs, 'alice');
-    const bob = await TestClient.loggedIn(chatd.address.port, world.certs, 'bob');
+    const alice = await TestClient.loggedIn(t.port, t.world.certs, 'alice');
+    const bob = await TestClient.loggedIn(t.port, t.world.certs, 'bob');
     expect((await alice.say(FOUND.join(''))).code).to.equal('EMPTY_TEXT');
     expect((await alice.say('visible \u{1d173}after')).text).to.equal('visible after');
     const seen = await bob.waitFor((f) => f.type === 'message' && f.from?.name === 'alice');

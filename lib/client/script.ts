@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { SetupError } from '../errors.js';
 import type { ServerFrame } from '../protocol/frames.js';
 import { renderFrame, type Theme } from '../render.js';
+import { INVISIBLE } from '../sanitize.js';
 import type { ChatConnection, FrameMeta } from './connection.js';
 import { clean } from './link-errors.js';
 import { retryLines } from './reconnect.js';
@@ -23,8 +24,8 @@ export type ScriptOptions = {
 };
 
 // Characters a terminal may act on or hide that JSON.stringify leaves raw: DEL, C1 controls (U+009B
-// is a CSI on some terminals), soft hyphen, bidi and zero-width marks, separators, specials, tags.
-const UNSAFE_IN_JSON = /[\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb\u{e0000}-\u{e007f}]/gu;
+// is a CSI on some terminals), line and paragraph separators, and the sanitizer's invisible set.
+const UNSAFE_IN_JSON = new RegExp(`[\\x7f-\\x9f\\u2028\\u2029${INVISIBLE}]`, 'gu');
 
 /**
  * One frame as one JSON line that is inert in a terminal: the same JSON value (JSON.parse gives the

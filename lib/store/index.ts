@@ -11,7 +11,7 @@ import { knexConfig, parseDbUrl, redact, type DbTarget } from './url.js';
 export type RoleRecord = { name: string; level: number; color: string };
 export type UserRecord = {
   id: number; username: string; passwordHash: string; role: string; level: number; color: string;
-  disabled: boolean; failedLogins: number; lockedUntil: number | null; createdAt: number; lastLogin: number | null;
+  disabled: boolean; createdAt: number; lastLogin: number | null;
 };
 export type BanRecord = {
   id: number; userId: number | null; username: string | null; ip: string | null; certFingerprint: string | null;
@@ -33,8 +33,7 @@ const num = (v: unknown): number | null => (v === null || v === undefined ? null
 function toUser(r: any): UserRecord {
   return {
     id: Number(r.id), username: r.username, passwordHash: r.password_hash, role: r.role, level: Number(r.level),
-    color: r.color, disabled: !!r.disabled, failedLogins: Number(r.failed_logins), lockedUntil: num(r.locked_until),
-    createdAt: Number(r.created_at), lastLogin: num(r.last_login),
+    color: r.color, disabled: !!r.disabled, createdAt: Number(r.created_at), lastLogin: num(r.last_login),
   };
 }
 
@@ -71,7 +70,7 @@ export const SQL = {
   matchingBans: `select * from bans where ${ACTIVE_BAN} and (user_id = ? or ip = ? or cert_fingerprint = ?)`,
   activeBans: `select * from bans where ${ACTIVE_BAN} order by id asc`,
   liftBans: `update bans set lifted_at = ?, lifted_by = ? where ${ACTIVE_BAN} and user_id = ?`,
-  recordLogin: 'update users set last_login = ?, failed_logins = 0, locked_until = null where id = ?',
+  recordLogin: 'update users set last_login = ? where id = ?',
   loginLock: 'select locked_until from login_locks where name = ? and locked_until > ?',
   room: 'select name, topic, created_at from rooms where name = ?',
   history: 'select * from messages where room = ? order by ts desc, seq desc limit ?',
@@ -198,10 +197,6 @@ export class Store {
     await this.direct.run(SQL.recordLogin, [at, id]);
   }
 
-  async recordFailedLogin(id: number, failures: number, lockedUntil: number | null): Promise<void> {
-    await this.knex('users').where({ id }).update({ failed_logins: failures, locked_until: lockedUntil });
-  }
-
   /** When the lock on a login name ends (a name, not an account: it may not exist), or 0. */
   async loginLock(name: string, now = Date.now()): Promise<number> {
     const rows = await this.direct.all(SQL.loginLock, [name, now]);
@@ -215,6 +210,12 @@ export class Store {
   }
 
   async clearLoginLock(name: string): Promise<void> { await this.knex('login_locks').where({ name }).del(); }
+
+  /** The login names locked now, with when each lock ends (for chat-admin user list). */
+  async activeLoginLocks(now = Date.now()): Promise<Map<string, number>> {
+    const rows = await this.knex('login_locks').where('locked_until', '>', now).select('name', 'locked_until');
+    return new Map(rows.map((r: any) => [r.name, Number(r.locked_until)]));
+  }
 
   // ---- bans ---------------------------------------------------------------------------------
   /**

@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { openStore } from '../../lib/store/index.js';
 import { verifyPassword } from '../../lib/auth/password.js';
-import { onTerminal } from '../helpers/terminal.js';
+import { Run } from '../helpers/cli-run.js';
 import { freshDb } from '../helpers/world.js';
 
 describe('chat-admin user add on a terminal', function () {
@@ -17,26 +17,26 @@ describe('chat-admin user add on a terminal', function () {
   afterEach(async () => { await db?.drop(); });
 
   it('states the password rule before asking and never echoes what is typed', async () => {
-    const t = onTerminal('chat-admin', ['user', 'add', 'erin', '--db', db.url]);
-    await t.waitFor(/New password: /);
-    expect(t.screen()).to.match(/at least 8 characters[^\n]*\n[^\n]*New password: /);
-    t.type('Erin-pass-1234\r');
-    await t.waitFor(/Repeat password: /);
-    t.type('Erin-pass-1234\r');
-    expect(await t.exited()).to.equal(0);
-    expect(t.screen()).not.to.contain('Erin-pass-1234');
+    const t = Run.bin('chat-admin', ['user', 'add', 'erin', '--db', db.url], { pty: true });
+    await t.waitOut(/New password: /);
+    expect(t.out).to.match(/at least 8 characters[^\n]*\n[^\n]*New password: /);
+    t.write('Erin-pass-1234\r');
+    await t.waitOut(/Repeat password: /);
+    t.write('Erin-pass-1234\r');
+    expect(await t.exit()).to.equal(0);
+    expect(t.out).not.to.contain('Erin-pass-1234');
     const store = await openStore(db.url);
     try { expect(await verifyPassword('Erin-pass-1234', (await store.getUser('erin'))!.passwordHash)).to.equal(true); } finally { await store.close(); }
   });
 
   it('generates a password and says so when the answer is empty', async () => {
-    const t = onTerminal('chat-admin', ['user', 'add', 'erin', '--db', db.url]);
-    await t.waitFor(/New password: /);
-    t.type('\r');
-    await t.waitFor(/Repeat password: /);
-    t.type('\r');
-    expect(await t.exited()).to.equal(0);
-    const pw = /generated password \(none was given\), shown once: (\S+)/.exec(t.screen())![1];
+    const t = Run.bin('chat-admin', ['user', 'add', 'erin', '--db', db.url], { pty: true });
+    await t.waitOut(/New password: /);
+    t.write('\r');
+    await t.waitOut(/Repeat password: /);
+    t.write('\r');
+    expect(await t.exit()).to.equal(0);
+    const pw = /generated password \(none was given\), shown once: (\S+)/.exec(t.out)![1];
     const store = await openStore(db.url);
     try { expect(await verifyPassword(pw, (await store.getUser('erin'))!.passwordHash)).to.equal(true); } finally { await store.close(); }
   });

@@ -3,11 +3,12 @@
 // that does not exist or has no schema, in one line, exit 1, naming `chat-migrate latest`; and
 // `chat-migrate rollback`, which deletes everything, needs --yes when there is no terminal to ask on.
 import { expect } from 'chai';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import knexFactory from 'knex';
-import { binPath, cleanEnv, runBin } from '../helpers/bin.js';
+import { runBin } from '../helpers/bin.js';
+import { Run } from '../helpers/cli-run.js';
 import { freshDb, tmpdir } from '../helpers/world.js';
 
 describe('cli: a --db that does not exist or has no schema', function () {
@@ -95,18 +96,10 @@ describe('cli: chat-migrate rollback asks first', function () {
 
   it('on a terminal it asks: anything but "yes" changes nothing (util-linux script(1) provides the terminal)', async function () {
     if (spawnSync('script', ['--version']).status !== 0) return this.skip();
-    const onTerminal = (answer: string) => new Promise<{ code: number | null; out: string }>((resolve, reject) => {
-      const cmd = `'${process.execPath}' '${binPath('chat-migrate')}' rollback --db '${db}'`;
-      const child = spawn('script', ['-qec', cmd, '/dev/null'], { env: cleanEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
-      let out = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, out }));
-      child.stdin.end(`${answer}\n`);
-    });
-    const no = await onTerminal('no');
-    expect(no.out).to.match(/Roll back every migration of .*Type "yes"/);
-    expect(no.code, no.out).to.equal(1);
+    const no = Run.bin('chat-migrate', ['rollback', '--db', db], { pty: true });
+    await no.waitOut(/Roll back every migration of .*Type "yes"/);
+    no.write('no\r');
+    expect(await no.exit(), no.out).to.equal(1);
     expect(no.out).to.match(/rollback cancelled; nothing changed/);
     expect((await runBin('chat-migrate', ['status', '--db', db])).out).to.match(/applied\s+001_initial/);
   });

@@ -2,35 +2,27 @@
 // included), history de-duplicated, frames in order, a clean close.
 import { expect } from 'chai';
 import fs from 'node:fs';
-import type { Chatd } from '../../lib/app.js';
 import { ChatConnection } from '../../lib/client/connection.js';
 import type { ServerFrame } from '../../lib/protocol/frames.js';
 import { TcpProxy } from '../helpers/proxy.js';
-import { makeWorld, startServer, USERS, type World } from '../helpers/world.js';
+import { withChatd } from '../helpers/chatd.js';
+import { deadline } from '../helpers/wait.js';
+import { USERS } from '../helpers/world.js';
 
 function once(conn: ChatConnection, event: 'ready' | 'down' | 'closed', ms = 8000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no ${event} within ${ms} ms`)), ms);
-    conn.once(event as 'closed', () => { clearTimeout(t); resolve(); });
+  return deadline(ms, () => `no ${event} within ${ms} ms`, (resolve) => {
+    const on = () => resolve();
+    conn.once(event as 'closed', on);
+    return () => conn.off(event as 'closed', on);
   });
 }
 
 describe('client/connection', function () {
   this.timeout(20000);
-  let world: World;
-  let chatd: Chatd;
-
-  before(async () => {
-    world = await makeWorld();
-    chatd = await startServer(world);
-  });
-  after(async () => {
-    await chatd?.stop();
-    await world?.drop();
-  });
+  const t = withChatd();
 
   function connect(user: string, port: number): ChatConnection {
-    const c = world.certs;
+    const c = t.world.certs;
     return new ChatConnection({
       host: '127.0.0.1', port, user, password: USERS[user]!.password,
       ca: fs.readFileSync(`${c}/ca.crt`), cert: fs.readFileSync(`${c}/clients/${user}.crt`), key: fs.readFileSync(`${c}/clients/${user}.key`),
@@ -40,10 +32,10 @@ describe('client/connection', function () {
 
   /** The next frame `conn` passes to its front end that matches. */
   function frameOf(conn: ChatConnection, what: string, match: (f: ServerFrame) => boolean, ms = 8000): Promise<ServerFrame> {
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => { conn.off('frame', on); reject(new Error(`${what}: not within ${ms} ms`)); }, ms);
-      const on = (f: ServerFrame) => { if (match(f)) { clearTimeout(t); conn.off('frame', on); resolve(f); } };
+    return deadline(ms, () => `${what}: not within ${ms} ms`, (resolve) => {
+      const on = (f: ServerFrame) => { if (match(f)) resolve(f); };
       conn.on('frame', on);
+      return () => conn.off('frame', on);
     });
   }
   const heard = (conn: ChatConnection, text: string) => frameOf(conn, `"${text}"`, (f) => f.type === 'message' && f.text === text);
@@ -64,10 +56,10 @@ describe('client/connection', function () {
   }
 
   it('a line that arrived but whose answer was lost is not sent again; one that never arrived is', async () => {
-    const proxy = new TcpProxy('127.0.0.1', chatd.address.port);
+    const proxy = new TcpProxy('127.0.0.1', t.port);
     await proxy.start();
     const dave = connect('dave', proxy.port);
-    const bob = connect('bob', chatd.address.port);
+    const bob = connect('bob', t.port);
     try {
       await dave.start();
       await bob.start();
@@ -92,8 +84,8 @@ describe('client/connection', function () {
       expect(again).to.include({ type: 'message', text: 'never arrived' });
       expect(again).to.have.property('ack').that.is.a('string'); // answered live, after the resend
 
-      await chatd.node.history.drain(5000);
-      const texts = (await world.store.history('lobby', 200)).map((m) => m.text);
+      await t.chatd.node.history.drain(5000);
+      const texts = (await t.world.store.history('lobby', 200)).map((m) => m.text);
       expect(texts.filter((t) => t === 'arrived once'), 'stored once').to.have.length(1);
       expect(texts.filter((t) => t === 'never arrived'), 'stored once').to.have.length(1);
       const shown = daveFrames.flatMap((f) => (f.type === 'message' ? [f] : f.type === 'history' ? f.messages : []));
@@ -106,10 +98,10 @@ describe('client/connection', function () {
   });
 
   it('says when more was said during an outage than the join history reaches back, and only then', async () => {
-    const proxy = new TcpProxy('127.0.0.1', chatd.address.port);
+    const proxy = new TcpProxy('127.0.0.1', t.port);
     await proxy.start();
     const dave = connect('dave', proxy.port);
-    const bob = connect('bob', chatd.address.port);
+    const bob = connect('bob', t.port);
     const status: string[] = [];
     dave.on('status', (t) => status.push(t));
     const outage = (lines: number) => bounce(proxy, dave, async () => {
@@ -133,7 +125,7 @@ describe('client/connection', function () {
   });
 
   it('after a restart: logs in again, rejoins what the user joined, parts lobby if the user had, no message twice', async () => {
-    const conn = connect('carol', chatd.address.port);
+    const conn = connect('carol', t.port);
     try {
       const frames: ServerFrame[] = [];
       conn.on('frame', (f, meta) => { if (!meta.internal) frames.push(f); });
@@ -148,16 +140,15 @@ describe('client/connection', function () {
       expect(conn.rooms).to.deep.equal(['ops', 'dev']);
       expect(conn.current).to.equal('dev');
 
-      const port = chatd.address.port;
       const down = once(conn, 'down');
-      await chatd.stop();
+      await t.stop();
       await down;
       expect(conn.state).to.not.equal('ready');
       const ready = once(conn, 'ready');
-      chatd = await startServer(world, { port });
+      await t.restart();
       await ready;
 
-      const session = [...chatd.node.sessions].find((s) => s.user?.name === 'carol')!;
+      const session = [...t.chatd.node.sessions].find((s) => s.user?.name === 'carol')!;
       expect([...session.rooms].sort()).to.deep.equal(['dev', 'ops']);
       expect(session.current).to.equal('dev');
       expect(conn.rooms).to.deep.equal(['ops', 'dev']);

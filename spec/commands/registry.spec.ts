@@ -14,7 +14,7 @@ import type { Store, UserRecord } from '../../lib/store/index.js';
 import { ROOT } from '../helpers/world.js';
 
 const user = (username: string, level: number): UserRecord => ({
-  id: level, username, passwordHash: '', role: 'r', level, color: 'cyan', disabled: false, failedLogins: 0, lockedUntil: null, createdAt: 0, lastLogin: null,
+  id: level, username, passwordHash: '', role: 'r', level, color: 'cyan', disabled: false, createdAt: 0, lastLogin: null,
 });
 const USERS: Record<string, UserRecord> = { bob: user('bob', 1), mod: user('mod', 50), ali: user('ali', 50) };
 

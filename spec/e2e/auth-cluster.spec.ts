@@ -5,54 +5,33 @@
 // Each run has its own key prefix (`?prefix=` on the bus URL) and removes its keys afterwards.
 import { expect } from 'chai';
 import crypto from 'node:crypto';
-import { Redis } from 'ioredis';
 import type { Chatd } from '../../lib/app.js';
 import { TestClient, type Frame } from '../helpers/client.js';
 import { TcpProxy } from '../helpers/proxy.js';
-import { makeWorld, startServer, USERS, type World } from '../helpers/world.js';
+import { busUrl, dropPrefix } from '../helpers/redis.js';
+import { withChatd } from '../helpers/chatd.js';
+import { USERS } from '../helpers/world.js';
 import type { ConfigInput } from '../../lib/config.js';
 
 const REDIS = process.env.CHATD_TEST_REDIS;
 
-function busUrl(base: string, prefix: string, port?: number): string {
-  const u = new URL(base);
-  u.searchParams.set('prefix', prefix);
-  if (port) { u.hostname = '127.0.0.1'; u.port = String(port); }
-  return u.toString();
-}
-
-async function dropPrefix(url: string, prefix: string): Promise<void> {
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-  try {
-    await r.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      if (keys.length) await r.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } catch { /* Redis gone: nothing to clean */ } finally { r.disconnect(); }
-}
-
 (REDIS ? describe : describe.skip)('e2e: per-user limits across nodes (Redis)', function () {
   this.timeout(60_000);
-  let world: World;
+  // Nodes are started per test (t.start, stopped after it) on one world.
+  const t = withChatd({ kind: process.env.CHATD_TEST_MYSQL ? 'mysql' : 'sqlite', server: false });
   let prefix: string;
-  const servers: Chatd[] = [];
   const clients: TestClient[] = [];
 
   /** A node on the shared database and Redis; `extra.limits` merges over the spec's defaults. */
   async function node(name: string, extra: ConfigInput = {}, redisPort?: number): Promise<Chatd> {
-    const s = await startServer(world, {
+    return t.start({
       bus: busUrl(REDIS!, prefix, redisPort), nodeName: name, ...extra,
       limits: { presenceTtlMs: 2000, loginIpBurst: 1000, ...extra.limits },
     });
-    servers.push(s);
-    return s;
   }
 
   async function connect(s: Chatd, user: string): Promise<TestClient> {
-    const c = await TestClient.connect(s.address.port, world.certs, user);
+    const c = await TestClient.connect(s.address.port, t.world.certs, user);
     clients.push(c);
     await c.waitFor((f) => f.type === 'welcome');
     return c;
@@ -65,14 +44,11 @@ async function dropPrefix(url: string, prefix: string): Promise<void> {
     return c.waitFor((f) => f.id === id && (f.type === 'login_ok' || f.type === 'error'), 10_000, `answer ${id}`);
   }
 
-  before(async () => { world = await makeWorld(process.env.CHATD_TEST_MYSQL ? 'mysql' : 'sqlite'); });
   beforeEach(() => { prefix = `spec-auth-${crypto.randomBytes(4).toString('hex')}:`; });
   afterEach(async () => {
     for (const c of clients.splice(0)) c.close();
-    for (const s of servers.splice(0)) await s.stop();
     await dropPrefix(REDIS!, prefix);
   });
-  after(async () => { await world?.drop(); });
 
   it('refuses a sixth session of one user when five are on another node, and frees the slot when one ends', async () => {
     const [a, b] = [await node('a'), await node('b')];

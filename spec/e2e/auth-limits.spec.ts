@@ -8,12 +8,13 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import forge from 'node-forge';
-import type { Chatd } from '../../lib/app.js';
 import { passwordPool } from '../../lib/auth/password.js';
+import type { ConfigInput } from '../../lib/config.js';
 import { Logger } from '../../lib/log.js';
 import { TestClient, type Frame } from '../helpers/client.js';
 import { until } from '../helpers/wait.js';
-import { makeWorld, startServer, tmpdir, USERS, type World } from '../helpers/world.js';
+import { withChatd } from '../helpers/chatd.js';
+import { tmpdir, USERS } from '../helpers/world.js';
 
 /** Slow enough that logins sent together are really in flight together (~tens of ms per hash). */
 const SLOW_HASH = { m: 8192, t: 2, p: 1 };
@@ -45,28 +46,16 @@ const answer = (c: TestClient, id: string): Promise<Frame> => c.waitFor((f) => f
 
 describe('e2e: login limits under concurrency, restarts and passwd', function () {
   this.timeout(60_000);
-  let world: World;
+  // Every test starts its own chatd (t.start, stopped after it) on one t.world.
+  const t = withChatd({ server: false, users: { ...USERS, kate: { password: 'Kate-pass-1234', role: 'user' }, erin: { password: 'Erin-pass-1234', role: 'user' } }, params: SLOW_HASH });
   const open: TestClient[] = [];
-  const servers: Chatd[] = [];
   const track = <T extends TestClient | TestClient[]>(c: T): T => { open.push(...([] as TestClient[]).concat(c)); return c; };
-  const start = async (...args: Parameters<typeof startServer> extends [World, ...infer R] ? R : never): Promise<Chatd> => {
-    const s = await startServer(world, ...args);
-    servers.push(s);
-    return s;
-  };
-
-  before(async () => {
-    world = await makeWorld('sqlite', { ...USERS, kate: { password: 'Kate-pass-1234', role: 'user' }, erin: { password: 'Erin-pass-1234', role: 'user' } }, SLOW_HASH);
-  });
-  afterEach(async () => {
-    for (const c of open.splice(0)) c.close();
-    for (const s of servers.splice(0)) await s.stop();
-  });
-  after(async () => { await world?.drop(); });
+  const start = (extra: ConfigInput, log?: Logger) => t.start(extra, log);
+  afterEach(() => { for (const c of open.splice(0)) c.close(); });
 
   it('hashes at most the burst of 60 concurrent logins for one name, and the right password among them stays out', async () => {
     const chatd = await start({ limits: { loginIpBurst: 10, loginIpRate: 0.01, loginFailLimit: 5, maxConnPerIp: 200, passwordQueueMax: 1000 } });
-    const cs = track(await connectMany(chatd.address.port, world.certs, 'bob', 60));
+    const cs = track(await connectMany(chatd.address.port, t.world.certs, 'bob', 60));
     const { result: answers, hashes } = await countingHashes(async () => {
       const wrong = cs.slice(0, 59);
       wrong.forEach((c, i) => c.send({ type: 'login', user: 'bob', password: `wrong-${i}-password`, id: 'L' }));
@@ -87,7 +76,7 @@ describe('e2e: login limits under concurrency, restarts and passwd', function ()
   it('refuses concurrent logins of one user beyond maxSessionsPerUser (single node)', async () => {
     // loginFailLimit high: with the default 5, logins beyond 5 in flight for one name are RATE_LIMITED first.
     const chatd = await start({ limits: { maxSessionsPerUser: 3, loginIpBurst: 1000, loginFailLimit: 1000, passwordQueueMax: 1000 } });
-    const cs = track(await connectMany(chatd.address.port, world.certs, 'carol', 8));
+    const cs = track(await connectMany(chatd.address.port, t.world.certs, 'carol', 8));
     cs.forEach((c) => c.send({ type: 'login', user: 'carol', password: USERS.carol!.password, id: 'L' }));
     const codes = (await Promise.all(cs.map((c) => answer(c, 'L')))).map((f) => f.code ?? f.type);
     expect(codes.filter((c) => c === 'login_ok'), codes.join(' ')).to.have.length(3);
@@ -95,23 +84,23 @@ describe('e2e: login limits under concurrency, restarts and passwd', function ()
     // Slots come back when sessions end.
     cs.filter((_, i) => codes[i] === 'login_ok').forEach((c) => c.close());
     await until(async () => ![...chatd.node.sessions].some((s) => s.user?.name === 'carol'), 5000, 'carol\'s sessions to end');
-    const again = track(await TestClient.connect(chatd.address.port, world.certs, 'carol'));
+    const again = track(await TestClient.connect(chatd.address.port, t.world.certs, 'carol'));
     expect((await again.login('carol')).type).to.equal('login_ok');
   });
 
   it('counts a wrong old password of //passwd as a failed login: the name locks, for logins too', async () => {
     const chatd = await start({ limits: { loginFailLimit: 3, loginIpBurst: 1000, passwordQueueMax: 1000 } });
-    const alice = track(await TestClient.loggedIn(chatd.address.port, world.certs, 'alice'));
+    const alice = track(await TestClient.loggedIn(chatd.address.port, t.world.certs, 'alice'));
     const codes: string[] = [];
     for (let i = 0; i < 4; i++) codes.push((await alice.command(`//passwd not-the-password-${i} new-password-1234`)).code);
     expect(codes).to.deep.equal(['AUTH_FAILED', 'AUTH_FAILED', 'AUTH_FAILED', 'AUTH_LOCKED']);
-    const other = track(await TestClient.connect(chatd.address.port, world.certs, 'alice'));
+    const other = track(await TestClient.connect(chatd.address.port, t.world.certs, 'alice'));
     expect(await other.login('alice')).to.include({ type: 'error', code: 'AUTH_LOCKED' });
   });
 
   it('counts //passwd against the per-IP login throttle', async () => {
     const chatd = await start({ limits: { loginFailLimit: 1000, loginIpBurst: 2, loginIpRate: 0.01, passwordQueueMax: 1000 } });
-    const dave = track(await TestClient.loggedIn(chatd.address.port, world.certs, 'dave'));
+    const dave = track(await TestClient.loggedIn(chatd.address.port, t.world.certs, 'dave'));
     const codes: string[] = [];
     for (let i = 0; i < 3; i++) codes.push((await dave.command(`//passwd not-the-password-${i} new-password-1234`)).code);
     expect(codes).to.deep.equal(['AUTH_FAILED', 'AUTH_FAILED', 'RATE_LIMITED']);
@@ -119,8 +108,8 @@ describe('e2e: login limits under concurrency, restarts and passwd', function ()
 
   it('refuses hashing beyond limits.passwordQueueMax at once: SERVICE_UNAVAILABLE for logins, RATE_LIMITED for passwd', async () => {
     const chatd = await start({ limits: { passwordQueueMax: 1, loginIpBurst: 1000, loginFailLimit: 1000, maxConnPerIp: 200 } });
-    const mod = track(await TestClient.loggedIn(chatd.address.port, world.certs, 'mod'));
-    const cs = track(await connectMany(chatd.address.port, world.certs, 'boss', 30));
+    const mod = track(await TestClient.loggedIn(chatd.address.port, t.world.certs, 'mod'));
+    const cs = track(await connectMany(chatd.address.port, t.world.certs, 'boss', 30));
     cs.forEach((c) => c.send({ type: 'login', user: 'boss', password: 'wrong-password-x', id: 'L' }));
     const pending = cs.map((c) => answer(c, 'L'));
     // The first refusal proves the queue is full; passwd sent right then finds it full too.
@@ -136,7 +125,7 @@ describe('e2e: login limits under concurrency, restarts and passwd', function ()
     const limits = { loginFailLimit: 3, loginIpBurst: 1000, passwordQueueMax: 1000 };
     let chatd = await start({ limits });
     for (const name of ['erin', 'ghost']) { // erin exists (password below), ghost does not
-      const c = track(await TestClient.connect(chatd.address.port, world.certs, name));
+      const c = track(await TestClient.connect(chatd.address.port, t.world.certs, name));
       await c.waitFor((f) => f.type === 'welcome');
       for (let i = 0; i < 3; i++) {
         c.send({ type: 'login', user: name, password: `bad-password-${i}`, id: i });
@@ -144,11 +133,10 @@ describe('e2e: login limits under concurrency, restarts and passwd', function ()
       }
     }
     await chatd.stop();
-    servers.splice(servers.indexOf(chatd), 1);
     chatd = await start({ limits });
     const seen: Frame[] = [];
     for (const name of ['erin', 'ghost']) {
-      const c = track(await TestClient.connect(chatd.address.port, world.certs, name));
+      const c = track(await TestClient.connect(chatd.address.port, t.world.certs, name));
       seen.push(await c.login(name, 'Erin-pass-1234'));
     }
     const shape = (f: Frame) => ({ ...f, message: String(f.message).replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/, 'T') });
@@ -157,23 +145,23 @@ describe('e2e: login limits under concurrency, restarts and passwd', function ()
   });
 
   it('refuses a CA-signed certificate whose CN only folds to a user name (Kelvin sign K)', async () => {
-    const dir = kelvinCertDir(world.certs);
+    const dir = kelvinCertDir(t.world.certs);
     const chatd = await start({ limits: { loginIpBurst: 1000 } });
-    const c = track(await TestClient.connect(chatd.address.port, world.certs, 'kate', { certDir: dir }));
+    const c = track(await TestClient.connect(chatd.address.port, t.world.certs, 'kate', { certDir: dir }));
     const w = await c.waitFor((f) => f.type === 'welcome');
     expect(w.cert_user).to.equal(null);
     c.send({ type: 'login', user: 'kate', password: 'Kate-pass-1234', id: 'L' });
     expect(await answer(c, 'L')).to.include({ type: 'error', code: 'CERT_MISMATCH' });
-    const control = track(await TestClient.connect(chatd.address.port, world.certs, 'owner'));
+    const control = track(await TestClient.connect(chatd.address.port, t.world.certs, 'owner'));
     expect((await control.login('owner')).type).to.equal('login_ok');
   });
 
   it('logs every failed login in one fail2ban line, without the password', async () => {
     const lines: string[] = [];
     const chatd = await start({ logLevel: 'info', limits: { loginIpBurst: 1000 } }, new Logger('info', (l) => lines.push(l)));
-    const c = track(await TestClient.connect(chatd.address.port, world.certs, 'ali'));
+    const c = track(await TestClient.connect(chatd.address.port, t.world.certs, 'ali'));
     expect(await c.login('ali', 'secret-wrong-pw-1')).to.include({ code: 'AUTH_FAILED' });
-    const mismatch = track(await TestClient.connect(chatd.address.port, world.certs, 'ali'));
+    const mismatch = track(await TestClient.connect(chatd.address.port, t.world.certs, 'ali'));
     expect(await mismatch.login('carol', 'secret-wrong-pw-2')).to.include({ code: 'CERT_MISMATCH' });
     const failed = lines.filter((l) => l.includes('login failed'));
     expect(failed).to.have.length(2);

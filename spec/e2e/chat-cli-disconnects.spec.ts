@@ -2,41 +2,29 @@
 // line that updates while reconnecting, and no prompt left behind when the program ends. Asserted on
 // what the terminal shows (spec/helpers/cli-run.ts, screen()), with the real binary and a real chatd.
 import { expect } from 'chai';
-import type { Chatd } from '../../lib/app.js';
 import { flags, pw, Run, screen } from '../helpers/cli-run.js';
 import { TestClient } from '../helpers/client.js';
-import { makeWorld, startServer, type World } from '../helpers/world.js';
+import { withChatd } from '../helpers/chatd.js';
 
 describe('e2e: chat-cli disconnects on a terminal', function () {
   this.timeout(30000);
-  let w: World;
-  let server: Chatd;
-  let sport: number;
+  const t = withChatd();
   const runs: Run[] = [];
   const clients: TestClient[] = [];
   const track = (r: Run): Run => { runs.push(r); return r; };
 
-  before(async () => {
-    w = await makeWorld();
-    server = await startServer(w);
-    sport = server.address.port;
-  });
   afterEach(() => {
     for (const r of runs.splice(0)) r.kill();
     for (const c of clients.splice(0)) c.close();
-  });
-  after(async () => {
-    await server?.stop();
-    await w?.drop();
   });
 
   const shown = (r: Run) => screen(r.out);
   const count = (lines: string[], re: RegExp) => lines.filter((l) => re.test(l)).length;
 
   it('kicked: the reason once, exit 1, no prompt left behind', async () => {
-    const alice = track(Run.start(flags(w.certs, sport, 'alice'), { pty: true, env: pw('alice') }));
+    const alice = track(Run.start(flags(t.world.certs, t.port, 'alice'), { pty: true, env: pw('alice') }));
     await alice.waitScreen(/#lobby> $/);
-    const mod = await TestClient.loggedIn(sport, w.certs, 'mod');
+    const mod = await TestClient.loggedIn(t.port, t.world.certs, 'mod');
     clients.push(mod);
     expect((await mod.command('//kick alice spamming the lobby')).type).to.equal('result');
     expect(await alice.exit()).to.equal(1);
@@ -47,15 +35,15 @@ describe('e2e: chat-cli disconnects on a terminal', function () {
   });
 
   it('server restart: one line for the shutdown, one status line updated through every attempt, replaced by "reconnected"', async () => {
-    const bob = track(Run.start(flags(w.certs, sport, 'bob'), { pty: true, env: pw('bob') }));
+    const bob = track(Run.start(flags(t.world.certs, t.port, 'bob'), { pty: true, env: pw('bob') }));
     await bob.waitScreen(/#lobby> $/);
-    await server.stop();
+    await t.stop();
     let during: string[];
     try {
       await bob.until(() => /\(attempt 3/.test(bob.out), 'a third reconnect attempt');
       during = shown(bob);
     } finally {
-      server = await startServer(w, { port: sport });
+      await t.restart();
     }
     expect(count(during, /SHUTDOWN|shutting down/), during.join('\n')).to.equal(1);
     expect(count(during, /reconnect/), during.join('\n')).to.equal(1);
@@ -69,7 +57,7 @@ describe('e2e: chat-cli disconnects on a terminal', function () {
   });
 
   it('//quit: "goodbye" is the last line, no prompt after it, exit 0', async () => {
-    const carol = track(Run.start(flags(w.certs, sport, 'carol'), { pty: true, env: pw('carol') }));
+    const carol = track(Run.start(flags(t.world.certs, t.port, 'carol'), { pty: true, env: pw('carol') }));
     await carol.waitScreen(/#lobby> $/);
     carol.write('//quit\r');
     expect(await carol.exit()).to.equal(0);

@@ -2,48 +2,37 @@
 // password change the client logs in again with the new password when the connection comes back;
 // on a terminal the passwords never appear on the screen, whether typed inline or asked for.
 import { expect } from 'chai';
-import type { Chatd } from '../../lib/app.js';
 import { flags, plain, pw, Run } from '../helpers/cli-run.js';
 import { TestClient } from '../helpers/client.js';
 import { TcpProxy } from '../helpers/proxy.js';
 import { until } from '../helpers/wait.js';
-import { makeWorld, startServer, USERS, type World } from '../helpers/world.js';
+import { withChatd } from '../helpers/chatd.js';
+import { USERS } from '../helpers/world.js';
 
 describe('e2e: chat-cli //passwd', function () {
   this.timeout(30000);
-  let w: World;
-  let server: Chatd;
-  let sport: number;
+  const t = withChatd();
   const runs: Run[] = [];
   const track = (r: Run): Run => { runs.push(r); return r; };
 
-  before(async () => {
-    w = await makeWorld();
-    server = await startServer(w);
-    sport = server.address.port;
-  });
   afterEach(() => { for (const r of runs.splice(0)) r.kill(); });
-  after(async () => {
-    await server?.stop();
-    await w?.drop();
-  });
 
   /** A fresh client logs in with `password` (login_ok), or is refused. */
   async function logsIn(user: string, password: string): Promise<boolean> {
-    const c = await TestClient.connect(sport, w.certs, user);
+    const c = await TestClient.connect(t.port, t.world.certs, user);
     try { return (await c.login(user, password)).type === 'login_ok'; } finally { c.close(); }
   }
 
   it('after //passwd, chatd restarted: chat-cli logs in again with the new password', async () => {
     const fresh = 'Carol-new-pass-5678';
-    const carol = track(Run.start(flags(w.certs, sport, 'carol'), { env: pw('carol') }));
+    const carol = track(Run.start(flags(t.world.certs, t.port, 'carol'), { env: pw('carol') }));
     await carol.waitErr(/logged in as carol/);
     carol.write(`//passwd ${USERS.carol!.password} ${fresh}\n`);
     await carol.waitOut(/password changed/);
 
-    await server.stop();
+    await t.stop();
     await carol.waitErr(/connection lost/);
-    server = await startServer(w, { port: sport });
+    await t.restart();
     await carol.waitErr(/reconnected as carol/);
     carol.write('//whoami\n');
     await carol.waitOut(/^carol \(user, level 1\)/m);
@@ -55,15 +44,15 @@ describe('e2e: chat-cli //passwd', function () {
 
   it('a //passwd whose answer was lost with the connection but took effect: the reconnect logs in with the new password', async () => {
     const fresh = 'Ali-new-pass-5678';
-    const before = (await w.store.getUser('ali'))!.passwordHash;
-    const proxy = new TcpProxy('127.0.0.1', sport);
+    const before = (await t.world.store.getUser('ali'))!.passwordHash;
+    const proxy = new TcpProxy('127.0.0.1', t.port);
     const pport = await proxy.start();
     try {
-      const ali = track(Run.start(flags(w.certs, pport, 'ali'), { env: pw('ali') }));
+      const ali = track(Run.start(flags(t.world.certs, pport, 'ali'), { env: pw('ali') }));
       await ali.waitErr(/logged in as ali/);
       proxy.deafen(); // chatd gets the line and answers; the answer never arrives
       ali.write(`//passwd ${USERS.ali!.password} ${fresh}\n`);
-      await until(async () => (await w.store.getUser('ali'))!.passwordHash !== before, 8000, 'the new password hash stored');
+      await until(async () => (await t.world.store.getUser('ali'))!.passwordHash !== before, 8000, 'the new password hash stored');
       await proxy.cut();
       await ali.waitErr(/connection lost/);
       await proxy.restore();
@@ -82,10 +71,10 @@ describe('e2e: chat-cli //passwd', function () {
 
   it('on a terminal, //passwd with no arguments asks hidden (old once, new twice); after a network cut it logs in with the new one', async () => {
     const fresh = 'Alice-new-pass-5678';
-    const proxy = new TcpProxy('127.0.0.1', sport);
+    const proxy = new TcpProxy('127.0.0.1', t.port);
     const pport = await proxy.start();
     try {
-      const alice = track(Run.start(flags(w.certs, pport, 'alice'), { pty: true, env: pw('alice') }));
+      const alice = track(Run.start(flags(t.world.certs, pport, 'alice'), { pty: true, env: pw('alice') }));
       await alice.waitScreen(/#lobby> $/);
       alice.write('//passwd\r');
       await alice.waitScreen(/current password: $/);
@@ -111,7 +100,7 @@ describe('e2e: chat-cli //passwd', function () {
   });
 
   it('on a terminal, the new passwords must match, and an empty answer or Ctrl-C cancels: nothing is sent or shown', async () => {
-    const bob = track(Run.start(flags(w.certs, sport, 'bob'), { pty: true, env: pw('bob') }));
+    const bob = track(Run.start(flags(t.world.certs, t.port, 'bob'), { pty: true, env: pw('bob') }));
     await bob.waitScreen(/#lobby> $/);
     bob.write('//passwd\r');
     await bob.waitScreen(/current password: $/);
@@ -140,7 +129,7 @@ describe('e2e: chat-cli //passwd', function () {
 
   it('on a terminal, //passwd typed inline is masked as it is typed and kept out of the input history', async () => {
     const fresh = 'Dave-new-pass-5678';
-    const dave = track(Run.start(flags(w.certs, sport, 'dave'), { pty: true, env: pw('dave') }));
+    const dave = track(Run.start(flags(t.world.certs, t.port, 'dave'), { pty: true, env: pw('dave') }));
     await dave.waitScreen(/#lobby> $/);
     dave.write(`//passwd ${USERS.dave!.password} ${fresh}\r`);
     await dave.waitScreen(/password changed/);

@@ -5,43 +5,32 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
-import type { Chatd } from '../../lib/app.js';
 import { flags, noSgr, plain, pw, Run, runCli } from '../helpers/cli-run.js';
 import { TestClient } from '../helpers/client.js';
 import { freePort, TcpProxy } from '../helpers/proxy.js';
-import { makeWorld, startServer, tmpdir, USERS, type World } from '../helpers/world.js';
+import { withChatd } from '../helpers/chatd.js';
+import { tmpdir, USERS } from '../helpers/world.js';
 
 describe('e2e: chat-cli', function () {
   this.timeout(30000);
-  let world: World;
-  let chatd: Chatd;
-  let port: number;
+  const t = withChatd();
   const runs: Run[] = [];
   const clients: TestClient[] = [];
   const track = <T extends Run | TestClient>(x: T): T => { (x instanceof Run ? runs : clients).push(x as never); return x; };
 
-  before(async () => {
-    world = await makeWorld();
-    chatd = await startServer(world);
-    port = chatd.address.port;
-  });
   afterEach(() => {
     for (const r of runs.splice(0)) r.kill();
     for (const c of clients.splice(0)) c.close();
   });
-  after(async () => {
-    await chatd?.stop();
-    await world?.drop();
-  });
 
   it('two chat-cli processes talk through chatd: a terminal UI (hidden password prompt, colours, completion, an unclobbered input line) and a pipe', async () => {
-    const c = world.certs;
+    const c = t.world.certs;
     // bob, through a pipe: logs in first, so alice's completion list has him from the start.
-    const bob = track(Run.start(flags(c, port, 'bob'), { env: pw('bob') }));
+    const bob = track(Run.start(flags(c, t.port, 'bob'), { env: pw('bob') }));
     await bob.waitErr(/logged in as bob \(user\)/);
 
     // alice, on a terminal, with colours and no password in the environment: a hidden prompt.
-    const alice = track(Run.start(flags(c, port, 'alice'), { pty: true, env: { NO_COLOR: '' } }));
+    const alice = track(Run.start(flags(c, t.port, 'alice'), { pty: true, env: { NO_COLOR: '' } }));
     await alice.waitOut(/password for alice@127\.0\.0\.1: /);
     alice.write(`${USERS.alice!.password}\r`);
     await alice.waitScreen(/logged in as alice \(user\)/);
@@ -83,7 +72,7 @@ describe('e2e: chat-cli', function () {
   });
 
   it('a terminal with NO_COLOR gets no colour; Ctrl-C leaves cleanly with exit 0', async () => {
-    const carol = track(Run.start(flags(world.certs, port, 'carol'), { pty: true, env: { ...pw('carol'), NO_COLOR: '1' } }));
+    const carol = track(Run.start(flags(t.world.certs, t.port, 'carol'), { pty: true, env: { ...pw('carol'), NO_COLOR: '1' } }));
     await carol.waitScreen(/#lobby> $/);
     carol.write('no colours here\r');
     await carol.waitScreen(/#lobby carol: no colours here/);
@@ -93,32 +82,32 @@ describe('e2e: chat-cli', function () {
   });
 
   it('--send: a message is acknowledged, seen by others, exit 0; a command prints its result', async () => {
-    const carol = track(await TestClient.loggedIn(port, world.certs, 'carol'));
-    const r = await runCli([...flags(world.certs, port, 'bob'), '--send', 'one shot [red]hello[/red]'], { env: pw('bob') });
+    const carol = track(await TestClient.loggedIn(t.port, t.world.certs, 'carol'));
+    const r = await runCli([...flags(t.world.certs, t.port, 'bob'), '--send', 'one shot [red]hello[/red]'], { env: pw('bob') });
     expect(r.code, r.err).to.equal(0);
     expect(r.out).to.equal('');
     const m = await carol.waitFor((f) => f.type === 'message' && f.from.name === 'bob' && f.text.startsWith('one shot'));
     expect(m.text).to.equal('one shot hello');
 
-    const w = await runCli([...flags(world.certs, port, 'bob'), '--send', '//whoami'], { env: pw('bob') });
+    const w = await runCli([...flags(t.world.certs, t.port, 'bob'), '--send', '//whoami'], { env: pw('bob') });
     expect(w.code, w.err).to.equal(0);
     expect(w.out).to.match(/^bob \(user, level 1\) session \S+ in #lobby\n$/);
 
     // The history it asked for is printed (not taken for the history sent on join), then the result.
-    const h = await runCli([...flags(world.certs, port, 'bob'), '--send', '//history 1'], { env: pw('bob') });
+    const h = await runCli([...flags(t.world.certs, t.port, 'bob'), '--send', '//history 1'], { env: pw('bob') });
     expect(h.code, h.err).to.equal(0);
     expect(h.out).to.match(/bob: one shot hello\n/);
   });
 
   it('--send: an error answer exits 1 with the error code on stderr', async () => {
-    const r = await runCli([...flags(world.certs, port, 'bob'), '--send', '//nosuchcommand'], { env: pw('bob') });
+    const r = await runCli([...flags(t.world.certs, t.port, 'bob'), '--send', '//nosuchcommand'], { env: pw('bob') });
     expect(r.code).to.equal(1);
     expect(r.err).to.match(/^chat-cli: UNKNOWN_COMMAND: no command|^chat-cli: UNKNOWN_COMMAND: /);
     expect(r.err.trim().split('\n')).to.have.length(1);
   });
 
   it('--json: stdout carries only raw frames, one per line; status goes to stderr', async () => {
-    const r = await runCli([...flags(world.certs, port, 'carol'), '--json'], { env: pw('carol'), input: 'json says hi\n//whoami\n' });
+    const r = await runCli([...flags(t.world.certs, t.port, 'carol'), '--json'], { env: pw('carol'), input: 'json says hi\n//whoami\n' });
     expect(r.code, r.err).to.equal(0);
     const frames = r.out.trim().split('\n').map((l) => JSON.parse(l));
     const types = frames.map((f) => f.type);
@@ -133,32 +122,32 @@ describe('e2e: chat-cli', function () {
 
   it('finds ./certs by default and takes every setting from CHATD_* variables', async () => {
     const dir = tmpdir('cli-cwd');
-    fs.symlinkSync(world.certs, path.join(dir, 'certs'));
+    fs.symlinkSync(t.world.certs, path.join(dir, 'certs'));
     const pwFile = path.join(dir, 'pw');
     fs.writeFileSync(pwFile, `${USERS.dave!.password}\n`);
-    const r = await runCli(['--send', '//whoami'], { cwd: dir, env: { CHATD_PORT: String(port), CHATD_USER: 'dave', CHATD_PASSWORD_FILE: pwFile } });
+    const r = await runCli(['--send', '//whoami'], { cwd: dir, env: { CHATD_PORT: String(t.port), CHATD_USER: 'dave', CHATD_PASSWORD_FILE: pwFile } });
     expect(r.code, r.err).to.equal(0);
     expect(r.out).to.match(/^dave \(user, level 1\)/);
     // Unrelated CHATD_* variables (chat-admin's CHATD_DB) are no unknown flags.
-    const e = await runCli(['--send', '//whoami'], { cwd: dir, env: { CHATD_PORT: String(port), CHATD_USER: 'dave', CHATD_DB: 'sqlite:x', ...pw('dave') } });
+    const e = await runCli(['--send', '//whoami'], { cwd: dir, env: { CHATD_PORT: String(t.port), CHATD_USER: 'dave', CHATD_DB: 'sqlite:x', ...pw('dave') } });
     expect(e.code, e.err).to.equal(0);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('fails with one clear line: bad cert path, untrusted server, wrong password, certificate mismatch, ban, refused, no password', async () => {
-    const c = world.certs;
-    const owner = track(await TestClient.loggedIn(port, c, 'owner'));
+    const c = t.world.certs;
+    const owner = track(await TestClient.loggedIn(t.port, c, 'owner'));
     expect((await owner.command('//ban ali 2h posting spam links')).type).to.equal('result');
     const deadPort = await freePort();
 
     const cases: Array<{ what: string; args: string[]; env: Record<string, string>; input?: string; code: number; err: RegExp }> = [
-      { what: 'bad cert path', args: [...flags(c, port, 'bob'), '--cert', '/nonexistent/bob.crt'], env: pw('bob'), code: 1, err: /^chat-cli: cannot read --cert file \/nonexistent\/bob\.crt: no such file$/ },
-      { what: 'untrusted server', args: [...flags(c, port, 'bob'), '--ca', `${c}/clients/carol.crt`], env: pw('bob'), code: 1, err: /^chat-cli: TLS: server certificate not trusted \([A-Z_]+: .*\); check --ca/ },
-      { what: 'wrong password', args: flags(c, port, 'bob'), env: { CHATD_PASSWORD: 'not-the-password' }, code: 1, err: /^chat-cli: AUTH_FAILED: / },
-      { what: 'cert mismatch', args: [...flags(c, port, 'alice'), '--user', 'bob'], env: pw('bob'), code: 1, err: /^chat-cli: CERT_MISMATCH: / },
-      { what: 'banned', args: flags(c, port, 'ali'), env: pw('ali'), code: 1, err: /^chat-cli: BANNED: banned by owner: posting spam links; expires in .+ UTC\)$/ },
+      { what: 'bad cert path', args: [...flags(c, t.port, 'bob'), '--cert', '/nonexistent/bob.crt'], env: pw('bob'), code: 1, err: /^chat-cli: cannot read --cert file \/nonexistent\/bob\.crt: no such file$/ },
+      { what: 'untrusted server', args: [...flags(c, t.port, 'bob'), '--ca', `${c}/clients/carol.crt`], env: pw('bob'), code: 1, err: /^chat-cli: TLS: server certificate not trusted \([A-Z_]+: .*\); check --ca/ },
+      { what: 'wrong password', args: flags(c, t.port, 'bob'), env: { CHATD_PASSWORD: 'not-the-password' }, code: 1, err: /^chat-cli: AUTH_FAILED: / },
+      { what: 'cert mismatch', args: [...flags(c, t.port, 'alice'), '--user', 'bob'], env: pw('bob'), code: 1, err: /^chat-cli: CERT_MISMATCH: / },
+      { what: 'banned', args: flags(c, t.port, 'ali'), env: pw('ali'), code: 1, err: /^chat-cli: BANNED: banned by owner: posting spam links; expires in .+ UTC\)$/ },
       { what: 'refused', args: flags(c, deadPort, 'bob'), env: pw('bob'), code: 1, err: new RegExp(`^chat-cli: cannot connect to 127\\.0\\.0\\.1:${deadPort}: connection refused$`) },
-      { what: 'no password, no terminal', args: flags(c, port, 'bob'), env: {}, input: 'hi\n', code: 2, err: /^chat-cli: no password: set CHATD_PASSWORD or pass --password-file/ },
+      { what: 'no password, no terminal', args: flags(c, t.port, 'bob'), env: {}, input: 'hi\n', code: 2, err: /^chat-cli: no password: set CHATD_PASSWORD or pass --password-file/ },
     ];
     const results = await Promise.all(cases.map((k) => runCli([...k.args, ...(k.input ? [] : ['--send', 'hello'])], { env: k.env, input: k.input })));
     results.forEach((r, i) => {
@@ -172,28 +161,22 @@ describe('e2e: chat-cli', function () {
 
   it('piped stdin: every line in order, RATE_LIMITED waited out and resent, exit 0 at EOF', async () => {
     // A tight bucket (3, then 10/s) so that flood control answers within a few lines.
-    const w2 = await makeWorld();
-    const tight = await startServer(w2, { limits: { floodBurst: 3, floodRate: 10 } });
-    try {
-      const watcher = track(await TestClient.loggedIn(tight.address.port, w2.certs, 'carol'));
-      const lines = Array.from({ length: 15 }, (_, i) => `line ${i + 1}`);
-      const r = await runCli(flags(w2.certs, tight.address.port, 'bob'), { env: pw('bob'), input: lines.join('\n') + '\n', ms: 20000 });
-      expect(r.code, r.err).to.equal(0);
-      expect(r.err).to.match(/rate limited by the server; slowing down and resending/);
-      const got: string[] = [];
-      while (got.length < lines.length) got.push((await watcher.waitFor((f) => f.type === 'message' && f.from.name === 'bob')).text);
-      expect(got).to.deep.equal(lines);
-      for (const l of lines) expect(r.out.split('\n').filter((o) => o.endsWith(`bob: ${l}`))).to.have.length(1);
-    } finally {
-      await tight.stop();
-      await w2.drop();
-    }
+    const tight = await t.start({ limits: { floodBurst: 3, floodRate: 10 } });
+    const watcher = track(await TestClient.loggedIn(tight.address.port, t.world.certs, 'carol'));
+    const lines = Array.from({ length: 15 }, (_, i) => `line ${i + 1}`);
+    const r = await runCli(flags(t.world.certs, tight.address.port, 'bob'), { env: pw('bob'), input: lines.join('\n') + '\n', ms: 20000 });
+    expect(r.code, r.err).to.equal(0);
+    expect(r.err).to.match(/rate limited by the server; slowing down and resending/);
+    const got: string[] = [];
+    while (got.length < lines.length) got.push((await watcher.waitFor((f) => f.type === 'message' && f.from.name === 'bob')).text);
+    expect(got).to.deep.equal(lines);
+    for (const l of lines) expect(r.out.split('\n').filter((o) => o.endsWith(`bob: ${l}`))).to.have.length(1);
   });
 
   it('prints nothing a hostile server sends raw: every text is sanitized, --json escapes what a terminal would act on', async () => {
-    const hostile = await hostileServer(world.certs);
+    const hostile = await hostileServer(t.world.certs);
     try {
-      const args = flags(world.certs, hostile.port, 'bob');
+      const args = flags(t.world.certs, hostile.port, 'bob');
       const r = await runCli(args, { env: pw('bob'), input: 'hello\n' });
       const all = r.out + r.err;
       expect(all, JSON.stringify(all)).to.not.match(/[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]/);
@@ -216,33 +199,22 @@ describe('e2e: chat-cli', function () {
   });
 
   describe('interrupted connections', function () {
-    let w: World;
-    let server: Chatd;
-    let sport: number;
-
-    before(async () => {
-      w = await makeWorld();
-      server = await startServer(w);
-      sport = server.address.port;
-    });
-    after(async () => {
-      await server?.stop();
-      await w?.drop();
-    });
+    // A world of its own: these tests ban, restart and cut, which the suite's other tests must not see.
+    const u = withChatd();
 
     it('chatd restarted mid-session: says so, reconnects, logs in again, rejoins its rooms and restores the current one', async () => {
-      const carol = track(Run.start(flags(w.certs, sport, 'carol'), { env: pw('carol') }));
+      const carol = track(Run.start(flags(u.world.certs, u.port, 'carol'), { env: pw('carol') }));
       await carol.waitErr(/logged in as carol/);
       carol.write('//join dev\nbefore restart\n//join ops\n//join lobby\n');
       await carol.waitOut(/^now in #lobby/m);
 
-      await server.stop();
+      await u.stop();
       await carol.waitErr(/connection lost \(bye SHUTDOWN: server shutting down\)/);
       await carol.waitErr(/reconnecting to 127\.0\.0\.1:\d+ in \d+ ms \(attempt 1\)/);
-      server = await startServer(w, { port: sport });
+      await u.restart();
       await carol.waitErr(/reconnected as carol; in #dev #ops #lobby/);
 
-      const bob = track(await TestClient.loggedIn(sport, w.certs, 'bob'));
+      const bob = track(await TestClient.loggedIn(u.port, u.world.certs, 'bob'));
       carol.write('after restart\n//whoami\n');
       const m = await bob.waitFor((f) => f.type === 'message' && f.from.name === 'carol');
       expect(m).to.include({ text: 'after restart', room: 'lobby' }); // the current room is lobby again
@@ -254,10 +226,10 @@ describe('e2e: chat-cli', function () {
     });
 
     it('network cut: reconnects with backoff and shows the history it missed, without duplicates', async () => {
-      const proxy = new TcpProxy('127.0.0.1', sport);
+      const proxy = new TcpProxy('127.0.0.1', u.port);
       const pport = await proxy.start();
       try {
-        const dave = track(Run.start(flags(w.certs, pport, 'dave'), { env: pw('dave') }));
+        const dave = track(Run.start(flags(u.world.certs, pport, 'dave'), { env: pw('dave') }));
         await dave.waitErr(/logged in as dave/);
         dave.write('//join dev\nseen before the cut\n');
         await dave.waitOut(/#dev dave: seen before the cut/);
@@ -265,7 +237,7 @@ describe('e2e: chat-cli', function () {
         await proxy.cut();
         await dave.waitErr(/connection lost/);
         await dave.waitErr(/reconnect failed: connection refused/);
-        const bob = track(await TestClient.loggedIn(sport, w.certs, 'bob'));
+        const bob = track(await TestClient.loggedIn(u.port, u.world.certs, 'bob'));
         expect((await bob.command('//join dev')).type).to.equal('result');
         expect((await bob.say('said while dave was away', 'dev')).type).to.equal('message');
         await proxy.restore();
@@ -287,13 +259,12 @@ describe('e2e: chat-cli', function () {
     });
 
     it('answers server pings, and treats a silent server as dead after --idle-timeout', async () => {
-      const w3 = await makeWorld();
       // chatd pings after 100 ms of silence and drops a client after 400 ms without an answer.
-      const pinging = await startServer(w3, { limits: { pingIntervalMs: 100, idleTimeoutMs: 400 } });
+      const pinging = await u.start({ limits: { pingIntervalMs: 100, idleTimeoutMs: 400 } });
       const proxy = new TcpProxy('127.0.0.1', pinging.address.port);
       await proxy.start();
       try {
-        const erin = track(Run.start([...flags(w3.certs, proxy.port, 'bob'), '--json', '--idle-timeout', '1'], { env: pw('bob') }));
+        const erin = track(Run.start([...flags(u.world.certs, proxy.port, 'bob'), '--json', '--idle-timeout', '1'], { env: pw('bob') }));
         await erin.waitErr(/logged in as bob/);
         // Ten pings answered span well over chatd's 400 ms limit: the pongs kept the session alive.
         await erin.until(() => (erin.out.match(/"type":"ping"/g) ?? []).length >= 10, 'ten pings');
@@ -307,20 +278,18 @@ describe('e2e: chat-cli', function () {
         expect(await erin.exit()).to.equal(0);
       } finally {
         await proxy.stop();
-        await pinging.stop();
-        await w3.drop();
       }
     });
 
     it('banned while away: the login after the reconnect is refused and the client exits 1 with BANNED', async () => {
-      const proxy = new TcpProxy('127.0.0.1', sport);
+      const proxy = new TcpProxy('127.0.0.1', u.port);
       const pport = await proxy.start();
       try {
-        const alice = track(Run.start(flags(w.certs, pport, 'alice'), { env: pw('alice') }));
+        const alice = track(Run.start(flags(u.world.certs, pport, 'alice'), { env: pw('alice') }));
         await alice.waitErr(/logged in as alice/);
         await proxy.cut();
         await alice.waitErr(/connection lost/);
-        const mod = track(await TestClient.loggedIn(sport, w.certs, 'mod'));
+        const mod = track(await TestClient.loggedIn(u.port, u.world.certs, 'mod'));
         expect((await mod.command('//ban alice 10m flooding the lobby')).type).to.equal('result');
         await proxy.restore();
         expect(await alice.exit()).to.equal(1);
@@ -331,13 +300,14 @@ describe('e2e: chat-cli', function () {
     });
 
     it('a server certificate that fails verification after a reconnect is fatal too: exit 1, never skipped', async () => {
-      const frank = track(Run.start(flags(w.certs, sport, 'carol'), { env: pw('carol') }));
+      const sport = u.port; // the port the impostor takes while chatd is stopped
+      const frank = track(Run.start(flags(u.world.certs, sport, 'carol'), { env: pw('carol') }));
       await frank.waitErr(/logged in as carol/);
-      await server.stop();
+      await u.stop();
       await frank.waitErr(/connection lost/);
       // An impostor on the same port, with a certificate from the right CA that is not a server's for
       // 127.0.0.1 (bob's client certificate).
-      const impostor = tls.createServer({ cert: fs.readFileSync(`${w.certs}/clients/bob.crt`), key: fs.readFileSync(`${w.certs}/clients/bob.key`), ALPNProtocols: ['chatd/1'] }, (s) => s.end());
+      const impostor = tls.createServer({ cert: fs.readFileSync(`${u.world.certs}/clients/bob.crt`), key: fs.readFileSync(`${u.world.certs}/clients/bob.key`), ALPNProtocols: ['chatd/1'] }, (s) => s.end());
       impostor.on('tlsClientError', () => {});
       await new Promise<void>((r) => impostor.listen(sport, '127.0.0.1', () => r()));
       try {
@@ -345,7 +315,7 @@ describe('e2e: chat-cli', function () {
         expect(frank.err.trimEnd().split('\n').pop()).to.match(/^chat-cli: TLS: server certificate not trusted \([A-Z_]+: /);
       } finally {
         await new Promise<void>((r) => impostor.close(() => r()));
-        server = await startServer(w, { port: sport });
+        await u.restart();
       }
     });
   });

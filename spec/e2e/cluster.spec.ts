@@ -9,10 +9,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { exited, runBin, startBin } from '../helpers/bin.js';
 import { TestClient, type Frame } from '../helpers/client.js';
 import { freePort } from '../helpers/proxy.js';
+import { busUrl, dropPrefix, withRedis } from '../helpers/redis.js';
 import { until } from '../helpers/wait.js';
 import { withChatd } from '../helpers/chatd.js';
 import { FAST_HASH, sharedCerts, tmpdir, type World } from '../helpers/world.js';
@@ -29,33 +29,6 @@ type NodeProc = { name: string; port: number; child: Child };
 
 /** With CHATD_SPEC_TIMINGS=1 the measured latencies are printed (the figures in docs/scale-out.md). */
 const timing = (what: string, ms: number) => { if (process.env.CHATD_SPEC_TIMINGS) console.log(`      ${what}: ${ms} ms`); };
-
-/** A unique key namespace for this run, on the bus URL the nodes get. */
-function busUrl(base: string, prefix: string): string {
-  const u = new URL(base);
-  u.searchParams.set('prefix', prefix);
-  return u.toString();
-}
-
-/** A short-lived connection of the spec's own to Redis (to look at keys or publish garbage). */
-async function withRedis<T>(url: string, fn: (r: Redis) => Promise<T>): Promise<T> {
-  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-  try {
-    await r.connect();
-    return await fn(r);
-  } finally { r.disconnect(); }
-}
-
-async function dropPrefix(url: string, prefix: string): Promise<void> {
-  await withRedis(url, async (r) => {
-    let cursor = '0';
-    do {
-      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      if (keys.length) await r.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  }).catch(() => { /* Redis gone: nothing to clean */ });
-}
 
 /** Real chatd processes against one database and one bus; every process and client is tracked for cleanup. */
 class Cluster {

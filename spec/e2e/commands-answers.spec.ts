@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import type { Chatd } from '../../lib/app.js';
 import { TestClient, type Frame } from '../helpers/client.js';
-import { makeWorld, startServer, type World } from '../helpers/world.js';
+import { withChatd } from '../helpers/chatd.js';
 
 const fast = { floodBurst: 2000, floodRate: 2000, floodKickCount: 100000 };
 
@@ -20,15 +20,15 @@ const pad = (s: string, n = 32) => (s + '-' + 'x'.repeat(n)).slice(0, n);
 
 describe('e2e: bounded answers', function () {
   this.timeout(60000);
-  let world: World;
+  // A fresh world for every test, filled before its chatd starts (stopped by the fixture).
+  const srv = withChatd({ each: true, server: false });
   let chatd: Chatd;
   const clients: TestClient[] = [];
-  const login = async (u: string) => { const c = await TestClient.loggedIn(chatd.address.port, world.certs, u); clients.push(c); return c; };
-  afterEach(async () => { for (const c of clients.splice(0)) c.close(); await chatd?.stop(); await world?.drop(); });
+  const login = async (u: string) => { const c = await TestClient.loggedIn(chatd.address.port, srv.world.certs, u); clients.push(c); return c; };
+  afterEach(() => { for (const c of clients.splice(0)) c.close(); });
 
   it('a user in many rooms: rooms per user are capped and //users stays within the answer budget', async () => {
-    world = await makeWorld();
-    chatd = await startServer(world, { limits: { ...fast, sendqBytes: 16384, maxRoomsPerUser: 100 } });
+    chatd = await srv.start({ limits: { ...fast, sendqBytes: 16384, maxRoomsPerUser: 100 } });
     const users = [await login('alice'), await login('bob'), await login('carol')];
     for (const [k, c] of users.entries()) {
       // lobby + 99 more is the cap; the 101st room is refused with a clear error.
@@ -49,8 +49,7 @@ describe('e2e: bounded answers', function () {
   });
 
   it('rooms in total are capped', async () => {
-    world = await makeWorld();
-    chatd = await startServer(world, { limits: { ...fast, maxRooms: 10 } });
+    chatd = await srv.start({ limits: { ...fast, maxRooms: 10 } });
     const alice = await login('alice');
     const rs = await commands(alice, Array.from({ length: 10 }, (_, i) => `join r${i}`));
     // lobby and 9 more exist now; the 10th new room is one too many.
@@ -63,10 +62,9 @@ describe('e2e: bounded answers', function () {
   });
 
   it('many rooms: //rooms answers one page at a time', async () => {
-    world = await makeWorld();
     const rows = Array.from({ length: 2000 }, (_, i) => ({ name: pad(`room${i}`), topic: 'a long topic '.repeat(50), created_at: Date.now() }));
-    for (let i = 0; i < rows.length; i += 200) await world.store.knex('rooms').insert(rows.slice(i, i + 200));
-    chatd = await startServer(world, { limits: fast });
+    for (let i = 0; i < rows.length; i += 200) await srv.world.store.knex('rooms').insert(rows.slice(i, i + 200));
+    chatd = await srv.start({ limits: fast });
     const alice = await login('alice');
     const r = await alice.command('//rooms');
     expect(r.type, JSON.stringify(r).slice(0, 300)).to.equal('result');
@@ -82,11 +80,10 @@ describe('e2e: bounded answers', function () {
   });
 
   it('many bans: //banned-users answers one page at a time', async () => {
-    world = await makeWorld();
     const now = Date.now();
     const bans = Array.from({ length: 3000 }, (_, i) => ({ ip: `10.0.${i >> 8}.${i & 255}`, reason: 'r'.repeat(300), by: 'owner', created_at: now }));
-    for (let i = 0; i < bans.length; i += 200) await world.store.knex('bans').insert(bans.slice(i, i + 200));
-    chatd = await startServer(world, { limits: fast });
+    for (let i = 0; i < bans.length; i += 200) await srv.world.store.knex('bans').insert(bans.slice(i, i + 200));
+    chatd = await srv.start({ limits: fast });
     const mod = await login('mod');
     const r = await mod.command('//banned-users');
     expect(r.type, JSON.stringify(r).slice(0, 300)).to.equal('result');
@@ -99,14 +96,13 @@ describe('e2e: bounded answers', function () {
   });
 
   it('//history 200 of 200 messages of 2,000 emoji: what fits, with a note', async () => {
-    world = await makeWorld();
     const text = '😀'.repeat(2000);
     const t0 = Date.now() - 10_000;
-    await world.store.insertMessages(Array.from({ length: 200 }, (_, i) => ({
+    await srv.world.store.insertMessages(Array.from({ length: 200 }, (_, i) => ({
       senderId: null,
       frame: { type: 'message' as const, id: `h${i}`, ts: new Date(t0 + i).toISOString(), room: 'lobby', from: { name: 'bob', role: 'user', color: 'cyan' }, text, kind: 'say' as const },
     })));
-    chatd = await startServer(world, { limits: fast });
+    chatd = await srv.start({ limits: fast });
     const alice = await login('alice');
     await alice.waitFor((f) => f.type === 'history', 5000, 'history on login');
     const r = await alice.command('//history 200');

@@ -2,11 +2,11 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Chatd } from '../../lib/app.js';
 import { buildConfig } from '../../lib/config.js';
 import { runBin } from '../helpers/bin.js';
 import { TestClient } from '../helpers/client.js';
-import { makeWorld, sharedCerts, startServer, tmpdir, type World } from '../helpers/world.js';
+import { withChatd } from '../helpers/chatd.js';
+import { sharedCerts, tmpdir } from '../helpers/world.js';
 
 describe('commands config: commandLevels and unknown keys', function () {
   let certs: string;
@@ -41,13 +41,10 @@ describe('commands config: commandLevels and unknown keys', function () {
   });
 
   describe('e2e', () => {
-    let world: World;
-    let chatd: Chatd;
-    before(async () => { world = await makeWorld(); chatd = await startServer(world, { commandLevels: { Ban: 100 } }); });
-    after(async () => { await chatd?.stop(); await world?.drop(); });
+    const t = withChatd({ config: { commandLevels: { Ban: 100 } } });
 
     it('{"Ban": 100} raises //ban to level 100', async () => {
-      const mod = await TestClient.loggedIn(chatd.address.port, world.certs, 'mod');
+      const mod = await TestClient.loggedIn(t.port, t.world.certs, 'mod');
       const r = await mod.command('//ban bob 10m');
       expect(r).to.include({ type: 'error', code: 'FORBIDDEN' });
       expect(r.message).to.match(/needs level 100/);

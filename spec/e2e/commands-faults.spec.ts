@@ -1,26 +1,20 @@
 // The command path: every command answers once with its id, also when the database fails; bans and
 // mutes of higher levels hold; muted staff stay silent; a command is never broadcast.
 import { expect } from 'chai';
-import type { Chatd } from '../../lib/app.js';
 import { ADMIN_ACTOR } from '../../lib/auth/policy.js';
-import { TestClient } from '../helpers/client.js';
-import { makeWorld, startServer, USERS, type World } from '../helpers/world.js';
+import { withChatd } from '../helpers/chatd.js';
+import { USERS } from '../helpers/world.js';
 
 describe('e2e: command faults', function () {
-  let world: World;
-  let chatd: Chatd;
-  let port: number;
-  const clients: TestClient[] = [];
-  const login = async (u: string) => { const c = await TestClient.loggedIn(port, world.certs, u); clients.push(c); return c; };
-
-  beforeEach(async () => { world = await makeWorld(); chatd = await startServer(world); port = chatd.address.port; });
-  afterEach(async () => { for (const c of clients.splice(0)) c.close(); await chatd?.stop(); await world?.drop(); });
+  // A fresh world for every test: they break the database, ban and mute.
+  const srv = withChatd({ each: true });
+  const login = (u: string) => srv.login(u);
 
   describe('a failing database', () => {
     it('every command gets exactly one answer echoing its id: SERVICE_UNAVAILABLE for store failures', async () => {
       const mod = await login('mod');
       // The server's own connection pool goes away: every store call of the node rejects.
-      await chatd.node.store.knex.destroy();
+      await srv.chatd.node.store.knex.destroy();
       for (const line of ['//ban bob 10m', '//unban bob', '//whois alice', '//banned-users', '//mute bob', '//topic new topic']) {
         const r = await mod.command(line);
         expect(r, line).to.include({ type: 'error', code: 'SERVICE_UNAVAILABLE' });
@@ -39,15 +33,15 @@ describe('e2e: command faults', function () {
       expect((await owner.command('//ban bob perm spam')).type).to.equal('result');
       expect(await mod.command('//ban bob 30s')).to.include({ type: 'error', code: 'FORBIDDEN' });
       expect(await mod.command('//unban bob')).to.include({ type: 'error', code: 'FORBIDDEN' });
-      const bans = await world.store.listActiveBans();
+      const bans = await srv.world.store.listActiveBans();
       expect(bans.filter((b) => b.username === 'bob').map((b) => [b.by, b.expiresAt])).to.deep.equal([['owner', null]]);
       // The owner still may.
       expect((await owner.command('//unban bob')).type).to.equal('result');
     });
 
     it('a ban of chat-admin counts as owner-level', async () => {
-      const bob = await world.store.getUser('bob');
-      await world.store.addBan({ userId: bob!.id, username: 'bob', ip: null, certFingerprint: null, reason: 'x', by: ADMIN_ACTOR, expiresAt: null });
+      const bob = await srv.world.store.getUser('bob');
+      await srv.world.store.addBan({ userId: bob!.id, username: 'bob', ip: null, certFingerprint: null, reason: 'x', by: ADMIN_ACTOR, expiresAt: null });
       const mod = await login('mod');
       expect(await mod.command('//unban bob')).to.include({ type: 'error', code: 'FORBIDDEN' });
       expect(await mod.command('//ban bob 30s')).to.include({ type: 'error', code: 'FORBIDDEN' });
@@ -69,7 +63,7 @@ describe('e2e: command faults', function () {
       expect((await owner.command('//mute bob perm')).type).to.equal('result');
       expect(await mod.command('//mute bob 30s')).to.include({ type: 'error', code: 'FORBIDDEN' });
       expect(await mod.command('//unmute bob')).to.include({ type: 'error', code: 'FORBIDDEN' });
-      const mutes = await world.store.activeMutes();
+      const mutes = await srv.world.store.activeMutes();
       expect(mutes.filter((m) => m.username === 'bob').map((m) => [m.by, m.until])).to.deep.equal([['owner', null]]);
       expect((await owner.command('//unmute bob')).type).to.equal('result');
     });
@@ -86,7 +80,7 @@ describe('e2e: command faults', function () {
       expect(await boss.command('//announce muted words')).to.include({ type: 'error', code: 'MUTED' });
       // Viewing the topic is no broadcast.
       expect((await mod.command('//topic')).type).to.equal('result');
-      expect(chatd.node.topicOf('lobby')).to.equal('');
+      expect(srv.chatd.node.topicOf('lobby')).to.equal('');
       expect(owner.frames.filter((f) => f.type === 'event' && ['topic', 'announce'].includes(f.event))).to.deep.equal([]);
     });
   });
@@ -106,14 +100,13 @@ describe('e2e: command faults', function () {
       await alice.say('marker after');
       await bob.waitFor((f) => f.type === 'message' && f.text === 'marker after');
       expect(bob.text).to.not.match(/passwd|whoami|wrong-old-pass/);
-      const stored = await world.store.history('lobby', 50);
+      const stored = await srv.world.store.history('lobby', 50);
       expect(stored.map((m) => m.text).join('\n')).to.not.match(/passwd|whoami/);
     });
 
     it('text mode: run as commands, never broadcast', async () => {
       const bob = await login('bob');
-      const t = await TestClient.connect(port, world.certs, 'alice', { alpn: false });
-      clients.push(t);
+      const t = await srv.connect('alice', { alpn: false });
       await t.waitText(/login: $/);
       t.send('alice');
       await t.waitText(/password: $/);

@@ -1,19 +1,13 @@
 // What a user hears when a command is out of reach, misspelt, or aimed at nobody (issue 19 item 8).
 import { expect } from 'chai';
-import type { Chatd } from '../../lib/app.js';
 import { TestClient } from '../helpers/client.js';
-import { makeWorld, startServer, type World } from '../helpers/world.js';
+import { withChatd } from '../helpers/chatd.js';
 
 describe('e2e: command help and near misses', function () {
-  let world: World;
-  let chatd: Chatd;
+  const t = withChatd();
   let alice: TestClient;
-  before(async () => {
-    world = await makeWorld();
-    chatd = await startServer(world);
-    alice = await TestClient.loggedIn(chatd.address.port, world.certs, 'alice');
-  });
-  after(async () => { alice?.close(); await chatd?.stop(); await world?.drop(); });
+  before(async () => { alice = await TestClient.loggedIn(t.port, t.world.certs, 'alice'); });
+  after(() => alice?.close());
 
   it('//help ban for a level-1 user says it needs a higher level', async () => {
     expect(await alice.command('//help ban')).to.include({ type: 'error', code: 'FORBIDDEN', message: '//ban needs level 50; you have level 1' });

@@ -1,11 +1,10 @@
 // What a session answers, against a real chatd: exactly one error echoing the id whatever a handler
 // throws; a bye SENDQ_EXCEEDED that reaches a client that reads; history before the join it precedes.
 import { expect } from 'chai';
-import type { Chatd } from '../../lib/app.js';
 import { ChatdError } from '../../lib/errors.js';
-import { Logger } from '../../lib/log.js';
 import { TestClient } from '../helpers/client.js';
-import { USERS, makeWorld, startServer, type World } from '../helpers/world.js';
+import { withChatd, type ChatdFixture } from '../helpers/chatd.js';
+import { USERS } from '../helpers/world.js';
 
 /** Every frame the client receives, in arrival order, as "type" or "history room" or "event room user". */
 function arrivals(c: TestClient): string[] {
@@ -19,8 +18,8 @@ function arrivals(c: TestClient): string[] {
 }
 
 /** Logs in through the text-mode prompts (no ALPN, as openssl s_client does). */
-async function textLogin(chatd: Chatd, world: World, user: string): Promise<TestClient> {
-  const t = await TestClient.connect(chatd.address.port, world.certs, user, { alpn: false });
+async function textLogin(srv: ChatdFixture, user: string): Promise<TestClient> {
+  const t = await TestClient.connect(srv.port, srv.world.certs, user, { alpn: false });
   await t.waitText(/login: $/);
   t.send(user);
   await t.waitText(/password: $/);
@@ -29,14 +28,11 @@ async function textLogin(chatd: Chatd, world: World, user: string): Promise<Test
 }
 
 describe('session answers: a failing handler', function () {
-  let world: World;
-  let chatd: Chatd;
-  const logs: string[] = [];
-  before(async () => {
-    world = await makeWorld();
-    chatd = await startServer(world, {}, new Logger('error', (l) => logs.push(l)));
+  const srv = withChatd({ logLevel: 'error' });
+  const logs = srv.logs;
+  before(() => {
     // A handler that fails the way a bug or a dependency would, whatever the command dispatcher maps.
-    const node = chatd.node;
+    const node = srv.chatd.node;
     const input = node.input.bind(node);
     node.input = async (s, f) => {
       const text = f.kind === 'say' ? f.text : f.line;
@@ -45,10 +41,9 @@ describe('session answers: a failing handler', function () {
       return input(s, f);
     };
   });
-  after(async () => { await chatd?.stop(); await world?.drop(); });
 
   it('answers an unexpected throw with exactly one INTERNAL echoing the id, logged once with its stack', async () => {
-    const c = await TestClient.loggedIn(chatd.address.port, world.certs, 'alice');
+    const c = await TestClient.loggedIn(srv.port, srv.world.certs, 'alice');
     logs.length = 0;
     c.send({ type: 'say', text: 'bug', id: 'b1' });
     c.send({ type: 'ping', id: 'after' });
@@ -63,7 +58,7 @@ describe('session answers: a failing handler', function () {
   });
 
   it('keeps the code and message of a ChatdError, with the id, and logs nothing', async () => {
-    const c = await TestClient.loggedIn(chatd.address.port, world.certs, 'bob');
+    const c = await TestClient.loggedIn(srv.port, srv.world.certs, 'bob');
     logs.length = 0;
     c.send({ type: 'command', line: 'coded', id: 7 });
     c.send({ type: 'ping', id: 'after' });
@@ -76,7 +71,7 @@ describe('session answers: a failing handler', function () {
   });
 
   it('answers a text-mode line whose handler throws with one error line', async () => {
-    const t = await textLogin(chatd, world, 'carol');
+    const t = await textLogin(srv, 'carol');
     await t.waitText(/logged in as/);
     const from = t.text.length;
     t.send('bug');
@@ -88,17 +83,11 @@ describe('session answers: a failing handler', function () {
 });
 
 describe('session answers: over the send queue', function () {
-  let world: World;
-  let chatd: Chatd;
-  before(async () => {
-    world = await makeWorld();
-    // One answer (login_ok with its motd) larger than the whole send queue.
-    chatd = await startServer(world, { motd: `motd ${'m'.repeat(6000)} end`, limits: { sendqBytes: 4096 } });
-  });
-  after(async () => { await chatd?.stop(); await world?.drop(); });
+  // One answer (login_ok with its motd) larger than the whole send queue.
+  const srv = withChatd({ config: { motd: `motd ${'m'.repeat(6000)} end`, limits: { sendqBytes: 4096 } } });
 
   it('a client that reads gets the answer, then bye SENDQ_EXCEEDED, then the close (JSON)', async () => {
-    const c = await TestClient.connect(chatd.address.port, world.certs, 'alice');
+    const c = await TestClient.connect(srv.port, srv.world.certs, 'alice');
     await c.waitFor((f) => f.type === 'welcome');
     c.send({ type: 'login', user: 'alice', password: USERS.alice.password, id: 'L' });
     const ok = await c.waitFor((f) => f.type === 'login_ok');
@@ -106,29 +95,26 @@ describe('session answers: over the send queue', function () {
     expect(await c.waitFor((f) => f.type === 'bye')).to.deep.equal({ type: 'bye', code: 'SENDQ_EXCEEDED', reason: 'send queue exceeded' });
     await c.waitClosed();
     expect(c.frames).to.deep.equal([]); // nothing queued after the bye
-    expect([...chatd.node.sessions].some((s) => s.user?.name === 'alice')).to.equal(false);
+    expect([...srv.chatd.node.sessions].some((s) => s.user?.name === 'alice')).to.equal(false);
     // Ended while logging in: it did not join the lobby after all (no member is a closed session).
-    const rooms = (chatd.node as unknown as { rooms: Map<string, Set<{ closed: boolean }>> }).rooms;
+    const rooms = (srv.chatd.node as unknown as { rooms: Map<string, Set<{ closed: boolean }>> }).rooms;
     expect([...(rooms.get('lobby') ?? [])].filter((s) => s.closed)).to.deep.equal([]);
   });
 
   it('a client that reads gets the answer, then bye SENDQ_EXCEEDED, then the close (text mode)', async () => {
-    const t = await textLogin(chatd, world, 'bob');
+    const t = await textLogin(srv, 'bob');
     await t.waitText(/motd m+ end\n[\s\S]*bye SENDQ_EXCEEDED: send queue exceeded\n$/);
     await t.waitClosed();
   });
 });
 
 describe('session answers: joining a room', function () {
-  let world: World;
-  let chatd: Chatd;
-  before(async () => { world = await makeWorld(); chatd = await startServer(world); });
-  after(async () => { await chatd?.stop(); await world?.drop(); });
+  const srv = withChatd();
 
   it('text mode shows the history before the join event it precedes', async () => {
-    const alice = await TestClient.loggedIn(chatd.address.port, world.certs, 'alice');
+    const alice = await TestClient.loggedIn(srv.port, srv.world.certs, 'alice');
     await alice.say('said before dave came');
-    const t = await textLogin(chatd, world, 'dave');
+    const t = await textLogin(srv, 'dave');
     const text = await t.waitText(/dave joined/);
     const history = text.indexOf('said before dave came');
     expect(history, text).to.be.greaterThan(-1);
@@ -137,10 +123,10 @@ describe('session answers: joining a room', function () {
   });
 
   it('JSON: the history frame comes before the join event, on login and on //join', async () => {
-    const alice = await TestClient.loggedIn(chatd.address.port, world.certs, 'alice');
+    const alice = await TestClient.loggedIn(srv.port, srv.world.certs, 'alice');
     await alice.command('//join dev');
     await alice.say('dev history', 'dev');
-    const bob = await TestClient.connect(chatd.address.port, world.certs, 'bob');
+    const bob = await TestClient.connect(srv.port, srv.world.certs, 'bob');
     const order = arrivals(bob);
     expect((await bob.login('bob')).type).to.equal('login_ok');
     await bob.command('//join dev');

@@ -6,7 +6,7 @@ import { DEFAULT_LIMITS } from '../../lib/config.js';
 import type { Session } from '../../lib/session.js';
 import { TestClient } from '../helpers/client.js';
 import { until } from '../helpers/wait.js';
-import { makeWorld, startServer, type World } from '../helpers/world.js';
+import { withChatd } from '../helpers/chatd.js';
 
 /** The server side of the newest session (the one whose welcome the client has just seen). */
 function newestSession(chatd: Chatd): Session {
@@ -14,17 +14,11 @@ function newestSession(chatd: Chatd): Session {
 }
 
 describe('session input: size, then flood, then parse', function () {
-  let world: World;
-  let chatd: Chatd;
-  before(async () => {
-    world = await makeWorld();
-    chatd = await startServer(world, { limits: { floodBurst: 5, floodRate: 1, floodKickCount: 10, floodKickWindowMs: 10_000 } });
-  });
-  after(async () => { await chatd?.stop(); await world?.drop(); });
+  const srv = withChatd({ config: { limits: { floodBurst: 5, floodRate: 1, floodKickCount: 10, floodKickWindowMs: 10_000 } } });
 
   for (const login of [false, true]) {
     it(`answers 200 malformed JSON lines ${login ? 'after' : 'before'} login with RATE_LIMITED, then bye FLOOD`, async () => {
-      const c = login ? await TestClient.loggedIn(chatd.address.port, world.certs, 'alice') : await TestClient.connect(chatd.address.port, world.certs, 'alice');
+      const c = login ? await TestClient.loggedIn(srv.port, srv.world.certs, 'alice') : await TestClient.connect(srv.port, srv.world.certs, 'alice');
       if (!login) await c.waitFor((f) => f.type === 'welcome');
       for (let i = 0; i < 200; i++) c.send(`{not json ${i}`);
       const limited = await c.waitFor((f) => f.type === 'error' && f.code === 'RATE_LIMITED');
@@ -37,7 +31,7 @@ describe('session input: size, then flood, then parse', function () {
   }
 
   it('throttles text-mode lines before login (answers at the login prompt)', async () => {
-    const t = await TestClient.connect(chatd.address.port, world.certs, 'bob', { alpn: false });
+    const t = await TestClient.connect(srv.port, srv.world.certs, 'bob', { alpn: false });
     await t.waitText(/login: $/);
     // Blank lines re-prompt, so they are work the server does for the peer: they cost a token too.
     t.sock.write('\n'.repeat(200));
@@ -48,7 +42,7 @@ describe('session input: size, then flood, then parse', function () {
   });
 
   it('throttles text-mode lines after login', async () => {
-    const t = await TestClient.connect(chatd.address.port, world.certs, 'carol', { alpn: false });
+    const t = await TestClient.connect(srv.port, srv.world.certs, 'carol', { alpn: false });
     await t.waitText(/login: $/);
     t.send('carol');
     await t.waitText(/password: $/);
@@ -61,7 +55,7 @@ describe('session input: size, then flood, then parse', function () {
   });
 
   it('echoes the id of a frame refused by flood control', async () => {
-    const c = await TestClient.loggedIn(chatd.address.port, world.certs, 'dave');
+    const c = await TestClient.loggedIn(srv.port, srv.world.certs, 'dave');
     for (let i = 0; i < 8; i++) c.send({ type: 'ping', id: `p${i}` });
     const limited = await c.waitFor((f) => f.type === 'error' && f.code === 'RATE_LIMITED');
     expect(limited.id).to.match(/^p[4-7]$/); // the login took a token too
@@ -71,20 +65,14 @@ describe('session input: size, then flood, then parse', function () {
 
 describe('session input: bounded while a line is being handled', function () {
   this.timeout(60000);
-  let world: World;
-  let chatd: Chatd;
-  before(async () => {
-    world = await makeWorld();
-    // Flood control out of the way: the bound under test is the pending-input one alone.
-    chatd = await startServer(world, { limits: { floodBurst: 1e9, floodRate: 1e9, floodKickCount: 1e9, loginIpBurst: 1e9, loginFailLimit: 1e9 } });
-  });
-  after(async () => { await chatd?.stop(); await world?.drop(); });
+  // Flood control out of the way: the bound under test is the pending-input one alone.
+  const srv = withChatd({ config: { limits: { floodBurst: 1e9, floodRate: 1e9, floodKickCount: 1e9, loginIpBurst: 1e9, loginFailLimit: 1e9 } } });
 
   it('keeps the queued input of 8 connections flooding 16 KiB lines during a slow login bounded, both modes', async () => {
     // Logins wait until the gate opens: a password pool busy with other logins, made deterministic.
     let open!: () => void;
     const gate = new Promise<void>((r) => { open = r; });
-    const node = chatd.node;
+    const node = srv.chatd.node;
     const login = node.login.bind(node);
     node.login = async (...args) => { await gate; return login(...args); };
     try {
@@ -95,9 +83,9 @@ describe('session input: bounded while a line is being handled', function () {
       const clients: Array<{ c: TestClient; s: Session; mode: 'text' | 'json' }> = [];
       for (let i = 0; i < 8; i++) {
         const mode = i % 2 ? 'json' : 'text';
-        const c = await TestClient.connect(chatd.address.port, world.certs, 'erin', { alpn: mode === 'json' });
+        const c = await TestClient.connect(srv.port, srv.world.certs, 'erin', { alpn: mode === 'json' });
         if (mode === 'json') await c.waitFor((f) => f.type === 'welcome'); else await c.waitText(/login: $/);
-        const s = newestSession(chatd);
+        const s = newestSession(srv.chatd);
         peaks.set(s, 0);
         s.socket.on('data', () => peaks.set(s, Math.max(peaks.get(s)!, s.pendingInputBytes)));
         let bytes = 0;

@@ -9,7 +9,9 @@ import { fingerprintOfPem, initCertDir, issueClientCert } from '../../lib/auth/c
 import { Logger } from '../../lib/log.js';
 import { RefusalLog, REFUSAL_LOG_BURST, REFUSAL_LOG_PER_SECOND } from '../../lib/tls-refusals.js';
 import { probe } from '../helpers/tls-probe.js';
-import { makeWorld, startServer, tmpdir, type World } from '../helpers/world.js';
+import { withChatd } from '../helpers/chatd.js';
+import { deadline } from '../helpers/wait.js';
+import { startServer, tmpdir } from '../helpers/world.js';
 
 type Line = Record<string, any>;
 
@@ -23,44 +25,40 @@ class Lines {
 
   /** Waits until `n` refusal lines have been logged since `from` (an index into all). */
   waitRefusals(n: number, from: number, ms = 5000): Promise<Line[]> {
-    return new Promise((resolve, reject) => {
+    return deadline(ms, () => `no ${n} refusal line(s) in ${ms} ms: ${JSON.stringify(this.all.slice(from)).slice(-600)}`, (resolve) => {
       const test = () => {
         const got = this.all.slice(from).filter((l) => l.msg === 'tls handshake refused');
-        if (got.length >= n) { clearTimeout(t); resolve(got); return true; }
+        if (got.length >= n) { resolve(got); return true; }
         return false;
       };
-      const t = setTimeout(() => { this.waiters = this.waiters.filter((w) => w !== test); reject(new Error(`no ${n} refusal line(s) in ${ms} ms: ${JSON.stringify(this.all.slice(from)).slice(-600)}`)); }, ms);
       if (!test()) this.waiters.push(test);
+      return () => { this.waiters = this.waiters.filter((w) => w !== test); };
     });
   }
 }
 
 describe('e2e: refused TLS handshakes are logged', function () {
   this.timeout(60000);
-  let world: World;
-  let foreign: string;
   const lines = new Lines();
-  let chatd: Chatd;
+  const t = withChatd({ logger: lines.logger });
+  let foreign: string;
   let optional: Chatd;
 
   before(async () => {
-    world = await makeWorld();
     foreign = tmpdir('foreign-ca');
     await initCertDir(foreign, ['localhost'], {});
     await issueClientCert(foreign, 'alice', {});
-    chatd = await startServer(world, {}, lines.logger);
-    optional = await startServer(world, { clientCert: 'optional' }, lines.logger);
+    // A second chatd on the suite's world for all its tests (t.start would stop it after one).
+    optional = await startServer(t.world, { clientCert: 'optional' }, lines.logger);
   });
   after(async () => {
-    await chatd?.stop();
     await optional?.stop();
-    await world?.drop();
     fs.rmSync(foreign, { recursive: true, force: true });
   });
 
   it('a client certificate from another CA: refused, one line with the reason and the remote address', async () => {
     const from = lines.all.length;
-    expect((await probe(chatd.address.port, world.certs, { certDir: foreign })).accepted).to.equal(false);
+    expect((await probe(t.port, t.world.certs, { certDir: foreign })).accepted).to.equal(false);
     const [line] = await lines.waitRefusals(1, from);
     expect(line).to.include({ level: 'warn', remote: '127.0.0.1', code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' });
     expect(line!.reason).to.match(/not issued by this server's CA/);
@@ -70,7 +68,7 @@ describe('e2e: refused TLS handshakes are logged', function () {
 
   it('with --client-cert optional, the line also names the certificate: subject, issuer and fingerprint', async () => {
     const from = lines.all.length;
-    expect((await probe(optional.address.port, world.certs, { certDir: foreign })).accepted).to.equal(false);
+    expect((await probe(optional.address.port, t.world.certs, { certDir: foreign })).accepted).to.equal(false);
     const [line] = await lines.waitRefusals(1, from);
     expect(line).to.include({ remote: '127.0.0.1', subject: 'CN=alice', fingerprint: fingerprintOfPem(fs.readFileSync(`${foreign}/clients/alice.crt`)) });
     expect(line!.issuer).to.be.a('string');
@@ -78,22 +76,22 @@ describe('e2e: refused TLS handshakes are logged', function () {
 
   it('no certificate, and a TLS version below the minimum: one line each, naming why', async () => {
     let from = lines.all.length;
-    expect((await probe(chatd.address.port, world.certs, { certOf: null })).accepted).to.equal(false);
+    expect((await probe(t.port, t.world.certs, { certOf: null })).accepted).to.equal(false);
     expect((await lines.waitRefusals(1, from))[0]).to.include({ remote: '127.0.0.1', code: 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE', reason: 'no client certificate' });
     from = lines.all.length;
-    expect((await probe(chatd.address.port, world.certs, { maxVersion: 'TLSv1.2' })).accepted).to.equal(false);
+    expect((await probe(t.port, t.world.certs, { maxVersion: 'TLSv1.2' })).accepted).to.equal(false);
     expect((await lines.waitRefusals(1, from))[0]).to.include({ remote: '127.0.0.1', code: 'ERR_SSL_UNSUPPORTED_PROTOCOL' });
   });
 
   it('a TCP connection closed before any TLS is not a refusal (port scanners, health checks)', async () => {
     const from = lines.all.length;
     await new Promise<void>((resolve, reject) => {
-      const s = net.connect(chatd.address.port, '127.0.0.1', () => s.end());
+      const s = net.connect(t.port, '127.0.0.1', () => s.end());
       s.on('close', () => resolve());
       s.on('error', reject);
     });
     // A refused handshake right after it is the first refusal logged since: nothing came in between.
-    await probe(chatd.address.port, world.certs, { certOf: null });
+    await probe(t.port, t.world.certs, { certOf: null });
     const got = await lines.waitRefusals(1, from);
     expect(got[0]!.code).to.equal('ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE');
   });
@@ -102,7 +100,7 @@ describe('e2e: refused TLS handshakes are logged', function () {
     const from = lines.all.length;
     const t0 = Date.now();
     const n = 60;
-    for (let i = 0; i < n; i++) expect((await probe(chatd.address.port, world.certs, { certDir: foreign })).accepted).to.equal(false);
+    for (let i = 0; i < n; i++) expect((await probe(t.port, t.world.certs, { certDir: foreign })).accepted).to.equal(false);
     await lines.waitRefusals(REFUSAL_LOG_BURST - 5, from); // the tests above spent a few tokens of the burst
     const seconds = (Date.now() - t0) / 1000;
     const logged = lines.all.slice(from).filter((l) => l.msg === 'tls handshake refused').length;
@@ -113,21 +111,15 @@ describe('e2e: refused TLS handshakes are logged', function () {
 
 describe('e2e: a refused connection (limit reached) is logged within the same budget', function () {
   this.timeout(30000);
-  let world: World;
-  let chatd: Chatd;
   const lines = new Lines();
-  before(async () => {
-    world = await makeWorld();
-    chatd = await startServer(world, { limits: { maxConnPerIp: 1 } }, lines.logger);
-  });
-  after(async () => { await chatd?.stop(); await world?.drop(); });
+  const t = withChatd({ config: { limits: { maxConnPerIp: 1 } }, logger: lines.logger });
 
   it('the connection over the per-IP cap: one refusal line with its code; a flood of them stays within the budget', async () => {
-    const held = await probeHeld(chatd.address.port);
+    const held = await probeHeld(t.port);
     const from = lines.all.length;
     const n = REFUSAL_LOG_BURST + 20;
     const t0 = Date.now();
-    for (let i = 0; i < n; i++) await tcpRefused(chatd.address.port);
+    for (let i = 0; i < n; i++) await tcpRefused(t.port);
     const [first] = await lines.waitRefusals(1, from);
     expect(first).to.include({ remote: '127.0.0.1', code: 'CONN_LIMIT_PER_IP' });
     const logged = lines.refusals().length;

@@ -7,40 +7,41 @@ import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { startBin, exited } from '../helpers/bin.js';
 import { probe, type ProbeResult } from '../helpers/tls-probe.js';
-import { makeWorld, tmpdir, type World } from '../helpers/world.js';
+import { withChatd } from '../helpers/chatd.js';
+import { deadline } from '../helpers/wait.js';
+import { tmpdir } from '../helpers/world.js';
 
 type Chatd = ChildProcess & { output(): string };
 
 function waitOutput(child: Chatd, re: RegExp, from: number, ms = 10000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => { child.stderr!.off('data', on); reject(new Error(`no ${re} in ${ms} ms: ${child.output().slice(from).slice(-500)}`)); }, ms);
-    const on = () => { if (re.test(child.output().slice(from))) { clearTimeout(t); child.stderr!.off('data', on); resolve(); } };
+  return deadline(ms, () => `no ${re} in ${ms} ms: ${child.output().slice(from).slice(-500)}`, (resolve) => {
+    const on = () => { if (re.test(child.output().slice(from))) resolve(); };
     child.stderr!.on('data', on);
     on();
+    return () => child.stderr!.off('data', on);
   });
 }
 
 describe('e2e: SIGHUP keeps every TLS setting (chatd binary)', function () {
   this.timeout(60000);
-  let world: World;
+  const t = withChatd({ server: false });
   let dir: string;
   const children: Chatd[] = [];
 
   before(async () => {
-    world = await makeWorld();
     dir = tmpdir('tls-reload');
-    for (const f of ['server.crt', 'server.key', 'ca.crt']) fs.copyFileSync(path.join(world.certs, f), path.join(dir, f));
+    for (const f of ['server.crt', 'server.key', 'ca.crt']) fs.copyFileSync(path.join(t.world.certs, f), path.join(dir, f));
     fs.writeFileSync(path.join(dir, 'cfg.json'), JSON.stringify({ password: { m: 256, t: 1, p: 1 } }));
   });
-  after(async () => {
+  // Run before the world goes: the binaries use its database.
+  t.defer(async () => {
     for (const c of children) if (c.exitCode === null) { c.kill('SIGKILL'); await exited(c); }
-    await world?.drop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
   async function start(extra: string[]): Promise<{ child: Chatd; port: number }> {
     const child = await startBin('chatd', ['--cert', `${dir}/server.crt`, '--key', `${dir}/server.key`, '--ca', `${dir}/ca.crt`,
-      '--db', world.db, '--port', '0', '--config', `${dir}/cfg.json`, ...extra]);
+      '--db', t.world.db, '--port', '0', '--config', `${dir}/cfg.json`, ...extra]);
     children.push(child);
     return { child, port: Number(/listening on [\d.]+:(\d+)/.exec(child.output())![1]) };
   }
@@ -49,10 +50,10 @@ describe('e2e: SIGHUP keeps every TLS setting (chatd binary)', function () {
   async function survey(port: number): Promise<Record<string, Pick<ProbeResult, 'accepted' | 'protocol' | 'alpn' | 'cipher'>>> {
     const keep = ({ accepted, protocol, alpn, cipher }: ProbeResult) => (accepted ? { accepted, protocol, alpn, cipher } : { accepted, protocol: null, alpn: null, cipher: null });
     return {
-      modern: keep(await probe(port, world.certs)),
-      tls12: keep(await probe(port, world.certs, { maxVersion: 'TLSv1.2' })),
-      noCert: keep(await probe(port, world.certs, { certOf: null })),
-      noAlpn: keep(await probe(port, world.certs, { alpn: false })),
+      modern: keep(await probe(port, t.world.certs)),
+      tls12: keep(await probe(port, t.world.certs, { maxVersion: 'TLSv1.2' })),
+      noCert: keep(await probe(port, t.world.certs, { certOf: null })),
+      noAlpn: keep(await probe(port, t.world.certs, { alpn: false })),
     };
   }
 

@@ -4,29 +4,20 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import tls from 'node:tls';
-import type { Chatd } from '../../lib/app.js';
-import { Logger } from '../../lib/log.js';
 import { TestClient } from '../helpers/client.js';
-import { makeWorld, startServer, type World } from '../helpers/world.js';
+import { withChatd } from '../helpers/chatd.js';
 
 describe('e2e: TLS 1.2 renegotiation', function () {
   this.timeout(30000);
-  let world: World;
-  let chatd: Chatd;
-  const logs: string[] = [];
-
-  before(async () => {
-    world = await makeWorld();
-    chatd = await startServer(world, { tlsMinVersion: 'TLSv1.2' }, new Logger('info', (l) => logs.push(l)));
-  });
-  after(async () => { await chatd?.stop(); await world?.drop(); });
+  const t = withChatd({ config: { tlsMinVersion: 'TLSv1.2' }, logLevel: 'info' });
+  const logs = t.logs;
 
   /** A logged-in JSON client held to TLS 1.2 (TestClient.connect would negotiate 1.3). */
   async function tls12Client(user: string): Promise<TestClient> {
-    const certs = world.certs;
+    const certs = t.world.certs;
     const sock = await new Promise<tls.TLSSocket>((resolve, reject) => {
       const s = tls.connect({
-        host: '127.0.0.1', port: chatd.address.port, servername: 'localhost', maxVersion: 'TLSv1.2', ALPNProtocols: ['chatd/1'],
+        host: '127.0.0.1', port: t.port, servername: 'localhost', maxVersion: 'TLSv1.2', ALPNProtocols: ['chatd/1'],
         ca: fs.readFileSync(`${certs}/ca.crt`), cert: fs.readFileSync(`${certs}/clients/${user}.crt`), key: fs.readFileSync(`${certs}/clients/${user}.key`),
       }, () => resolve(s));
       s.once('error', reject);
@@ -46,7 +37,7 @@ describe('e2e: TLS 1.2 renegotiation', function () {
   it('a logged-in TLS 1.2 client that renegotiates is cut off, and the server says why in its log', async () => {
     const alice = await tls12Client('alice');
     expect(alice.sock.getProtocol()).to.equal('TLSv1.2');
-    const bob = await TestClient.loggedIn(chatd.address.port, world.certs, 'bob');
+    const bob = await TestClient.loggedIn(t.port, t.world.certs, 'bob');
     expect(await renegotiate(alice)).to.not.equal('ok');
     await alice.waitClosed(5000);
     await bob.waitFor((f) => f.type === 'event' && f.event === 'quit' && f.user === 'alice', 5000, 'alice leaving');
@@ -55,7 +46,7 @@ describe('e2e: TLS 1.2 renegotiation', function () {
   });
 
   it('other connections are not affected, and a fresh connection works', async () => {
-    const carol = await TestClient.loggedIn(chatd.address.port, world.certs, 'carol');
+    const carol = await TestClient.loggedIn(t.port, t.world.certs, 'carol');
     expect((await carol.say('still here')).type).to.equal('message');
     carol.close();
   });

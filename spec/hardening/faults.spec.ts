@@ -81,15 +81,19 @@ describe('hardening: history queue bound', () => {
     return { store, written, answer: async (ok: boolean) => { await until(async () => gates.length > 0, 2000, 'a write'); gates.shift()!(ok); } };
   }
   const row = (id: string) => ({ frame: { type: 'message' as const, id, ts: new Date().toISOString(), room: 'lobby', from: { name: 'a', role: 'user', color: 'cyan' }, text: id, kind: 'say' as const }, senderId: null });
-  const dropLogs = (logs: string[]) => logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'history queue full; dropping oldest unsaved messages');
-
-  it('loses nothing when a write in flight succeeds and what came meanwhile fits the bound', async () => {
+  /** A writer bounded at 4 unsaved messages on a gated store, flushing a and b (held at the gate). */
+  async function twoInFlight() {
     const { HistoryWriter } = await import('../../lib/history.js');
     const logs: string[] = [];
     const db = gatedStore();
     const w = new HistoryWriter(db.store, 4, new Logger('info', (l) => logs.push(l)));
     w.add(row('a')); w.add(row('b'));
-    const flushing = w.flush(); // writes a, b (held at the gate)
+    return { logs, db, w, flushing: w.flush() };
+  }
+  const dropLogs = (logs: string[]) => logs.map((l) => JSON.parse(l)).filter((l) => l.msg === 'history queue full; dropping oldest unsaved messages');
+
+  it('loses nothing when a write in flight succeeds and what came meanwhile fits the bound', async () => {
+    const { logs, db, w, flushing } = await twoInFlight();
     for (const id of ['c', 'd', 'e', 'f']) w.add(row(id)); // 4 unsaved: within the bound
     await db.answer(true);
     await db.answer(true); // the same flush goes on with what came meanwhile
@@ -101,12 +105,7 @@ describe('hardening: history queue bound', () => {
   });
 
   it('drops the oldest when a write in flight fails and the queue overflowed meanwhile (DESIGN: oldest dropped and logged)', async () => {
-    const { HistoryWriter } = await import('../../lib/history.js');
-    const logs: string[] = [];
-    const db = gatedStore();
-    const w = new HistoryWriter(db.store, 4, new Logger('info', (l) => logs.push(l)));
-    w.add(row('a')); w.add(row('b'));
-    const flushing = w.flush(); // writes a, b (held at the gate)
+    const { logs, db, w, flushing } = await twoInFlight();
     for (const id of ['c', 'd', 'e', 'f', 'g']) w.add(row(id)); // 5 unsaved: c goes
     await db.answer(false); // the database is down: a and b are now the oldest unsaved
     await flushing;

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import net from 'node:net';
 import { TestClient } from '../helpers/client.js';
 import { withChatd } from '../helpers/chatd.js';
+import { deadline } from '../helpers/wait.js';
 
 describe('hardening: timeouts', function () {
   const t = withChatd({ server: false });
@@ -12,11 +13,8 @@ describe('hardening: timeouts', function () {
     try {
       const sock = net.connect(chatd.address.port, '127.0.0.1');
       const t0 = Date.now();
-      await new Promise<void>((resolve, reject) => {
-        const t = setTimeout(() => reject(new Error('not closed')), 5000);
-        sock.on('error', () => {});
-        sock.on('close', () => { clearTimeout(t); resolve(); });
-      });
+      sock.on('error', () => {});
+      await deadline<void>(5000, () => 'not closed', (resolve) => { sock.on('close', () => resolve()); });
       expect(Date.now() - t0).to.be.within(200, 3000);
     } finally { await chatd.stop(); }
   });

@@ -1,6 +1,7 @@
 // Runs the compiled binaries as a user would, asynchronously (an in-process server keeps serving).
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { deadline } from './wait.js';
 import { DIST } from './world.js';
 
 export type BinResult = { code: number | null; out: string; err: string };
@@ -47,8 +48,9 @@ export function startBin(name: string, args: string[], opts: { env?: Record<stri
 /** Waits for a child to exit; resolves its exit code (or signal name). */
 export function exited(child: ChildProcess, ms = 10000): Promise<number | string | null> {
   if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('child did not exit')), ms);
-    child.once('exit', (code, sig) => { clearTimeout(t); resolve(code ?? sig); });
+  return deadline(ms, () => 'child did not exit', (resolve) => {
+    const on = (code: number | null, sig: NodeJS.Signals | null) => resolve(code ?? sig);
+    child.once('exit', on);
+    return () => child.off('exit', on);
   });
 }

@@ -17,8 +17,12 @@ export type ChatdOptions = {
   params?: PasswordParams;
   /** Log lines at this level and above are kept in `logs` (JSON lines); silent otherwise. */
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  /** A logger of the suite's own (lines it can await) for every chatd of the fixture, instead of `logs`. */
+  logger?: Logger;
   /** false: only the world; start servers with `start()`. */
   server?: boolean;
+  /** A fresh world (and chatd) for every test, for tests that break or fill them; one per suite otherwise. */
+  each?: boolean;
 };
 
 export type ChatdFixture = {
@@ -28,8 +32,10 @@ export type ChatdFixture = {
   readonly port: number;
   readonly logs: string[];
   /** Another chatd on the same world (config on top of the suite's), stopped after the current test. */
-  start(extra?: ConfigInput): Promise<Chatd>;
-  /** Stops the suite's chatd, closes the clients, and starts it again on the same port. */
+  start(extra?: ConfigInput, log?: Logger): Promise<Chatd>;
+  /** Stops the suite's chatd and closes the clients; `restart()` starts it again on the same port. */
+  stop(): Promise<void>;
+  /** Stops the suite's chatd (if it runs), closes the clients, and starts it again on the same port. */
   restart(extra?: ConfigInput): Promise<Chatd>;
   /** A client logged in to the suite's chatd, closed after the current test. */
   login(user: string, opts?: ConnectOpts): Promise<TestClient>;
@@ -42,12 +48,13 @@ export type ChatdFixture = {
 export function withChatd(opts: ChatdOptions = {}): ChatdFixture {
   let world: World | undefined;
   let chatd: Chatd | undefined;
+  let lastPort = 0; // the suite's chatd's port, for restart() after stop()
   let base: ConfigInput = {};
   const logs: string[] = [];
   const extraServers: Chatd[] = [];
   const clients: TestClient[] = [];
   const deferred: Array<() => unknown> = [];
-  const logger = () => (opts.logLevel ? new Logger(opts.logLevel, (l) => logs.push(l)) : undefined);
+  const logger = () => opts.logger ?? (opts.logLevel ? new Logger(opts.logLevel, (l) => logs.push(l)) : undefined);
   const merge = (extra: ConfigInput = {}): ConfigInput => ({ ...base, ...extra, limits: { ...base.limits, ...extra.limits } });
   const closeClients = () => { for (const c of clients.splice(0)) c.close(); };
   const track = (c: TestClient) => { clients.push(c); return c; };
@@ -57,17 +64,20 @@ export function withChatd(opts: ChatdOptions = {}): ChatdFixture {
     get chatd() { if (!chatd) throw new Error('withChatd: no server (server: false, or before() has not run)'); return chatd; },
     get port() { return t.chatd.address.port; },
     logs,
-    async start(extra) {
-      const s = await startServer(t.world, merge(extra), logger());
+    async start(extra, log) {
+      const s = await startServer(t.world, merge(extra), log ?? logger());
       extraServers.push(s);
       return s;
     },
-    async restart(extra) {
-      const port = t.port;
+    async stop() {
       closeClients();
+      if (chatd) lastPort = chatd.address.port;
       await chatd?.stop();
       chatd = undefined;
-      chatd = await startServer(t.world, merge({ ...extra, port }), logger());
+    },
+    async restart(extra) {
+      await t.stop();
+      chatd = await startServer(t.world, merge({ ...extra, port: lastPort }), logger());
       return chatd;
     },
     login: async (user, o) => track(await TestClient.loggedIn(t.port, t.world.certs, user, o)),
@@ -75,22 +85,26 @@ export function withChatd(opts: ChatdOptions = {}): ChatdFixture {
     defer: (cleanup) => { deferred.push(cleanup); },
   };
 
-  before(async function () {
+  (opts.each ? beforeEach : before)(async function () {
     this.timeout(Math.max(this.timeout(), 30000));
     if (opts.kind === 'mysql' && !process.env.CHATD_TEST_MYSQL) return this.skip();
     world = await makeWorld(opts.kind ?? 'sqlite', opts.users ?? USERS, opts.params ?? FAST_HASH);
     base = typeof opts.config === 'function' ? await opts.config(world) : (opts.config ?? {});
     if (opts.server !== false) chatd = await startServer(world, base, logger());
   });
-  afterEach(async () => {
-    closeClients();
-    for (const s of extraServers.splice(0)) await s.stop();
-  });
-  after(async () => {
+  const tearDown = async () => {
     for (const cleanup of deferred.splice(0).reverse()) await cleanup();
     closeClients();
     await chatd?.stop();
+    chatd = undefined;
     await world?.drop();
+    world = undefined;
+  };
+  afterEach(async () => {
+    closeClients();
+    for (const s of extraServers.splice(0)) await s.stop();
+    if (opts.each) await tearDown();
   });
+  after(async () => { if (!opts.each) await tearDown(); });
   return t;
 }

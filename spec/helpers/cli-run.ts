@@ -1,10 +1,11 @@
-// chat-cli as a child process for specs: the real binary (node dist/cli/chat-cli.js) through pipes or
-// a pseudo-terminal (`script` from util-linux), with waits on its output and exit (never on time alone).
+// The binaries as child processes for specs, chat-cli above all: the real thing (node dist/cli/<name>.js)
+// through pipes or a pseudo-terminal (`script` from util-linux), the one pty helper of the specs, with
+// waits on its output and exit (never on time alone).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { binPath, cleanEnv } from './bin.js';
+import { deadline } from './wait.js';
 import { USERS } from './world.js';
 
-const CLI = binPath('chat-cli');
 const sh = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 /** SGR (colour) sequences removed, cursor movements kept. */
 export const noSgr = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '');
@@ -13,7 +14,7 @@ export const plain = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
 
 export type RunOpts = { env?: Record<string, string>; cwd?: string; pty?: boolean };
 
-/** A running chat-cli: its output so far, waits on output and exit (never on time alone). */
+/** A running binary: its output so far, waits on output and exit (never on time alone). */
 export class Run {
   out = '';
   err = '';
@@ -27,14 +28,18 @@ export class Run {
     child.on('close', (code, sig) => { this.code = code ?? (sig ? 128 : null); this.poke(); });
   }
 
+  /** chat-cli: see `bin`. */
+  static start(args: string[], opts: RunOpts = {}): Run { return Run.bin('chat-cli', args, opts); }
+
   /** Pipes: stdin, stdout and stderr of the binary itself. With pty, a terminal (all output in `out`). */
-  static start(args: string[], opts: RunOpts = {}): Run {
+  static bin(name: string, args: string[], opts: RunOpts = {}): Run {
+    const file = binPath(name);
     const env = cleanEnv({ SHELL: '/bin/sh', TERM: 'xterm', ...opts.env });
     if (!opts.pty) {
-      return new Run(spawn(process.execPath, [CLI, ...args], { env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] }), args.join(' '));
+      return new Run(spawn(process.execPath, [file, ...args], { env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] }), `${name} ${args.join(' ')}`);
     }
-    const cmd = `stty cols 120 rows 40 2>/dev/null; exec ${sh(process.execPath)} ${sh(CLI)} ${args.map(sh).join(' ')}`;
-    return new Run(spawn('script', ['-qfec', cmd, '/dev/null'], { env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] }), `pty: ${args.join(' ')}`);
+    const cmd = `stty cols 120 rows 40 2>/dev/null; exec ${sh(process.execPath)} ${sh(file)} ${args.map(sh).join(' ')}`;
+    return new Run(spawn('script', ['-qfec', cmd, '/dev/null'], { env, cwd: opts.cwd, stdio: ['pipe', 'pipe', 'pipe'] }), `pty: ${name} ${args.join(' ')}`);
   }
 
   private poke(): void { this.waiters = this.waiters.filter((w) => !w()); }
@@ -42,22 +47,18 @@ export class Run {
   write(s: string): void { this.child.stdin!.write(s); }
   end(): void { this.child.stdin!.end(); }
 
+  /** What it printed so far, for failure messages. */
+  private outputs(): string { return `--- out:\n${this.out.slice(-1500)}\n--- err:\n${this.err.slice(-1500)}`; }
+
   until(test: () => boolean, what: string, ms = 8000): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== check);
-        reject(new Error(`${this.label}: no ${what} within ${ms} ms\n--- out:\n${this.out.slice(-1500)}\n--- err:\n${this.err.slice(-1500)}`));
-      }, ms);
+    return deadline(ms, () => `${this.label}: no ${what} within ${ms} ms\n${this.outputs()}`, (resolve, reject) => {
       const check = () => {
-        if (test()) { clearTimeout(t); resolve(); return true; }
-        if (this.code !== undefined) {
-          clearTimeout(t);
-          reject(new Error(`${this.label}: exited ${this.code} before ${what}\n--- out:\n${this.out.slice(-1500)}\n--- err:\n${this.err.slice(-1500)}`));
-          return true;
-        }
+        if (test()) { resolve(); return true; }
+        if (this.code !== undefined) { reject(new Error(`${this.label}: exited ${this.code} before ${what}\n${this.outputs()}`)); return true; }
         return false;
       };
       if (!check()) this.waiters.push(check);
+      return () => { this.waiters = this.waiters.filter((w) => w !== check); };
     });
   }
 
@@ -68,9 +69,10 @@ export class Run {
 
   exit(ms = 8000): Promise<number | null> {
     if (this.code !== undefined) return Promise.resolve(this.code);
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`${this.label}: still running after ${ms} ms\n--- out:\n${this.out.slice(-1500)}\n--- err:\n${this.err.slice(-1500)}`)), ms);
-      this.child.once('close', () => { clearTimeout(t); resolve(this.code ?? null); });
+    return deadline(ms, () => `${this.label}: still running after ${ms} ms\n${this.outputs()}`, (resolve) => {
+      const on = () => resolve(this.code ?? null);
+      this.child.once('close', on);
+      return () => this.child.off('close', on);
     });
   }
 

@@ -1,6 +1,7 @@
 // A test client speaking the JSON Lines protocol (or text mode) over real mutual TLS.
 import fs from 'node:fs';
 import tls from 'node:tls';
+import { deadline } from './wait.js';
 import { USERS } from './world.js';
 
 export type Frame = Record<string, any>;
@@ -64,38 +65,35 @@ export class TestClient {
 
   /** Waits for (and consumes) the first frame matching pred. */
   waitFor(pred: (f: Frame) => boolean, ms = 5000, what = 'frame'): Promise<Frame> {
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => { done(); reject(new Error(`no ${what} in ${ms} ms; got ${JSON.stringify(this.frames).slice(-400)}`)); }, ms);
-      const done = () => { clearTimeout(t); this.waiters = this.waiters.filter((w) => w !== test); };
-      const test = () => {
-        const i = this.frames.findIndex((f) => { try { return pred(f); } catch { return false; } });
-        if (i >= 0) { const [f] = this.frames.splice(i, 1); clearTimeout(t); resolve(f); return true; }
-        if (this.closed) { clearTimeout(t); reject(new Error(`closed while waiting for ${what}; got ${JSON.stringify(this.frames).slice(-400)}`)); return true; }
-        return false;
-      };
-      if (!test()) this.waiters.push(test);
-    });
+    return deadline(ms, () => `no ${what} in ${ms} ms; got ${JSON.stringify(this.frames).slice(-400)}`, (resolve, reject) => this.watch(() => {
+      const i = this.frames.findIndex((f) => { try { return pred(f); } catch { return false; } });
+      if (i >= 0) { resolve(this.frames.splice(i, 1)[0]!); return true; }
+      if (this.closed) { reject(new Error(`closed while waiting for ${what}; got ${JSON.stringify(this.frames).slice(-400)}`)); return true; }
+      return false;
+    }));
+  }
+
+  /** Runs `test` now and on every arrival until it returns true; returns how to stop. */
+  private watch(test: () => boolean): () => void {
+    if (!test()) this.waiters.push(test);
+    return () => { this.waiters = this.waiters.filter((w) => w !== test); };
   }
 
   /** Waits until the text received (from offset `from` on) matches `re`. */
   waitText(re: RegExp, ms = 5000, from = 0): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => { done(); reject(new Error(`no ${re} in ${ms} ms; text ${JSON.stringify(this.text.slice(-400))}`)); }, ms);
-      const done = () => { clearTimeout(t); this.waiters = this.waiters.filter((w) => w !== test); };
-      const test = () => {
-        if (re.test(from ? this.text.slice(from) : this.text)) { clearTimeout(t); resolve(this.text); return true; }
-        if (this.closed) { clearTimeout(t); reject(new Error(`closed waiting for ${re}; text ${JSON.stringify(this.text.slice(-400))}`)); return true; }
-        return false;
-      };
-      if (!test()) this.waiters.push(test);
-    });
+    return deadline(ms, () => `no ${re} in ${ms} ms; text ${JSON.stringify(this.text.slice(-400))}`, (resolve, reject) => this.watch(() => {
+      if (re.test(from ? this.text.slice(from) : this.text)) { resolve(this.text); return true; }
+      if (this.closed) { reject(new Error(`closed waiting for ${re}; text ${JSON.stringify(this.text.slice(-400))}`)); return true; }
+      return false;
+    }));
   }
 
   waitClosed(ms = 5000): Promise<void> {
     if (this.closed) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('still open')), ms);
-      this.sock.once('close', () => { clearTimeout(t); resolve(); });
+    return deadline(ms, () => 'still open', (resolve) => {
+      const on = () => resolve();
+      this.sock.once('close', on);
+      return () => this.sock.off('close', on);
     });
   }
 

@@ -17,3 +17,26 @@ export async function until<T>(probe: () => Promise<T | undefined | null | false
     await sleep(everyMs);
   }
 }
+
+/**
+ * A wait for something an event signals, bounded in time: `arm` starts listening, settles the wait
+ * through `resolve` or `reject`, and returns how to stop listening. After `ms` the wait fails with the
+ * message `timeout()` gives (computed then, so it can show what did arrive). Listening stops however
+ * the wait ends, and only the first outcome counts.
+ */
+export function deadline<T>(ms: number, timeout: () => string, arm: (resolve: (v: T) => void, reject: (e: Error) => void) => (() => void) | void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let disarm: (() => void) | void;
+    let settled = false;
+    const end = <A>(settle: (a: A) => void) => (a: A) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      disarm?.();
+      settle(a);
+    };
+    const timer = setTimeout(() => end(reject)(new Error(timeout())), ms);
+    disarm = arm(end(resolve), end(reject));
+    if (settled) disarm?.(); // settled while arming, before `disarm` was known
+  });
+}

@@ -6,7 +6,7 @@ import { hostPort } from '../../lib/app.js';
 import { parseHostPort } from '../../lib/ops-http.js';
 import { TcpProxy } from '../helpers/proxy.js';
 import { until } from '../helpers/wait.js';
-import { makeWorld, startServer, type World } from '../helpers/world.js';
+import { withChatd } from '../helpers/chatd.js';
 
 async function get(chatd: Chatd, path: string, method = 'GET'): Promise<{ status: number; body: string; type: string | null }> {
   const r = await fetch(`http://${hostPort(chatd.ops!)}${path}`, { method });
@@ -15,28 +15,22 @@ async function get(chatd: Chatd, path: string, method = 'GET'): Promise<{ status
 
 describe('ops: --metrics host:port', function () {
   this.timeout(30000);
-  let world: World;
-  let chatd: Chatd;
-  before(async () => {
-    world = await makeWorld();
-    chatd = await startServer(world, { metrics: '127.0.0.1:0' });
-  });
-  after(async () => { await chatd?.stop(); await world?.drop(); });
+  const t = withChatd({ config: { metrics: '127.0.0.1:0' } });
 
   it('listens on loopback apart from the chat port', () => {
-    expect(chatd.ops!.address).to.equal('127.0.0.1');
-    expect(chatd.ops!.port).to.not.equal(chatd.address.port);
+    expect(t.chatd.ops!.address).to.equal('127.0.0.1');
+    expect(t.chatd.ops!.port).to.not.equal(t.port);
   });
 
   it('answers /healthz and /readyz with 200 while everything is up', async () => {
-    expect((await get(chatd, '/healthz')).status).to.equal(200);
-    const r = await get(chatd, '/readyz');
+    expect((await get(t.chatd, '/healthz')).status).to.equal(200);
+    const r = await get(t.chatd, '/readyz');
     expect(r.status).to.equal(200);
     expect(JSON.parse(r.body)).to.deep.equal({ ready: true });
   });
 
   it('serves the Prometheus text format with chatd and process metrics', async () => {
-    const r = await get(chatd, '/metrics');
+    const r = await get(t.chatd, '/metrics');
     expect(r.status).to.equal(200);
     expect(r.type).to.match(/^text\/plain; version=0\.0\.4/);
     for (const name of ['chatd_sessions', 'chatd_logins_total', 'chatd_handshakes_total', 'chatd_messages_total', 'chatd_deliveries_total',
@@ -48,8 +42,8 @@ describe('ops: --metrics host:port', function () {
   });
 
   it('serves nothing else', async () => {
-    for (const p of ['/', '/metrics/x', '/readyz/', '/../etc/passwd', '/favicon.ico']) expect((await get(chatd, p)).status, p).to.equal(404);
-    expect((await get(chatd, '/metrics', 'POST')).status).to.equal(404);
+    for (const p of ['/', '/metrics/x', '/readyz/', '/../etc/passwd', '/favicon.ico']) expect((await get(t.chatd, p)).status, p).to.equal(404);
+    expect((await get(t.chatd, '/metrics', 'POST')).status).to.equal(404);
   });
 
   it('parses host:port with loopback as the default host', () => {
@@ -65,34 +59,34 @@ describe('ops: --metrics host:port', function () {
 function outageSpec(what: 'database' | 'bus', env: string) {
   describe(`ops: /readyz follows the ${what}`, function () {
     this.timeout(60000);
-    let world: World;
-    let chatd: Chatd;
-    let proxy: TcpProxy;
-    before(async function () {
-      if (!process.env[env]) return this.skip();
-      world = await makeWorld(what === 'database' ? 'mysql' : 'sqlite');
-      const u = new URL(what === 'database' ? world.db : process.env.CHATD_TEST_REDIS!);
-      proxy = new TcpProxy(u.hostname, Number(u.port || (what === 'database' ? 3306 : 6379)));
-      await proxy.start();
-      u.port = String(proxy.port);
-      if (what === 'bus') u.searchParams.set('prefix', `chatd-ready-${process.pid}:`);
-      chatd = await startServer(world, what === 'database'
-        ? { db: u.toString(), metrics: '127.0.0.1:0', limits: { dbTimeoutMs: 2000 } }
-        : { bus: u.toString(), nodeName: 'ready', metrics: '127.0.0.1:0' });
+    let proxy: TcpProxy | undefined;
+    before(function () { if (!process.env[env]) this.skip(); });
+    const t = withChatd({
+      kind: what === 'database' ? 'mysql' : 'sqlite',
+      config: async (world) => {
+        const u = new URL(what === 'database' ? world.db : process.env.CHATD_TEST_REDIS!);
+        proxy = new TcpProxy(u.hostname, Number(u.port || (what === 'database' ? 3306 : 6379)));
+        await proxy.start();
+        u.port = String(proxy.port);
+        if (what === 'bus') u.searchParams.set('prefix', `chatd-ready-${process.pid}:`);
+        return what === 'database'
+          ? { db: u.toString(), metrics: '127.0.0.1:0', limits: { dbTimeoutMs: 2000 } }
+          : { bus: u.toString(), nodeName: 'ready', metrics: '127.0.0.1:0' };
+      },
     });
-    after(async () => { await chatd?.stop(); await proxy?.stop(); await world?.drop(); });
+    after(async () => { await proxy?.stop(); });
 
     it(`turns 503 naming the ${what} within 2 s of it going away, and 200 when it is back`, async () => {
-      expect((await get(chatd, '/readyz')).status).to.equal(200);
-      await proxy.cut();
+      expect((await get(t.chatd, '/readyz')).status).to.equal(200);
+      await proxy!.cut();
       const t0 = Date.now();
-      const down = await until(async () => { const r = await get(chatd, '/readyz'); return r.status === 503 && r; }, 2000, '/readyz 503', 50);
+      const down = await until(async () => { const r = await get(t.chatd, '/readyz'); return r.status === 503 && r; }, 2000, '/readyz 503', 50);
       expect(Date.now() - t0).to.be.below(2000);
       expect(JSON.parse(down.body).failed).to.have.property(what);
-      expect((await get(chatd, '/healthz')).status).to.equal(200);
-      expect((await get(chatd, '/metrics')).body).to.match(new RegExp(`^chatd_${what === 'database' ? 'db' : 'bus'}_up 0$`, 'm'));
-      await proxy.restore();
-      await until(async () => (await get(chatd, '/readyz')).status === 200, 30000, '/readyz 200 again', 100);
+      expect((await get(t.chatd, '/healthz')).status).to.equal(200);
+      expect((await get(t.chatd, '/metrics')).body).to.match(new RegExp(`^chatd_${what === 'database' ? 'db' : 'bus'}_up 0$`, 'm'));
+      await proxy!.restore();
+      await until(async () => (await get(t.chatd, '/readyz')).status === 200, 30000, '/readyz 200 again', 100);
     });
   });
 }
