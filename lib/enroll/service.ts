@@ -50,7 +50,9 @@ export function loadCaKey(caFile: string, keyFile: string): CertKeyPair {
 export function enrollPasswordProblem(password: string, user: string): string | null {
   if ([...password].length < MIN_ENROLL_PASSWORD) return `password must be at least ${MIN_ENROLL_PASSWORD} characters`;
   if (password.length > MAX_PASSWORD) return `password must be at most ${MAX_PASSWORD} characters`;
-  if (password.toLowerCase().includes(user)) return 'password must not contain the user name';
+  // The name with digits or punctuation around it ("Alice-2026!") is the name too.
+  const letters = (t: string) => t.toLowerCase().replace(/[^\p{L}]/gu, '');
+  if (letters(password) === letters(user)) return 'password must not be the user name';
   return null;
 }
 

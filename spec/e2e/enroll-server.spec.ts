@@ -155,7 +155,7 @@ describe('e2e: enrollment (chatd-enroll/1, chat-admin invite)', function () {
     expect((await enroll('csrtest', invite.t)).answer).to.include({ type: 'enrolled' });
   });
 
-  it('WEAK_PASSWORD: under 10 characters, or containing the user name', async () => {
+  it('WEAK_PASSWORD: under 10 characters, or the user name (digits and punctuation aside)', async () => {
     const { invite } = await inviteCode(world.db, world.certs, 'weakling');
     expect((await enroll('weakling', invite.t, { password: 'short1234' })).answer).to.include({ code: 'WEAK_PASSWORD' });
     expect((await enroll('weakling', invite.t, { password: 'Weakling-2026' })).answer).to.include({ code: 'WEAK_PASSWORD' });

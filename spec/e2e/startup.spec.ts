@@ -84,7 +84,7 @@ describe('npm start (chatd --dev) on a fresh checkout', function () {
   it('creates dev certs, the database and a one-time admin, and prints how to connect', async () => {
     const dir = tmpdir('dev');
     try {
-      const child = await startBin('chatd', ['--dev', '--port', '0'], { cwd: dir, ready: /to invite a second user/ });
+      const child = await startBin('chatd', ['--dev', '--port', '0'], { cwd: dir, ready: /to invite a second user[\s\S]*and then simply: npx chat-cli\n/ });
       const out = child.output();
       const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(out)![1]);
       const pw = /one-time password, shown once:\n {2}(\S+)\n/.exec(out)![1];
