@@ -5,7 +5,7 @@ import { parseDbUrl } from '../../lib/store/url.js';
 import { auditLog, dbKinds, freshDb, liftBan } from '../helpers/world.js';
 import type { MessageFrame } from '../../lib/protocol/frames.js';
 
-const TABLES = ['roles', 'users', 'bans', 'revoked_certs', 'rooms', 'messages', 'audit_log', 'mutes', 'login_locks'];
+const TABLES = ['roles', 'users', 'bans', 'revoked_certs', 'rooms', 'messages', 'audit_log', 'mutes', 'login_locks', 'invites', 'certificates'];
 
 function msg(id: string, room: string, text: string, ts: number): MessageFrame {
   return { type: 'message', id, ts: new Date(ts).toISOString(), room, from: { name: 'alice', role: 'user', color: 'cyan' }, text, kind: 'say' };
