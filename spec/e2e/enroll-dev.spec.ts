@@ -5,7 +5,8 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import { exited, runBin, startBin } from '../helpers/bin.js';
-import { tmpdir } from '../helpers/world.js';
+import { enrollRaw } from '../helpers/enroll.js';
+import { makeWorld, tmpdir, type World } from '../helpers/world.js';
 
 describe('e2e: npm start prints an invite recipe that works', function () {
   this.timeout(60000);
@@ -29,5 +30,39 @@ describe('e2e: npm start prints an invite recipe that works', function () {
       child.kill('SIGTERM');
       expect(await exited(child)).to.equal(0);
     } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+  });
+});
+
+describe('e2e: chatd --ca-key and CHATD_CA_KEY', function () {
+  this.timeout(60000);
+  let world: World;
+  before(async () => { world = await makeWorld(); });
+  after(async () => { await world?.drop(); });
+
+  const base = () => ['--cert', `${world.certs}/server.crt`, '--key', `${world.certs}/server.key`, '--ca', `${world.certs}/ca.crt`, '--db', world.db, '--port', '0'];
+  const portOf = (out: string) => Number(/listening on [\d.]+:(\d+)/.exec(out)![1]);
+
+  it('--ca-key enables enrollment; without it chatd answers ENROLL_DISABLED; CHATD_CA_KEY works as the flag', async () => {
+    for (const [args, env, expected] of [
+      [['--ca-key', `${world.certs}/ca.key`], {}, 'enroll_hello'],
+      [[], { CHATD_CA_KEY: `${world.certs}/ca.key` }, 'enroll_hello'],
+      [[], {}, 'error'],
+    ] as const) {
+      const child = await startBin('chatd', [...base(), ...args], { env });
+      try {
+        const r = await enrollRaw(portOf(child.output()), world.certs, null);
+        expect(r.frames[0]?.type, JSON.stringify(args) + JSON.stringify(env)).to.equal(expected);
+      } finally {
+        child.kill('SIGTERM');
+        await exited(child);
+      }
+    }
+  });
+
+  it('an unreadable --ca-key: exit 1 with one line', async () => {
+    const r = await runBin('chatd', [...base(), '--ca-key', '/nonexistent/ca.key']);
+    expect(r.code).to.equal(1);
+    expect(r.err.trim().split('\n')).to.have.length(1);
+    expect(r.err).to.match(/cannot read --ca-key file \/nonexistent\/ca\.key/);
   });
 });

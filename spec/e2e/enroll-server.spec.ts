@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Chatd } from '../../lib/app.js';
-import { issueClientCert } from '../../lib/auth/certs.js';
+import { initCertDir, issueClientCert } from '../../lib/auth/certs.js';
 import { newKeyAndCsr } from '../../lib/client/keys.js';
 import { Logger } from '../../lib/log.js';
 import { runBin } from '../helpers/bin.js';
@@ -188,6 +188,18 @@ describe('e2e: enrollment (chatd-enroll/1, chat-admin invite)', function () {
     expect(other).to.equal('');
     expect((await enrollRaw(port(), world.certs, null)).hello).to.include({ type: 'enroll_hello' });
     expect(await probe(port(), world.certs)).to.include({ accepted: true }); // control: a certificate still gets in
+  });
+
+  it('a certificate from another CA is still refused before any frame, and its log line now names it (chatd checks, not the handshake)', async () => {
+    const foreign = tmpdir('foreign');
+    await initCertDir(foreign, ['localhost'], {});
+    await issueClientCert(foreign, 'alice', {});
+    const from = logLines.length;
+    expect(await probe(port(), world.certs, { certDir: foreign })).to.include({ accepted: false });
+    await waitFor(async () => logLines.slice(from).some((l) => l.includes('tls handshake refused')));
+    const line = JSON.parse(logLines.slice(from).find((l) => l.includes('tls handshake refused'))!);
+    expect(line).to.include({ code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', subject: 'CN=alice' });
+    fs.rmSync(foreign, { recursive: true, force: true });
   });
 
   it('--existing re-enrolls a lost key: the earlier certificates are revoked (live sessions closed), the new one and the new password log in', async () => {
