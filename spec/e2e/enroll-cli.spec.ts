@@ -8,7 +8,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import forge from 'node-forge';
 import type { Chatd } from '../../lib/app.js';
-import { createServerCert, initCertDir, loadCA } from '../../lib/auth/certs.js';
+import { createServerCert, initCertDir, issueClientCert, loadCA } from '../../lib/auth/certs.js';
 import { newKeyAndCsr } from '../../lib/client/keys.js';
 import { runBin } from '../helpers/bin.js';
 import { TestClient } from '../helpers/client.js';
@@ -164,6 +164,27 @@ describe('e2e: chat-cli enroll and renewal', function () {
     c.close();
     fs.rmSync(old, { recursive: true, force: true });
     fs.rmSync(path.dirname(dir), { recursive: true, force: true });
+  });
+});
+
+describe('e2e: chat-cli and a server without a CA key', function () {
+  this.timeout(60000);
+  it('shows the server\'s notice that the certificate expires soon and cannot be renewed there', async () => {
+    const world = await makeWorld();
+    const chatd = await startServer(world, {});
+    const dir = tmpdir('notice');
+    try {
+      for (const f of ['ca.crt', 'ca.key']) fs.copyFileSync(`${world.certs}/${f}`, `${dir}/${f}`);
+      await issueClientCert(dir, 'dave', { days: 3 });
+      const r = await runBin('chat-cli', ['--send', 'hi', '--port', String(chatd.address.port), '--ca', `${dir}/ca.crt`, '--cert', `${dir}/clients/dave.crt`],
+        { env: { CHATD_PASSWORD: USERS.dave!.password } });
+      expect(r.code, r.err).to.equal(0);
+      expect(r.err).to.match(/chat-cli: notice from the server: your certificate expires \S+ and this server cannot renew it/);
+    } finally {
+      await chatd.stop();
+      await world.drop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
