@@ -8,7 +8,7 @@ import { SetupError } from './errors.js';
 import type { ChatNode } from './node.js';
 import { Session } from './session.js';
 import { ALPN } from './protocol/frames.js';
-import { certificateRefusal, refusalOf, RefusalLog } from './tls-refusals.js';
+import { certificateRefusal, noCertificateRefusal, refusalOf, RefusalLog } from './tls-refusals.js';
 import { ENROLL_ALPN, serveEnrollment } from './enroll/connection.js';
 import type { EnrollService } from './enroll/service.js';
 
@@ -140,9 +140,8 @@ export class ChatServer {
       return;
     }
     if (!hasCert && this.config.clientCert === 'required') {
-      // What the handshake itself used to refuse, under the code it had, so log matching keeps working.
       this.node.metrics.handshakes.inc({ result: 'failed' });
-      this.refusals.refused({ remote: remoteOf(socket), code: 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE', reason: 'no client certificate' });
+      this.refusals.refused(noCertificateRefusal(remoteOf(socket)));
       socket.destroy();
       return;
     }
