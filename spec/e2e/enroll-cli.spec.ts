@@ -11,6 +11,7 @@ import type { Chatd } from '../../lib/app.js';
 import { createServerCert, initCertDir, issueClientCert, loadCA } from '../../lib/auth/certs.js';
 import { newKeyAndCsr } from '../../lib/client/keys.js';
 import { runBin } from '../helpers/bin.js';
+import { plain, Run } from '../helpers/cli-run.js';
 import { TestClient } from '../helpers/client.js';
 import { inviteCode } from '../helpers/enroll.js';
 import { makeWorld, startServer, tmpdir, USERS, type World } from '../helpers/world.js';
@@ -89,6 +90,27 @@ describe('e2e: chat-cli enroll and renewal', function () {
     // Precedence: CHATD_* beats the profile, a flag beats CHATD_*.
     expect((await runBin('chat-cli', ['--send', 'x'], { env: { ...env, CHATD_PORT: '1' } })).code).to.equal(1);
     expect((await runBin('chat-cli', ['--send', 'again', '--port', String(port())], { env: { ...env, CHATD_PORT: '1' } })).code).to.equal(0);
+  });
+
+  it('on a terminal: the new password is asked twice, never echoed; two different answers send nothing', async () => {
+    const { code } = await inviteCode(world.db, world.certs, 'tess', '--server', `127.0.0.1:${port()}`);
+    const mismatch = Run.start(['enroll', code, '--dir', path.join(xdg, 'tess-no')], { pty: true });
+    await mismatch.waitScreen(/new password: $/);
+    mismatch.write('first of the two\r');
+    await mismatch.waitScreen(/repeat it: $/);
+    mismatch.write('second is other\r');
+    expect(await mismatch.exit()).to.equal(2);
+    expect(plain(mismatch.out)).to.match(/the two passwords differ; nothing was sent/);
+    expect((await world.store.knex('invites').where({ user: 'tess' }).first()).used_at).to.equal(null);
+
+    const run = Run.start(['enroll', code, '--dir', path.join(xdg, 'tess')], { pty: true });
+    await run.waitScreen(/new password: $/);
+    run.write('tess types it twice\r');
+    await run.waitScreen(/repeat it: $/);
+    run.write('tess types it twice\r');
+    expect(await run.exit(15000)).to.equal(0);
+    expect(run.out).not.to.contain('types it twice');
+    expect(plain(run.out)).to.match(/enrolled as tess/);
   });
 
   it('a weak password is refused before anything is sent', async () => {
