@@ -7,9 +7,9 @@ import type { Config } from './config.js';
 import { SetupError } from './errors.js';
 import type { ChatNode } from './node.js';
 import { Session } from './session.js';
-import { ALPN } from './protocol/frames.js';
+import { ALPN, ENROLL_ALPN } from './protocol/frames.js';
 import { certificateRefusal, noCertificateRefusal, refusalOf, RefusalLog } from './tls-refusals.js';
-import { ENROLL_ALPN, serveEnrollment } from './enroll/connection.js';
+import { serveEnrollment } from './enroll/connection.js';
 import type { EnrollService } from './enroll/service.js';
 
 

@@ -8,7 +8,6 @@ import { frameId, LineDecoder } from '../protocol/jsonl.js';
 import type { FrameId } from '../protocol/frames.js';
 import type { EnrollService } from './service.js';
 
-export const ENROLL_ALPN = 'chatd-enroll/1';
 
 export function serveEnrollment(socket: tls.TLSSocket, service: EnrollService, limits: Limits, log: Logger, remote: string): void {
   let done = false;

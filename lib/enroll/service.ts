@@ -14,13 +14,10 @@ import { normalizeUsername } from '../sanitize.js';
 import type { Store } from '../store/index.js';
 import { signClientKey, type CertKeyPair } from '../auth/certs.js';
 import { hashPassword, PoolBusyError } from '../auth/password.js';
-import { MAX_PASSWORD } from '../auth/policy.js';
+import { enrollPasswordProblem } from '../auth/policy.js';
 import { checkCsr } from './csr.js';
 import { pemBlocks, tokenHash } from './invite.js';
 import { AttemptWindow } from './attempts.js';
-
-/** The shortest password an enrollment accepts (NIST SP 800-63B asks at least 8; a new account gets more). */
-export const MIN_ENROLL_PASSWORD = 10;
 
 export type Issued = { cert: string; not_after: string };
 export type EnrollRequest = { ip: string; user: unknown; token: unknown; csr: unknown; password: unknown };
@@ -44,16 +41,6 @@ export function loadCaKey(caFile: string, keyFile: string): CertKeyPair {
   const certPem = certs.find((c) => new crypto.X509Certificate(c).checkPrivateKey(key));
   if (!certPem) throw new SetupError(`--ca-key ${keyFile} does not belong to any certificate in --ca ${caFile}`);
   return { certPem, keyPem: key.export({ type: 'pkcs8', format: 'pem' }) as string };
-}
-
-/** What a password must be to open an account: said as WEAK_PASSWORD's message when it is not. */
-export function enrollPasswordProblem(password: string, user: string): string | null {
-  if ([...password].length < MIN_ENROLL_PASSWORD) return `password must be at least ${MIN_ENROLL_PASSWORD} characters`;
-  if (password.length > MAX_PASSWORD) return `password must be at most ${MAX_PASSWORD} characters`;
-  // The name with digits or punctuation around it ("Alice-2026!") is the name too.
-  const letters = (t: string) => t.toLowerCase().replace(/[^\p{L}]/gu, '');
-  if (letters(password) === letters(user)) return 'password must not be the user name';
-  return null;
 }
 
 export class EnrollService {

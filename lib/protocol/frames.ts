@@ -3,6 +3,8 @@ import type { ByeCode, ErrorCode } from '../errors.js';
 
 /** The ALPN protocol id that selects JSON Lines; a connection without ALPN gets text mode. */
 export const ALPN = 'chatd/1';
+/** The ALPN protocol id of enrollment: the only one a client without a certificate may speak. */
+export const ENROLL_ALPN = 'chatd-enroll/1';
 
 export type FrameId = string | number;
 
