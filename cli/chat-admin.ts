@@ -17,6 +17,8 @@ import { DEFAULT_DB } from '../lib/store/url.js';
 import { parseDuration, formatExpiry, sinceText, untilText } from '../lib/duration.js';
 import { isInteractive, promptNewPassword } from '../lib/prompt.js';
 import { table, isoOrDash } from '../lib/table.js';
+import { caFingerprint, encodeInvite, newToken, parseHostPort, tokenHash } from '../lib/enroll/invite.js';
+import type { InviteRecord } from '../lib/store/index.js';
 
 const NAME = 'chat-admin';
 const ACTOR = ADMIN_ACTOR;
@@ -219,24 +221,95 @@ const certCommands = (y: Argv) => y
     await store.audit({ actor: ACTOR, action: 'cert.revoke', target: fp, detail: String(argv.reason) || null });
     console.log(added ? `revoked ${fp}` : `${fp} was already revoked`);
   }))
-  .command('list', 'list revoked certificates', () => {}, withStore(async (store) => {
-    for (const fp of await store.listRevoked()) console.log(fp);
+  .command('list [user]', 'list client certificates (issued at enrollment or renewal, or seen at a login) and revoked ones', (a) => a
+    .positional('user', { type: 'string', describe: 'only this user\'s' }),
+  withStore(async (store, argv) => {
+    const user = argv.user === undefined ? undefined : username(argv.user);
+    const certs = await store.listCertificates(user);
+    const known = new Set(certs.map((c) => c.fingerprint));
+    const now = Date.now();
+    const rows: Array<Array<string | number | null>> = certs.map((c) => [
+      c.user, c.fingerprint, c.source, isoOrDash(c.issuedAt), isoOrDash(c.notAfter),
+      c.revokedAt !== null ? 'revoked' : c.notAfter <= now ? 'expired' : 'valid',
+    ]);
+    // Revoked by fingerprint (cert revoke) without chatd ever having seen the certificate.
+    if (user === undefined) for (const fp of await store.listRevoked()) if (!known.has(fp)) rows.push(['-', fp, '-', '-', '-', 'revoked']);
+    console.log(table(['user', 'fingerprint', 'source', 'issued', 'not after', 'state'], rows));
   }))
   .demandCommand(1, 'name a cert action: revoke, list');
 
+function inviteState(i: InviteRecord, now = Date.now()): string {
+  if (i.usedAt !== null) return `used ${isoOrDash(i.usedAt)}`;
+  if (i.revokedAt !== null) return 'revoked';
+  if (i.expiresAt <= now) return 'expired';
+  return i.existing ? 'open (re-enrollment)' : 'open';
+}
+
+const inviteCommands = (y: Argv) => y
+  .command('add <name>', 'invite a user: prints a one-time code for `chat-cli enroll <code>`', (a) => a
+    .positional('name', { type: 'string', describe: 'login name (lowercase)' })
+    .option('role', { type: 'string', default: 'user', describe: 'role of the new account' })
+    .option('ttl', { type: 'string', default: '24h', describe: 'how long the code works: 30m, 24h, 7d' })
+    .option('server', { type: 'string', describe: 'host:port the user connects to (written into the code)' })
+    .option('ca', { type: 'string', default: 'certs/ca.crt', describe: 'the CA certificate chatd uses (--ca); the code pins it' })
+    .option('existing', { type: 'boolean', default: false, describe: 're-enroll an existing account (lost key): its earlier certificates are revoked' }),
+  withStore(async (store, argv) => {
+    const name = username(argv.name);
+    const ttl = parseDuration(String(argv.ttl));
+    if (!ttl) throw new SetupError(`bad --ttl "${argv.ttl}": use 30m, 24h or 7d`, 2);
+    const server = argv.server === undefined ? undefined : String(argv.server);
+    if (server !== undefined && !parseHostPort(server)) throw new SetupError(`bad --server "${server}": use host:port`, 2);
+    let caPem: string;
+    try { caPem = fs.readFileSync(String(argv.ca), 'utf8'); } catch { throw new SetupError(`cannot read --ca ${argv.ca}: the CA certificate chatd runs with`); }
+    let fp: string;
+    try { fp = caFingerprint(caPem); } catch { throw new SetupError(`--ca ${argv.ca} holds no certificate`); }
+    const existing = !!argv.existing;
+    const user = await store.getUser(name);
+    let role: string;
+    if (existing) {
+      if (!user) throw new SetupError(`no such user: ${name} (--existing re-enrolls an account that exists)`);
+      role = user.role;
+    } else {
+      if (user) throw new SetupError(`user ${name} already exists (use --existing to re-enroll it)`);
+      role = (await mustRole(store, String(argv.role))).name;
+    }
+    const token = newToken();
+    const now = Date.now();
+    // One open invite per user: a new code replaces the ones not used yet.
+    await store.revokeInvites(name, now);
+    await store.addInvite({ user: name, role, tokenHash: tokenHash(token), createdBy: ACTOR, createdAt: now, expiresAt: now + ttl, existing });
+    await store.audit({ actor: ACTOR, action: 'invite.add', target: name, detail: `role=${role} ttl=${argv.ttl}${existing ? ' existing' : ''}` });
+    process.stderr.write(`invite for ${name} (role ${role}${existing ? ', re-enrollment' : ''}), works once until ${new Date(now + ttl).toISOString()}; pass it on privately:\n`);
+    console.log(encodeInvite({ v: 1, ...(server !== undefined ? { s: server } : {}), u: name, t: token, fp }));
+  }))
+  .command('list', 'list invites', () => {}, withStore(async (store) => {
+    console.log(table(['user', 'role', 'expires', 'state'], (await store.listInvites()).map((i) => [i.user, i.role, isoOrDash(i.expiresAt), inviteState(i)])));
+  }))
+  .command('revoke <name>', 'revoke a user\'s open invite', (a) => a.positional('name', { type: 'string' }),
+    withStore(async (store, argv) => {
+      const name = username(argv.name);
+      const n = await store.revokeInvites(name);
+      if (!n) throw new SetupError(`no open invite for ${name}`);
+      await store.audit({ actor: ACTOR, action: 'invite.revoke', target: name });
+      console.log(`revoked the open invite for ${name}`);
+    }))
+  .demandCommand(1, 'name an invite action: add, list, revoke');
+
 async function main(): Promise<void> {
   await parseCli(cliParser(NAME)
-    .usage('$0 <user|role|ban|cert> <action> … [--db URL]')
+    .usage('$0 <user|role|ban|cert|invite> <action> … [--db URL]')
     .option('db', { type: 'string', default: DEFAULT_DB, describe: 'sqlite:PATH or mysql://user:pass@host:3306/db', global: true })
     .option('config', { type: 'string', describe: 'chatd config file (for password hashing parameters)', global: true })
     .command('user', 'manage users', userCommands)
     .command('role', 'manage roles', roleCommands)
     .command('ban', 'manage bans', banCommands)
-    .command('cert', 'revoke client certificates', certCommands)
-    .demandCommand(1, 'name a group: user, role, ban or cert')
+    .command('cert', 'list and revoke client certificates', certCommands)
+    .command('invite', 'invite users to enroll (chat-cli enroll <code>)', inviteCommands)
+    .demandCommand(1, 'name a group: user, role, ban, cert or invite')
     .epilog(examples([
       ['create bob with a password from a file', 'chat-admin user add bob --role user --password-stdin < pw.txt'],
       ['ban bob for ten minutes', 'chat-admin ban add bob --duration 10m --reason spam'],
+      ['a one-time code carol enrolls with', 'chat-admin invite add carol --server chat.example.org:7443'],
     ]))
     );
 }

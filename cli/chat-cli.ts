@@ -4,10 +4,40 @@
 import { cliParser, examples, parseCli, reportAndExit } from '../lib/cli.js';
 import { SetupError } from '../lib/errors.js';
 import { DEFAULTS, runChatCli } from '../lib/client/main.js';
+import { runEnroll } from '../lib/client/enroll.js';
+import { hideBin } from 'yargs/helpers';
 
 const NAME = 'chat-cli';
 
+/** `chat-cli enroll <code>`: its own flags, apart from the chat client's. */
+async function enroll(args: string[]): Promise<number> {
+  const argv = await parseCli(cliParser(`${NAME} enroll`, args)
+    .usage([
+      '$0 <code> [--host H] [--port P] [--dir D]',
+      '',
+      'Joins a chatd with the invite code an operator gave you (chat-admin invite add). The server is',
+      'checked against the CA fingerprint in the code before anything is sent; your key is made on this',
+      'machine and never leaves it. Then plain `chat-cli` connects with the profile written to --dir.',
+    ].join('\n'))
+    .options({
+      host: { type: 'string', describe: 'server host [default: from the code]' },
+      port: { type: 'string', coerce: (v: string | undefined) => (v === undefined ? undefined : Number(v)), describe: 'server port [default: from the code, else 7443]' },
+      dir: { type: 'string', describe: 'profile directory [default: $XDG_CONFIG_HOME/chatd, else ~/.config/chatd]' },
+      'password-file': { type: 'string', describe: 'read the new password from the first line of this file' },
+    })
+    .demandCommand(1, 1, 'give the invite code', 'give one invite code')
+    .check((a) => {
+      if (a.port !== undefined && (!Number.isInteger(a.port) || (a.port as number) < 1 || (a.port as number) > 65535)) throw new SetupError(`--port must be 1-65535, not ${String(a.port)}`, 2);
+      return true;
+    }));
+  return runEnroll({
+    code: String(argv._[0]), host: argv.host, port: argv.port as number | undefined, dir: argv.dir, passwordFile: argv['password-file'],
+  }, process.env, (s) => process.stdout.write(s));
+}
+
 try {
+  const args = hideBin(process.argv);
+  if (args[0] === 'enroll') process.exit(await enroll(args.slice(1)));
   const parser = cliParser(NAME)
     .usage([
       '$0 [options]',
@@ -19,11 +49,11 @@ try {
       'or a hidden prompt on a terminal; it is never a flag.',
     ].join('\n'))
     .options({
-      host: { type: 'string', default: DEFAULTS.host, describe: 'chatd host name or address (must be named in its certificate)' },
+      host: { type: 'string', describe: `chatd host name or address (must be named in its certificate) [default: the profile's, else ${DEFAULTS.host}]` },
       // Numbers are parsed as strings: with duplicate-arguments-array off, yargs-parser 22 adds up a
       // repeated number flag (--port 5 --port 1 gives 6) instead of keeping the last value.
-      port: { type: 'string', coerce: Number, default: DEFAULTS.port, describe: 'chatd port' },
-      ca: { type: 'string', default: DEFAULTS.ca, describe: 'CA certificate (PEM) the server certificate must chain to' },
+      port: { type: 'string', coerce: (v: string | undefined) => (v === undefined ? undefined : Number(v)), describe: `chatd port [default: the profile's, else ${DEFAULTS.port}]` },
+      ca: { type: 'string', describe: `CA certificate (PEM) the server certificate must chain to [default: the profile's, else ${DEFAULTS.ca}]` },
       cert: { type: 'string', describe: `client certificate (PEM) [default: ${DEFAULTS.certDir}/<user>.crt]` },
       key: { type: 'string', describe: `client key (PEM) [default: --cert with .key, or ${DEFAULTS.certDir}/<user>.key]` },
       user: { type: 'string', describe: 'login name [default: the CN of --cert]' },
@@ -40,14 +70,14 @@ try {
     ]))
     // Bad flag values are bad usage: exit 2, as for an unknown flag (a plain Error here would exit 1).
     .check((a) => {
-      if (!Number.isInteger(a.port) || (a.port as number) < 1 || (a.port as number) > 65535) throw new SetupError(`--port must be 1-65535, not ${String(a.port)}`, 2);
+      if (a.port !== undefined && (!Number.isInteger(a.port) || (a.port as number) < 1 || (a.port as number) > 65535)) throw new SetupError(`--port must be 1-65535, not ${String(a.port)}`, 2);
       if (a.send !== undefined && String(a.send).trim() === '') throw new SetupError('--send needs a non-empty text', 2);
       if (!((a['idle-timeout'] as number) > 0)) throw new SetupError('--idle-timeout must be a positive number of seconds', 2);
       return true;
     });
   const argv = await parseCli(parser);
   const code = await runChatCli({
-    host: argv.host, port: argv.port as number, ca: argv.ca, cert: argv.cert, key: argv.key, user: argv.user,
+    host: argv.host, port: argv.port as number | undefined, ca: argv.ca, cert: argv.cert, key: argv.key, user: argv.user,
     passwordFile: argv['password-file'], send: argv.send, json: argv.json, idleTimeout: argv['idle-timeout'] as number,
   }, process.env);
   process.exit(code);

@@ -20,6 +20,7 @@ async function main(): Promise<void> {
       cert: { type: 'string', describe: 'server certificate (PEM)' },
       key: { type: 'string', describe: 'server private key (PEM)' },
       ca: { type: 'string', describe: 'CA that signs client certificates (PEM)' },
+      'ca-key': { type: 'string', describe: 'the CA\'s private key: enables enrollment (chat-cli enroll) and renewal [default: off; --dev: certs/ca.key]' },
       host: { type: 'string', describe: 'address to listen on [default: 127.0.0.1]' },
       // A string coerced here: yargs-parser adds up a repeated number flag (--port 5 --port 1 → 6).
       port: { type: 'string', coerce: (v: string) => Number(v), describe: 'port; 0 picks a free one [default: 7443]' },
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
     host: argv.host, port: argv.port, db: argv.db, bus: argv.bus, prefix: argv.prefix,
     clientCert: argv['client-cert'], certBinding: argv['cert-binding'], tlsMinVersion: argv['tls-min-version'],
     nodeName: argv['node-name'], migrate: argv.migrate, logLevel: argv['log-level'] as LogLevel | undefined, logFormat: argv['log-format'], metrics: argv.metrics,
-    cert: argv.cert, key: argv.key, ca: argv.ca,
+    cert: argv.cert, key: argv.key, ca: argv.ca, caKey: argv['ca-key'],
     textColor: argv['text-color'] === undefined ? undefined : argv['text-color'] === 'on',
   };
   // npm start serves the operator's endpoints on loopback, as DESIGN's Operations section says.

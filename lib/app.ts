@@ -14,6 +14,8 @@ import { Metrics } from './metrics.js';
 import { reconfigure, type Reconfigured } from './reconfigure.js';
 import { passwordPool } from './auth/password.js';
 import { OpsServer, probe } from './ops-http.js';
+import fs from 'node:fs';
+import { EnrollService, loadCaKey } from './enroll/service.js';
 
 export type Chatd = {
   config: Config; store: Store; bus: Bus; node: ChatNode; server: ChatServer; address: AddressInfo;
@@ -52,6 +54,7 @@ export function defaultNodeName(config: Pick<Config, 'bus' | 'port'>, host = os.
 
 export async function startChatd(config: Config, files: TlsFiles, log = new Logger(config.logLevel)): Promise<Chatd> {
   loadTls(files); // certificate problems are reported before anything touches the database
+  const ca = config.caKey ? loadCaKey(files.ca, config.caKey) : null;
   const store = await openStore(config.db, { connectTimeoutMs: config.limits.dbTimeoutMs });
   let bus: Bus | undefined;
   let opsServer: OpsServer | undefined;
@@ -66,7 +69,8 @@ export async function startChatd(config: Config, files: TlsFiles, log = new Logg
     const nodeName = config.nodeName || defaultNodeName(config);
     bus = await createBus(config.bus, nodeName, config, log);
     const node = new ChatNode({ ...config, nodeName }, store, bus, log, metrics);
-    const server = new ChatServer(config, node, files);
+    node.enroll = new EnrollService(node.db, config, log, fs.readFileSync(files.ca, 'utf8'), ca);
+    const server = new ChatServer(config, node, files, node.enroll);
     metrics.attach({
       sessions: () => {
         const n = { json: 0, text: 0 };

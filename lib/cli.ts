@@ -5,8 +5,8 @@ import { hideBin } from 'yargs/helpers';
 import { SetupError } from './errors.js';
 
 /** A yargs parser with the shared conventions: CHATD_* env fallbacks, strict flags, usage errors → exit 2. */
-export function cliParser(scriptName: string): Argv {
-  return yargs(hideBin(process.argv))
+export function cliParser(scriptName: string, args: string[] = hideBin(process.argv)): Argv {
+  return yargs(args)
     .scriptName(scriptName)
     .env('CHATD')
     .strict()

@@ -24,6 +24,17 @@ export type Limits = {
 
 export type PasswordConfig = PasswordParams;
 
+/** Enrollment and renewal (DESIGN.md "Enrollment and certificate lifecycle"); on only with caKey. */
+export type EnrollConfig = {
+  /** Validity of the client certificates chatd signs, in days. */
+  certDays: number;
+  /** Enrollment attempts per IP address within attemptsWindowMs; more get RATE_LIMITED. */
+  attemptsPerIp: number;
+  attemptsWindowMs: number;
+  /** Without a CA key, login_ok carries a notice when the certificate expires within this many days. */
+  warnDays: number;
+};
+
 export type Config = {
   serverName: string;
   nodeName: string;
@@ -37,6 +48,9 @@ export type Config = {
   certBinding: 'cn' | 'none';
   tlsMinVersion: 'TLSv1.3' | 'TLSv1.2';
   cert?: string; key?: string; ca?: string;
+  /** The CA's private key (PEM): chatd signs client certificates at enrollment and renewal. */
+  caKey?: string;
+  enroll: EnrollConfig;
   migrate: boolean;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   /** host:port of the HTTP listener for /metrics, /healthz and /readyz; '' is off. */
@@ -66,6 +80,8 @@ export const DEFAULT_LIMITS: Limits = {
   maxRoomsPerUser: L.MAX_ROOMS_PER_USER, maxRooms: L.MAX_ROOMS, answerBytes: L.ANSWER_BYTES,
 };
 
+export const DEFAULT_ENROLL: EnrollConfig = { certDays: 90, attemptsPerIp: 10, attemptsWindowMs: 600_000, warnDays: 14 };
+
 // See SECURITY.md for the measurements behind the algorithm and its parameters.
 export const DEFAULT_PASSWORD: PasswordConfig = { ...DEFAULT_PASSWORD_PARAMS };
 
@@ -88,6 +104,7 @@ export function defaultConfig(): Config {
     host: '127.0.0.1', port: 7443, db: DEFAULT_DB, bus: 'memory', prefix: '//',
     clientCert: 'required', certBinding: 'cn', tlsMinVersion: 'TLSv1.3', migrate: true, logLevel: 'info', logFormat: 'auto', metrics: '', textColor: false,
     limits: { ...DEFAULT_LIMITS }, password: { ...DEFAULT_PASSWORD }, commandLevels: {},
+    enroll: { ...DEFAULT_ENROLL },
   };
 }
 
@@ -102,7 +119,7 @@ export function buildConfig(...layers: Array<ConfigInput | undefined>): Config {
     for (const [k, v] of Object.entries(layer)) {
       if (v === undefined) continue;
       if (k === 'limits') Object.assign(cfg.limits, unaliasLimits(v as object));
-      else if (k === 'password' || k === 'commandLevels') Object.assign((cfg as any)[k], v);
+      else if (k === 'password' || k === 'commandLevels' || k === 'enroll') Object.assign((cfg as any)[k], v);
       else (cfg as any)[k] = v;
     }
   }
@@ -122,7 +139,7 @@ export function loadConfigFile(file: string): ConfigInput {
 }
 
 /** Top-level keys without a default (Config's optional ones). */
-const OPTIONAL_KEYS = ['cert', 'key', 'ca'];
+const OPTIONAL_KEYS = ['cert', 'key', 'ca', 'caKey'];
 
 /** One plain sentence per bad setting (ergo's LoadConfig habit). */
 export function validateConfig(c: Config): string[] {
@@ -141,6 +158,10 @@ export function validateConfig(c: Config): string[] {
   if (!['TLSv1.3', 'TLSv1.2'].includes(c.tlsMinVersion)) out.push('tlsMinVersion must be "TLSv1.3" or "TLSv1.2"');
   for (const [k, v] of Object.entries(c.password)) {
     if (!Number.isInteger(v) || (v as number) < 1) out.push(`password.${k} must be a whole number >= 1`);
+  }
+  for (const [k, v] of Object.entries(c.enroll)) {
+    if (!(k in DEFAULT_ENROLL)) out.push(`enroll.${k} is not a known setting`);
+    else if (!Number.isInteger(v) || (v as number) < 1) out.push(`enroll.${k} must be a whole number >= 1`);
   }
   // A typo must not pass silently (issue 12): every top-level key and command name is checked.
   const settings = new Set([...Object.keys(defaultConfig()), ...OPTIONAL_KEYS]);

@@ -15,7 +15,6 @@ export async function prepareDev(config: Config, certDir: string): Promise<{ fil
   const admin = clientPaths(certDir, 'admin');
   if (!fs.existsSync(admin.cert)) await issueClientCert(certDir, 'admin', {});
 
-  // Runs after the server has migrated the database: creates `admin` once.
   const rel = (f: string) => path.relative(process.cwd(), f) || f;
   // The command line holds no password: it would stay in the shell's history. chat-cli asks for it.
   const connect = (port: number) => `  npx chat-cli --host ${config.host} --port ${port} --ca ${rel(p.caCert)} --cert ${rel(admin.cert)} --key ${rel(admin.key)} --user admin`;
@@ -23,18 +22,21 @@ export async function prepareDev(config: Config, certDir: string): Promise<{ fil
     `development certificates in ${rel(certDir)}/ (CA ${rel(p.caCert)}, server ${rel(p.serverCert)}, admin's ${rel(admin.cert)} and key)`,
     `database ${config.db}`,
   ];
-  const invite = [
-    'to add a second user (bob), in another shell:',
-    `  npx chat-certs client bob --dir ${rel(certDir)}`,
-    `  npx chat-admin user add bob --db ${config.db}`,
-    `  then give bob ${rel(p.caCert)}, ${rel(path.join(certDir, 'clients', 'bob.crt'))}, ${rel(path.join(certDir, 'clients', 'bob.key'))} and the password, privately`,
+  // Enrollment (chatd signs with certs/ca.key): bob's key is made on bob's machine, and no password
+  // or key travels between the two of you; the invite code is a one-time secret, so pass it privately.
+  const invite = (port: number) => [
+    'to invite a second user (bob), in another shell:',
+    `  npx chat-admin invite add bob --server ${config.host}:${port} --ca ${rel(p.caCert)} --db ${config.db}`,
+    '  give bob the code it prints (privately; it works once, for 24 h); bob runs:',
+    '  npx chat-cli enroll <code>',
+    '  and then simply: npx chat-cli',
   ];
 
   // Runs after the server has migrated the database: creates `admin` once.
   const bootstrap = async (port: number): Promise<string[]> => {
     const store = await openStore(config.db);
     try {
-      if (await store.getUser('admin')) return [...where, 'connect as admin with:', connect(port), ...invite];
+      if (await store.getUser('admin')) return [...where, 'connect as admin with:', connect(port), ...invite(port)];
       const password = crypto.randomBytes(12).toString('base64url');
       await store.createUser({ username: 'admin', passwordHash: await hashPassword(password, config.password), role: 'owner' });
       await store.audit({ actor: 'npm-start', action: 'user.add', target: 'admin', detail: 'role=owner (bootstrap)' });
@@ -45,11 +47,13 @@ export async function prepareDev(config: Config, certDir: string): Promise<{ fil
         'connect with (chat-cli asks for the password):',
         connect(port),
         'then change the password in chat: //passwd',
-        ...invite,
+        ...invite(port),
       ];
     } finally {
       await store.close();
     }
   };
+  // npm start signs enrollments with the development CA's key (DESIGN: `npm start` uses certs/ca.key).
+  config.caKey ??= p.caKey;
   return { files: { cert: p.serverCert, key: p.serverKey, ca: p.caCert }, bootstrap };
 }

@@ -23,6 +23,10 @@ export const ERROR_CODES = {
   LOGIN_TIMEOUT: 'login timed out',
   SERVICE_UNAVAILABLE: 'service temporarily unavailable; try again shortly',
   INTERNAL: 'internal error',
+  ENROLL_DISABLED: 'enrollment is not enabled on this server',
+  ENROLL_INVALID: 'this invite is not valid; ask for a new one',
+  BAD_CSR: 'certificate request refused',
+  WEAK_PASSWORD: 'password too weak',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -22,6 +22,7 @@ import type { CommandHost } from './commands/host.js';
 import { guardStore } from './store/guard.js';
 import { MuteList } from './mutes.js';
 import { SessionSlots } from './session-slots.js';
+import type { EnrollService } from './enroll/service.js';
 
 export const VERSION = '0.1.0';
 export const DEFAULT_ROOM = 'lobby';
@@ -45,6 +46,8 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   private readonly idBase = crypto.randomBytes(4).toString('hex');
   private seq = 0;
   private readonly pollers: DatabasePollers;
+  /** Renewal and certificate bookkeeping at login (lib/enroll); set by startChatd. */
+  enroll: EnrollService | null = null;
 
   constructor(readonly config: Config, readonly store: Store, readonly bus: Bus, readonly log: Logger, readonly metrics = new Metrics()) {
     this.nodeName = config.nodeName || 'node1';
@@ -105,11 +108,18 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     if (!set) this.byUser.set(u.name, (set = new Set()));
     set.add(s);
     this.log.info('login', { session: s.id, user: u.name, remote: s.remote, mode: s.mode });
+    const notice = s.fingerprint ? this.enroll?.afterLogin(u.name, s.socket.getPeerCertificate()) : undefined;
     s.send({
       type: 'login_ok', user: { name: u.name, role: u.role, level: u.level, color: u.color }, room: DEFAULT_ROOM,
-      motd: this.motd, ...(id !== undefined ? { id } : {}),
+      motd: this.motd, ...(notice ? { notice } : {}), ...(id !== undefined ? { id } : {}),
     });
     await this.join(s, DEFAULT_ROOM);
+  }
+
+  async renew(s: Session, csr: string, id?: FrameId): Promise<void> {
+    if (!this.enroll) throw new ChatdError('ENROLL_DISABLED');
+    const issued = await this.enroll.renew(s.user!.name, csr, s.remote);
+    s.send({ type: 'renewed', ...issued, ...(id !== undefined ? { id } : {}) });
   }
 
   detach(s: Session): void {

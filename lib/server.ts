@@ -7,8 +7,10 @@ import type { Config } from './config.js';
 import { SetupError } from './errors.js';
 import type { ChatNode } from './node.js';
 import { Session } from './session.js';
-import { ALPN } from './protocol/frames.js';
-import { certificateRefusal, refusalOf, RefusalLog } from './tls-refusals.js';
+import { ALPN, ENROLL_ALPN } from './protocol/frames.js';
+import { certificateRefusal, noCertificateRefusal, refusalOf, RefusalLog } from './tls-refusals.js';
+import { serveEnrollment } from './enroll/connection.js';
+import type { EnrollService } from './enroll/service.js';
 
 
 export type TlsFiles = { cert: string; key: string; ca: string };
@@ -77,13 +79,15 @@ export class ChatServer {
   private stopping = false;
   private readonly refusals: RefusalLog;
 
-  constructor(readonly config: Config, readonly node: ChatNode, private files: TlsFiles) {
+  constructor(readonly config: Config, readonly node: ChatNode, private files: TlsFiles, private readonly enroll: EnrollService | null = null) {
     this.refusals = new RefusalLog(node.log);
     this.server = tls.createServer({
       ...secureContextOptions(config, loadTls(files)),
+      // Checked in accept(), not by the handshake: a client without a certificate may still enroll
+      // (ALPN chatd-enroll/1), and only that, even with --client-cert required.
       requestCert: true,
-      rejectUnauthorized: config.clientCert === 'required',
-      ALPNProtocols: [ALPN],
+      rejectUnauthorized: false,
+      ALPNProtocols: [ALPN, ENROLL_ALPN],
       handshakeTimeout: config.limits.handshakeTimeoutMs,
     });
     this.server.on('connection', (raw: net.Socket) => this.admit(raw));
@@ -120,10 +124,24 @@ export class ChatServer {
   }
 
   private accept(socket: tls.TLSSocket): void {
-    // With --client-cert optional a client may come without a certificate, but never with a bad one.
-    if (!socket.authorized && socket.getPeerCertificate() && Object.keys(socket.getPeerCertificate()).length) {
+    // A client may come without a certificate (to enroll, or with --client-cert optional), but never with a bad one.
+    const peer = socket.getPeerCertificate();
+    const hasCert = !!peer && Object.keys(peer).length > 0;
+    if (hasCert && !socket.authorized) {
       this.node.metrics.handshakes.inc({ result: 'failed' });
       this.refusals.refused(certificateRefusal(socket, remoteOf(socket)));
+      socket.destroy();
+      return;
+    }
+    if (socket.alpnProtocol === ENROLL_ALPN) {
+      if (!this.enroll) { socket.destroy(); return; }
+      this.node.metrics.handshakes.inc({ result: 'ok' });
+      serveEnrollment(socket, this.enroll, this.config.limits, this.node.log, remoteOf(socket));
+      return;
+    }
+    if (!hasCert && this.config.clientCert === 'required') {
+      this.node.metrics.handshakes.inc({ result: 'failed' });
+      this.refusals.refused(noCertificateRefusal(remoteOf(socket)));
       socket.destroy();
       return;
     }

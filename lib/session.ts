@@ -26,6 +26,8 @@ export interface SessionHost {
   /** A say (text, possibly a prefixed command) or a command line (no prefix) of a logged-in session. */
   input(session: Session, frame: { kind: 'say'; text: string; room?: string; id?: FrameId } | { kind: 'command'; line: string; id?: FrameId }): Promise<void>;
   welcomeFor(session: Session): ServerFrame;
+  /** A logged-in session's `renew`: sends `renewed`, or rejects with a ChatdError. */
+  renew(session: Session, csr: string, id?: FrameId): Promise<void>;
   detach(session: Session): void;
 }
 
@@ -272,6 +274,9 @@ export class Session {
         if (!this.user) return this.error('NOT_LOGGED_IN', undefined, f.id);
         this.lastActive = Date.now();
         return this.host.input(this, { kind: 'command', line: f.line, id: f.id });
+      case 'renew':
+        if (!this.user) return this.error('NOT_LOGGED_IN', undefined, f.id);
+        return this.host.renew(this, f.csr, f.id);
     }
   }
 

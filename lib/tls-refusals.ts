@@ -70,6 +70,15 @@ export function refusalOf(err: NodeJS.ErrnoException & { reason?: string }, sock
   return { remote, code, reason: HANDSHAKE_REASONS[code] ?? err.reason ?? err.message.split('\n')[0]!.slice(0, 200) };
 }
 
+/**
+ * A client without a certificate where one is required. chatd refuses it after the handshake (which
+ * must let it through for enrollment), under the code and reason the handshake itself used to log.
+ */
+export function noCertificateRefusal(remote: string): Refusal {
+  const code = 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE';
+  return { remote, code, reason: HANDSHAKE_REASONS[code]! };
+}
+
 /** A refusal of a certificate chatd has in hand: who it claims to be, and what to ban or revoke. */
 export function certificateRefusal(socket: tls.TLSSocket, remote: string): Refusal {
   const cert = socket.getPeerCertificate();

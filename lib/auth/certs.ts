@@ -88,10 +88,7 @@ export async function createServerCert(ca: CertKeyPair, hosts: string[], opts: L
 
 /** A client certificate for one user: CN = the login name, usable only for TLS client auth. */
 export async function createClientCert(ca: CertKeyPair, name: string, opts: LeafOptions = {}): Promise<CertKeyPair> {
-  return issueLeaf(ca, name, opts, [
-    { name: 'keyUsage', digitalSignature: true, critical: true },
-    { name: 'extKeyUsage', clientAuth: true },
-  ]);
+  return issueLeaf(ca, name, opts, CLIENT_USAGE);
 }
 
 /**
@@ -109,10 +106,27 @@ export function toP12(certPem: string, keyPem: string, caPem: string, password =
   return Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary');
 }
 
+const CLIENT_USAGE = [
+  { name: 'keyUsage', digitalSignature: true, critical: true },
+  { name: 'extKeyUsage', clientAuth: true },
+];
+
+/**
+ * A client certificate for a public key made on the user's machine (enrollment, renewal): CN = the
+ * login name, clientAuth only, `days` valid. The CA is the one of `ca.certPem` whose key is `ca.keyPem`.
+ */
+export function signClientKey(ca: CertKeyPair, publicKey: RsaPublic, name: string, days: number): string {
+  return pki.certificateToPem(signLeaf(ca, publicKey, name, days, CLIENT_USAGE));
+}
+
 async function issueLeaf(ca: CertKeyPair, cn: string, opts: LeafOptions, usage: object[]): Promise<CertKeyPair> {
-  const caCert = pki.certificateFromPem(ca.certPem);
   const { key, keyPem } = await newRsaKey();
-  const cert = newCert(key, [{ shortName: 'CN', value: cn }], opts.days ?? LEAF_DAYS);
+  return { certPem: pki.certificateToPem(signLeaf(ca, key, cn, opts.days ?? LEAF_DAYS, usage)), keyPem };
+}
+
+function signLeaf(ca: CertKeyPair, key: RsaPublic, cn: string, days: number, usage: object[]): forge.pki.Certificate {
+  const caCert = pki.certificateFromPem(ca.certPem);
+  const cert = newCert(key, [{ shortName: 'CN', value: cn }], days);
   cert.setIssuer(caCert.subject.attributes);
   cert.setExtensions([
     { name: 'basicConstraints', cA: false, critical: true },
@@ -122,11 +136,14 @@ async function issueLeaf(ca: CertKeyPair, cn: string, opts: LeafOptions, usage: 
     { name: 'authorityKeyIdentifier', keyIdentifier: caKeyIdentifier(caCert) },
   ]);
   cert.sign(pki.privateKeyFromPem(ca.keyPem), forge.md.sha256.create());
-  return { certPem: pki.certificateToPem(cert), keyPem };
+  return cert;
 }
 
+/** What a certificate needs of an RSA key: its public half (a private key has it too). */
+type RsaPublic = { n: forge.jsbn.BigInteger; e: forge.jsbn.BigInteger };
+
 /** An unsigned certificate with public key, random serial, subject and validity filled in. */
-function newCert(key: forge.pki.rsa.PrivateKey, subject: forge.pki.CertificateField[], days: number): forge.pki.Certificate {
+function newCert(key: RsaPublic, subject: forge.pki.CertificateField[], days: number): forge.pki.Certificate {
   if (!Number.isInteger(days) || days < 1) throw new RangeError(`validity must be a whole number of days ≥ 1, got ${days}`);
   const cert = pki.createCertificate();
   cert.publicKey = pki.setRsaPublicKey(key.n, key.e);

@@ -14,6 +14,19 @@ export function passwordProblem(pw: string): string | null {
   return null;
 }
 
+/** The shortest password an enrollment accepts (NIST SP 800-63B asks at least 8; a new account gets more). */
+export const MIN_ENROLL_PASSWORD = 10;
+
+/** What a password must be to open an account by enrollment: WEAK_PASSWORD's message when it is not. */
+export function enrollPasswordProblem(password: string, user: string): string | null {
+  if ([...password].length < MIN_ENROLL_PASSWORD) return `password must be at least ${MIN_ENROLL_PASSWORD} characters`;
+  if (password.length > MAX_PASSWORD) return `password must be at most ${MAX_PASSWORD} characters`;
+  // The name with digits or punctuation around it ("Alice-2026!") is the name too.
+  const letters = (t: string) => t.toLowerCase().replace(/[^\p{L}]/gu, '');
+  if (letters(password) === letters(user)) return 'password must not be the user name';
+  return null;
+}
+
 /** Role colors come from the ansi-colors palette, so the renderer can always paint them. */
 export const ROLE_COLORS: readonly string[] = PALETTE;
 

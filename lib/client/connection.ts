@@ -41,6 +41,11 @@ export type ConnectionOptions = {
   answerTimeoutMs?: number;
   /** Message ids remembered for de-duplication (default 10,000). */
   seenMax?: number;
+  /**
+   * Runs after the first login, before the session counts as ready (certificate renewal): `ask` sends
+   * a frame of the connection's own and resolves with its answer. A failure is a status line, not fatal.
+   */
+  afterLogin?: (ask: (frame: ClientFrame) => Promise<Answer>) => Promise<void>;
 };
 
 export type FrameMeta = {
@@ -241,6 +246,10 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
         this.rooms = [room];
         this.current = room;
         this.emit('rooms');
+        if (this.opts.afterLogin) {
+          await this.opts.afterLogin((frame) => this.requests.send(link, frame, true, LOGIN_TIMEOUT_MS, false))
+            .catch((e) => this.emit('status', `after login: ${(e as Error).message}`));
+        }
       }
       if (link.isClosed) throw new Disconnected(link.reason);
       link.ready = true;
@@ -351,7 +360,7 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
 
     const answerKey = f.type === 'message' ? (f as MessageFrame).ack : f.type === 'history' ? historyKey : idKey;
     const p = this.requests.get(answerKey);
-    const isAnswer = p !== undefined && (f.type === 'message' || f.type === 'result' || f.type === 'error' || f.type === 'login_ok');
+    const isAnswer = p !== undefined && (f.type === 'message' || f.type === 'result' || f.type === 'error' || f.type === 'login_ok' || f.type === 'renewed');
     if (f.type === 'result' && (!p || !p.internal)) this.trackRooms(f);
     const meta: FrameMeta = {
       // login_ok answers our own login, but it is the news every front end shows.

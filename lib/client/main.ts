@@ -10,15 +10,19 @@ import { themeFor } from '../render.js';
 import { normalizeUsername } from '../sanitize.js';
 import { loadTls } from '../server.js';
 import { ChatConnection } from './connection.js';
+import { clean } from './link-errors.js';
 import { runScript, runSend } from './script.js';
 import { TerminalUI } from './ui.js';
+import { loadProfile, type Profile } from './profile.js';
+import { renewer } from './renew.js';
 
 export const DEFAULTS = Object.freeze({ host: '127.0.0.1', port: 7443, ca: './certs/ca.crt', certDir: './certs/clients' });
 
+/** Flags and CHATD_* variables (yargs merges the two); what neither gives comes from the profile, then DEFAULTS. */
 export type ChatCliArgs = {
-  host: string;
-  port: number;
-  ca: string;
+  host?: string;
+  port?: number;
+  ca?: string;
   cert?: string;
   key?: string;
   user?: string;
@@ -29,8 +33,8 @@ export type ChatCliArgs = {
   idleTimeout: number;
 };
 
-/** The login name: --user, else the CN of --cert. */
-function resolveUser(args: ChatCliArgs): string {
+/** The login name: --user, else the CN of --cert, else the profile's. */
+function resolveUser(args: ChatCliArgs, profile: Profile | null): string {
   let raw = args.user;
   if (raw === undefined && args.cert) {
     try {
@@ -40,13 +44,14 @@ function resolveUser(args: ChatCliArgs): string {
       // an unreadable --cert is reported below, with its path
     }
   }
+  if (raw === undefined && !args.cert) raw = profile?.user;
   if (raw === undefined || raw === '') throw new SetupError('missing --user (or CHATD_USER): the name to log in as', 2);
   const name = normalizeUsername(raw);
   if (!name) throw new SetupError(`invalid --user "${raw.slice(0, 40)}": 2-32 of a-z 0-9 _ . - starting with a letter or digit`, 2);
   return name;
 }
 
-async function resolvePassword(args: ChatCliArgs, user: string, env: NodeJS.ProcessEnv): Promise<string> {
+async function resolvePassword(args: ChatCliArgs & { host: string }, user: string, env: NodeJS.ProcessEnv): Promise<string> {
   if (args.passwordFile) {
     let text: string;
     try {
@@ -74,15 +79,25 @@ async function resolvePassword(args: ChatCliArgs, user: string, env: NodeJS.Proc
 
 /** Runs chat-cli; resolves with the exit code, rejects with a SetupError (one line, exit 1 or 2). */
 export async function runChatCli(args: ChatCliArgs, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  const user = resolveUser(args);
-  const cert = args.cert ?? path.join(DEFAULTS.certDir, `${user}.crt`);
-  const key = args.key ?? (args.cert ? args.cert.replace(/\.(crt|pem|cer)$/i, '') + '.key' : path.join(DEFAULTS.certDir, `${user}.key`));
+  const profile = loadProfile(env);
+  const user = resolveUser(args, profile);
+  // The profile's certificate is its user's: another --user (or a --cert) leaves it out.
+  const own = profile !== null && !args.cert && profile.user === user ? profile : null;
+  const host = args.host ?? profile?.host ?? DEFAULTS.host;
+  const port = args.port ?? profile?.port ?? DEFAULTS.port;
+  const ca = args.ca ?? profile?.ca ?? DEFAULTS.ca;
+  const cert = args.cert ?? own?.cert ?? path.join(DEFAULTS.certDir, `${user}.crt`);
+  const key = args.key ?? (args.cert ? args.cert.replace(/\.(crt|pem|cer)$/i, '') + '.key' : own?.key ?? path.join(DEFAULTS.certDir, `${user}.key`));
   // Certificate problems are reported before a password is asked for.
-  const pem = loadTls({ cert, key, ca: args.ca });
-  const password = await resolvePassword(args, user, env);
+  const pem = loadTls({ cert, key, ca });
+  const password = await resolvePassword({ ...args, host }, user, env);
 
   const conn = new ChatConnection({
-    host: args.host, port: args.port, ...pem, certFile: cert, user, password, idleTimeoutMs: Math.max(0.2, args.idleTimeout) * 1000,
+    host, port, ...pem, certFile: cert, user, password, idleTimeoutMs: Math.max(0.2, args.idleTimeout) * 1000,
+    afterLogin: renewer(user, cert, key, (s) => process.stderr.write(`chat-cli: ${s}\n`)),
+  });
+  conn.on('frame', (f) => {
+    if (f.type === 'login_ok' && typeof f.notice === 'string' && f.notice) process.stderr.write(`chat-cli: notice from the server: ${clean(f.notice)}\n`);
   });
   const script = {
     json: args.json, stdout: process.stdout, stderr: process.stderr,

@@ -2,13 +2,13 @@
 // its one direct answer (the own message with `ack`, a `result`, an `error`, or `login_ok`). A
 // RATE_LIMITED answer is waited out and the frame sent again, with later frames spaced out a while.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ClientFrame, ErrorFrame, FrameId, LoginOkFrame, MessageFrame, ResultFrame } from '../protocol/frames.js';
+import type { ClientFrame, ErrorFrame, FrameId, LoginOkFrame, MessageFrame, RenewedFrame, ResultFrame } from '../protocol/frames.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import type { Link } from './link.js';
 import { Disconnected, formatDelay } from './link-errors.js';
 
 /** The direct answer to a client frame: the own message with `ack`, a `result`, an `error` (or `login_ok`). */
-export type Answer = MessageFrame | ResultFrame | ErrorFrame | LoginOkFrame;
+export type Answer = MessageFrame | ResultFrame | ErrorFrame | LoginOkFrame | RenewedFrame;
 
 export type Pending = {
   resolve(f: Answer): void; reject(e: Error): void; timer: NodeJS.Timeout;

@@ -3,6 +3,8 @@ import type { ByeCode, ErrorCode } from '../errors.js';
 
 /** The ALPN protocol id that selects JSON Lines; a connection without ALPN gets text mode. */
 export const ALPN = 'chatd/1';
+/** The ALPN protocol id of enrollment: the only one a client without a certificate may speak. */
+export const ENROLL_ALPN = 'chatd-enroll/1';
 
 export type FrameId = string | number;
 
@@ -13,12 +15,14 @@ export type CommandFrame = { type: 'command'; line: string; id?: FrameId };
 export type PingFrame = { type: 'ping'; id?: FrameId };
 export type PongFrame = { type: 'pong'; id?: FrameId };
 export type QuitFrame = { type: 'quit'; id?: FrameId };
-export type ClientFrame = LoginFrame | SayFrame | CommandFrame | PingFrame | PongFrame | QuitFrame;
+/** A logged-in session asks for a certificate for a new key (DESIGN.md "Enrollment and certificate lifecycle"). */
+export type RenewFrame = { type: 'renew'; csr: string; id?: FrameId };
+export type ClientFrame = LoginFrame | SayFrame | CommandFrame | PingFrame | PongFrame | QuitFrame | RenewFrame;
 
 // server → client
 export type UserRef = { name: string; role: string; color: string };
 export type WelcomeFrame = { type: 'welcome'; server: string; version: string; protocol: 1; prefix: string; cert_user: string | null };
-export type LoginOkFrame = { type: 'login_ok'; user: UserRef & { level: number }; room: string; motd: string; id?: FrameId };
+export type LoginOkFrame = { type: 'login_ok'; user: UserRef & { level: number }; room: string; motd: string; notice?: string; id?: FrameId };
 export type MessageFrame = {
   type: 'message'; id: string; ts: string; room: string; from: UserRef; text: string; kind: 'say' | 'me'; ack?: FrameId;
 };
@@ -34,8 +38,9 @@ export type HistoryFrame = { type: 'history'; room: string; messages: MessageFra
 export type ServerPingFrame = { type: 'ping'; id?: FrameId };
 export type ServerPongFrame = { type: 'pong'; id?: FrameId };
 export type ByeFrame = { type: 'bye'; code: ByeCode; reason: string };
+export type RenewedFrame = { type: 'renewed'; cert: string; not_after: string; id?: FrameId };
 export type ServerFrame =
   | WelcomeFrame | LoginOkFrame | MessageFrame | DmFrame | EventFrame | ResultFrame | ErrorFrame | HistoryFrame
-  | ServerPingFrame | ServerPongFrame | ByeFrame;
+  | ServerPingFrame | ServerPongFrame | ByeFrame | RenewedFrame;
 
-export const CLIENT_FRAME_TYPES = new Set(['login', 'say', 'command', 'ping', 'pong', 'quit']);
+export const CLIENT_FRAME_TYPES = new Set(['login', 'say', 'command', 'ping', 'pong', 'quit', 'renew']);

@@ -109,6 +109,8 @@ export function parseClientFrame(line: string): { frame: ClientFrame } | { error
       }
       case 'command':
         return { frame: withId({ type, line: str(o, 'line', true)! }) };
+      case 'renew':
+        return { frame: withId({ type, csr: str(o, 'csr', true)! }) };
       default:
         return { frame: withId({ type: type as 'ping' | 'pong' | 'quit' }) };
     }

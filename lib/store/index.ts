@@ -22,6 +22,20 @@ export type BanRecord = {
 export type NewBan = Omit<BanRecord, 'id' | 'createdAt' | 'liftedAt' | 'byLevel'> & { createdAt?: number; byLevel?: number | null };
 export type AuditEntry = { actor: string; action: string; target?: string | null; detail?: string | null; ts?: number };
 export type RoomRecord = { name: string; topic: string; createdAt: number };
+export type InviteRecord = {
+  id: number; user: string; role: string; tokenHash: string; createdBy: string; createdAt: number; expiresAt: number;
+  usedAt: number | null; revokedAt: number | null; existing: boolean;
+};
+export type NewInvite = Omit<InviteRecord, 'id' | 'usedAt' | 'revokedAt'>;
+export type CertSource = 'enroll' | 'renew' | 'chat-certs';
+export type CertificateRecord = {
+  user: string; fingerprint: string; serial: string; notAfter: number; issuedAt: number; source: CertSource; revokedAt: number | null;
+};
+/** What an enrollment writes in one transaction, once its CSR, password and certificate are ready. */
+export type Enrollment = {
+  inviteId: number; user: string; role: string; existing: boolean; passwordHash: string;
+  cert: Omit<CertificateRecord, 'revokedAt'>; now: number;
+};
 /** `until` null: muted until unmuted. */
 export type MuteRecord = { userId: number; username: string; until: number | null; by: string; byLevel?: number | null };
 
@@ -44,6 +58,24 @@ function toBan(r: any): BanRecord {
     byLevel: num(r.by_level),
   };
 }
+
+function toInvite(r: any): InviteRecord {
+  return {
+    id: Number(r.id), user: r.user, role: r.role, tokenHash: r.token_hash, createdBy: r.created_by, createdAt: Number(r.created_at),
+    expiresAt: Number(r.expires_at), usedAt: num(r.used_at), revokedAt: num(r.revoked_at), existing: !!r.existing,
+  };
+}
+
+function toCertificate(r: any): CertificateRecord {
+  return {
+    user: r.user, fingerprint: r.fingerprint, serial: r.serial, notAfter: Number(r.not_after), issuedAt: Number(r.issued_at),
+    source: r.source, revokedAt: num(r.revoked_at),
+  };
+}
+
+const certRow = (c: Omit<CertificateRecord, 'revokedAt'>) => ({
+  user: c.user, fingerprint: c.fingerprint, serial: c.serial, not_after: c.notAfter, issued_at: c.issuedAt, source: c.source,
+});
 
 function toMessage(r: any): MessageFrame {
   return {
@@ -270,6 +302,7 @@ export class Store {
     const exists = await this.knex('revoked_certs').where({ fingerprint }).first();
     if (exists) return false;
     await this.knex('revoked_certs').insert({ fingerprint, by, reason, created_at: Date.now() });
+    await this.knex('certificates').where({ fingerprint }).whereNull('revoked_at').update({ revoked_at: Date.now() });
     return true;
   }
 
@@ -342,6 +375,84 @@ export class Store {
     return rows.reverse().map(toMessage);
   }
 
+  // ---- enrollment ---------------------------------------------------------------------------
+  async addInvite(i: NewInvite): Promise<number> {
+    const [id] = await this.knex('invites').insert({
+      user: i.user, role: i.role, token_hash: i.tokenHash, created_by: i.createdBy, created_at: i.createdAt,
+      expires_at: i.expiresAt, existing: i.existing,
+    });
+    return Number(id);
+  }
+
+  async listInvites(): Promise<InviteRecord[]> {
+    return (await this.knex('invites').orderBy('id', 'asc')).map(toInvite);
+  }
+
+  /** The invite of a token (by its hash), whatever its state. */
+  async inviteByTokenHash(tokenHash: string): Promise<InviteRecord | null> {
+    const r = await this.knex('invites').where({ token_hash: tokenHash }).first();
+    return r ? toInvite(r) : null;
+  }
+
+  /** Revokes a user's invites that are still open; returns how many. */
+  async revokeInvites(user: string, now = Date.now()): Promise<number> {
+    return this.knex('invites').where({ user }).whereNull('used_at').whereNull('revoked_at').update({ revoked_at: now });
+  }
+
+  /**
+   * Claims the invite and writes what it grants, all or nothing. The claim is one conditional UPDATE,
+   * so of two enrollments racing with one token exactly one sees a row changed; the other gets false
+   * and nothing of it is written. A new user's name taken meanwhile also rolls everything back.
+   */
+  async completeEnrollment(e: Enrollment): Promise<boolean> {
+    try {
+      return await this.knex.transaction(async (trx) => {
+        const claimed = await trx('invites').where({ id: e.inviteId }).whereNull('used_at').whereNull('revoked_at')
+          .andWhere('expires_at', '>', e.now).update({ used_at: e.now });
+        if (claimed !== 1) throw new NotClaimed();
+        if (e.existing) {
+          const u = await trx('users').where({ username: e.user }).first();
+          if (!u) throw new NotClaimed();
+          await trx('users').where({ id: u.id }).update({ password_hash: e.passwordHash, failed_logins: 0, locked_until: null });
+          await this.revokeEarlier(trx, e.user, e.cert.fingerprint, e.now, 'enroll');
+        } else {
+          if (await trx('users').where({ username: e.user }).first()) throw new NotClaimed();
+          await trx('users').insert({ username: e.user, password_hash: e.passwordHash, role: e.role, created_at: e.now });
+        }
+        await trx('certificates').insert(certRow(e.cert));
+        return true;
+      });
+    } catch (err) {
+      if (err instanceof NotClaimed) return false;
+      throw err;
+    }
+  }
+
+  /** Marks a user's other certificates revoked, and lists their fingerprints where logins look (revoked_certs). */
+  private async revokeEarlier(trx: Knex.Transaction, user: string, keep: string, now: number, by: string): Promise<void> {
+    const rows: Array<{ fingerprint: string }> = await trx('certificates').where({ user }).whereNull('revoked_at').whereNot({ fingerprint: keep }).select('fingerprint');
+    if (!rows.length) return;
+    await trx('certificates').whereIn('fingerprint', rows.map((r) => r.fingerprint)).update({ revoked_at: now });
+    await trx('revoked_certs').insert(rows.map((r) => ({ fingerprint: r.fingerprint, by, reason: 're-enrolled', created_at: now })))
+      .onConflict('fingerprint').ignore();
+  }
+
+  /** Records a client certificate; one already known is left as it is. */
+  async recordCertificate(c: Omit<CertificateRecord, 'revokedAt'>): Promise<void> {
+    await this.knex('certificates').insert(certRow(c)).onConflict('fingerprint').ignore();
+  }
+
+  async certificate(fingerprint: string): Promise<CertificateRecord | null> {
+    const r = await this.knex('certificates').where({ fingerprint }).first();
+    return r ? toCertificate(r) : null;
+  }
+
+  async listCertificates(user?: string): Promise<CertificateRecord[]> {
+    const q = this.knex('certificates').orderBy('id', 'asc');
+    if (user) q.where({ user });
+    return (await q).map(toCertificate);
+  }
+
   // ---- audit --------------------------------------------------------------------------------
   async audit(e: AuditEntry): Promise<void> {
     await this.knex('audit_log').insert({ actor: e.actor, action: e.action, target: e.target ?? null, detail: auditDetail(e.detail), ts: e.ts ?? Date.now() });
@@ -358,6 +469,9 @@ export class Store {
     const rows = await this.knex('audit_log').where('id', '>', afterId).andWhere({ actor }).orderBy('id', 'asc').limit(1000);
     return rows.map((r: any) => ({ id: Number(r.id), actor: r.actor, action: r.action, target: r.target, detail: r.detail, ts: Number(r.ts) }));
   }}
+
+/** Thrown inside completeEnrollment's transaction to roll it back. */
+class NotClaimed extends Error {}
 
 function auditDetail(d: string | null | undefined): string | null {
   if (d === null || d === undefined) return null;

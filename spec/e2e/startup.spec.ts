@@ -84,7 +84,7 @@ describe('npm start (chatd --dev) on a fresh checkout', function () {
   it('creates dev certs, the database and a one-time admin, and prints how to connect', async () => {
     const dir = tmpdir('dev');
     try {
-      const child = await startBin('chatd', ['--dev', '--port', '0'], { cwd: dir, ready: /to add a second user/ });
+      const child = await startBin('chatd', ['--dev', '--port', '0'], { cwd: dir, ready: /to invite a second user[\s\S]*and then simply: npx chat-cli\n/ });
       const out = child.output();
       const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(out)![1]);
       const pw = /one-time password, shown once:\n {2}(\S+)\n/.exec(out)![1];
@@ -92,7 +92,8 @@ describe('npm start (chatd --dev) on a fresh checkout', function () {
       // The password is printed apart from any command, so no shell history keeps it.
       for (const line of out.split('\n').filter((l) => l.includes('npx '))) expect(line).not.to.contain(pw);
       expect(out).to.match(/development certificates in certs\//);
-      expect(out).to.contain('npx chat-admin user add bob');
+      expect(out).to.match(/npx chat-admin invite add bob --server 127\.0\.0\.1:\d+ --ca certs\/ca\.crt/);
+      expect(out).to.contain('npx chat-cli enroll <code>');
       expect(out).to.match(/npx chat-cli .*--ca certs\/ca\.crt --cert certs\/clients\/admin\.crt --key certs\/clients\/admin\.key --user admin/);
       for (const f of ['ca.crt', 'ca.key', 'server.crt', 'server.key', 'clients/admin.crt', 'clients/admin.key']) {
         expect(fs.existsSync(path.join(dir, 'certs', f)), f).to.equal(true);

@@ -1,0 +1,36 @@
+// Certificate requests of enrollment and renewal: the user's key is made on their machine and only
+// its public half comes here, in a PKCS#10 request that proves possession (its signature) and names
+// the user (CN). Anything else is BAD_CSR, before anything is stored.
+import forge from 'node-forge';
+import { ChatdError } from '../errors.js';
+
+/** The smallest RSA modulus accepted (NIST SP 800-57: 2048 bits until 2030). */
+export const MIN_RSA_BITS = 2048;
+/** A 4096-bit request is under 2 KiB of PEM; the cap keeps forge's parser on small input. */
+const MAX_CSR_CHARS = 8192;
+
+export type CheckedCsr = { publicKey: forge.pki.rsa.PublicKey; bits: number };
+
+const bad = (why: string) => new ChatdError('BAD_CSR', `certificate request refused: ${why}`);
+
+/** Parses and checks a CSR for `user`; throws ChatdError BAD_CSR saying why. */
+export function checkCsr(pem: unknown, user: string): CheckedCsr {
+  if (typeof pem !== 'string' || !pem.includes('-----BEGIN CERTIFICATE REQUEST-----')) throw bad('not a PEM certificate request');
+  if (pem.length > MAX_CSR_CHARS) throw bad('too large');
+  let csr: forge.pki.CertificateSigningRequest;
+  try {
+    csr = forge.pki.certificationRequestFromPem(pem);
+  } catch {
+    throw bad('unparsable, or not an RSA key');
+  }
+  let signed = false;
+  try { signed = csr.verify(); } catch { signed = false; }
+  if (!signed) throw bad('its signature does not verify');
+  const key = csr.publicKey as forge.pki.rsa.PublicKey | null;
+  if (!key || !key.n) throw bad('not an RSA key');
+  const bits = key.n.bitLength();
+  if (bits < MIN_RSA_BITS) throw bad(`RSA key of ${bits} bits; at least ${MIN_RSA_BITS} are required`);
+  const cns = csr.subject.attributes.filter((a) => a.shortName === 'CN' || a.name === 'commonName');
+  if (cns.length !== 1 || cns[0]!.value !== user) throw bad(`its common name must be exactly "${user}"`);
+  return { publicKey: key, bits };
+}

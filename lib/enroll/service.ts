@@ -1,0 +1,150 @@
+// Enrollment and renewal on the server: checks an invite, a CSR and a new password, signs the
+// user's certificate with the CA key (node-forge), and records it. The order of checks leaks
+// nothing: the attempt is counted first, then the token (every way it can be wrong is the same
+// ENROLL_INVALID after the same one lookup), and only a valid token's holder learns about the CSR
+// and the password. Tokens and passwords never reach a log line or audit_log.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import type tls from 'node:tls';
+import forge from 'node-forge';
+import type { Config } from '../config.js';
+import { ChatdError, SetupError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { normalizeUsername } from '../sanitize.js';
+import type { Store } from '../store/index.js';
+import { signClientKey, type CertKeyPair } from '../auth/certs.js';
+import { hashPassword, PoolBusyError } from '../auth/password.js';
+import { enrollPasswordProblem } from '../auth/policy.js';
+import { checkCsr } from './csr.js';
+import { pemBlocks, tokenHash } from './invite.js';
+import { AttemptWindow } from './attempts.js';
+
+export type Issued = { cert: string; not_after: string };
+export type EnrollRequest = { ip: string; user: unknown; token: unknown; csr: unknown; password: unknown };
+
+/** The audit actor of enrollment attempts (their user is not logged in, and may not exist). */
+export const ENROLL_ACTOR = 'enroll';
+
+/**
+ * Reads --ca-key and picks the certificate of --ca it belongs to (the CA file may be a bundle: an
+ * intermediate that signs, with its root). forge signs with RSA keys only.
+ */
+export function loadCaKey(caFile: string, keyFile: string): CertKeyPair {
+  let keyPem: string;
+  try { keyPem = fs.readFileSync(keyFile, 'utf8'); } catch (e) {
+    throw new SetupError(`cannot read --ca-key file ${keyFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let key: crypto.KeyObject;
+  try { key = crypto.createPrivateKey(keyPem); } catch { throw new SetupError(`--ca-key ${keyFile} is not a private key (PEM)`); }
+  if (key.asymmetricKeyType !== 'rsa') throw new SetupError(`--ca-key ${keyFile}: only RSA CA keys can sign client certificates`);
+  const certs = pemBlocks(fs.readFileSync(caFile, 'utf8'));
+  const certPem = certs.find((c) => new crypto.X509Certificate(c).checkPrivateKey(key));
+  if (!certPem) throw new SetupError(`--ca-key ${keyFile} does not belong to any certificate in --ca ${caFile}`);
+  return { certPem, keyPem: key.export({ type: 'pkcs8', format: 'pem' }) as string };
+}
+
+export class EnrollService {
+  private readonly attempts: AttemptWindow;
+  /** Certificates of this process's logins already in the certificates table (or put there). */
+  private readonly recorded = new Set<string>();
+
+  constructor(
+    private readonly db: Store, private readonly config: Config, private readonly log: Logger,
+    /** The CA certificate(s) clients are told to trust (the --ca file), sent in enroll_hello. */
+    readonly caPem: string,
+    private readonly ca: CertKeyPair | null,
+  ) {
+    this.attempts = new AttemptWindow(() => config.enroll.attemptsPerIp, () => config.enroll.attemptsWindowMs);
+  }
+
+  get enabled(): boolean { return this.ca !== null; }
+
+  /** One enrollment attempt, audited whatever its outcome. */
+  async enroll(req: EnrollRequest): Promise<Issued> {
+    const name = typeof req.user === 'string' ? normalizeUsername(req.user) : null;
+    let outcome = 'ok';
+    const limited = this.attempts.hit(req.ip);
+    try {
+      if (!this.ca) throw new ChatdError('ENROLL_DISABLED');
+      if (limited) throw new ChatdError('RATE_LIMITED', 'too many enrollment attempts from your address; try again later');
+      return await this.issue(req, name);
+    } catch (e) {
+      outcome = e instanceof ChatdError ? e.code : 'INTERNAL';
+      throw e;
+    } finally {
+      // A flood from one address is audited once per window, not once per attempt.
+      if (limited !== 'again') {
+        this.db.audit({ actor: ENROLL_ACTOR, action: 'enroll', target: name, detail: `${outcome} from ${req.ip}` })
+          .catch((e) => this.log.warn('could not audit an enrollment', { err: (e as Error).message }));
+      }
+      this.log.info('enrollment attempt', { user: name, remote: req.ip, result: outcome });
+    }
+  }
+
+  private async issue(req: EnrollRequest, name: string | null): Promise<Issued> {
+    const invalid = () => new ChatdError('ENROLL_INVALID');
+    if (!name || typeof req.token !== 'string' || req.token.length > 128) throw invalid();
+    const now = Date.now();
+    const invite = await this.db.inviteByTokenHash(tokenHash(req.token));
+    if (!invite || invite.user !== name || invite.usedAt !== null || invite.revokedAt !== null || invite.expiresAt <= now) throw invalid();
+    const csr = checkCsr(req.csr, name);
+    if (typeof req.password !== 'string') throw new ChatdError('WEAK_PASSWORD', 'password missing');
+    const problem = enrollPasswordProblem(req.password, name);
+    if (problem) throw new ChatdError('WEAK_PASSWORD', problem);
+    let passwordHash: string;
+    try {
+      passwordHash = await hashPassword(req.password, this.config.password);
+    } catch (e) {
+      if (e instanceof PoolBusyError) throw new ChatdError('SERVICE_UNAVAILABLE', 'too many password checks at once; try again shortly');
+      throw e;
+    }
+    const { pem, record } = this.sign(csr.publicKey, name, 'enroll');
+    const done = await this.db.completeEnrollment({
+      inviteId: invite.id, user: name, role: invite.role, existing: invite.existing, passwordHash, cert: record, now,
+    });
+    if (!done) throw invalid(); // another attempt used the token first, or the name was taken meanwhile
+    this.recorded.add(record.fingerprint);
+    return { cert: pem, not_after: new Date(record.notAfter).toISOString() };
+  }
+
+  /** `renew` of a logged-in session: a new certificate for a new key of the same user. */
+  async renew(user: string, csrPem: unknown, ip: string): Promise<Issued> {
+    if (!this.ca) throw new ChatdError('ENROLL_DISABLED');
+    if (this.attempts.hit(`renew:${user}`)) throw new ChatdError('RATE_LIMITED', 'too many renewals; try again later');
+    const csr = checkCsr(csrPem, user);
+    const { pem, record } = this.sign(csr.publicKey, user, 'renew');
+    await this.db.recordCertificate(record);
+    this.recorded.add(record.fingerprint);
+    await this.db.audit({ actor: user, action: 'cert.renew', target: user, detail: `${record.fingerprint} from ${ip}` });
+    return { cert: pem, not_after: new Date(record.notAfter).toISOString() };
+  }
+
+  private sign(publicKey: forge.pki.rsa.PublicKey, user: string, source: 'enroll' | 'renew') {
+    const pem = signClientKey(this.ca!, publicKey, user, this.config.enroll.certDays);
+    const x = new crypto.X509Certificate(pem);
+    return {
+      pem,
+      record: { user, fingerprint: x.fingerprint256, serial: x.serialNumber.toLowerCase(), notAfter: Date.parse(x.validTo), issuedAt: Date.now(), source },
+    };
+  }
+
+  /**
+   * After a login with a certificate: one chatd did not sign (chat-certs, npm start) is recorded once,
+   * so `chat-admin cert list` shows it and a re-enrollment can revoke it; and without a CA key the
+   * user is warned when it runs out soon, since nothing will renew it.
+   */
+  afterLogin(user: string, peer: tls.PeerCertificate | null): string | undefined {
+    if (!peer || !peer.fingerprint256) return undefined;
+    const fp = peer.fingerprint256;
+    const notAfter = Date.parse(peer.valid_to);
+    if (!this.recorded.has(fp)) {
+      this.recorded.add(fp);
+      this.db.recordCertificate({ user, fingerprint: fp, serial: String(peer.serialNumber ?? '').toLowerCase(), notAfter, issuedAt: Date.parse(peer.valid_from), source: 'chat-certs' })
+        .catch((e) => { this.recorded.delete(fp); this.log.warn('could not record a certificate', { user, err: (e as Error).message }); });
+    }
+    if (this.ca || !Number.isFinite(notAfter)) return undefined;
+    const left = notAfter - Date.now();
+    if (left > this.config.enroll.warnDays * 86_400_000) return undefined;
+    return `your certificate expires ${new Date(notAfter).toISOString()} and this server cannot renew it: ask an operator for an invite (chat-admin invite add ${user} --existing)`;
+  }
+}
