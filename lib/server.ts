@@ -133,6 +133,9 @@ export class ChatServer {
       socket.destroy();
       return;
     }
+    // Before anything is served: an enrollment connection needs no certificate, so it is the one an
+    // anonymous peer could renegotiate on (TLS 1.2) to make us burn handshakes.
+    refuseRenegotiation(socket, this.refusals);
     if (socket.alpnProtocol === ENROLL_ALPN) {
       if (!this.enroll) { socket.destroy(); return; }
       this.node.metrics.handshakes.inc({ result: 'ok' });
@@ -146,7 +149,6 @@ export class ChatServer {
       return;
     }
     this.node.metrics.handshakes.inc({ result: 'ok' });
-    refuseRenegotiation(socket, this.refusals);
     const mode = socket.alpnProtocol === ALPN ? 'json' : 'text';
     const session = new Session(socket, mode, this.node, this.node.nodeName);
     this.node.add(session);
