@@ -55,7 +55,17 @@ export function fts5Match(words: string[]): string {
   return words.map((w) => `"${w.replaceAll('"', '""')}"`).join(' ');
 }
 
-/** MySQL boolean mode: every word required; words are letters and digits only, so no operator remains. */
+// InnoDB indexes no word shorter than innodb_ft_min_token_size (3) and none of its default stopwords
+// (information_schema.INNODB_FT_DEFAULT_STOPWORD); a required `+word` it never indexed matches no
+// row at all, so such words are left out of the query instead.
+const INNODB_MIN_WORD = 3;
+const INNODB_STOPWORDS = new Set(['a', 'about', 'an', 'are', 'as', 'at', 'be', 'by', 'com', 'de', 'en', 'for', 'from', 'how', 'i', 'in',
+  'is', 'it', 'la', 'of', 'on', 'or', 'that', 'the', 'this', 'to', 'was', 'what', 'when', 'where', 'who', 'will', 'with', 'und', 'www']);
+
+/**
+ * MySQL boolean mode: every indexed word required; words are letters and digits only, so no operator
+ * remains. Empty when no word is indexed (the store then finds nothing).
+ */
 export function booleanMatch(words: string[]): string {
-  return words.map((w) => `+${w}`).join(' ');
+  return words.filter((w) => [...w].length >= INNODB_MIN_WORD && !INNODB_STOPWORDS.has(w)).map((w) => `+${w}`).join(' ');
 }

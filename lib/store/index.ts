@@ -363,6 +363,8 @@ export class Store {
    */
   async searchMessages(q: { words: string[]; rooms: string[]; from?: string | null; limit: number }): Promise<MessageFrame[]> {
     if (!q.rooms.length || !q.words.length) return [];
+    const against = this.target.kind === 'mysql' ? booleanMatch(q.words) : '';
+    if (this.target.kind === 'mysql' && !against) return [];
     const inRooms = q.rooms.map(() => '?').join(', ');
     const from = q.from ? ' and m.sender_name = ?' : '';
     const params: unknown[] = [...q.rooms, ...(q.from ? [q.from] : []), q.limit];
@@ -370,7 +372,7 @@ export class Store {
       ? await this.direct.all(`select m.* from messages_fts join messages m on m.seq = messages_fts.rowid where messages_fts match ?`
         + ` and m.room in (${inRooms})${from} order by messages_fts.rowid desc limit ?`, [fts5Match(q.words), ...params])
       : await this.direct.all(`select m.* from messages m where match(m.text) against (? in boolean mode)`
-        + ` and m.room in (${inRooms})${from} order by m.seq desc limit ?`, [booleanMatch(q.words), ...params]);
+        + ` and m.room in (${inRooms})${from} order by m.seq desc limit ?`, [against, ...params]);
     return rows.map(toMessage);
   }
 
