@@ -20,6 +20,7 @@ import { DatabasePollers, type PolledNode } from './pollers.js';
 import { withTimeout } from './timeout.js';
 import type { CommandHost } from './commands/host.js';
 import { guardStore } from './store/guard.js';
+import { Retention } from './retention.js';
 
 export const VERSION = '0.1.0';
 export const DEFAULT_ROOM = 'lobby';
@@ -47,6 +48,8 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   private readonly idBase = crypto.randomBytes(4).toString('hex');
   private seq = 0;
   private readonly pollers: DatabasePollers;
+  /** limits.retentionDays: old messages deleted at start and hourly. */
+  readonly retention: Retention;
 
   constructor(readonly config: Config, readonly store: Store, readonly bus: Bus, readonly log: Logger, readonly metrics = new Metrics()) {
     this.nodeName = config.nodeName || 'node1';
@@ -55,6 +58,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     this.logins = new LoginService(store, config, log, loginCounters(config, bus, () => this.sessionsByUser()));
     this.history = new HistoryWriter(store, config.limits.writeQueueMax, log);
     this.pollers = new DatabasePollers(this, store, config.limits, log);
+    this.retention = new Retention(store, config.limits, log);
   }
 
   async start(): Promise<void> {
@@ -65,6 +69,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     }
     await this.bus.start(this);
     await this.pollers.start();
+    this.retention.start();
   }
 
   sessionsOf(user: string): ReadonlySet<Session> | undefined { return this.byUser.get(user); }
@@ -447,6 +452,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   /** Graceful stop: bye SHUTDOWN to everyone, flush pending history (bounded by the grace period). */
   async shutdown(graceMs: number): Promise<void> {
     this.pollers.stop();
+    this.retention.stop();
     this.logins.counters.close();
     for (const s of [...this.sessions]) s.bye('SHUTDOWN');
     const flushed = await this.history.drain(graceMs);
