@@ -62,10 +62,26 @@ const INNODB_MIN_WORD = 3;
 const INNODB_STOPWORDS = new Set(['a', 'about', 'an', 'are', 'as', 'at', 'be', 'by', 'com', 'de', 'en', 'for', 'from', 'how', 'i', 'in',
   'is', 'it', 'la', 'of', 'on', 'or', 'that', 'the', 'this', 'to', 'was', 'what', 'when', 'where', 'who', 'will', 'with', 'und', 'www']);
 
+/** The words InnoDB indexes, of those given. */
+export function innodbWords(words: string[]): string[] {
+  return words.filter((w) => [...w].length >= INNODB_MIN_WORD && !INNODB_STOPWORDS.has(w));
+}
+
+/** Lowercase, accents off: how MySQL's utf8mb4 collations compare words (and FTS5's remove_diacritics). */
+export function foldWord(w: string): string {
+  return w.normalize('NFD').replace(/\p{M}/gu, '').normalize('NFC');
+}
+
+/** Whether `text` contains every one of `words` (folded) as a whole word. */
+export function hasAllWords(text: string, words: string[]): boolean {
+  const have = new Set(searchWords(text).map(foldWord));
+  return words.every((w) => have.has(foldWord(w)));
+}
+
 /**
  * MySQL boolean mode: every indexed word required; words are letters and digits only, so no operator
  * remains. Empty when no word is indexed (the store then finds nothing).
  */
 export function booleanMatch(words: string[]): string {
-  return words.filter((w) => [...w].length >= INNODB_MIN_WORD && !INNODB_STOPWORDS.has(w)).map((w) => `+${w}`).join(' ');
+  return innodbWords(words).map((w) => `+${w}`).join(' ');
 }

@@ -48,6 +48,7 @@ export async function backupDatabase(url: string, dest: string, opts: { force?: 
     throw new SetupError(`the copy failed its check and was removed: ${(e as Error).message}`);
   }
   for (const f of [`${tmp}-wal`, `${tmp}-shm`]) fs.rmSync(f, { force: true });
+  fs.chmodSync(tmp, 0o600); // it holds password hashes, like the database
   fs.renameSync(tmp, dest);
   return { file: dest, bytes: fs.statSync(dest).size, messages };
 }

@@ -7,7 +7,7 @@ import type { MessageFrame } from '../protocol/frames.js';
 import { directSql, type DirectSql } from './direct.js';
 import { MIGRATIONS, migrationSource } from './migrations.js';
 import { knexConfig, parseDbUrl, redact, type DbTarget } from './url.js';
-import { booleanMatch, fts5Match } from '../search-query.js';
+import { booleanMatch, fts5Match, hasAllWords, innodbWords } from '../search-query.js';
 
 export type RoleRecord = { name: string; level: number; color: string };
 export type UserRecord = {
@@ -38,6 +38,9 @@ export type UserExport = {
 };
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** MySQL search: how many of the newest rows are checked before the FULLTEXT index is asked. */
+const RECENT_WINDOW = 2000;
 
 /** Audit details longer than this are cut, deliberately and marked, rather than refused by the column. */
 export const AUDIT_DETAIL_MAX = 4000;
@@ -368,11 +371,23 @@ export class Store {
     const inRooms = q.rooms.map(() => '?').join(', ');
     const from = q.from ? ' and m.sender_name = ?' : '';
     const params: unknown[] = [...q.rooms, ...(q.from ? [q.from] : []), q.limit];
-    const rows = this.target.kind === 'sqlite'
-      ? await this.direct.all(`select m.* from messages_fts join messages m on m.seq = messages_fts.rowid where messages_fts match ?`
-        + ` and m.room in (${inRooms})${from} order by messages_fts.rowid desc limit ?`, [fts5Match(q.words), ...params])
-      : await this.direct.all(`select m.* from messages m where match(m.text) against (? in boolean mode)`
-        + ` and m.room in (${inRooms})${from} order by m.seq desc limit ?`, [against, ...params]);
+    if (this.target.kind === 'sqlite') {
+      const rows = await this.direct.all(`select m.* from messages_fts join messages m on m.seq = messages_fts.rowid where messages_fts match ?`
+        + ` and m.room in (${inRooms})${from} order by messages_fts.rowid desc limit ?`, [fts5Match(q.words), ...params]);
+      return rows.map(toMessage);
+    }
+    // InnoDB's FULLTEXT hands out every match of a word before anything is ordered or limited: a
+    // word in a third of a million messages cost 3 s (BENCHMARKS.md). Such a word is nearly always
+    // among the newest messages, so those are tried first: the newest RECENT_WINDOW rows by primary
+    // key, checked here word by word. Enough matches there are the newest matches overall (every
+    // row outside the window is older); otherwise the index answers, and then its matches are few.
+    const words = innodbWords(q.words);
+    const recent = await this.direct.all(`select m.* from messages m where m.seq > (select coalesce(max(seq), 0) - ${RECENT_WINDOW} from messages)`
+      + ` and m.room in (${inRooms})${from} order by m.seq desc`, params.slice(0, -1));
+    const hits = recent.filter((r) => hasAllWords(r.text, words));
+    if (hits.length >= q.limit) return hits.slice(0, q.limit).map(toMessage);
+    const rows = await this.direct.all(`select m.* from messages m where match(m.text) against (? in boolean mode)`
+      + ` and m.room in (${inRooms})${from} order by m.seq desc limit ?`, [against, ...params]);
     return rows.map(toMessage);
   }
 

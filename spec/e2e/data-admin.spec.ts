@@ -38,6 +38,7 @@ describe('e2e: chat-admin backup of a live SQLite database', function () {
     expect(r.out).to.match(/^backup written to .*copy\.sqlite \(\d+ bytes, \d+ messages, integrity ok\)\n$/);
     expect(duringBackup, 'chatd kept acknowledging messages while the backup ran').to.be.greaterThan(0);
     expect(fs.readdirSync(path.dirname(file))).to.deep.equal(['copy.sqlite']); // one file, no partial one left
+    expect(fs.statSync(file).mode & 0o777).to.equal(0o600);
     const copy = new Database(file, { readonly: true, fileMustExist: true });
     try {
       expect(copy.pragma('integrity_check', { simple: true })).to.equal('ok');

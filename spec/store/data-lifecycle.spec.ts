@@ -158,3 +158,12 @@ describe('search words for the engines', () => {
     expect(booleanMatch(['the', 'ok'])).to.equal('');
   });
 });
+
+describe('the newest-rows check of MariaDB search', () => {
+  it('matches whole words, case- and accent-insensitively, all of them', async () => {
+    const { hasAllWords } = await import('../../lib/search-query.js');
+    expect(hasAllWords('Réléase notes, v2', ['release', 'notes'])).to.equal(true);
+    expect(hasAllWords('releases notes', ['release'])).to.equal(false);
+    expect(hasAllWords('release', ['release', 'notes'])).to.equal(false);
+  });
+});
