@@ -112,6 +112,8 @@ export function rows(res: Results, p: Plan): Row[] {
       out.push(row(`search_p50_ms_${key}`, `search over ${n} messages (3 of 10 rooms, n=20): p50, ${name}`, 'ms', f?.searchMsP50 ?? null, null));
       out.push(row(`search_p99_ms_${key}`, `search: p99, ${name}`, 'ms', f?.searchMsP99 ?? null, null));
       out.push(row(`search_common_p99_ms_${key}`, `search, a word in a third of all messages: p99, ${name}`, 'ms', f?.commonMsP99 ?? null, null));
+      out.push(row(`search_middle_p99_ms_${key}`, `search, a word in 0.2–2 % of all messages: p99, ${name}`, 'ms', f?.middleMsP99 ?? null, null));
+      out.push(row(`search_rare_p99_ms_${key}`, `search, a word in one message: p99, ${name}`, 'ms', f?.rareMsP99 ?? null, null));
       out.push(row(`search_index_build_s_${key}`, `search index built over existing rows (migration 006), ${name}`, 's', f?.indexBuildS ?? null, null));
     }
   }

@@ -39,8 +39,8 @@ export type UserExport = {
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-/** MySQL search: how many of the newest rows are checked before the FULLTEXT index is asked. */
-const RECENT_WINDOW = 2000;
+/** MySQL search: the newest rows checked, window after window, before the FULLTEXT index is asked. */
+const RECENT_WINDOWS = [2_000, 20_000];
 
 /** Audit details longer than this are cut, deliberately and marked, rather than refused by the column. */
 export const AUDIT_DETAIL_MAX = 4000;
@@ -376,16 +376,19 @@ export class Store {
         + ` and m.room in (${inRooms})${from} order by messages_fts.rowid desc limit ?`, [fts5Match(q.words), ...params]);
       return rows.map(toMessage);
     }
-    // InnoDB's FULLTEXT hands out every match of a word before anything is ordered or limited: a
-    // word in a third of a million messages cost 3 s (BENCHMARKS.md). Such a word is nearly always
-    // among the newest messages, so those are tried first: the newest RECENT_WINDOW rows by primary
-    // key, checked here word by word. Enough matches there are the newest matches overall (every
-    // row outside the window is older); otherwise the index answers, and then its matches are few.
+    // InnoDB's FULLTEXT hands out every match of a word before anything is ordered or limited, at
+    // ~33 µs a match: a word in 2 % of 1,000,000 messages cost 0.7 s, one in a third of them 3 s
+    // (BENCHMARKS.md). Such words are found among the newest messages, so those are tried first:
+    // the newest rows by primary key, in growing windows, checked here word by word. Enough matches
+    // in a window are the newest matches overall (every row outside it is older); otherwise the
+    // index answers, for words rare enough that their matches are few.
     const words = innodbWords(q.words);
-    const recent = await this.direct.all(`select m.* from messages m where m.seq > (select coalesce(max(seq), 0) - ${RECENT_WINDOW} from messages)`
-      + ` and m.room in (${inRooms})${from} order by m.seq desc`, params.slice(0, -1));
-    const hits = recent.filter((r) => hasAllWords(r.text, words));
-    if (hits.length >= q.limit) return hits.slice(0, q.limit).map(toMessage);
+    for (const window of RECENT_WINDOWS) {
+      const recent = await this.direct.all(`select m.* from messages m where m.seq > (select coalesce(max(seq), 0) - ${window} from messages)`
+        + ` and m.room in (${inRooms})${from} order by m.seq desc`, params.slice(0, -1));
+      const hits = recent.filter((r) => hasAllWords(r.text, words));
+      if (hits.length >= q.limit) return hits.slice(0, q.limit).map(toMessage);
+    }
     const rows = await this.direct.all(`select m.* from messages m where match(m.text) against (? in boolean mode)`
       + ` and m.room in (${inRooms})${from} order by m.seq desc limit ?`, [against, ...params]);
     return rows.map(toMessage);
