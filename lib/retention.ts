@@ -1,6 +1,6 @@
 // limits.retentionDays (issue 15): messages older than that are deleted, at start and hourly, in
 // small batches with a pause between them. Each batch is one short statement (on SQLite it runs on
-// the event loop, ~2 ms for 500 rows with their FTS entries), so chat is never held up for longer
+// the event loop, ~3 ms for 500 rows with their FTS entries), so chat is never held up for longer
 // than one batch however much is due; BENCHMARKS.md has chat p99 while 1,000,000 rows go.
 // 0 keeps everything. The value is read at every run, so a SIGHUP reload applies from the next one.
 import { setTimeout as sleep } from 'node:timers/promises';

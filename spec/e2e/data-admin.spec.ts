@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { withChatd } from '../helpers/chatd.js';
 import { runBin } from '../helpers/bin.js';
 import { tmpdir } from '../helpers/world.js';
+import { onTerminal } from '../helpers/terminal.js';
 
 const FAST = { limits: { floodBurst: 100_000, floodRate: 100_000, databasePollMs: 200 } };
 
@@ -134,5 +135,22 @@ for (const kind of ['sqlite', 'mysql'] as const) {
       expect(await again.login('dave')).to.include({ type: 'error' });
       expect((await runBin('chat-admin', ['export', '--user', 'dave', '--db', t.world.db])).code).to.equal(1);
     });
+
+    if (kind === 'sqlite') {
+      it('purge on a terminal asks for the name: a wrong answer changes nothing, the right one erases', async () => {
+        const wrong = onTerminal('chat-admin', ['purge', '--user', 'carol', '--db', t.world.db]);
+        await wrong.waitFor(/Type the user name to confirm: /);
+        wrong.type('carl\r');
+        expect(await wrong.exited()).to.equal(1);
+        expect(wrong.screen()).to.match(/not confirmed; nothing changed/);
+        expect(await t.world.store.getUser('carol')).to.not.equal(null);
+        const right = onTerminal('chat-admin', ['purge', '--user', 'carol', '--db', t.world.db]);
+        await right.waitFor(/Type the user name to confirm: /);
+        right.type('carol\r');
+        expect(await right.exited()).to.equal(0);
+        expect(right.screen()).to.match(/purged carol: 2 messages deleted/);
+        expect(await t.world.store.getUser('carol')).to.equal(null);
+      });
+    }
   });
 }
