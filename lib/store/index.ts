@@ -401,7 +401,8 @@ export class Store {
   async pruneMessages(before: number, batch: number): Promise<number> {
     return this.target.kind === 'sqlite'
       ? this.direct.run('delete from messages where seq in (select seq from messages where ts < ? limit ?)', [before, batch])
-      : this.direct.run('delete from messages where ts < ? limit ?', [before, batch]);
+      // Ordered, so that the rows a batch takes are defined (statement-based replication), and by the ts index.
+      : this.direct.run('delete from messages where ts < ? order by ts, seq limit ?', [before, batch]);
   }
 
   async countMessages(): Promise<number> {
