@@ -15,7 +15,8 @@ import type { Store, UserRecord } from '../lib/store/index.js';
 import { openExistingStore } from '../lib/store/existing.js';
 import { DEFAULT_DB } from '../lib/store/url.js';
 import { parseDuration, formatExpiry, sinceText, untilText } from '../lib/duration.js';
-import { isInteractive, promptNewPassword } from '../lib/prompt.js';
+import { isInteractive, promptLine, promptNewPassword } from '../lib/prompt.js';
+import { backupDatabase } from '../lib/store/backup.js';
 import { table, isoOrDash } from '../lib/table.js';
 import { caFingerprint, encodeInvite, newToken, parseHostPort, tokenHash } from '../lib/enroll/invite.js';
 import type { InviteRecord } from '../lib/store/index.js';
@@ -295,9 +296,41 @@ const inviteCommands = (y: Argv) => y
     }))
   .demandCommand(1, 'name an invite action: add, list, revoke');
 
+// ---- data lifecycle (issue 15; README "Backup, export and erasure") -----------------------------
+const backupCommand = ['backup <file>', 'copy the SQLite database while chatd runs (MySQL: use mysqldump --single-transaction)',
+  (a: Argv) => a.positional('file', { type: 'string', describe: 'where to write the copy' })
+    .option('force', { type: 'boolean', describe: 'replace an existing file' }),
+  async (argv: any) => {
+    // No migration and no store: a backup copies what is there, whatever its schema.
+    const r = await backupDatabase(String(argv.db), String(argv.file), { force: !!argv.force });
+    console.log(`backup written to ${r.file} (${r.bytes} bytes, ${r.messages} messages, integrity ok)`);
+  }] as const;
+
+const exportCommand = ['export', 'print everything stored about a user as JSON (no password hash)',
+  (a: Argv) => a.option('user', { type: 'string', demandOption: true, describe: 'the user to export' }),
+  withStore(async (store, argv) => {
+    const u = await mustUser(store, argv.user);
+    const data = await store.exportUser(u);
+    process.stdout.write(JSON.stringify({ format: 'chatd-export/1', exportedAt: new Date().toISOString(), ...data }, null, 2) + '\n');
+  })] as const;
+
+const purgeCommand = ['purge', "delete a user's messages and anonymize the account and its audit entries (one transaction)",
+  (a: Argv) => a.option('user', { type: 'string', demandOption: true, describe: 'the user to erase' })
+    .option('yes', { type: 'boolean', describe: 'do not ask (needed when not on a terminal)' }),
+  withStore(async (store, argv) => {
+    const u = await mustUser(store, argv.user);
+    if (!argv.yes) {
+      if (!isInteractive()) throw new SetupError(`purge erases ${u.username} for good; not on a terminal, so give --yes to confirm`, 2);
+      const typed = await promptLine(`This deletes every message of ${u.username} and renames the account deleted-${u.id} everywhere.\nType the user name to confirm: `);
+      if (typed.trim().toLowerCase() !== u.username) throw new SetupError('not confirmed; nothing changed');
+    }
+    const r = await store.purgeUser(u, ACTOR);
+    console.log(`purged ${u.username}: ${r.messages} messages deleted; the account is now ${r.anonymous} (disabled, no password)`);
+  })] as const;
+
 async function main(): Promise<void> {
   await parseCli(cliParser(NAME)
-    .usage('$0 <user|role|ban|cert|invite> <action> … [--db URL]')
+    .usage('$0 <user|role|ban|cert|invite> <action> … [--db URL]; $0 backup <file> | export --user <name> | purge --user <name> [--yes]')
     .option('db', { type: 'string', default: DEFAULT_DB, describe: 'sqlite:PATH or mysql://user:pass@host:3306/db', global: true })
     .option('config', { type: 'string', describe: 'chatd config file (for password hashing parameters)', global: true })
     .command('user', 'manage users', userCommands)
@@ -305,11 +338,15 @@ async function main(): Promise<void> {
     .command('ban', 'manage bans', banCommands)
     .command('cert', 'list and revoke client certificates', certCommands)
     .command('invite', 'invite users to enroll (chat-cli enroll <code>)', inviteCommands)
-    .demandCommand(1, 'name a group: user, role, ban, cert or invite')
+    .command(...backupCommand)
+    .command(...exportCommand)
+    .command(...purgeCommand)
+    .demandCommand(1, 'name a group: user, role, ban, cert or invite, or backup, export, purge')
     .epilog(examples([
       ['create bob with a password from a file', 'chat-admin user add bob --role user --password-stdin < pw.txt'],
       ['ban bob for ten minutes', 'chat-admin ban add bob --duration 10m --reason spam'],
       ['a one-time code carol enrolls with', 'chat-admin invite add carol --server chat.example.org:7443'],
+      ['an online copy of the SQLite database', 'chat-admin backup /var/backups/chatd.sqlite'],
     ]))
     );
 }

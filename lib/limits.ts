@@ -45,3 +45,5 @@ export const MAX_ROOMS = 10_000; // rooms in the database; joining a new one bey
 // One command answer (result and its frames) is cut to fit this, and never more than a quarter of
 // sendqBytes, so the server's own answer cannot trip the limit meant for slow readers.
 export const ANSWER_BYTES = 256 * 1024;
+// Issue 15: messages older than this many days are deleted (lib/retention.ts); 0 keeps them forever.
+export const RETENTION_DAYS = 0;

@@ -23,6 +23,7 @@ import { guardStore } from './store/guard.js';
 import { MuteList } from './mutes.js';
 import { SessionSlots } from './session-slots.js';
 import type { EnrollService } from './enroll/service.js';
+import { Retention } from './retention.js';
 
 export const VERSION = '0.1.0';
 export const DEFAULT_ROOM = 'lobby';
@@ -48,6 +49,8 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   private readonly pollers: DatabasePollers;
   /** Renewal and certificate bookkeeping at login (lib/enroll); set by startChatd. */
   enroll: EnrollService | null = null;
+  /** limits.retentionDays: old messages deleted at start and hourly. */
+  readonly retention: Retention;
 
   constructor(readonly config: Config, readonly store: Store, readonly bus: Bus, readonly log: Logger, readonly metrics = new Metrics()) {
     this.nodeName = config.nodeName || 'node1';
@@ -56,6 +59,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     this.logins = new LoginService(store, config, log, loginCounters(config, bus, () => this.sessionsByUser()));
     this.history = new HistoryWriter(store, config.limits.writeQueueMax, log);
     this.pollers = new DatabasePollers(this, store, config.limits, log);
+    this.retention = new Retention(store, config.limits, log);
   }
 
   async start(): Promise<void> {
@@ -66,6 +70,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     }
     await this.bus.start(this);
     await this.pollers.start();
+    this.retention.start();
   }
 
   sessionsOf(user: string): ReadonlySet<Session> | undefined { return this.byUser.get(user); }
@@ -404,6 +409,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   /** Graceful stop: bye SHUTDOWN to everyone, flush pending history (bounded by the grace period). */
   async shutdown(graceMs: number): Promise<void> {
     this.pollers.stop();
+    this.retention.stop();
     this.logins.counters.close();
     for (const s of [...this.sessions]) s.bye('SHUTDOWN');
     const flushed = await this.history.drain(graceMs);

@@ -135,6 +135,14 @@ export class DatabasePollers {
 
   private async applyAdminChange(action: string, target: string | null): Promise<void> {
     if (!target) return;
+    // `chat-admin purge`: the entry names the account only as deleted-<id> (its old name is what
+    // was erased), so its live sessions are found by id.
+    const purged = action === 'user.purge' ? /^deleted-(\d+)$/.exec(target) : null;
+    if (purged) {
+      const id = Number(purged[1]);
+      for (const s of [...this.node.sessions]) if (s.user?.id === id) s.bye('KICKED', 'account erased by an administrator');
+      return;
+    }
     if (action === 'user.role' || action === 'user.disable') {
       const sessions = this.node.sessionsOf(target);
       if (!sessions?.size) return;

@@ -41,3 +41,10 @@ export async function promptNewPassword(): Promise<string> {
   return a;
 }
 
+
+/** Asks one visible question on a terminal (a confirmation) and resolves with the line typed. */
+export async function promptLine(question: string): Promise<string> {
+  const readline = await import('node:readline/promises');
+  const rl = readline.createInterface({ input: process.stdin, output: process.stderr, terminal: true });
+  try { return await rl.question(question); } finally { rl.close(); }
+}

@@ -37,7 +37,7 @@ export type Plan = {
   quick: boolean; sections: Set<Section>; sessions: number; members: number[]; gens: number; profile: boolean;
   mysql: string | null; out: string; verbose: boolean; chatd: string; serverEnv: Record<string, string>; idlePart: boolean;
   phaseMs: number; satMs: number; handshakeMs: number; stormMs: number; chatMembers: number;
-  historyMessages: number; historyQueries: number; deadlineMs: number;
+  historyMessages: number; historyQueries: number; searchMessages: number; searchQueries: number; deadlineMs: number;
 };
 
 export function plan(argv: string[]): Plan {
@@ -86,6 +86,8 @@ export function plan(argv: string[]): Plan {
     chatMembers: 50,
     historyMessages: quick ? 10_000 : 50_000,
     historyQueries: quick ? 100 : 200,
+    searchMessages: quick ? 100_000 : 1_000_000,
+    searchQueries: quick ? 200 : 400,
     deadlineMs: (quick ? 5 : 10) * 60_000,
   };
 }

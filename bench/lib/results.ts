@@ -2,7 +2,7 @@
 // processes took meanwhile, and the table printed at the end (BENCHMARKS.md explains every row).
 import type { DEFAULT_PASSWORD_PARAMS } from '../../lib/auth/password.js';
 import type { TargetKind } from './gen-api.js';
-import type { HistoryFigures } from './history-bench.js';
+import type { HistorySection } from '../sections/history.js';
 import { KINDS, type Plan } from './plan.js';
 import type { Machine } from './proc.js';
 import { row, type Row } from './report.js';
@@ -25,7 +25,7 @@ export type Results = {
       /** What processes outside the bench took while the hash was timed (% of a core). */
       hashOthersPct: number;
     } & Partial<Record<TargetKind, LoginFigures>>;
-    history?: { sqlite?: HistoryFigures; mariadb?: HistoryFigures | null };
+    history?: HistorySection;
   };
   rows: Row[];
   profiles?: ProfileWindow[];
@@ -104,6 +104,17 @@ export function rows(res: Results, p: Plan): Row[] {
       out.push(row(`history_insert_per_sec_${key}`, `history insert (batches of 500), ${name}`, 'msg/s', h?.insertPerSec ?? null, null));
       out.push(row(`history_200_p50_ms_${key}`, `history 200: p50, ${name}`, 'ms', h?.history200MsP50 ?? null, null));
       out.push(row(`history_200_p99_ms_${key}`, `history 200: p99, ${name}`, 'ms', h?.history200MsP99 ?? null, null));
+    }
+    for (const [name, f] of [['SQLite', s.history.searchSqlite], ['MariaDB', s.history.searchMariadb]] as const) {
+      if (f === undefined) continue;
+      const key = name.toLowerCase();
+      const n = f ? `${(f.messages / 1e6).toLocaleString('en-US')}M` : '';
+      out.push(row(`search_p50_ms_${key}`, `search over ${n} messages (3 of 10 rooms, n=20): p50, ${name}`, 'ms', f?.searchMsP50 ?? null, null));
+      out.push(row(`search_p99_ms_${key}`, `search: p99, ${name}`, 'ms', f?.searchMsP99 ?? null, null));
+      out.push(row(`search_common_p99_ms_${key}`, `search, a word in a third of all messages: p99, ${name}`, 'ms', f?.commonMsP99 ?? null, null));
+      out.push(row(`search_middle_p99_ms_${key}`, `search, a word in 0.2–2 % of all messages: p99, ${name}`, 'ms', f?.middleMsP99 ?? null, null));
+      out.push(row(`search_rare_p99_ms_${key}`, `search, a word in one message: p99, ${name}`, 'ms', f?.rareMsP99 ?? null, null));
+      out.push(row(`search_index_build_s_${key}`, `search index built over existing rows (migration 006), ${name}`, 's', f?.indexBuildS ?? null, null));
     }
   }
   return out;

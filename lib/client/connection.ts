@@ -94,6 +94,8 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
 
   private link: Link | null = null;
   private closing = false;
+  /** A search's result, answered once the history of its matches has come. */
+  private searchAnswer: { key: FrameId; result: ResultFrame; internal: boolean } | null = null;
   private readonly requests: Requests;
   private readonly queue: SendQueue;
   private readonly reconnector: Reconnector;
@@ -277,6 +279,7 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
 
   private onClose(link: Link): void {
     this.requests.rejectAll(new Disconnected(link.reason));
+    this.searchAnswer = null;
     if (this.link === link) this.link = null;
     if (this.closing) {
       this.queue.rejectAll(new Error('connection closed'));
@@ -309,6 +312,7 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
     this.closing = true;
     this.state = 'closed';
     this.queue.rejectAll(err);
+    this.searchAnswer = null;
     this.emit('fatal', err);
   }
 
@@ -347,6 +351,14 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
         if (f.type === 'message' && typeof f.room === 'string') this.roomsShown.add(f.room);
         break;
       case 'history':
+        // A search's matches follow its result (DESIGN), which was held back for them (below).
+        if ((f as HistoryFrame).search === true && this.searchAnswer) {
+          const held = this.searchAnswer;
+          this.searchAnswer = null;
+          this.emit('frame', f, { internal: held.internal, mine: !held.internal, retrying: false });
+          this.requests.settle(held.key, held.result);
+          return;
+        }
         // DESIGN: a history frame is a side effect and carries no id; the one a history command asked
         // for comes before that command's result (older servers gave it the command's id).
         if (idKey === undefined) historyKey = this.requests.historyAsker();
@@ -369,6 +381,12 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
       retrying: isAnswer && f.type === 'error' && f.code === 'RATE_LIMITED',
     };
     this.emit('frame', f, meta);
+    // A search result is settled with the history of its matches that comes next, so that --send
+    // prints both before it exits.
+    if (isAnswer && f.type === 'result' && f.command === 'search') {
+      this.searchAnswer = { key: answerKey!, result: f, internal: p!.internal };
+      return;
+    }
     if (isAnswer) this.requests.settle(answerKey!, f as Answer);
   }
 

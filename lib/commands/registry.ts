@@ -30,7 +30,7 @@ export type CommandContext = {
 export type DispatchBase = Omit<CommandContext, 'args' | 'rest' | 'target'>;
 
 /** What a handler answers; `frames` are its side effects for the caller (a history), sent with the result. */
-export type Reply = { text: string; data?: unknown; close?: boolean; frames?: ServerFrame[] };
+export type Reply = { text: string; data?: unknown; close?: boolean; frames?: ServerFrame[]; /** Frames after the result (search's matches, DESIGN). */ after?: ServerFrame[] };
 
 export type Command = {
   name: string;
@@ -128,7 +128,7 @@ export class Registry {
       const reply = await this.run(parsed.command, parsed.args, parsed.argText, base);
       const result: ServerFrame = { type: 'result', command: c.name, text: reply.text, ...(reply.data !== undefined ? { data: reply.data } : {}), ...idPart };
       // The client pairs a history with the result that follows it (lib/client/connection.ts).
-      return { frames: [...(reply.frames ?? []), result], close: reply.close === true, command: c.name };
+      return { frames: [...(reply.frames ?? []), result, ...(reply.after ?? [])], close: reply.close === true, command: c.name };
     } catch (e) {
       if (e instanceof StoreUnavailable) {
         base.host.log.warn('database call failed', { command: c?.name, method: e.method, err: String((e.failure as Error)?.message ?? e.failure) });

@@ -34,7 +34,7 @@ export type EventFrame = {
 };
 export type ResultFrame = { type: 'result'; command: string; text: string; data?: unknown; id?: FrameId };
 export type ErrorFrame = { type: 'error'; code: ErrorCode; message: string; id?: FrameId };
-export type HistoryFrame = { type: 'history'; room: string; messages: MessageFrame[]; id?: FrameId };
+export type HistoryFrame = { type: 'history'; room: string; messages: MessageFrame[]; id?: FrameId; /** The matches of a search, after its result. */ search?: true };
 export type ServerPingFrame = { type: 'ping'; id?: FrameId };
 export type ServerPongFrame = { type: 'pong'; id?: FrameId };
 export type ByeFrame = { type: 'bye'; code: ByeCode; reason: string };

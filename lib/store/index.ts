@@ -7,6 +7,7 @@ import type { MessageFrame } from '../protocol/frames.js';
 import { directSql, type DirectSql } from './direct.js';
 import { MIGRATIONS, migrationSource } from './migrations.js';
 import { knexConfig, parseDbUrl, redact, type DbTarget } from './url.js';
+import { booleanMatch, fts5Match, hasAllWords, innodbWords } from '../search-query.js';
 
 export type RoleRecord = { name: string; level: number; color: string };
 export type UserRecord = {
@@ -38,6 +39,22 @@ export type Enrollment = {
 };
 /** `until` null: muted until unmuted. */
 export type MuteRecord = { userId: number; username: string; until: number | null; by: string; byLevel?: number | null };
+
+/** What `chat-admin export --user` writes (README "Export"). Times are ISO 8601. */
+export type UserExport = {
+  account: { id: number; username: string; role: string; disabled: boolean; createdAt: string | null; lastLogin: string | null };
+  messages: Array<{ id: string; ts: string | null; room: string; kind: string; text: string }>;
+  /** Direct messages are delivered, never stored: there is nothing to export. */
+  dms: { stored: false; sent: never[]; received: never[] };
+  bans: Array<{ id: number; reason: string; by: string; createdAt: string | null; expiresAt: string | null; liftedAt: string | null }>;
+  mutes: Array<{ until: string | null; by: string; createdAt: string | null }>;
+  audit: Array<{ id: number; ts: string | null; actor: string; action: string; target: string | null; detail: string | null }>;
+};
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** MySQL search: the newest rows checked, window after window, before the FULLTEXT index is asked. */
+const RECENT_WINDOWS = [2_000, 20_000];
 
 /** Audit details longer than this are cut, deliberately and marked, rather than refused by the column. */
 export const AUDIT_DETAIL_MAX = 4000;
@@ -451,6 +468,110 @@ export class Store {
     const q = this.knex('certificates').orderBy('id', 'asc');
     if (user) q.where({ user });
     return (await q).map(toCertificate);
+  }
+
+  // ---- data lifecycle (issue 15) -------------------------------------------------------------
+  /**
+   * Matches of all `words` in `rooms`, newest first (by arrival in the database). FTS5 hands its
+   * rowids (= seq) out in descending order and stops at the limit, where ordering by ts would sort
+   * every match of a common word first.
+   */
+  async searchMessages(q: { words: string[]; rooms: string[]; from?: string | null; limit: number }): Promise<MessageFrame[]> {
+    if (!q.rooms.length || !q.words.length) return [];
+    const against = this.target.kind === 'mysql' ? booleanMatch(q.words) : '';
+    if (this.target.kind === 'mysql' && !against) return [];
+    const inRooms = q.rooms.map(() => '?').join(', ');
+    const from = q.from ? ' and m.sender_name = ?' : '';
+    const params: unknown[] = [...q.rooms, ...(q.from ? [q.from] : []), q.limit];
+    if (this.target.kind === 'sqlite') {
+      const rows = await this.direct.all(`select m.* from messages_fts join messages m on m.seq = messages_fts.rowid where messages_fts match ?`
+        + ` and m.room in (${inRooms})${from} order by messages_fts.rowid desc limit ?`, [fts5Match(q.words), ...params]);
+      return rows.map(toMessage);
+    }
+    // InnoDB's FULLTEXT hands out every match of a word before anything is ordered or limited, at
+    // ~33 µs a match: a word in 2 % of 1,000,000 messages cost 0.7 s, one in a third of them 3 s
+    // (BENCHMARKS.md). Such words are found among the newest messages, so those are tried first:
+    // the newest rows by primary key, in growing windows, checked here word by word. Enough matches
+    // in a window are the newest matches overall (every row outside it is older); otherwise the
+    // index answers, for words rare enough that their matches are few.
+    const words = innodbWords(q.words);
+    for (const window of RECENT_WINDOWS) {
+      const recent = await this.direct.all(`select m.* from messages m where m.seq > (select coalesce(max(seq), 0) - ${window} from messages)`
+        + ` and m.room in (${inRooms})${from} order by m.seq desc`, params.slice(0, -1));
+      const hits = recent.filter((r) => hasAllWords(r.text, words));
+      if (hits.length >= q.limit) return hits.slice(0, q.limit).map(toMessage);
+    }
+    const rows = await this.direct.all(`select m.* from messages m where match(m.text) against (? in boolean mode)`
+      + ` and m.room in (${inRooms})${from} order by m.seq desc limit ?`, [against, ...params]);
+    return rows.map(toMessage);
+  }
+
+  /**
+   * Deletes up to `batch` messages older than `before` (ms); returns how many. One short statement:
+   * the caller loops, yielding between batches, so no lock is held long enough to stall chat.
+   */
+  async pruneMessages(before: number, batch: number): Promise<number> {
+    return this.target.kind === 'sqlite'
+      ? this.direct.run('delete from messages where seq in (select seq from messages where ts < ? limit ?)', [before, batch])
+      // Ordered, so that the rows a batch takes are defined (statement-based replication), and by the ts index.
+      : this.direct.run('delete from messages where ts < ? order by ts, seq limit ?', [before, batch]);
+  }
+
+  async countMessages(): Promise<number> {
+    const r = await this.knex('messages').count({ n: '*' }).first();
+    return Number(r?.n ?? 0);
+  }
+
+  /** Everything stored about one account (chat-admin export); the password hash never leaves. */
+  async exportUser(u: UserRecord): Promise<UserExport> {
+    const mine = (q: Knex.QueryBuilder) => q.where('sender_id', u.id).orWhere((w) => w.whereNull('sender_id').andWhere('sender_name', u.username));
+    const messages = await mine(this.knex('messages').select('id', 'ts', 'room', 'kind', 'text')).orderBy('seq', 'asc');
+    const bans = await this.knex('bans').where('user_id', u.id).orWhere('username', u.username).orderBy('id', 'asc');
+    const mutes = await this.knex('mutes').where('user_id', u.id);
+    const audit = await this.knex('audit_log').where('target', u.username).orWhere('actor', u.username).orderBy('id', 'asc');
+    return {
+      account: { id: u.id, username: u.username, role: u.role, disabled: u.disabled, createdAt: iso(u.createdAt), lastLogin: iso(u.lastLogin) },
+      messages: messages.map((r: any) => ({ id: r.id, ts: iso(Number(r.ts)), room: r.room, kind: r.kind, text: r.text })),
+      dms: { stored: false, sent: [], received: [] },
+      bans: bans.map((r: any) => {
+        const b = toBan(r);
+        return { id: b.id, reason: b.reason, by: b.by, createdAt: iso(b.createdAt), expiresAt: iso(b.expiresAt), liftedAt: iso(b.liftedAt) };
+      }),
+      mutes: mutes.map((r: any) => ({ until: iso(num(r.until)), by: r.by, createdAt: iso(Number(r.created_at)) })),
+      audit: audit.map((r: any) => ({ id: Number(r.id), ts: iso(Number(r.ts)), actor: r.actor, action: r.action, target: r.target, detail: r.detail })),
+    };
+  }
+
+  /**
+   * Erases an account in one transaction: its messages are deleted; its name becomes
+   * `deleted-<id>` wherever it is stored (the account row, audit_log, bans, mutes, revocations), so
+   * the log keeps what happened without saying to whom; the row stays (disabled, no password) for
+   * the ids that point at it. Returns the new name and how many messages went.
+   */
+  async purgeUser(u: UserRecord, actor: string): Promise<{ anonymous: string; messages: number }> {
+    const anon = `deleted-${u.id}`;
+    const name = u.username;
+    return this.knex.transaction(async (trx) => {
+      const messages = await trx('messages').where('sender_id', u.id).orWhere((w) => w.whereNull('sender_id').andWhere('sender_name', name)).del();
+      await trx('audit_log').where('actor', name).update({ actor: anon });
+      await trx('audit_log').where('target', name).update({ target: anon });
+      await trx('bans').where('user_id', u.id).orWhere('username', name).update({ username: anon });
+      await trx('bans').where('by', name).update({ by: anon });
+      await trx('bans').where('lifted_by', name).update({ lifted_by: anon });
+      await trx('mutes').where('user_id', u.id).update({ username: anon });
+      await trx('mutes').where('by', name).update({ by: anon });
+      await trx('revoked_certs').where('by', name).update({ by: anon });
+      await trx('login_locks').where('name', name).del();
+      // Enrollment keeps the name too: certificates issued to it, invites for it or made by it.
+      await trx('certificates').where('user', name).update({ user: anon });
+      await trx('invites').where('user', name).update({ user: anon });
+      await trx('invites').where('created_by', name).update({ created_by: anon });
+      await trx('users').where('id', u.id).update({
+        username: anon, password_hash: '!purged', disabled: true, failed_logins: 0, locked_until: null, last_login: null,
+      });
+      await trx('audit_log').insert({ actor, action: 'user.purge', target: anon, detail: `${messages} messages deleted`, ts: Date.now() });
+      return { anonymous: anon, messages };
+    });
   }
 
   // ---- audit --------------------------------------------------------------------------------
