@@ -1,0 +1,54 @@
+// Limits on the IRC port (issue 17): IRC's line lengths (ERR_INPUTTOOLONG), and the flood control and
+// send queue every session has, ending an IRC session with ERROR.
+import { expect } from 'chai';
+import { withChatd } from '../helpers/chatd.js';
+import { RawIrc } from '../helpers/irc.js';
+
+describe('IRC front door: limits', function () {
+  this.timeout(20000);
+  const t = withChatd({ config: { ircPort: 0 } });
+  const open: RawIrc[] = [];
+  const port = () => t.chatd.ircAddress!.port;
+  afterEach(() => { for (const c of open.splice(0)) c.close(); });
+
+  it('a line over 512 bytes gets ERR_INPUTTOOLONG (417) and the session goes on; tags may take 4,096 more', async () => {
+    const r = await RawIrc.registered(port(), t.world.certs, 'alice');
+    open.push(r);
+    r.send(`PRIVMSG #lobby :${'x'.repeat(600)}`);
+    await r.line(/ 417 alice :Input line was too long/);
+    r.send(`@+client=${'y'.repeat(3000)} PING :tagged`);
+    await r.line(/PONG chatd :tagged/);
+    r.send(`@+client=${'y'.repeat(5000)} PING :tagged`);
+    await r.line(/ 417 alice :/);
+    r.send('PING :still-here');
+    await r.line(/PONG chatd :still-here/);
+  });
+
+  it('a line over the 8,703-byte read limit ends the session with ERROR', async () => {
+    const r = await RawIrc.registered(port(), t.world.certs, 'bob');
+    open.push(r);
+    r.send(`PRIVMSG #lobby :${'z'.repeat(9000)}`);
+    await r.line(/^ERROR :FRAME_TOO_LARGE/);
+    await r.ended();
+  });
+
+  it('flood control: excess lines get a RATE_LIMITED notice, a flood that goes on ends with ERROR :FLOOD', async () => {
+    const s = await t.start({ ircPort: 0, limits: { floodBurst: 5, floodRate: 1, floodKickCount: 5, floodKickWindowMs: 10000 } });
+    const r = await RawIrc.registered(s.ircAddress!.port, t.world.certs, 'carol');
+    open.push(r);
+    r.send(...Array.from({ length: 30 }, (_, i) => `PRIVMSG #lobby :flood ${i}`));
+    await r.line(/NOTICE carol :RATE_LIMITED: too many frames/);
+    await r.line(/^ERROR :FLOOD: /);
+    await r.ended();
+  });
+
+  it('the send queue cap: an answer over it ends the IRC session with ERROR :SENDQ_EXCEEDED', async () => {
+    const s = await t.start({ ircPort: 0, motd: `motd ${'m '.repeat(3000)} end`, limits: { sendqBytes: 4096 } });
+    const r = await RawIrc.connect(s.ircAddress!.port, t.world.certs, 'dave');
+    open.push(r);
+    r.send('PASS :Dave-pass-1234', 'NICK dave', 'USER dave 0 * :dave');
+    await r.line(/^ERROR :SENDQ_EXCEEDED: send queue exceeded$/);
+    await r.ended();
+    expect([...s.node.sessions].some((x) => x.user?.name === 'dave')).to.equal(false);
+  });
+});
