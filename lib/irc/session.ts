@@ -130,7 +130,7 @@ export class IrcSession extends Session {
       case 'event':
         // This session's own joins and parts are told from its own state (JOIN with names, PART);
         // another session of the same account joining or leaving does not move this one.
-        if ((f.event === 'join' || f.event === 'part') && f.user === me) return null;
+        if ((f.event === 'join' || f.event === 'part' || f.event === 'quit') && f.user === me) return null;
         if (f.event === 'quit' && f.user) {
           const now = Date.now();
           if (now - (this.quits.get(f.user) ?? 0) < 5000) return null;
@@ -271,6 +271,8 @@ export class IrcSession extends Session {
 
   private async onMessage(m: IrcMessage): Promise<void> {
     if (this.closing) return;
+    // The command name only: PASS and AUTHENTICATE parameters are secrets.
+    this.host.log.debug('irc command', { session: this.id, command: m.command.slice(0, 20), params: m.params.length });
     const p = m.params;
     switch (m.command) {
       case 'CAP': return this.cap(p);

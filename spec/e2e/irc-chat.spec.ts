@@ -21,6 +21,18 @@ describe('IRC front door: one chat with JSON clients', function () {
     expect(m).to.deep.include({ room: 'lobby', kind: 'say', from: { name: 'alice', role: 'user', color: 'cyan' } });
   });
 
+  it('another session of the same account coming and going does not JOIN, PART or QUIT the IRC one', async () => {
+    const i = await irc('carol').ready();
+    i.lines.length = 0; // its own JOIN is behind it
+    const j = await t.login('carol');
+    j.send({ type: 'say', text: 'from my other session' });
+    await i.line(/:carol!carol@chatd PRIVMSG #lobby :from my other session$/);
+    j.close();
+    await t.login('bob'); // its join comes after carol's quit, had there been one
+    await i.line(/:bob!bob@chatd JOIN #lobby$/);
+    expect(i.lines.filter((l) => / (JOIN|PART|QUIT) /.test(l) && l.includes(':carol!'))).to.deep.equal([]);
+  });
+
   it('/me both ways: CTCP ACTION is a me message, a me message is a CTCP ACTION', async () => {
     const i = await irc('alice').ready();
     const j = await t.login('bob');
