@@ -11,6 +11,7 @@ import type { ErrorFrame, HistoryFrame, MessageFrame, ServerFrame } from '../pro
 import { outgoing, type Outgoing } from '../protocol/outgoing.js';
 import { normalizeRoom, normalizeUsername, sanitizeText } from '../sanitize.js';
 import { Session } from '../session.js';
+import { withTimeout } from '../timeout.js';
 import { IRC_MAX_LINE, ircLine, overLimit, parseIrc, type IrcMessage } from './message.js';
 import { IRC_HOST, channel, renderIrc, rolePrefix, userPrefix } from './render.js';
 
@@ -67,6 +68,7 @@ export class IrcSession extends Session {
   private readonly shown = new Set<string>();
   /** While a JOIN is being announced (names are looked up), other output waits here, in order. */
   private held: Buffer[] | null = null;
+  private heldBytes = 0;
   private joins = 0;
   private joinChain: Promise<void> = Promise.resolve();
   private ackSeq = 0;
@@ -100,7 +102,18 @@ export class IrcSession extends Session {
 
   private out(data: Buffer | string): void {
     const b = typeof data === 'string' ? Buffer.from(data) : data;
-    if (this.held) this.held.push(b); else this.write(b);
+    if (!this.held) return this.write(b);
+    this.held.push(b);
+    // What waits for a slow JOIN counts like the send queue it stands in front of: past the limit it
+    // goes out now, out of order, and the send queue decides whether this session keeps up.
+    if ((this.heldBytes += b.length) > this.host.config.limits.sendqBytes) this.release();
+  }
+
+  private release(): void {
+    const held = this.held ?? [];
+    this.held = null;
+    this.heldBytes = 0;
+    for (const b of held) this.write(b);
   }
 
   private num(code: string, ...params: string[]): void {
@@ -188,7 +201,7 @@ export class IrcSession extends Session {
 
   private announceJoin(room: string, messages: MessageFrame[]): void {
     this.shown.add(room);
-    if (!this.held) this.held = [];
+    if (!this.held && this.joins === 0) this.held = [];
     this.joins++;
     this.joinChain = this.joinChain.then(async () => {
       try {
@@ -202,11 +215,7 @@ export class IrcSession extends Session {
       } catch (e) {
         this.host.log.warn('irc join announcement failed', { session: this.id, err: String(e) });
       } finally {
-        if (--this.joins === 0) {
-          const held = this.held ?? [];
-          this.held = null;
-          for (const b of held) this.write(b);
-        }
+        if (--this.joins === 0) this.release();
       }
     });
   }
@@ -214,7 +223,9 @@ export class IrcSession extends Session {
   /** Members of a room on every node, each once, with the prefix of their role. */
   private async members(room: string): Promise<Map<string, { role: string; away: boolean; node: string; since: number; lastActive: number }>> {
     const out = new Map<string, { role: string; away: boolean; node: string; since: number; lastActive: number }>();
-    for (const p of await this.node.presence()) if (p.rooms.includes(room) && !out.has(p.user)) out.set(p.user, { role: p.role, away: false, node: p.node, since: p.since, lastActive: p.lastActive });
+    // Presence may come from Redis: a JOIN waits for it at most as long as for the database.
+    const all = await withTimeout(this.node.presence(), this.node.config.limits.dbTimeoutMs).catch(() => this.node.localPresence());
+    for (const p of all) if (p.rooms.includes(room) && !out.has(p.user)) out.set(p.user, { role: p.role, away: false, node: p.node, since: p.since, lastActive: p.lastActive });
     if (this.user && this.rooms.has(room) && !out.has(this.user.name)) out.set(this.user.name, { role: this.user.role, away: false, node: this.node.nodeName, since: this.since, lastActive: this.lastActive });
     return out;
   }

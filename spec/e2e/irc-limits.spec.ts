@@ -32,6 +32,27 @@ describe('IRC front door: limits', function () {
     await r.ended();
   });
 
+  it('odd and malformed lines, before and after registration, get answers or nothing, never a crash', async () => {
+    const s = await t.start({ ircPort: 0, limits: { floodBurst: 1000, floodRate: 1000, floodKickCount: 1000 } });
+    const odd = ['', ':', '@', '@a=b', ':only.prefix', '@x :p', 'CAP', 'CAP REQ', 'CAP REQ :nonsense', 'AUTHENTICATE', 'AUTHENTICATE PLAIN',
+      'AUTHENTICATE ' + 'A'.repeat(400), 'AUTHENTICATE *', 'NICK', 'USER a', '\0\x01\x02', 'PRIVMSG', 'JOIN', 'JOIN ,,,', 'PART', 'KICK',
+      'MODE', 'WHOIS', 'WHO', 'TOPIC', 'NAMES', 'PRIVMSG #lobby :\x01', 'PRIVMSG #lobby :\x01\x01', 'PRIVMSG , :x', 'NOTICE #nope :x'];
+    const pre = await RawIrc.connect(s.ircAddress!.port, t.world.certs, 'alice');
+    open.push(pre);
+    pre.send(...odd, 'PING :pre');
+    await pre.line(/PONG chatd :pre/);
+    const r = await RawIrc.registered(s.ircAddress!.port, t.world.certs, 'bob');
+    open.push(r);
+    r.send(...odd, 'JOIN #a,#,#!!,#' + 'x'.repeat(40), 'PART #never', 'TOPIC #never :x', 'KICK #lobby nobody', 'MODE #lobby +b', 'MODE alice',
+      'WHO nobody', 'USERHOST a b c', 'NICK Bob', 'PRIVMSG #lobby :\xff\xfe', 'PING :post');
+    await r.line(/PONG chatd :post/);
+    r.sock.write(Buffer.from([0xff, 0xfe, 0x00, 0x0d, 0x0a, 0xc3, 0x28, 0x0d, 0x0a]));
+    r.send('PING :bytes');
+    await r.line(/PONG chatd :bytes/);
+    expect(r.lines.some((l) => / 403 bob #!! /.test(l))).to.equal(true);
+    expect(r.lines.some((l) => / 442 bob #never /.test(l))).to.equal(true);
+  });
+
   it('flood control: excess lines get a RATE_LIMITED notice, a flood that goes on ends with ERROR :FLOOD', async () => {
     const s = await t.start({ ircPort: 0, limits: { floodBurst: 5, floodRate: 1, floodKickCount: 5, floodKickWindowMs: 10000 } });
     const r = await RawIrc.registered(s.ircAddress!.port, t.world.certs, 'carol');
