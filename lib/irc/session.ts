@@ -60,6 +60,7 @@ export class IrcSession extends Session {
   private capNegotiating = false;
   private readonly caps = new Set<string>();
   private sasl: string | null = null;
+  private saslMech: 'PLAIN' | 'EXTERNAL' = 'PLAIN';
   /** Why SASL failed: the registration that follows without a password ends with that code. */
   private saslError: ChatdError | null = null;
   private registered = false;
@@ -329,7 +330,7 @@ export class IrcSession extends Session {
       case 'LS': {
         if (!this.registered) this.capNegotiating = true;
         const v302 = Number(p[1]) >= 302;
-        const list = CAPS.map((c) => (c === 'sasl' && v302 ? 'sasl=PLAIN' : c)).join(' ');
+        const list = CAPS.map((c) => (c === 'sasl' && v302 ? `sasl=${this.mechanisms().join(',')}` : c)).join(' ');
         return this.out(ircLine(this.server, 'CAP', [this.me, 'LS', list]));
       }
       case 'LIST':
@@ -354,10 +355,12 @@ export class IrcSession extends Session {
     if (this.registered || this.user) return this.num('907', 'You have already authenticated using SASL');
     if (!this.caps.has('sasl')) return this.num('904', 'SASL authentication failed (request the sasl capability first)');
     if (this.sasl === null) {
-      if (arg.toUpperCase() !== 'PLAIN') {
-        this.num('908', 'PLAIN', 'are available SASL mechanisms');
+      const mech = arg.toUpperCase();
+      if (mech !== 'PLAIN' && !(mech === 'EXTERNAL' && this.mechanisms().includes(mech))) {
+        this.num('908', this.mechanisms().join(','), 'are available SASL mechanisms');
         return this.num('904', 'SASL authentication failed');
       }
+      this.saslMech = mech;
       this.sasl = '';
       return this.out('AUTHENTICATE +\r\n');
     }
@@ -371,6 +374,7 @@ export class IrcSession extends Session {
       return this.num('905', 'SASL message too long');
     }
     if (arg.length === SASL_CHUNK) return; // more to come
+    if (this.saslMech === 'EXTERNAL') return this.external(Buffer.from(this.sasl, 'base64').toString('utf8'));
     const [authz, authc, pass] = Buffer.from(this.sasl, 'base64').toString('utf8').split('\0');
     this.sasl = null;
     if (pass === undefined || !authc || (authz && authz !== authc)) return this.num('904', 'SASL authentication failed (malformed PLAIN message)');
@@ -380,6 +384,29 @@ export class IrcSession extends Session {
       return this.num('904', `SASL authentication failed: ${err.code}: ${err.message}`);
     }
     this.num('900', `${this.me}!${this.me}@${IRC_HOST}`, this.user!.name, `You are now logged in as ${this.user!.name}`);
+    this.num('903', 'SASL authentication successful');
+  }
+
+  /** PLAIN always; EXTERNAL where the certificate proves the name (--cert-binding cn) and the config allows it. */
+  private mechanisms(): string[] {
+    const c = this.node.config;
+    return c.ircCertLogin && c.certBinding === 'cn' ? ['PLAIN', 'EXTERNAL'] : ['PLAIN'];
+  }
+
+  /** SASL EXTERNAL: the certificate's name is the account; an authorization identity must name it too. */
+  private async external(authz: string): Promise<void> {
+    this.sasl = null;
+    try {
+      if (authz && normalizeUsername(authz) !== this.certUser) throw new ChatdError('CERT_MISMATCH', `this certificate is for "${this.certUser ?? '?'}", not "${authz.slice(0, 40)}"`);
+      this.user = await this.node.loginByCertificate(this);
+      this.host.metrics.logins.inc({ result: 'ok' });
+    } catch (e) {
+      if (!(e instanceof ChatdError)) throw e;
+      this.host.metrics.logins.inc({ result: e.code });
+      this.saslError = e;
+      return this.num('904', `SASL authentication failed: ${e.code}: ${e.message}`);
+    }
+    this.num('900', `${this.me}!${this.me}@${IRC_HOST}`, this.user.name, `You are now logged in as ${this.user.name}`);
     this.num('903', 'SASL authentication successful');
   }
 

@@ -18,6 +18,8 @@ export type IrcOpts = {
   password?: string;
   echo?: boolean;
   nick?: string;
+  /** SASL EXTERNAL: the certificate alone. */
+  external?: boolean;
 };
 
 /** An irc-framework client with every line it received kept, and waits on lines and events. */
@@ -45,7 +47,7 @@ export class IrcClient {
       // The spec tests the server's checks (client certificate, password); irc-framework has no CA option.
       rejectUnauthorized: false,
       ...(certOf ? { client_certificate: { certificate: fs.readFileSync(`${certs}/clients/${certOf}.crt`, 'utf8'), private_key: fs.readFileSync(`${certs}/clients/${certOf}.key`, 'utf8') } } : {}),
-      ...(opts.sasl === false ? { password } : { account: { account: user, password } }),
+      ...(opts.external ? { sasl_mechanism: 'EXTERNAL' } : opts.sasl === false ? { password } : { account: { account: user, password } }),
       auto_reconnect: false, ping_interval: 0, enable_echomessage: opts.echo ?? false,
     });
     return new IrcClient(client);
