@@ -83,7 +83,7 @@ export async function startChatd(config: Config, files: TlsFiles, log = new Logg
     });
     await node.start();
     const address = await server.listen();
-    const irc = config.ircPort >= 0 ? new IrcServer(config, node, files) : null;
+    const irc = config.ircPort >= 0 ? new IrcServer(config, node, files, server) : null;
     const ircAddress = irc ? await irc.listen().catch(async (e) => { await server.close(); throw e; }) : null;
     let ops: AddressInfo | null = null;
     if (config.metrics) {

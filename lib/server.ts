@@ -98,8 +98,8 @@ export class ChatServer {
     });
   }
 
-  /** Connection caps, checked on the raw TCP socket before any TLS work is spent on it. */
-  private admit(raw: net.Socket): void {
+  /** Connection caps, checked on the raw TCP socket before any TLS work is spent on it (the IRC listener's too). */
+  admit(raw: net.Socket): void {
     const lim = this.config.limits;
     const ip = raw.remoteAddress ?? '?';
     const n = this.perIp.get(ip) ?? 0;

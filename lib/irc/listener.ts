@@ -1,5 +1,5 @@
 // The IRC listener (--irc-port): a second TLS server with the chat listener's secure context (one
-// secureContextOptions()), client-certificate policy, connection caps and refusal log, whose sessions
+// secureContextOptions()), client-certificate policy and connection caps (counted together), whose sessions
 // speak IRC. Kept beside lib/server.ts rather than in it: the chat listener chooses JSON or text by
 // ALPN, this one has a single protocol, and IRC clients send no ALPN at all.
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -8,18 +8,17 @@ import tls from 'node:tls';
 import type { Config } from '../config.js';
 import { SetupError } from '../errors.js';
 import type { ChatNode } from '../node.js';
-import { loadTls, refuseRenegotiation, remoteOf, secureContextOptions, type TlsFiles } from '../server.js';
+import { loadTls, refuseRenegotiation, remoteOf, secureContextOptions, type ChatServer, type TlsFiles } from '../server.js';
 import { certificateRefusal, refusalOf, RefusalLog } from '../tls-refusals.js';
 import { IrcSession } from './session.js';
 
 export class IrcServer {
   readonly server: tls.Server;
-  private readonly perIp = new Map<string, number>();
-  private total = 0;
   private stopping = false;
   private readonly refusals: RefusalLog;
 
-  constructor(readonly config: Config, readonly node: ChatNode, private readonly files: TlsFiles) {
+  /** `chat` counts this port's connections with its own against the same caps (maxConnPerIp, maxConnTotal). */
+  constructor(readonly config: Config, readonly node: ChatNode, private readonly files: TlsFiles, chat: ChatServer) {
     this.refusals = new RefusalLog(node.log);
     this.server = tls.createServer({
       ...secureContextOptions(config, loadTls(files)),
@@ -27,7 +26,9 @@ export class IrcServer {
       rejectUnauthorized: config.clientCert === 'required',
       handshakeTimeout: config.limits.handshakeTimeoutMs,
     });
-    this.server.on('connection', (raw: net.Socket) => this.admit(raw));
+    this.server.on('connection', (raw: net.Socket) => {
+      if (this.stopping) raw.destroy(); else chat.admit(raw);
+    });
     this.server.on('secureConnection', (s: tls.TLSSocket) => this.accept(s));
     this.server.on('tlsClientError', (err, s) => {
       const remote = remoteOf(s);
@@ -35,25 +36,6 @@ export class IrcServer {
       node.metrics.handshakes.inc({ result: 'failed' });
       if (refusal) this.refusals.refused(refusal);
       s.destroy();
-    });
-  }
-
-  /** The same caps as the chat listener (limits.maxConnPerIp, maxConnTotal), counted for this port. */
-  private admit(raw: net.Socket): void {
-    const lim = this.config.limits;
-    const ip = raw.remoteAddress ?? '?';
-    const n = this.perIp.get(ip) ?? 0;
-    if (this.stopping || n >= lim.maxConnPerIp || this.total >= lim.maxConnTotal) {
-      if (!this.stopping) this.refusals.refused({ remote: ip, code: n >= lim.maxConnPerIp ? 'CONN_LIMIT_PER_IP' : 'CONN_LIMIT_TOTAL', reason: `IRC connection limit reached (${n} from this address, ${this.total} in all)` });
-      raw.destroy();
-      return;
-    }
-    this.perIp.set(ip, n + 1);
-    this.total++;
-    raw.once('close', () => {
-      this.total--;
-      const left = (this.perIp.get(ip) ?? 1) - 1;
-      if (left > 0) this.perIp.set(ip, left); else this.perIp.delete(ip);
     });
   }
 

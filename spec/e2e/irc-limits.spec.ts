@@ -3,6 +3,8 @@
 import { expect } from 'chai';
 import { withChatd } from '../helpers/chatd.js';
 import { RawIrc } from '../helpers/irc.js';
+import { TestClient } from '../helpers/client.js';
+import { until } from '../helpers/wait.js';
 
 describe('IRC front door: limits', function () {
   this.timeout(20000);
@@ -51,6 +53,26 @@ describe('IRC front door: limits', function () {
     await r.line(/PONG chatd :bytes/);
     expect(r.lines.some((l) => / 403 bob #!! /.test(l))).to.equal(true);
     expect(r.lines.some((l) => / 442 bob #never /.test(l))).to.equal(true);
+  });
+
+  it('the connection caps count the chat port and the IRC port together', async () => {
+    const s = await t.start({ ircPort: 0, limits: { maxConnPerIp: 2 } });
+    const j = await TestClient.connect(s.address.port, t.world.certs, 'alice');
+    const k = await TestClient.connect(s.address.port, t.world.certs, 'bob');
+    open.push({ close: () => { j.close(); k.close(); } } as unknown as RawIrc);
+    // Refused: the handshake fails, or the connection is closed at once.
+    const r = await RawIrc.connect(s.ircAddress!.port, t.world.certs, 'carol').catch(() => null);
+    if (r) open.push(r);
+    const refused = r === null || await r.ended(2000).then(() => true, () => false);
+    expect(refused).to.equal(true);
+    j.close();
+    await until(async () => {
+      try {
+        const r = await RawIrc.registered(s.ircAddress!.port, t.world.certs, 'carol');
+        open.push(r);
+        return true;
+      } catch { return false; }
+    }, 5000, 'a free slot for the IRC port');
   });
 
   it('flood control: excess lines get a RATE_LIMITED notice, a flood that goes on ends with ERROR :FLOOD', async () => {
