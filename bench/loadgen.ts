@@ -22,6 +22,9 @@ const BYE = Buffer.from('{"type":"bye"');
 const ERROR = Buffer.from('{"type":"error"');
 const PONG = '{"type":"pong"}\n';
 const ALPN = ['chatd/1'];
+// IRC (kind irc): the server's keepalive, and the ERROR line that ends a session.
+const IRC_PING = Buffer.from('PING ');
+const IRC_ERROR = Buffer.from('ERROR :');
 
 let setup: SetupArgs | null = null;
 let ctx: tls.SecureContext | null = null;
@@ -39,7 +42,7 @@ function bump(map: Record<string, number>, key: string): void {
 
 function connectOpts(session?: Buffer): tls.ConnectionOptions {
   return {
-    host: setup!.host, port: setup!.port, servername: 'localhost', secureContext: ctx!, ALPNProtocols: ALPN,
+    host: setup!.host, port: setup!.port, servername: 'localhost', secureContext: ctx!, ...(setup!.kind === 'irc' ? {} : { ALPNProtocols: ALPN }),
     ...(session ? { session } : {}),
   };
 }
@@ -56,6 +59,8 @@ class Conn {
   outstanding = 0;
   /** Called per complete JSON line until the connection is ready (login in progress). */
   onFrame: ((f: Frame) => void) | null = null;
+  /** IRC: called per line until registered and in #lobby. */
+  onIrcLine: ((line: string) => void) | null = null;
   onClose: (() => void) | null = null;
   private carry: Buffer | null = null;
   private text = '';
@@ -92,6 +97,10 @@ class Conn {
       buf = buf.subarray(0, last + 1);
     }
     scanMarkers(buf, now, this);
+    if (setup!.kind === 'irc') {
+      if (buf.indexOf(IRC_PING) !== -1) this.sock.write('PONG :chatd\r\n');
+      if (phase.id >= 0) for (let b = buf.indexOf(IRC_ERROR); b !== -1; b = buf.indexOf(IRC_ERROR, b + 1)) bump(phase.byes, /ERROR :([A-Z_]+)/.exec(buf.toString('latin1', b, b + 40))?.[1] ?? '?');
+    }
     if (setup!.kind === 'chatd') {
       if (buf.indexOf(PING) !== -1) this.sock.write(PONG);
       if (phase.id >= 0) {
@@ -112,6 +121,7 @@ class Conn {
     while (!this.ready && (i = this.text.indexOf('\n')) !== -1) {
       const line = this.text.slice(0, i);
       this.text = this.text.slice(i + 1);
+      if (setup!.kind === 'irc') { this.onIrcLine?.(line); continue; }
       let f: Frame;
       try { f = JSON.parse(line) as Frame; } catch { continue; }
       this.onFrame?.(f);
@@ -167,6 +177,14 @@ function establish(conn: Conn, login: { user: string; password: string } | null,
       conn.sock.once('secureConnect', done);
       return;
     }
+    if (setup!.kind === 'irc') {
+      // echo-message: a sender's own copy is its ack, as with JSON. Registered once #lobby's names end.
+      conn.sock.once('secureConnect', () => conn.send(`CAP REQ :echo-message\r\nPASS :${login.password}\r\nNICK ${login.user}\r\nUSER ${login.user} 0 * :bench\r\nCAP END\r\n`));
+      conn.onIrcLine = (line) => {
+        if (/^\S+ 366 \S+ #lobby /.test(line)) { conn.onIrcLine = null; done(); } else if (line.startsWith('ERROR ')) fail(line.slice(7, 40));
+      };
+      return;
+    }
     conn.onFrame = (f) => {
       if (f.type === 'welcome') conn.send(JSON.stringify({ type: 'login', user: login.user, password: login.password, id: 'L' }) + '\n');
       else if (f.type === 'login_ok') {
@@ -191,7 +209,7 @@ async function open(a: OpenArgs): Promise<OpenResult> {
     while (next < a.n) {
       const i = next++;
       const conn = new Conn();
-      const login = setup!.kind === 'chatd' ? { user: a.users[i % a.users.length]!, password: a.password } : null;
+      const login = setup!.kind !== 'ceiling' ? { user: a.users[i % a.users.length]!, password: a.password } : null;
       try {
         await establish(conn, login, a.part && login !== null, a.timeoutMs);
         held.push(conn);
@@ -238,6 +256,7 @@ const senders = {
     const text = `~B${a.phase}.${setup!.gen}.${s}.${Math.floor(nowUs())}~ ${this.pad}`;
     const id = ++this.seq;
     if (setup!.kind === 'chatd') return `{"type":"say","id":${id},"text":${JSON.stringify(text)}}\n`;
+    if (setup!.kind === 'irc') return `PRIVMSG #lobby :${text}\r\n`;
     // The ceiling relays lines as they are, so send what chatd would deliver: a message frame of the
     // same shape and size, so that both servers move the same bytes per delivery.
     return JSON.stringify({

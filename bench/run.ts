@@ -91,6 +91,8 @@ async function main(ctx: RunContext): Promise<void> {
       for (const n of p.members) {
         const entry: { members: number } & Partial<Record<TargetKind, FanoutFigures>> = { members: n };
         for (const k of KINDS) entry[k] = await fanout(ctx, k, n);
+        // The same room read by IRC clients (issue 17), compared with the JSON figures above.
+        entry.irc = await fanout(ctx, 'irc', n);
         res.sections.fanout.push(entry);
       }
     }

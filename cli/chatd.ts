@@ -35,6 +35,7 @@ async function main(): Promise<void> {
       migrate: { type: 'boolean', describe: 'apply pending migrations at start (--no-migrate to refuse instead)' },
       'log-level': { choices: ['debug', 'info', 'warn', 'error', 'silent'] as const, describe: 'stderr log level [default: info]' },
       'log-format': { choices: ['auto', 'json', 'text'] as const, describe: 'stderr log lines: JSON, or text for people [default: auto, text on a terminal]' },
+      'irc-port': { type: 'string', coerce: (v: string) => Number(v), describe: 'also serve IRC clients over TLS on this port; 0 picks a free one [default: off]' },
       metrics: { type: 'string', describe: 'serve /metrics, /healthz, /readyz over HTTP on host:port (no client certificate: keep it on loopback) [default: off; --dev: 127.0.0.1:9464]' },
       'text-color': { choices: ['on', 'off'] as const, describe: 'colour for text-mode clients (openssl s_client); each may switch with //color [default: off]' },
       dev: { type: 'boolean', default: false, describe: 'development setup: certs in ./certs, SQLite in ./data, bootstrap admin' },
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
   const flags: ConfigInput = {
     host: argv.host, port: argv.port, db: argv.db, bus: argv.bus, prefix: argv.prefix,
     clientCert: argv['client-cert'], certBinding: argv['cert-binding'], tlsMinVersion: argv['tls-min-version'],
-    nodeName: argv['node-name'], migrate: argv.migrate, logLevel: argv['log-level'] as LogLevel | undefined, logFormat: argv['log-format'], metrics: argv.metrics,
+    nodeName: argv['node-name'], migrate: argv.migrate, logLevel: argv['log-level'] as LogLevel | undefined, logFormat: argv['log-format'], metrics: argv.metrics, ircPort: argv['irc-port'],
     cert: argv.cert, key: argv.key, ca: argv.ca, caKey: argv['ca-key'],
     textColor: argv['text-color'] === undefined ? undefined : argv['text-color'] === 'on',
   };
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
   const { address } = chatd;
   const lines = after ? await after(address.port) : [];
   process.stdout.write(`chatd listening on ${address.address}:${address.port}\n`);
+  if (chatd.ircAddress) process.stdout.write(`chatd irc listening on ${chatd.ircAddress.address}:${chatd.ircAddress.port}\n`);
   if (chatd.ops) process.stdout.write(`metrics on http://${hostPort(chatd.ops)}/metrics (also /healthz, /readyz)\n`);
   for (const l of lines) process.stdout.write(l + '\n');
 
@@ -81,6 +83,7 @@ async function main(): Promise<void> {
   // changes nothing (the running one stays, with a log line); flags still win over the file.
   process.on('SIGHUP', () => {
     chatd.server.reload();
+    chatd.irc?.reload();
     if (!argv.config) return;
     let next;
     try {

@@ -16,9 +16,12 @@ import { passwordPool } from './auth/password.js';
 import { OpsServer, probe } from './ops-http.js';
 import fs from 'node:fs';
 import { EnrollService, loadCaKey } from './enroll/service.js';
+import { IrcServer } from './irc/listener.js';
 
 export type Chatd = {
   config: Config; store: Store; bus: Bus; node: ChatNode; server: ChatServer; address: AddressInfo;
+  /** The IRC listener and its address, when ircPort is set. */
+  irc: IrcServer | null; ircAddress: AddressInfo | null;
   metrics: Metrics;
   /** The HTTP listener of --metrics, when configured. */
   ops: AddressInfo | null;
@@ -73,7 +76,7 @@ export async function startChatd(config: Config, files: TlsFiles, log = new Logg
     const server = new ChatServer(config, node, files, node.enroll);
     metrics.attach({
       sessions: () => {
-        const n = { json: 0, text: 0 };
+        const n = { json: 0, text: 0, irc: 0 };
         for (const x of node.sessions) n[x.mode]++;
         return n;
       },
@@ -84,6 +87,8 @@ export async function startChatd(config: Config, files: TlsFiles, log = new Logg
     });
     await node.start();
     const address = await server.listen();
+    const irc = config.ircPort >= 0 ? new IrcServer(config, node, files, server) : null;
+    const ircAddress = irc ? await irc.listen().catch(async (e) => { await server.close(); throw e; }) : null;
     let ops: AddressInfo | null = null;
     if (config.metrics) {
       opsServer = new OpsServer(metrics, {
@@ -96,12 +101,13 @@ export async function startChatd(config: Config, files: TlsFiles, log = new Logg
     let stopped: Promise<void> | null = null;
     const stop = () => (stopped ??= (async () => {
       await opsServer?.close();
+      await irc?.close();
       await server.close();
       await bus!.close().catch(() => {});
       await store.close().catch(() => {});
     })());
     return {
-      config, store, bus, node, server, address, metrics, ops, stop,
+      config, store, bus, node, server, address, irc, ircAddress, metrics, ops, stop,
       reconfigure: (next) => reconfigure(node, [config, node.config, server.config], next, log),
     };
   } catch (e) {

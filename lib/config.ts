@@ -60,6 +60,10 @@ export type Config = {
   logFormat: 'auto' | 'json' | 'text';
   /** Text mode (openssl s_client) in colour from the start; each session may switch with //textcolor. */
   textColor: boolean;
+  /** The IRC listener's port (DESIGN "IRC front door"); -1 is off, 0 any free port. */
+  ircPort: number;
+  /** SASL EXTERNAL on the IRC port: the client certificate alone logs in (only with certBinding cn). */
+  ircCertLogin: boolean;
   limits: Limits;
   password: PasswordConfig;
   /** Per-command level overrides: { "ban": 100 }. */
@@ -104,7 +108,7 @@ export function defaultConfig(): Config {
   return {
     serverName: 'chatd', nodeName: '', motd: 'Welcome to chatd. Type {prefix}help for commands.',
     host: '127.0.0.1', port: 7443, db: DEFAULT_DB, bus: 'memory', prefix: '//',
-    clientCert: 'required', certBinding: 'cn', tlsMinVersion: 'TLSv1.3', migrate: true, logLevel: 'info', logFormat: 'auto', metrics: '', textColor: false,
+    clientCert: 'required', certBinding: 'cn', tlsMinVersion: 'TLSv1.3', migrate: true, logLevel: 'info', logFormat: 'auto', metrics: '', textColor: false, ircPort: -1, ircCertLogin: false,
     limits: { ...DEFAULT_LIMITS }, password: { ...DEFAULT_PASSWORD }, commandLevels: {},
     enroll: { ...DEFAULT_ENROLL },
   };
@@ -157,6 +161,8 @@ export function validateConfig(c: Config): string[] {
   if (!['cn', 'none'].includes(c.certBinding)) out.push('certBinding must be "cn" or "none"');
   if (!['auto', 'json', 'text'].includes(c.logFormat)) out.push('logFormat must be "auto", "json" or "text"');
   if (typeof c.textColor !== 'boolean') out.push('textColor must be true or false');
+  if (typeof c.ircCertLogin !== 'boolean') out.push('ircCertLogin must be true or false');
+  if (!Number.isInteger(c.ircPort) || c.ircPort < -1 || c.ircPort > 65535) out.push(`ircPort must be 0-65535, or -1 for off (got ${c.ircPort})`);
   if (!['TLSv1.3', 'TLSv1.2'].includes(c.tlsMinVersion)) out.push('tlsMinVersion must be "TLSv1.3" or "TLSv1.2"');
   for (const [k, v] of Object.entries(c.password)) {
     if (!Number.isInteger(v) || (v as number) < 1) out.push(`password.${k} must be a whole number >= 1`);

@@ -5,7 +5,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export type MetricsSources = {
-  sessions(): { json: number; text: number };
+  sessions(): { json: number; text: number; irc?: number };
   historyQueue(): number;
   passwordQueue(): number;
   dbUp(): Promise<boolean>;
@@ -39,7 +39,7 @@ export class Metrics {
     const self = this;
     new Gauge({
       name: 'chatd_sessions', help: 'Open sessions, logged in or not, by mode', labelNames: ['mode'], registers,
-      collect() { const s = self.sources?.sessions(); this.set({ mode: 'json' }, s?.json ?? 0); this.set({ mode: 'text' }, s?.text ?? 0); },
+      collect() { const s = self.sources?.sessions(); this.set({ mode: 'json' }, s?.json ?? 0); this.set({ mode: 'text' }, s?.text ?? 0); this.set({ mode: 'irc' }, s?.irc ?? 0); },
     });
     new Gauge({ name: 'chatd_history_queue', help: 'Messages waiting to be written to the database', registers, collect() { this.set(self.sources?.historyQueue() ?? 0); } });
     new Gauge({ name: 'chatd_password_queue', help: 'Password hashes waiting for a worker', registers, collect() { this.set(self.sources?.passwordQueue() ?? 0); } });

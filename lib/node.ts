@@ -104,6 +104,14 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     return { id: u.id, name: u.username, role: u.role, level: u.level, color: u.color };
   }
 
+  /** SASL EXTERNAL (IRC): the session's verified client certificate instead of a password. */
+  async loginByCertificate(s: Session): Promise<SessionUser> {
+    if (!s.certUser || !s.fingerprint || !s.socket.authorized) throw new ChatdError('AUTH_FAILED', 'no verified client certificate');
+    const u = await this.logins.checkCertificate({ certUser: s.certUser, ip: s.remote, fingerprint: s.fingerprint });
+    await this.slots.reserve(s, u.username);
+    return { id: u.id, name: u.username, role: u.role, level: u.level, color: u.color };
+  }
+
   private sessionsByUser(): Map<string, string[]> { return this.slots.byUser(); }
 
   async attach(s: Session, id?: FrameId): Promise<void> {

@@ -10,7 +10,7 @@ import { passwordPool } from './auth/password.js';
 /** Applied to live sessions at once. */
 const LIVE = ['serverName', 'motd', 'prefix', 'logLevel', 'limits', 'commandLevels', 'password'] as const;
 /** Read once at start. */
-const AT_START = ['host', 'port', 'db', 'bus', 'nodeName', 'clientCert', 'certBinding', 'tlsMinVersion', 'cert', 'key', 'ca', 'migrate', 'metrics', 'logFormat', 'caKey', 'enroll'] as const;
+const AT_START = ['host', 'port', 'db', 'bus', 'nodeName', 'clientCert', 'certBinding', 'tlsMinVersion', 'cert', 'key', 'ca', 'migrate', 'metrics', 'logFormat', 'caKey', 'enroll', 'ircPort', 'ircCertLogin'] as const;
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 

@@ -53,7 +53,7 @@ const RENEGOTIATION_ERRORS = new Set(['ERR_TLS_RENEGOTIATION_DISABLED', 'ERR_TLS
  * is refused. Node reports a refused one only as an 'error' event and leaves the connection open (issue
  * 20: behind an empty error handler, 300 renegotiations went through), so the connection is closed here.
  */
-function refuseRenegotiation(socket: tls.TLSSocket, refusals: RefusalLog): void {
+export function refuseRenegotiation(socket: tls.TLSSocket, refusals: RefusalLog): void {
   socket.disableRenegotiation();
   socket.on('error', (e: NodeJS.ErrnoException) => {
     if (!e.code || !RENEGOTIATION_ERRORS.has(e.code)) return;
@@ -68,7 +68,7 @@ function refuseRenegotiation(socket: tls.TLSSocket, refusals: RefusalLog): void 
  * peer by then. The TCP socket under it (`_parent`, set by Node for every server-side TLS socket) still
  * knows, since admit() asked it first.
  */
-function remoteOf(socket: tls.TLSSocket): string {
+export function remoteOf(socket: tls.TLSSocket): string {
   return socket.remoteAddress ?? (socket as unknown as { _parent?: net.Socket })._parent?.remoteAddress ?? '?';
 }
 
@@ -102,8 +102,8 @@ export class ChatServer {
     });
   }
 
-  /** Connection caps, checked on the raw TCP socket before any TLS work is spent on it. */
-  private admit(raw: net.Socket): void {
+  /** Connection caps, checked on the raw TCP socket before any TLS work is spent on it (the IRC listener's too). */
+  admit(raw: net.Socket): void {
     const lim = this.config.limits;
     const ip = raw.remoteAddress ?? '?';
     const n = this.perIp.get(ip) ?? 0;

@@ -12,7 +12,7 @@ import { TokenBucket, WindowCounter } from './ratelimit.js';
 import { normalizeUsername } from './sanitize.js';
 
 export type SessionUser = { id: number; name: string; role: string; level: number; color: string };
-export type Mode = 'json' | 'text';
+export type Mode = 'json' | 'text' | 'irc';
 
 /** What a session needs from the node it belongs to. */
 export interface SessionHost {
@@ -61,20 +61,20 @@ export class Session {
   /** Bytes of input lines accepted but not yet handled (queued behind a slow login or command). */
   pendingInputBytes = 0;
 
-  private closing = false;
+  protected closing = false;
   private lastHeard = Date.now();
   private corked = false;
   private sendqExceeded = false;
   private inputPaused = false;
   private chain: Promise<void> = Promise.resolve();
-  private readonly decoder: LineDecoder;
-  private readonly flood: TokenBucket;
+  protected readonly decoder: LineDecoder;
+  protected readonly flood: TokenBucket;
   private readonly floodHits: WindowCounter;
   private loginTimer: NodeJS.Timeout | null = null;
   private pingTimer: NodeJS.Timeout | null = null;
   private textStage: { user?: string; tries: number } = { tries: 0 };
 
-  constructor(readonly socket: TLSSocket, readonly mode: Mode, private readonly host: SessionHost, nodeName: string) {
+  constructor(readonly socket: TLSSocket, readonly mode: Mode, protected readonly host: SessionHost, nodeName: string) {
     const lim = host.config.limits;
     this.color = host.config.textColor;
     this.id = `${nodeName ? nodeName + '-' : ''}${(++counter).toString(36)}`;
@@ -102,13 +102,13 @@ export class Session {
         if (!this.user) this.bye('LOGIN_TIMEOUT', `no login within ${Math.round(lim.loginTimeoutMs / 1000)} s`, 'LOGIN_TIMEOUT');
       }, lim.loginTimeoutMs);
     }
-    if (mode === 'json' && lim.pingIntervalMs > 0) {
+    if (mode !== 'text' && lim.pingIntervalMs > 0) {
       this.pingTimer = setInterval(() => this.keepalive(), Math.min(lim.pingIntervalMs, lim.idleTimeoutMs || lim.pingIntervalMs) / 2);
     } else {
       // Text-mode peers (openssl s_client) cannot answer a ping frame; TCP keepalive finds dead ones.
       socket.setKeepAlive(true, lim.pingIntervalMs || 30_000);
     }
-    this.send(host.welcomeFor(this));
+    if (mode !== 'irc') this.send(host.welcomeFor(this)); // an IRC client speaks first (CAP, NICK)
     if (mode === 'text') this.write('login: ');
   }
 
@@ -123,9 +123,13 @@ export class Session {
   // ---- output -------------------------------------------------------------------------------
   send(f: ServerFrame | Outgoing): void {
     if (this.closed) return;
-    const out = outgoing(f);
-    const data = this.mode === 'json' ? out.json : this.color ? out.textColor : out.text;
+    const data = this.encode(outgoing(f));
     if (data !== null) this.write(data);
+  }
+
+  /** This session's bytes for a frame, or null when its protocol has nothing to show for it. */
+  protected encode(out: Outgoing): Buffer | null {
+    return this.mode === 'json' ? out.json : this.color ? out.textColor : out.text;
   }
 
   error(code: ErrorCode, message?: string, id?: FrameId): void {
@@ -173,7 +177,7 @@ export class Session {
     this.onClose();
   }
 
-  private byeData(code: ByeCode, reason: string): string {
+  protected byeData(code: ByeCode, reason: string): string {
     return this.mode === 'json' ? JSON.stringify({ type: 'bye', code, reason }) + '\n' : `bye ${code}: ${reason}\n`;
   }
 
@@ -195,7 +199,7 @@ export class Session {
   }
 
   // ---- input --------------------------------------------------------------------------------
-  private onOverflow(): void {
+  protected onOverflow(): void {
     this.error('FRAME_TOO_LARGE', `line exceeds ${this.host.config.limits.maxLineBytes} bytes`);
     this.closing = true;
     this.end();
@@ -207,7 +211,7 @@ export class Session {
    * answered with a new prompt, and anything free of charge is something a peer can send forever.
    * An honest client sends a pong per ping interval and no blank lines to speak of.
    */
-  private onLine(line: string, bytes: number): void {
+  protected onLine(line: string, bytes: number): void {
     if (this.closing) return;
     if (!this.flood.take()) return this.refuse(line);
     if (this.mode === 'text') return this.enqueue(() => this.onTextLine(line), bytes);
@@ -220,7 +224,7 @@ export class Session {
   }
 
   /** A line over the flood limit is dropped; persistent flooding ends the session. */
-  private refuse(line: string): void {
+  protected refuse(line: string): void {
     // The refused frame's id is read only so that its error can echo it; at most floodKickCount
     // lines per window get that far before bye FLOOD.
     const id = this.mode === 'json' ? idOf(line) : undefined;
@@ -236,7 +240,7 @@ export class Session {
    * peer) until the queue is worked off. Whatever a handler throws becomes exactly one error
    * echoing the frame's id.
    */
-  private enqueue(job: () => Promise<void> | void, bytes: number, id?: FrameId): void {
+  protected enqueue(job: () => Promise<void> | void, bytes: number, id?: FrameId): void {
     this.pendingInputBytes += bytes;
     if (this.pendingInputBytes > this.host.config.limits.maxPendingInputBytes && !this.inputPaused) {
       this.inputPaused = true;
@@ -296,7 +300,7 @@ export class Session {
       return false;
     }
     if (this.closing) return false;
-    if (this.loginTimer) clearTimeout(this.loginTimer);
+    this.loggedIn();
     await this.host.attach(this, id);
     return true;
   }
@@ -321,6 +325,11 @@ export class Session {
       return this.end();
     }
     this.write('login: ');
+  }
+
+  /** Logged in: the login timeout no longer applies. */
+  protected loggedIn(): void {
+    if (this.loginTimer) clearTimeout(this.loginTimer);
   }
 
   private keepalive(): void {

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { Child } from './proc.js';
 import type { HistogramData } from './stats.js';
 
-export type TargetKind = 'chatd' | 'ceiling';
+/** `irc`: chatd again, its readers and senders on the IRC port (fan-out only). */
+export type TargetKind = 'chatd' | 'ceiling' | 'irc';
 
 export type TlsClientFiles = { ca: string; cert: string; key: string };
 

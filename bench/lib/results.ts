@@ -36,7 +36,7 @@ export function outsideLoad(res: Results): Array<{ what: string; pct: number }> 
   const out: Array<{ what: string; pct: number }> = [];
   const s = res.sections;
   for (const f of s.fanout ?? []) {
-    for (const k of KINDS) {
+    for (const k of [...KINDS, 'irc' as const]) {
       const x = f[k];
       if (!x) continue;
       out.push({ what: `${k} fan-out N=${f.members} fixed rate`, pct: x.rate.cpu.othersPct });
@@ -81,6 +81,18 @@ export function rows(res: Results, p: Plan): Row[] {
     const perCpu = (f?: FanoutFigures) => (f ? 1e6 / f.saturated.cpu.serverUsPerDelivery : null);
     out.push(row(`fanout_${n}_deliveries_per_server_cpu_sec`, `fan-out N=${fmtInt(n)}, saturated: deliveries per server CPU-second`, '1/s', perCpu(c), perCpu(r)));
     out.push(row(`fanout_${n}_fill_per_sec`, `fan-out N=${fmtInt(n)}: room fill (logins into one room)`, '1/s', c?.fillPerSec ?? null, r?.fillPerSec ?? null));
+    const i = f.irc;
+    if (i) {
+      // IRC readers against JSON readers of the same chatd: the chatd column is IRC, the ceiling column JSON.
+      const vs = '(chatd column: IRC readers, ceiling column: JSON readers)';
+      out.push(row(`fanout_${n}_irc_deliveries_per_sec`, `fan-out N=${fmtInt(n)} at ${rate}, IRC: deliveries/s ${vs}`, '1/s', i.rate.perSec, c?.rate.perSec ?? null));
+      out.push(row(`fanout_${n}_irc_p99_ms`, `fan-out N=${fmtInt(n)} at ${rate}, IRC: p99 latency ${vs}`, 'ms', i.rate.p99Ms, c?.rate.p99Ms ?? null));
+      out.push(row(`fanout_${n}_irc_max_deliveries_per_sec`, `fan-out N=${fmtInt(n)}, saturated, IRC: deliveries/s ${vs}`, '1/s', i.saturated.perSec, c?.saturated.perSec ?? null));
+      const cost = row(`fanout_${n}_irc_server_us_per_delivery`, `fan-out N=${fmtInt(n)}, saturated, IRC: server CPU per delivery ${vs}`, 'µs',
+        i.saturated.cpu.serverUsPerDelivery, c?.saturated.cpu.serverUsPerDelivery ?? null);
+      // Issue 17: an IRC delivery costs no more than a JSON one (10 % for run-to-run noise).
+      out.push({ ...cost, target: '≤ JSON', met: cost.ratio === null ? null : cost.ratio <= 1.1 });
+    }
   }
   if (s.handshake) {
     const c = s.handshake.chatd, r = s.handshake.ceiling;

@@ -100,12 +100,13 @@ export class RunContext {
     const profileDir = p.profile ? path.join(RESULTS, 'profiles', `${kind}-${tag}-${++this.serverSeq}`) : null;
     const prof = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
     const tlsArgs = ['--cert', world.server.cert, '--key', world.server.key, '--ca', world.server.ca];
-    const args = kind === 'chatd'
+    const args = kind !== 'ceiling'
       ? [...prof, p.chatd, ...tlsArgs, '--db', world.db, '--host', '127.0.0.1', '--port', '0', '--config', world.configFile,
-        '--cert-binding', 'none', '--log-level', 'warn']
+        '--cert-binding', 'none', '--log-level', 'warn', ...(kind === 'irc' ? ['--irc-port', '0'] : [])]
       : [...prof, CEILING_JS, ...tlsArgs, '--host', '127.0.0.1', '--port', '0'];
     const child = new Child(`${kind}(${tag})`, args, { echo: p.verbose, env: p.serverEnv });
-    const m = await child.waitForLine(/listening on [\d.]+:(\d+)\s*$/, 30_000);
+    // chatd prints its chat port first, then (with --irc-port) the IRC one; IRC clients use the latter.
+    const m = await child.waitForLine(kind === 'irc' ? /irc listening on [\d.]+:(\d+)\s*$/ : /listening on [\d.]+:(\d+)\s*$/, 30_000);
     return { kind, child, port: Number(m[1]), profileDir };
   }
 

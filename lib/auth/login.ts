@@ -156,6 +156,53 @@ export class LoginService {
     return new ChatdError('AUTH_LOCKED', `too many failed logins; locked until ${new Date(until).toISOString()}`);
   }
 
+  /**
+   * SASL EXTERNAL on the IRC port (config ircCertLogin, only with --cert-binding cn): the verified
+   * client certificate is the credential, its CN the account. Everything a password login checks
+   * besides the password still applies: the IP throttle, the name's lock, a revoked certificate, a
+   * disabled account, bans. It neither counts as a failure nor clears the name's failures (it proves
+   * the key, not the password).
+   */
+  async checkCertificate(req: { certUser: string; ip: string; fingerprint: string }): Promise<UserRecord> {
+    try {
+      return await this.certificateLogin(req);
+    } catch (e) {
+      if (e instanceof ChatdError) this.failures.record(req.ip, e.code, req.certUser);
+      throw e;
+    }
+  }
+
+  private async certificateLogin(req: { certUser: string; ip: string; fingerprint: string }): Promise<UserRecord> {
+    if (!this.config.ircCertLogin || this.config.certBinding !== 'cn') throw new ChatdError('FORBIDDEN', 'certificate-only login is not enabled');
+    const name = normalizeUsername(req.certUser);
+    if (!name) throw new ChatdError('AUTH_FAILED');
+    if (!(await this.counters.takeIp(req.ip))) throw new ChatdError('RATE_LIMITED', 'too many failed logins from your address; wait a little');
+    const attempt = await this.counters.attempt(name);
+    try {
+      if (attempt?.refused === 'locked') throw this.lockedError(attempt.lockedUntil);
+      if (attempt?.refused === 'busy') throw new ChatdError('RATE_LIMITED', 'too many logins for this name at once; try again shortly');
+      const lim = this.config.limits;
+      let user: UserRecord | null, lockedUntil: number, revoked: boolean, ban;
+      try {
+        [user, lockedUntil, revoked] = await withTimeout(Promise.all([this.store.getUser(name), this.store.loginLock(name), this.store.isRevoked(req.fingerprint)]), lim.dbTimeoutMs);
+        ban = user ? await withTimeout(this.store.findActiveBan({ userId: user.id, ip: req.ip, fingerprint: req.fingerprint }), lim.dbTimeoutMs) : null;
+      } catch (e) {
+        if (e instanceof ChatdError) throw e;
+        throw new ChatdError('SERVICE_UNAVAILABLE');
+      }
+      if (lockedUntil > Date.now()) throw this.lockedError(lockedUntil);
+      if (revoked) throw new ChatdError('CERT_REVOKED');
+      if (!user) throw new ChatdError('AUTH_FAILED');
+      if (user.disabled) throw new ChatdError('FORBIDDEN', 'this account is disabled');
+      if (ban) throw new ChatdError('BANNED', banMessage(ban));
+      await this.counters.returnIp(req.ip);
+      this.store.recordLogin(user.id).catch((e) => this.log.warn('could not record login', { user: user!.username, err: (e as Error).message }));
+      return user;
+    } finally {
+      if (attempt && !attempt.refused) await this.counters.unattempt(name);
+    }
+  }
+
   /** Records the login and upgrades an old hash; neither delays the answer. */
   private afterSuccess(user: UserRecord, password: string): void {
     this.store.recordLogin(user.id).catch((e) => this.log.warn('could not record login', { user: user.username, err: (e as Error).message }));

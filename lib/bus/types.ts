@@ -18,7 +18,7 @@ export type BusMessage =
 /** One live session as `users` and `connections` show it, on any node. */
 export type PresenceEntry = {
   id: string; user: string; role: string; level: number; color: string; rooms: string[]; remote: string; node: string;
-  since: number; lastActive: number; tls: string; fingerprint: string | null; mode: 'json' | 'text'; bytesIn: number; bytesOut: number;
+  since: number; lastActive: number; tls: string; fingerprint: string | null; mode: 'json' | 'text' | 'irc'; bytesIn: number; bytesOut: number;
 };
 
 /** The node a bus serves: where messages are delivered and where local presence comes from. */

@@ -5,11 +5,14 @@
 import { renderFrame, COLOR, MONO, type Theme } from '../render.js';
 import type { ServerFrame } from './frames.js';
 import { encodeFrame } from './jsonl.js';
+import { renderIrc } from '../irc/render.js';
 
 export class Outgoing {
   private jsonCache: Buffer | undefined;
   private textCache: Buffer | null | undefined;
   private colorCache: Buffer | null | undefined;
+  private ircCache: Buffer | null | undefined;
+  private ircTagCache: Buffer | null | undefined;
 
   constructor(readonly frame: ServerFrame) {}
 
@@ -30,11 +33,23 @@ export class Outgoing {
     return this.colorCache;
   }
 
+  /** The IRC line for frames every member gets alike (messages, events, DMs), with or without IRCv3 tags. */
+  irc(withTags: boolean): Buffer | null {
+    if (withTags) {
+      if (this.ircTagCache === undefined) this.ircTagCache = ircBytes(renderIrc(this.frame, true));
+      return this.ircTagCache;
+    }
+    if (this.ircCache === undefined) this.ircCache = ircBytes(renderIrc(this.frame, false));
+    return this.ircCache;
+  }
+
   private render(theme: Theme): Buffer | null {
     const r = renderFrame(this.frame, theme);
     return r === null ? null : Buffer.from(r + '\n');
   }
 }
+
+function ircBytes(line: string | null): Buffer | null { return line === null ? null : Buffer.from(line); }
 
 export function outgoing(f: ServerFrame | Outgoing): Outgoing {
   return f instanceof Outgoing ? f : new Outgoing(f);

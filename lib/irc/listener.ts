@@ -1,0 +1,87 @@
+// The IRC listener (--irc-port): a second TLS server with the chat listener's secure context (one
+// secureContextOptions()), client-certificate policy and connection caps (counted together), whose sessions
+// speak IRC. Kept beside lib/server.ts rather than in it: the chat listener chooses JSON or text by
+// ALPN, this one has a single protocol, and IRC clients send no ALPN at all.
+import { setTimeout as sleep } from 'node:timers/promises';
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Config } from '../config.js';
+import { SetupError } from '../errors.js';
+import type { ChatNode } from '../node.js';
+import { loadTls, refuseRenegotiation, remoteOf, secureContextOptions, type ChatServer, type TlsFiles } from '../server.js';
+import { certificateRefusal, refusalOf, RefusalLog } from '../tls-refusals.js';
+import { IrcSession } from './session.js';
+
+export class IrcServer {
+  readonly server: tls.Server;
+  private stopping = false;
+  private readonly refusals: RefusalLog;
+
+  /** `chat` counts this port's connections with its own against the same caps (maxConnPerIp, maxConnTotal). */
+  constructor(readonly config: Config, readonly node: ChatNode, private readonly files: TlsFiles, chat: ChatServer) {
+    this.refusals = new RefusalLog(node.log);
+    this.server = tls.createServer({
+      ...secureContextOptions(config, loadTls(files)),
+      requestCert: true,
+      rejectUnauthorized: config.clientCert === 'required',
+      handshakeTimeout: config.limits.handshakeTimeoutMs,
+    });
+    this.server.on('connection', (raw: net.Socket) => {
+      if (this.stopping) raw.destroy(); else chat.admit(raw);
+    });
+    this.server.on('secureConnection', (s: tls.TLSSocket) => this.accept(s));
+    this.server.on('tlsClientError', (err, s) => {
+      const remote = remoteOf(s);
+      const refusal = refusalOf(err, s, remote);
+      node.metrics.handshakes.inc({ result: 'failed' });
+      if (refusal) this.refusals.refused(refusal);
+      s.destroy();
+    });
+  }
+
+  private accept(socket: tls.TLSSocket): void {
+    if (!socket.authorized && socket.getPeerCertificate() && Object.keys(socket.getPeerCertificate()).length) {
+      this.node.metrics.handshakes.inc({ result: 'failed' });
+      this.refusals.refused(certificateRefusal(socket, remoteOf(socket)));
+      socket.destroy();
+      return;
+    }
+    this.node.metrics.handshakes.inc({ result: 'ok' });
+    refuseRenegotiation(socket, this.refusals);
+    this.node.add(new IrcSession(socket, this.node));
+  }
+
+  listen(): Promise<net.AddressInfo> {
+    const where = `${this.config.host}:${this.config.ircPort}`;
+    return new Promise((resolve, reject) => {
+      const onError = (e: NodeJS.ErrnoException) => {
+        const why = e.code === 'EADDRINUSE' ? 'address already in use' : e.code === 'EACCES' ? 'permission denied' : e.message;
+        reject(new SetupError(`cannot listen for IRC on ${where}: ${why}`));
+      };
+      this.server.once('error', onError);
+      this.server.listen(this.config.ircPort, this.config.host, () => {
+        this.server.removeListener('error', onError);
+        this.server.on('error', (e) => this.node.log.error('irc server error', { err: e.message }));
+        resolve(this.server.address() as net.AddressInfo);
+      });
+    });
+  }
+
+  /** SIGHUP: the same files as the chat listener, read again; a broken one keeps the old context. */
+  reload(): boolean {
+    try {
+      this.server.setSecureContext(secureContextOptions(this.config, loadTls(this.files)));
+      return true;
+    } catch {
+      return false; // the chat listener logs the refusal for both
+    }
+  }
+
+  /** Stops accepting; the node says goodbye to IRC sessions with every other session on shutdown. */
+  async close(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.refusals.summarize();
+    await Promise.race([new Promise<void>((r) => this.server.close(() => r())), sleep(500)]);
+  }
+}
