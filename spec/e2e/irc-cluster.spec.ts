@@ -2,6 +2,7 @@
 // one Redis bus and one database. Runs only when CHATD_TEST_REDIS is set (MariaDB too with
 // CHATD_TEST_MYSQL, else SQLite); its own Redis key prefix, removed afterwards.
 import { expect } from 'chai';
+import { until } from '../helpers/wait.js';
 import crypto from 'node:crypto';
 import type { Chatd } from '../../lib/app.js';
 import { withChatd } from '../helpers/chatd.js';
@@ -40,8 +41,13 @@ const REDIS = process.env.CHATD_TEST_REDIS;
     i.client.action('#lobby', 'waves across');
     await j.waitFor((f) => f.type === 'message' && f.kind === 'me' && f.text === 'waves across');
 
-    i.client.raw('NAMES #lobby');
-    await i.line(/ 353 alice = #lobby :.*\bbob\b/);
+    // Presence crosses nodes through Redis a moment after the join event does: ask until it has.
+    await until(async () => {
+      i.client.raw('NAMES #lobby');
+      const names = await i.line(/ 353 alice = #lobby :/);
+      await i.line(/ 366 alice #lobby /);
+      return /\bbob\b/.test(names);
+    }, 10_000, 'bob in NAMES on the other node', 100);
     i.client.raw('WHOIS bob');
     await i.line(/ 312 alice bob chatd :node irc-b/);
 
