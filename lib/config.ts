@@ -20,6 +20,7 @@ export type Limits = {
   maxPendingInputBytes: number;
   passwordQueueMax: number;
   maxRoomsPerUser: number; maxRooms: number; answerBytes: number;
+  mailboxMax: number; resumeMax: number; dedupeWindowMs: number;
 };
 
 export type PasswordConfig = PasswordParams;
@@ -78,6 +79,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxPendingInputBytes: L.MAX_PENDING_INPUT_BYTES,
   passwordQueueMax: L.PASSWORD_QUEUE_MAX,
   maxRoomsPerUser: L.MAX_ROOMS_PER_USER, maxRooms: L.MAX_ROOMS, answerBytes: L.ANSWER_BYTES,
+  mailboxMax: L.MAILBOX_MAX, resumeMax: L.RESUME_MAX, dedupeWindowMs: L.DEDUPE_WINDOW_MS,
 };
 
 export const DEFAULT_ENROLL: EnrollConfig = { certDays: 90, attemptsPerIp: 10, attemptsWindowMs: 600_000, warnDays: 14 };

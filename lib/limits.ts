@@ -45,3 +45,8 @@ export const MAX_ROOMS = 10_000; // rooms in the database; joining a new one bey
 // One command answer (result and its frames) is cut to fit this, and never more than a quarter of
 // sendqBytes, so the server's own answer cannot trip the limit meant for slow readers.
 export const ANSWER_BYTES = 256 * 1024;
+// Conversations (DESIGN.md): DMs waiting for an offline user, messages replayed by a resuming join,
+// and how long a frame id is remembered so that a resent frame runs once.
+export const MAILBOX_MAX = 500;
+export const RESUME_MAX = 1000;
+export const DEDUPE_WINDOW_MS = 10 * 60_000;

@@ -13,7 +13,8 @@ export type BusMessage =
   | { t: 'user'; user: string; role: string; level: number; color: string }
   | { t: 'mute'; user: string; until: number | null }
   | { t: 'unmute'; user: string }
-  | { t: 'topic'; room: string; topic: string };
+  | { t: 'topic'; room: string; topic: string }
+  | { t: 'away'; user: string; message: string | null; since: number };
 
 /** One live session as `users` and `connections` show it, on any node. */
 export type PresenceEntry = {

@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import knexFactory, { type Knex } from 'knex';
 import { SetupError } from '../errors.js';
-import type { MessageFrame } from '../protocol/frames.js';
+import type { DmFrame, MessageFrame } from '../protocol/frames.js';
 import { directSql, type DirectSql } from './direct.js';
 import { MIGRATIONS, migrationSource } from './migrations.js';
 import { knexConfig, parseDbUrl, redact, type DbTarget } from './url.js';
@@ -47,7 +47,8 @@ const num = (v: unknown): number | null => (v === null || v === undefined ? null
 function toUser(r: any): UserRecord {
   return {
     id: Number(r.id), username: r.username, passwordHash: r.password_hash, role: r.role, level: Number(r.level),
-    color: r.color, disabled: !!r.disabled, createdAt: Number(r.created_at), lastLogin: num(r.last_login),
+    // A user's own color (migration 008, `color`) over their role's.
+    color: r.name_color || r.color, disabled: !!r.disabled, createdAt: Number(r.created_at), lastLogin: num(r.last_login),
   };
 }
 
@@ -81,6 +82,13 @@ function toMessage(r: any): MessageFrame {
   return {
     type: 'message', id: r.id, ts: new Date(Number(r.ts)).toISOString(), room: r.room,
     from: { name: r.sender_name, role: r.sender_role, color: r.sender_color }, text: r.text, kind: r.kind === 'me' ? 'me' : 'say',
+  };
+}
+
+function toDm(r: any): DmFrame {
+  return {
+    type: 'dm', id: r.id, ts: new Date(Number(r.ts)).toISOString(), from: { name: r.sender, role: r.sender_role, color: r.sender_color },
+    to: r.recipient, text: r.text,
   };
 }
 
@@ -373,6 +381,61 @@ export class Store {
       ? await this.direct.all(SQL.history, [room, limit])
       : await this.direct.all(SQL.historyAfter, [room, afterTs, limit]);
     return rows.reverse().map(toMessage);
+  }
+
+  /**
+   * The messages of a room after the one with id `afterId`, oldest first: the newest `limit` of them,
+   * and whether there were more. `found` false: that message is not (or not yet) in the database.
+   */
+  async historySince(room: string, afterId: string, limit: number): Promise<{ found: boolean; messages: MessageFrame[]; more: boolean }> {
+    const at = await this.knex('messages').where({ id: afterId, room }).first('seq', 'ts');
+    if (!at) return { found: false, messages: [], more: false };
+    // seq is the order of insertion, which is the order of delivery on a single node.
+    // With several nodes, each writes its own messages: one said after `afterId` on another node can
+    // have the lower seq. Its later timestamp brings it in too.
+    const rows = await this.knex('messages').where({ room }).andWhere((q) => q.where('seq', '>', at.seq).orWhere('ts', '>', at.ts))
+      .orderBy('seq', 'desc').limit(limit + 1);
+    const more = rows.length > limit;
+    return { found: true, messages: rows.slice(0, limit).reverse().map(toMessage), more };
+  }
+
+  // ---- direct messages (migration 008) ------------------------------------------------------
+  /** Stores a DM; `delivered` false puts it in the recipient's mailbox. */
+  async addDm(frame: DmFrame, delivered: boolean): Promise<void> {
+    await this.knex('dms').insert({
+      id: frame.id, sender: frame.from.name, sender_role: frame.from.role, sender_color: frame.from.color, recipient: frame.to,
+      text: frame.text, ts: Date.parse(frame.ts), delivered_at: delivered ? Date.now() : null,
+    }).onConflict('id').ignore();
+  }
+
+  /** How many DMs wait for a user. */
+  async mailboxSize(user: string): Promise<number> {
+    const r = await this.knex('dms').where({ recipient: user }).whereNull('delivered_at').count({ n: '*' }).first();
+    return Number(r?.n ?? 0);
+  }
+
+  /** The DMs waiting for a user, oldest first (up to `limit`). */
+  async mailbox(user: string, limit: number): Promise<DmFrame[]> {
+    const rows = await this.knex('dms').where({ recipient: user }).whereNull('delivered_at').orderBy('seq', 'asc').limit(limit);
+    return rows.map(toDm);
+  }
+
+  /** Marks DMs delivered (they leave the mailbox). */
+  async markDelivered(ids: string[], at = Date.now()): Promise<void> {
+    for (let i = 0; i < ids.length; i += 500) await this.knex('dms').whereIn('id', ids.slice(i, i + 500)).update({ delivered_at: at });
+  }
+
+  /** The last `limit` DMs between two users, either way, oldest first. */
+  async dmHistory(a: string, b: string, limit: number): Promise<DmFrame[]> {
+    const rows = await this.knex('dms')
+      .where((q) => q.where({ sender: a, recipient: b }).orWhere({ sender: b, recipient: a }))
+      .orderBy('seq', 'desc').limit(limit);
+    return rows.reverse().map(toDm);
+  }
+
+  /** A user's own name color, or null for their role's. */
+  async setNameColor(id: number, color: string | null): Promise<void> {
+    await this.knex('users').where({ id }).update({ name_color: color });
   }
 
   // ---- enrollment ---------------------------------------------------------------------------
