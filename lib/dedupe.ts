@@ -3,6 +3,7 @@
 // whose answer was lost (a cut connection) gets that answer again instead of a second execution.
 // With the Redis bus the ids are shared by every node (keys under the bus prefix, with a TTL); while
 // Redis is away each node remembers its own.
+import crypto from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ChatdError } from './errors.js';
 import type { Logger } from './log.js';
@@ -32,8 +33,13 @@ export class Dedupe {
     private readonly log: Logger,
   ) {}
 
-  async claim(user: string, id: FrameId): Promise<Claim> {
-    const key = `${user}\n${JSON.stringify(id)}`;
+  /**
+   * `content` is what the frame asks (its kind and text): a client that starts numbering its frames
+   * again after a restart reuses ids, and a different frame under a used id is a new frame.
+   */
+  async claim(user: string, id: FrameId, content: string): Promise<Claim> {
+    const digest = crypto.createHash('sha256').update(content).digest('base64url').slice(0, 22);
+    const key = `${user}:${digest}:${JSON.stringify(id)}`;
     const window = this.windowMs();
     if (window <= 0) return { fresh: true, done() {}, abandon() {} };
     this.prune(window);

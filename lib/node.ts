@@ -172,7 +172,8 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   async input(s: Session, f: { kind: 'say'; text: string; room?: string; id?: FrameId } | { kind: 'command'; line: string; id?: FrameId }): Promise<void> {
     let claim;
     try {
-      claim = f.id === undefined ? null : await this.dedupe.claim(s.user!.name, f.id);
+      const content = f.kind === 'say' ? `say\n${f.room ?? ''}\n${f.text}` : `command\n${f.line}`;
+      claim = f.id === undefined ? null : await this.dedupe.claim(s.user!.name, f.id, content);
     } catch (e) {
       const err = e instanceof ChatdError ? e : new ChatdError('INTERNAL');
       return s.error(err.code, err.message, f.id);
