@@ -23,6 +23,11 @@ export class Mailboxes {
     await this.db.addDm(frame, false);
   }
 
+  /** A mailbox DM reached its recipient live after all (they had just logged in): best effort. */
+  delivered(id: string): void {
+    this.db.markDelivered([id]).catch((e) => this.log.warn('dm not marked delivered', { id, err: (e as Error).message }));
+  }
+
   /** What waits for a user who just logged in, oldest first; it leaves the mailbox. */
   async collect(user: string): Promise<DmFrame[]> {
     const list = await this.db.mailbox(user, this.max());

@@ -309,7 +309,9 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     const frame: DmFrame = { type: 'dm', id: this.newId(), ts: new Date().toISOString(), from: this.userRef(u), to, text };
     await this.mailboxes.post(frame);
     this.metrics.messages.inc({ kind: 'dm' });
-    this.bus.publish({ t: 'dm', to: u.name, from: u.name, frame });
+    // Presence lags a login on another node by up to a push: a node where the recipient is online
+    // after all delivers it now and takes it out of the mailbox.
+    this.bus.publish({ t: 'dm', to, from: u.name, frame, mailbox: true });
     return frame;
   }
 
@@ -494,6 +496,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
       case 'dm': {
         const out = new Outgoing(msg.frame);
         const targets = new Set([...(this.byUser.get(msg.to) ?? []), ...(this.byUser.get(msg.from) ?? [])]);
+        if (msg.mailbox && this.byUser.get(msg.to)?.size) this.mailboxes.delivered(msg.frame.id);
         this.fanout(targets, out);
         return;
       }

@@ -7,7 +7,7 @@ export type Origin = { node: string; session: string; ack?: FrameId };
 
 export type BusMessage =
   | { t: 'room'; room: string; frame: MessageFrame | EventFrame; origin?: Origin }
-  | { t: 'dm'; to: string; from: string; frame: DmFrame; origin?: Origin }
+  | { t: 'dm'; to: string; from: string; frame: DmFrame; origin?: Origin; mailbox?: true }
   | { t: 'all'; frame: EventFrame }
   | { t: 'kill'; user: string; code: ByeCode; reason: string }
   | { t: 'user'; user: string; role: string; level: number; color: string }
