@@ -16,16 +16,37 @@ const POLL_MS = 50;
 const WAIT_MS = 5_000;
 /** Entries this node keeps at most (oldest dropped first): ~20 ids per second for the whole window. */
 const LOCAL_MAX = 100_000;
+/**
+ * An answer larger than this (as JSON) is kept as a short stand-in: a user sending `//users` with
+ * fresh ids at the flood rate must not make every node (and Redis) hold 256 KiB answers for the
+ * whole window. The stand-in still says the frame ran, so nothing runs twice.
+ */
+export const ANSWER_KEPT_MAX = 16 * 1024;
+/** Bytes of kept answers on this node at most (oldest dropped first). */
+const LOCAL_BYTES_MAX = 32 * 1024 * 1024;
+
+/** What is kept of an answer: itself, or when large its last frame without the bulk. */
+export function keptAnswer(answer: ServerFrame[]): { frames: ServerFrame[]; json: string } {
+  const json = JSON.stringify(answer);
+  if (json.length <= ANSWER_KEPT_MAX) return { frames: answer, json };
+  const last = answer[answer.length - 1];
+  const stub: ServerFrame = last && last.type === 'result'
+    ? { type: 'result', command: last.command, text: `(already answered; that answer, ${json.length} bytes, was too large to keep: ask again with a new id)`, ...(last.id !== undefined ? { id: last.id } : {}) }
+    : last && last.type === 'error' ? last
+      : { type: 'result', command: '?', text: '(already answered)' };
+  return { frames: [stub], json: JSON.stringify([stub]) };
+}
 
 /** What a frame got: `fresh` runs it and then calls done (or abandon when it did nothing). */
 export type Claim =
   | { fresh: true; done(answer: ServerFrame[]): void; abandon(): void }
   | { fresh: false; answer: ServerFrame[] };
 
-type Entry = { at: number; answer: ServerFrame[] | null; ready: Promise<void>; settle(): void };
+type Entry = { at: number; answer: ServerFrame[] | null; bytes: number; ready: Promise<void>; settle(): void };
 
 export class Dedupe {
   private readonly local = new Map<string, Entry>();
+  private bytes = 0;
 
   constructor(
     private readonly windowMs: () => number,
@@ -56,11 +77,13 @@ export class Dedupe {
         const answer = await this.awaitRemote(remote.redis, rkey, window);
         if (answer) {
           entry.answer = answer;
+          entry.bytes = JSON.stringify(answer).length;
+          this.bytes += entry.bytes;
           entry.settle();
           return { fresh: false, answer };
         }
       } catch (e) {
-        if (e instanceof ChatdError) { this.local.delete(key); entry.settle(); throw e; }
+        if (e instanceof ChatdError) { this.drop(key); entry.settle(); throw e; }
         this.log.warn('dedupe: redis unavailable; remembering ids on this node only', { err: (e as Error).message });
       }
     }
@@ -70,14 +93,21 @@ export class Dedupe {
       done: (answer) => {
         if (over) return;
         over = true;
-        entry.answer = answer;
+        const kept = keptAnswer(answer);
+        entry.answer = kept.frames;
+        // Still ours unless dropped meanwhile (the count bound): only what is held is counted.
+        if (this.local.get(key) === entry) {
+          entry.bytes = kept.json.length;
+          this.bytes += entry.bytes;
+        }
         entry.settle();
-        if (remote) remote.redis.set(rkey, JSON.stringify(answer), 'PX', window).catch(() => {});
+        while (this.bytes > LOCAL_BYTES_MAX && this.local.size > 1) this.drop(this.local.keys().next().value as string);
+        if (remote) remote.redis.set(rkey, kept.json, 'PX', window).catch(() => {});
       },
       abandon: () => {
         if (over) return;
         over = true;
-        this.local.delete(key);
+        this.drop(key);
         entry.settle();
         if (remote) remote.redis.del(rkey).catch(() => {});
       },
@@ -87,11 +117,18 @@ export class Dedupe {
   private entry(key: string): Entry {
     let settle!: () => void;
     const ready = new Promise<void>((r) => { settle = r; });
-    const e: Entry = { at: Date.now(), answer: null, ready, settle };
-    this.local.delete(key);
+    const e: Entry = { at: Date.now(), answer: null, bytes: 0, ready, settle };
+    this.drop(key);
     this.local.set(key, e);
-    if (this.local.size > LOCAL_MAX) this.local.delete(this.local.keys().next().value as string);
+    if (this.local.size > LOCAL_MAX) this.drop(this.local.keys().next().value as string);
     return e;
+  }
+
+  private drop(key: string): void {
+    const e = this.local.get(key);
+    if (!e) return;
+    this.bytes -= e.bytes;
+    this.local.delete(key);
   }
 
   /**
@@ -115,7 +152,7 @@ export class Dedupe {
     const old = Date.now() - window;
     for (const [k, e] of this.local) {
       if (e.at >= old) break; // insertion order is age order
-      if (e.answer) this.local.delete(k);
+      if (e.answer) this.drop(k);
     }
   }
 }

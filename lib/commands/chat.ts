@@ -119,7 +119,8 @@ const msg = command({
     const dm = ctx.host.dm(ctx.session, to, ctx.rest(1));
     const away = ctx.host.awayOf(to);
     const notice: ServerFrame[] = away && ctx.host.tellAway(to, ctx.user.name)
-      ? [{ type: 'event', event: 'away', user: to, text: away.message, ts: new Date().toISOString() }] : [];
+      // `reason` too: the free text every renderer (text mode, older clients) shows.
+      ? [{ type: 'event', event: 'away', user: to, text: away.message, reason: away.message, ts: new Date().toISOString() }] : [];
     return { text: `sent to ${to}`, data: { id: dm.id, ...(away ? { away: away.message } : {}) }, frames: notice };
   },
 });
