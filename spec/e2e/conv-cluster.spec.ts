@@ -19,8 +19,8 @@ const REDIS = process.env.CHATD_TEST_REDIS;
   let prefix: string;
   const clients: TestClient[] = [];
 
-  const node = (name: string): Promise<Chatd> => t.start({
-    bus: busUrl(REDIS!, prefix), nodeName: name, limits: { presenceTtlMs: 2000, floodBurst: 2000, floodRate: 2000, loginIpBurst: 1000 },
+  const node = (name: string, redisPort?: number): Promise<Chatd> => t.start({
+    bus: busUrl(REDIS!, prefix, redisPort), nodeName: name, limits: { presenceTtlMs: 2000, floodBurst: 2000, floodRate: 2000, loginIpBurst: 1000 },
   });
   async function login(port: number, user: string): Promise<TestClient> {
     const c = await TestClient.loggedIn(port, t.world.certs, user);
@@ -91,5 +91,24 @@ const REDIS = process.env.CHATD_TEST_REDIS;
     await onB.say('marker', 'twice');
     await bob.waitFor((f) => f.type === 'message' && f.text === 'marker');
     expect(bob.frames.filter((f) => f.text === 'only once' || f.text === 'only one dm').map((f) => f.type)).to.deep.equal(['message', 'dm']);
+  });
+
+  it('remembers ids on the node while Redis is unreachable: a resent frame still runs once', async () => {
+    const target = new URL(REDIS!);
+    const proxy = new TcpProxy(target.hostname, Number(target.port || 6379));
+    await proxy.start();
+    t.defer(() => proxy.stop());
+    const a = await node('a', proxy.port);
+    const bob = await login(a.address.port, 'bob');
+    await proxy.cut();
+    const alice = await login(a.address.port, 'alice');
+    alice.send({ type: 'say', text: 'while redis is away', id: 'r-1' });
+    const ack = await alice.waitFor((f) => f.ack === 'r-1');
+    const again = await login(a.address.port, 'alice');
+    again.send({ type: 'say', text: 'while redis is away', id: 'r-1' });
+    expect(await again.waitFor((f) => f.ack === 'r-1')).to.deep.equal(ack);
+    await again.say('marker');
+    await bob.waitFor((f) => f.type === 'message' && f.text === 'marker');
+    expect(bob.frames.filter((f) => f.text === 'while redis is away')).to.have.length(1);
   });
 });
