@@ -109,7 +109,21 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
       user, password, ip: s.remote, certUser: s.certUser, fingerprint: s.fingerprint, hasCert: s.fingerprint !== null,
     });
     await this.slots.reserve(s, u.username);
-    return { id: u.id, name: u.username, role: u.role, level: u.level, color: u.color };
+    return { id: u.id, name: u.username, role: u.role, level: u.level, color: await this.nameColor(u) };
+  }
+
+  /**
+   * A user's own color, unless it became the color of a role above them since they chose it (they
+   * were demoted, a role was recolored): nobody may look like staff. Their role's color then.
+   */
+  private async nameColor(u: { level: number; color: string; nameColor?: string | null; roleColor?: string }): Promise<string> {
+    if (!u.nameColor || !u.roleColor) return u.color;
+    try {
+      const roles = await withTimeout(this.store.listRoles(), this.config.limits.dbTimeoutMs);
+      return roles.some((r) => r.level > u.level && r.color === u.nameColor && r.color !== u.roleColor) ? u.roleColor : u.color;
+    } catch {
+      return u.roleColor;
+    }
   }
 
   private sessionsByUser(): Map<string, string[]> { return this.slots.byUser(); }

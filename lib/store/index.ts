@@ -12,6 +12,9 @@ export type RoleRecord = { name: string; level: number; color: string };
 export type UserRecord = {
   id: number; username: string; passwordHash: string; role: string; level: number; color: string;
   disabled: boolean; createdAt: number; lastLogin: number | null;
+  /** The user's own name color (`color`, migration 008), already in `color`; null: their role's. */
+  nameColor?: string | null;
+  roleColor?: string;
 };
 export type BanRecord = {
   id: number; userId: number | null; username: string | null; ip: string | null; certFingerprint: string | null;
@@ -49,6 +52,7 @@ function toUser(r: any): UserRecord {
     id: Number(r.id), username: r.username, passwordHash: r.password_hash, role: r.role, level: Number(r.level),
     // A user's own color (migration 008, `color`) over their role's.
     color: r.name_color || r.color, disabled: !!r.disabled, createdAt: Number(r.created_at), lastLogin: num(r.last_login),
+    nameColor: r.name_color ?? null, roleColor: r.color,
   };
 }
 

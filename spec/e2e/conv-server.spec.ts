@@ -265,6 +265,18 @@ describe('e2e: conversations (server)', function () {
       expect((await again.command('//color reset')).data.color).to.equal('cyan');
       expect((await again.say('plain again')).from.color).to.equal('cyan');
     });
+
+    it('a user who took a color allowed then (a moderator\'s own) does not keep it once demoted', async () => {
+      const ali = await t.login('ali');
+      expect((await ali.command('//color yellow')).data.color).to.equal('yellow');
+      const boss = await t.login('boss');
+      expect((await boss.command('//role ali user')).type).to.equal('result');
+      ali.close();
+      const again = await TestClient.connect(t.port, t.world.certs, 'ali');
+      extra.push(again);
+      expect((await again.login('ali')).user).to.include({ role: 'user', color: 'cyan' });
+      await boss.command('//role ali moderator'); // as the suite's other tests expect
+    });
   });
 });
 
