@@ -325,7 +325,7 @@ const purgeCommand = ['purge', "delete a user's messages and anonymize the accou
       if (typed.trim().toLowerCase() !== u.username) throw new SetupError('not confirmed; nothing changed');
     }
     const r = await store.purgeUser(u, ACTOR);
-    console.log(`purged ${u.username}: ${r.messages} messages deleted; the account is now ${r.anonymous} (disabled, no password)`);
+    console.log(`purged ${u.username}: ${r.messages} messages and ${r.dms} DMs deleted; the account is now ${r.anonymous} (disabled, no password)`);
   })] as const;
 
 async function main(): Promise<void> {

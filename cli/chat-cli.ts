@@ -4,6 +4,7 @@
 import { cliParser, examples, parseCli, reportAndExit } from '../lib/cli.js';
 import { SetupError } from '../lib/errors.js';
 import { DEFAULTS, runChatCli } from '../lib/client/main.js';
+import type { BellMode } from '../lib/client/mentions.js';
 import { runEnroll } from '../lib/client/enroll.js';
 import { hideBin } from 'yargs/helpers';
 
@@ -60,6 +61,7 @@ try {
       'password-file': { type: 'string', describe: 'read the password from the first line of this file' },
       send: { type: 'string', describe: 'send one line (a message, or a command with the server prefix), wait for its answer, exit' },
       json: { type: 'boolean', default: false, describe: 'print raw frames as JSON lines on stdout (status on stderr); reads lines from stdin' },
+      bell: { type: 'string', choices: ['off', 'mention', 'all'], default: 'mention', describe: 'ring the terminal bell on a mention of your name or a DM (mention), on every message of others (all), or never' },
       'idle-timeout': { type: 'string', coerce: Number, default: 90, hidden: true, describe: 'seconds without data from the server before the connection counts as dead' },
     })
     .epilog(examples([
@@ -79,6 +81,7 @@ try {
   const code = await runChatCli({
     host: argv.host, port: argv.port as number | undefined, ca: argv.ca, cert: argv.cert, key: argv.key, user: argv.user,
     passwordFile: argv['password-file'], send: argv.send, json: argv.json, idleTimeout: argv['idle-timeout'] as number,
+    bell: argv.bell as BellMode,
   }, process.env);
   process.exit(code);
 } catch (e) {

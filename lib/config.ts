@@ -21,6 +21,7 @@ export type Limits = {
   passwordQueueMax: number;
   maxRoomsPerUser: number; maxRooms: number; answerBytes: number;
   retentionDays: number;
+  mailboxMax: number; resumeMax: number; dedupeWindowMs: number;
 };
 
 export type PasswordConfig = PasswordParams;
@@ -84,6 +85,7 @@ export const DEFAULT_LIMITS: Limits = {
   passwordQueueMax: L.PASSWORD_QUEUE_MAX,
   maxRoomsPerUser: L.MAX_ROOMS_PER_USER, maxRooms: L.MAX_ROOMS, answerBytes: L.ANSWER_BYTES,
   retentionDays: L.RETENTION_DAYS,
+  mailboxMax: L.MAILBOX_MAX, resumeMax: L.RESUME_MAX, dedupeWindowMs: L.DEDUPE_WINDOW_MS,
 };
 
 export const DEFAULT_ENROLL: EnrollConfig = { certDays: 90, attemptsPerIp: 10, attemptsWindowMs: 600_000, warnDays: 14 };

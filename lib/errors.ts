@@ -27,6 +27,7 @@ export const ERROR_CODES = {
   ENROLL_INVALID: 'this invite is not valid; ask for a new one',
   BAD_CSR: 'certificate request refused',
   WEAK_PASSWORD: 'password too weak',
+  MAILBOX_FULL: 'their mailbox is full; try again when they have read it',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

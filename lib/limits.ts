@@ -47,3 +47,8 @@ export const MAX_ROOMS = 10_000; // rooms in the database; joining a new one bey
 export const ANSWER_BYTES = 256 * 1024;
 // Issue 15: messages older than this many days are deleted (lib/retention.ts); 0 keeps them forever.
 export const RETENTION_DAYS = 0;
+// Conversations (DESIGN.md): DMs waiting for an offline user, messages replayed by a resuming join,
+// and how long a frame id is remembered so that a resent frame runs once.
+export const MAILBOX_MAX = 500;
+export const RESUME_MAX = 1000;
+export const DEDUPE_WINDOW_MS = 10 * 60_000;

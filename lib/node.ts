@@ -2,7 +2,10 @@
 // hand it what they read; commands act through it; the bus carries what must reach other nodes.
 import crypto from 'node:crypto';
 import type { Config } from './config.js';
-import { ChatdError } from './errors.js';
+import { ChatdError, ERROR_CODES, type ErrorCode } from './errors.js';
+
+/** Answers after which a frame counts as not executed: resending it must run it. */
+const UNDONE = new Set<ErrorCode>(['SERVICE_UNAVAILABLE', 'INTERNAL', 'RATE_LIMITED']);
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import type { Bus, BusMessage, BusNode, PresenceEntry } from './bus/types.js';
@@ -24,6 +27,10 @@ import { MuteList } from './mutes.js';
 import { SessionSlots } from './session-slots.js';
 import type { EnrollService } from './enroll/service.js';
 import { Retention } from './retention.js';
+import { Dedupe } from './dedupe.js';
+import { AwayList } from './away.js';
+import { Mailboxes } from './dms.js';
+import type { HistoryFrame } from './protocol/frames.js';
 
 export const VERSION = '0.1.0';
 export const DEFAULT_ROOM = 'lobby';
@@ -51,6 +58,10 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   enroll: EnrollService | null = null;
   /** limits.retentionDays: old messages deleted at start and hourly. */
   readonly retention: Retention;
+  /** Conversations (DESIGN.md): frame ids already answered, who is away, DMs waiting for offline users. */
+  readonly dedupe: Dedupe;
+  readonly away = new AwayList();
+  readonly mailboxes: Mailboxes;
 
   constructor(readonly config: Config, readonly store: Store, readonly bus: Bus, readonly log: Logger, readonly metrics = new Metrics()) {
     this.nodeName = config.nodeName || 'node1';
@@ -60,6 +71,8 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     this.history = new HistoryWriter(store, config.limits.writeQueueMax, log);
     this.pollers = new DatabasePollers(this, store, config.limits, log);
     this.retention = new Retention(store, config.limits, log);
+    this.dedupe = new Dedupe(() => this.config.limits.dedupeWindowMs, () => this.bus.sharedRedis?.() ?? null, log);
+    this.mailboxes = new Mailboxes(this.db, () => this.config.limits.mailboxMax, log);
   }
 
   async start(): Promise<void> {
@@ -101,7 +114,21 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
       user, password, ip: s.remote, certUser: s.certUser, fingerprint: s.fingerprint, hasCert: s.fingerprint !== null,
     });
     await this.slots.reserve(s, u.username);
-    return { id: u.id, name: u.username, role: u.role, level: u.level, color: u.color };
+    return { id: u.id, name: u.username, role: u.role, level: u.level, color: await this.nameColor(u) };
+  }
+
+  /**
+   * A user's own color, unless it became the color of a role above them since they chose it (they
+   * were demoted, a role was recolored): nobody may look like staff. Their role's color then.
+   */
+  private async nameColor(u: { level: number; color: string; nameColor?: string | null; roleColor?: string }): Promise<string> {
+    if (!u.nameColor || !u.roleColor) return u.color;
+    try {
+      const roles = await withTimeout(this.store.listRoles(), this.config.limits.dbTimeoutMs);
+      return roles.some((r) => r.level > u.level && r.color === u.nameColor && r.color !== u.roleColor) ? u.roleColor : u.color;
+    } catch {
+      return u.roleColor;
+    }
   }
 
   /** SASL EXTERNAL (IRC): the session's verified client certificate instead of a password. */
@@ -127,6 +154,20 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
       motd: this.motd, ...(notice ? { notice } : {}), ...(id !== undefined ? { id } : {}),
     });
     await this.join(s, DEFAULT_ROOM);
+    await this.deliverMailbox(s);
+  }
+
+  /** DMs that waited while the user was offline, oldest first, after the lobby's history. */
+  private async deliverMailbox(s: Session): Promise<void> {
+    let list: DmFrame[];
+    try {
+      list = await this.mailboxes.collect(s.user!.name);
+    } catch (e) {
+      // They stay in the mailbox for the next login.
+      this.log.warn('mailbox not read', { user: s.user!.name, err: (e as Error).message });
+      return;
+    }
+    for (const d of list) s.send(d);
   }
 
   async renew(s: Session, csr: string, id?: FrameId): Promise<void> {
@@ -151,19 +192,57 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     this.log.info('logout', { session: s.id, user: u.name });
   }
 
+  /**
+   * A say or command frame. One with an id runs once per user within limits.dedupeWindowMs: a repeat
+   * gets the frames of the first one's answer again (lib/dedupe.ts).
+   */
   async input(s: Session, f: { kind: 'say'; text: string; room?: string; id?: FrameId } | { kind: 'command'; line: string; id?: FrameId }): Promise<void> {
+    let claim;
+    try {
+      const content = f.kind === 'say' ? `say\n${f.room ?? ''}\n${f.text}` : `command\n${f.line}`;
+      claim = f.id === undefined ? null : await this.dedupe.claim(s.user!.name, f.id, content);
+    } catch (e) {
+      const err = e instanceof ChatdError ? e : new ChatdError('INTERNAL');
+      return s.error(err.code, err.message, f.id);
+    }
+    if (claim && !claim.fresh) {
+      for (const a of claim.answer) s.send(a);
+      return;
+    }
+    const answer = await this.execute(s, f);
+    const last = answer[answer.length - 1];
+    // Nothing happened: a retry must run.
+    if (!last || (last.type === 'error' && UNDONE.has(last.code))) claim?.abandon();
+    else claim?.done(answer);
+  }
+
+  /** Runs a say or command; resolves with the frames of its answer to the sender (sent already). */
+  private async execute(s: Session, f: { kind: 'say'; text: string; room?: string; id?: FrameId } | { kind: 'command'; line: string; id?: FrameId }): Promise<ServerFrame[]> {
     try {
       if (f.kind === 'command') return await this.runCommand(s, f.line, f.id);
       const line = this.commandLine(f.text);
       if (line !== null) return await this.runCommand(s, line, f.id);
-      this.say(s, f.text, 'say', f.room, f.id);
+      const m = this.say(s, f.text, 'say', f.room, f.id);
+      return [f.id !== undefined ? { ...m, ack: f.id } : m];
     } catch (e) {
       if (!(e instanceof ChatdError)) {
         this.log.error('input failed', { session: s.id, err: String((e as Error)?.stack ?? e) });
-        return s.error('INTERNAL', undefined, f.id);
+        s.error('INTERNAL', undefined, f.id);
+        return [{ type: 'error', code: 'INTERNAL', message: ERROR_CODES.INTERNAL }];
       }
       s.error(e.code, e.message, f.id);
+      return [{ type: 'error', code: e.code, message: e.message, ...(f.id !== undefined ? { id: f.id } : {}) }];
     }
+  }
+
+  /** The `join` frame: like //join, and with `since` the messages after that one instead of the last few. */
+  async joinFrame(s: Session, raw: string, since: string | undefined, id?: FrameId): Promise<void> {
+    const room = normalizeRoom(raw);
+    if (!room) throw new ChatdError('BAD_ARGS', `"${raw.slice(0, 40)}" is not a valid room name (a-z 0-9 _ -, up to 32)`);
+    await this.admitRoom(s, room);
+    await this.join(s, room, since);
+    const topic = this.topicOf(room);
+    s.send({ type: 'result', command: 'join', text: `now in #${room}${topic ? ` - topic: ${topic}` : ''}`, data: { room, topic }, ...(id !== undefined ? { id } : {}) });
   }
 
   /**
@@ -179,7 +258,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     return at >= 0 ? text.slice(at + this.prefix.length) : clean.slice(this.prefix.length);
   }
 
-  private async runCommand(s: Session, line: string, id?: FrameId): Promise<void> {
+  private async runCommand(s: Session, line: string, id?: FrameId): Promise<ServerFrame[]> {
     const stopTimer = this.metrics.commandSeconds.startTimer();
     const answer = await this.registry.dispatch(line, { host: this, session: s, user: s.user!, prefix: this.prefix, id });
     // Only registered names become label values; a typo counts as "unknown".
@@ -189,6 +268,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
       s.send(f);
     }
     if (answer.close) s.end();
+    return answer.frames;
   }
 
   busStatus(): string { return this.bus.status(); }
@@ -224,7 +304,6 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     }
     const text = checkText(raw, this.config.limits.maxText);
     const frame: MessageFrame = { type: 'message', id: this.newId(), ts: new Date().toISOString(), room, from: this.userRef(u), text, kind };
-    this.remember(frame);
     this.metrics.messages.inc({ kind });
     this.history.add({ frame, senderId: u.id });
     this.bus.publish({ t: 'room', room, frame, origin: { node: this.nodeName, session: s.id, ...(ack !== undefined ? { ack } : {}) } });
@@ -244,11 +323,37 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     const text = checkText(raw, this.config.limits.maxText);
     const frame: DmFrame = { type: 'dm', id: this.newId(), ts: new Date().toISOString(), from: this.userRef(u), to, text };
     this.metrics.messages.inc({ kind: 'dm' });
+    this.mailboxes.keep(frame);
     this.bus.publish({ t: 'dm', to, from: u.name, frame });
     return frame;
   }
 
-  async join(s: Session, room: string): Promise<void> {
+  /** A DM to an existing user who is offline: into their mailbox (MAILBOX_FULL when it is full); the sender's sessions see it. */
+  async dmOffline(s: Session, to: string, raw: string): Promise<DmFrame> {
+    const u = s.user!;
+    this.assertNotMuted(u);
+    const text = checkText(raw, this.config.limits.maxText);
+    const frame: DmFrame = { type: 'dm', id: this.newId(), ts: new Date().toISOString(), from: this.userRef(u), to, text };
+    await this.mailboxes.post(frame);
+    this.metrics.messages.inc({ kind: 'dm' });
+    // Presence lags a login on another node by up to a push: a node where the recipient is online
+    // after all delivers it now and takes it out of the mailbox.
+    this.bus.publish({ t: 'dm', to, from: u.name, frame, mailbox: true });
+    return frame;
+  }
+
+  awayOf(user: string): { message: string; since: number } | undefined { return this.away.of(user); }
+
+  tellAway(user: string, sender: string): boolean { return this.away.tell(user, sender); }
+
+  /** Starts (a message) or ends (null) a user's absence on every node. */
+  setAway(user: string, message: string | null): void {
+    const since = Date.now();
+    this.away.set(user, message, since);
+    this.bus.publish({ t: 'away', user, message, since });
+  }
+
+  async join(s: Session, room: string, since?: string): Promise<void> {
     if (s.closed) return; // ended meanwhile (an answer overflowed its send queue): it must not become a member again
     const first = !s.rooms.has(room);
     s.rooms.add(room);
@@ -258,7 +363,8 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     members.add(s);
     // The history is older than the join, so it comes first (text mode showed the joiner arriving
     // before what was said earlier). A session that ended meanwhile has already said quit.
-    s.send({ type: 'history', room, messages: await this.recentHistory(room, this.config.limits.historyOnJoin) });
+    if (since === undefined) s.send({ type: 'history', room, messages: await this.recentHistory(room, this.config.limits.historyOnJoin) });
+    else for (const h of await this.resumeHistory(room, since)) s.send(h);
     if (first && !s.closed && this.presenceEvents(room)) this.publishEvent('join', { room, user: s.user!.name });
     this.store.ensureRoom(room).catch(() => {}); // the room list survives restarts; best effort
   }
@@ -291,6 +397,46 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
       this.log.warn('history read failed; serving from memory', { room, err: (e as Error).message });
     }
     return (this.recent.get(room) ?? []).slice(-n);
+  }
+
+  /**
+   * Every message of a room after `since`, up to limits.resumeMax (the newest; `truncated` when more
+   * were missed), in history frames of at most limits.historyMax messages. From this node's memory
+   * when `since` is there, else from the database once pending writes are in. An id found nowhere
+   * gets the last few messages, marked truncated: what was missed cannot be told.
+   */
+  private async resumeHistory(room: string, since: string): Promise<HistoryFrame[]> {
+    const lim = this.config.limits;
+    const ring = this.recent.get(room) ?? [];
+    const at = ring.findIndex((m) => m.id === since);
+    let messages: MessageFrame[];
+    let truncated: boolean;
+    if (at >= 0) {
+      messages = ring.slice(at + 1);
+      truncated = messages.length > lim.resumeMax;
+      if (truncated) messages = messages.slice(-lim.resumeMax);
+    } else {
+      let found = false;
+      messages = [];
+      truncated = false;
+      try {
+        await this.history.drain(lim.dbTimeoutMs);
+        const r = await withTimeout(this.store.historySince(room, since, lim.resumeMax), lim.dbTimeoutMs);
+        ({ found, messages } = r);
+        truncated = r.more;
+      } catch (e) {
+        this.log.warn('resume read failed', { room, err: (e as Error).message });
+      }
+      if (!found) {
+        messages = await this.recentHistory(room, lim.historyOnJoin);
+        truncated = true;
+      }
+    }
+    const frames: HistoryFrame[] = [];
+    const chunk = Math.max(1, lim.historyMax);
+    for (let i = 0; i < messages.length || i === 0; i += chunk) frames.push({ type: 'history', room, messages: messages.slice(i, i + chunk) });
+    if (truncated) frames[0]!.truncated = true;
+    return frames;
   }
 
   topicOf(room: string): string { return this.topics.get(room) ?? ''; }
@@ -360,6 +506,8 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
           if (members) this.fanout(members, new Outgoing(msg.frame));
           return;
         }
+        // Remembered in delivery order (not when said), which is the order a resuming join replays.
+        this.remember(msg.frame);
         if (members) this.metrics.deliveries.inc(members.size);
         const shared = new Outgoing(msg.frame);
         const ack = msg.origin.ack;
@@ -375,6 +523,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
       case 'dm': {
         const out = new Outgoing(msg.frame);
         const targets = new Set([...(this.byUser.get(msg.to) ?? []), ...(this.byUser.get(msg.from) ?? [])]);
+        if (msg.mailbox && this.byUser.get(msg.to)?.size) this.mailboxes.delivered(msg.frame.id);
         this.fanout(targets, out);
         return;
       }
@@ -392,6 +541,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
       case 'mute': this.mutes.set(msg.user, msg.until); return;
       case 'unmute': this.mutes.set(msg.user, undefined); return;
       case 'topic': this.topics.set(msg.room, msg.topic); return;
+      case 'away': this.away.set(msg.user, msg.message, msg.since); return;
     }
   }
 

@@ -29,6 +29,8 @@ export interface SessionHost {
   /** A logged-in session's `renew`: sends `renewed`, or rejects with a ChatdError. */
   renew(session: Session, csr: string, id?: FrameId): Promise<void>;
   detach(session: Session): void;
+  /** The `join` frame of a logged-in session: answered like //join, replaying what came after `since`. */
+  joinFrame(session: Session, room: string, since: string | undefined, id?: FrameId): Promise<void>;
 }
 
 let counter = 0;
@@ -281,6 +283,10 @@ export class Session {
       case 'renew':
         if (!this.user) return this.error('NOT_LOGGED_IN', undefined, f.id);
         return this.host.renew(this, f.csr, f.id);
+      case 'join':
+        if (!this.user) return this.error('NOT_LOGGED_IN', undefined, f.id);
+        this.lastActive = Date.now();
+        return this.host.joinFrame(this, f.room, f.since, f.id);
     }
   }
 

@@ -7,13 +7,14 @@ export type Origin = { node: string; session: string; ack?: FrameId };
 
 export type BusMessage =
   | { t: 'room'; room: string; frame: MessageFrame | EventFrame; origin?: Origin }
-  | { t: 'dm'; to: string; from: string; frame: DmFrame; origin?: Origin }
+  | { t: 'dm'; to: string; from: string; frame: DmFrame; origin?: Origin; mailbox?: true }
   | { t: 'all'; frame: EventFrame }
   | { t: 'kill'; user: string; code: ByeCode; reason: string }
   | { t: 'user'; user: string; role: string; level: number; color: string }
   | { t: 'mute'; user: string; until: number | null }
   | { t: 'unmute'; user: string }
-  | { t: 'topic'; room: string; topic: string };
+  | { t: 'topic'; room: string; topic: string }
+  | { t: 'away'; user: string; message: string | null; since: number };
 
 /** One live session as `users` and `connections` show it, on any node. */
 export type PresenceEntry = {

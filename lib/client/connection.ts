@@ -11,7 +11,7 @@ import type { BackoffOptions } from './backoff.js';
 import { openLink, type Link } from './link.js';
 import { clean, Disconnected, FATAL_BYE, FATAL_LOGIN } from './link-errors.js';
 import { newPasswordOf } from './passwd.js';
-import { Reconnector, rejoin, type RetryInfo } from './reconnect.js';
+import { Reconnector, resume, type RetryInfo } from './reconnect.js';
 import { Requests, type Answer } from './requests.js';
 import { SendQueue } from './send-queue.js';
 import { SeenIds } from './seen.js';
@@ -80,8 +80,6 @@ export type State = 'idle' | 'connecting' | 'ready' | 'down' | 'closed';
 
 const WELCOME_TIMEOUT_MS = 10_000;
 const LOGIN_TIMEOUT_MS = 30_000;
-// After a reconnect, how long to wait for the history sent on login before sending queued lines.
-const REJOIN_HISTORY_WAIT_MS = 2_000;
 
 export class ChatConnection extends EventEmitter<ConnectionEvents> {
   state: State = 'idle';
@@ -100,8 +98,8 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
   private readonly queue: SendQueue;
   private readonly reconnector: Reconnector;
   private readonly seen: SeenIds;
-  /** Rooms of which at least one message was shown. */
-  private readonly roomsShown = new Set<string>();
+  /** The id of the last message shown per room: a reconnect resumes each room after it. */
+  private readonly lastShown = new Map<string, string>();
   /** The id of our own quit frame, whose answer is internal. */
   private quitId: string | null = null;
   private readonly idleTimeoutMs: number;
@@ -167,7 +165,7 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
     if (this.state === 'closed' || this.closing) return Promise.reject(new Error('connection closed'));
     // chatd answers an over-long line with FRAME_TOO_LARGE and closes: refused here, or the line would
     // be sent again after every reconnect.
-    const bytes = Buffer.byteLength(JSON.stringify({ ...frame, id: 'c000000000' }));
+    const bytes = Buffer.byteLength(JSON.stringify({ ...frame, id: 'c000000000.00000000' }));
     if (bytes > MAX_LINE_BYTES) return Promise.reject(new Error(`line too long to send (${bytes} bytes as a frame; the limit is ${MAX_LINE_BYTES})`));
     return this.queue.push(frame);
   }
@@ -236,11 +234,13 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
       if (ok.type !== 'login_ok') throw new Disconnected('unexpected answer to login');
       this.user = ok.user;
       if (reconnect) {
-        // A line in flight when the connection dropped may have arrived: its message would be in
-        // this history (see SendQueue.claimLanded). Rejoining waits for each room's history in turn.
-        // Without it (a timeout, a close) the line is simply sent again, as before.
-        if (this.queue.awaitsAnswer) await link.within(link.firstHistory, REJOIN_HISTORY_WAIT_MS, 'history').catch(() => {});
-        await rejoin(this.rooms, this.current, (line) => this.requests.send(link, { type: 'command', line }, true), (t) => this.emit('status', t));
+        // A line in flight when the connection dropped is sent again with its id (SendQueue): chatd
+        // runs it once. What was said meanwhile comes with the resumed rooms, after what was shown.
+        const join = (room: string): Promise<Answer> => {
+          const since = this.lastShown.get(room);
+          return this.requests.send(link, { type: 'join', room, ...(since !== undefined ? { since } : {}) }, true);
+        };
+        await resume(this.rooms, this.current, join, (line) => this.requests.send(link, { type: 'command', line }, true), (t) => this.emit('status', t));
         const list = this.rooms.map((r) => `#${r}`).join(' ');
         this.emit('status', `reconnected as ${this.opts.user}${list ? `; in ${list}` : ''}`);
       } else {
@@ -347,8 +347,18 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
       }
       case 'message':
       case 'dm':
-        if (typeof f.id === 'string' && !this.seen.add(f.id)) return; // shown already (history overlap)
-        if (f.type === 'message' && typeof f.room === 'string') this.roomsShown.add(f.room);
+        if (typeof f.id === 'string' && !this.seen.add(f.id)) {
+          // Shown already (from a resumed room's replay), yet the answer to a line sent again: it settles.
+          const ack = f.type === 'message' ? f.ack : undefined;
+          if (ack !== undefined && this.requests.get(ack)) this.requests.settle(ack, f as MessageFrame);
+          return;
+        }
+        if (f.type === 'message' && typeof f.room === 'string' && typeof f.id === 'string') this.lastShown.set(f.room, f.id);
+        break;
+      case 'login_ok':
+        // After a reconnect the lobby's last messages, sent with login_ok, would come before what the
+        // resumed lobby replays: they are left to the replay, which has them in order.
+        if (link.reconnect && typeof f.room === 'string' && this.lastShown.has(f.room)) link.skipHistoryOf = f.room;
         break;
       case 'history':
         // A search's matches follow its result (DESIGN), which was held back for them (below).
@@ -390,18 +400,21 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
     if (isAnswer) this.requests.settle(answerKey!, f as Answer);
   }
 
-  /** A history sent by itself (on join, on login), without the messages shown already. */
+  /** A history sent by itself (on join, on login, resuming), without the messages shown already. */
   private freshHistory(link: Link, f: HistoryFrame): HistoryFrame {
-    const fresh = f.messages.filter((m) => !(m && typeof m === 'object' && typeof m.id === 'string' && !this.seen.add(m.id)));
-    for (const m of fresh) this.queue.claimLanded(m);
     const room = typeof f.room === 'string' ? clean(f.room) : '';
-    // Nothing in it was shown before, yet we had seen this room: more was said while we were
-    // away than the server sends on joining.
-    if (link.reconnect && room && fresh.length > 0 && fresh.length === f.messages.length && this.roomsShown.has(room)) {
-      this.emit('status', `#${room}: more was said while you were away than shown here; ${this.prefix}history 200 shows more`);
-    }
-    if (room && fresh.length) this.roomsShown.add(room);
     link.onHistory();
+    if (room && link.skipHistoryOf === room) {
+      link.skipHistoryOf = null;
+      return { ...f, messages: [] };
+    }
+    const fresh = f.messages.filter((m) => !(m && typeof m === 'object' && typeof m.id === 'string' && !this.seen.add(m.id)));
+    // The server says when it replayed less than was missed (limits.resumeMax).
+    if (f.truncated === true && room && this.lastShown.has(room)) {
+      this.emit('status', `#${room}: more was said while you were away than replayed here; ${this.prefix}history 200 shows more`);
+    }
+    const last = fresh[fresh.length - 1];
+    if (room && last && typeof last.id === 'string') this.lastShown.set(room, last.id);
     return { ...f, messages: fresh };
   }
 

@@ -15,6 +15,7 @@ import { runScript, runSend } from './script.js';
 import { TerminalUI } from './ui.js';
 import { loadProfile, type Profile } from './profile.js';
 import { renewer } from './renew.js';
+import type { BellMode } from './mentions.js';
 
 export const DEFAULTS = Object.freeze({ host: '127.0.0.1', port: 7443, ca: './certs/ca.crt', certDir: './certs/clients' });
 
@@ -31,6 +32,8 @@ export type ChatCliArgs = {
   json: boolean;
   /** Seconds of silence from the server after which the connection counts as dead. */
   idleTimeout: number;
+  /** When the terminal bell rings (interactive only). */
+  bell?: BellMode;
 };
 
 /** The login name: --user, else the CN of --cert, else the profile's. */
@@ -116,7 +119,7 @@ export async function runChatCli(args: ChatCliArgs, env: NodeJS.ProcessEnv = pro
   // The readline UI needs a terminal on both sides; otherwise lines in, transcript (or frames) out.
   if (args.json || !process.stdin.isTTY || !process.stdout.isTTY) return runScript(conn, process.stdin, script);
 
-  const ui = new TerminalUI(conn, { input: process.stdin, output: process.stdout, theme: themeFor(process.stdout, env) });
+  const ui = new TerminalUI(conn, { input: process.stdin, output: process.stdout, theme: themeFor(process.stdout, env), bell: args.bell ?? 'mention' });
   await conn.start();
   return ui.run();
 }

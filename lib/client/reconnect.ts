@@ -77,16 +77,19 @@ export class Reconnector {
 }
 
 /**
- * After a reconnect the server has us in lobby only: join the other rooms again (in the order they
- * were joined), leave lobby if we had, then make the current room current again.
+ * After a reconnect the server has us in lobby only: every room is joined again (in the order they
+ * were joined, lobby included) with a `join` frame naming the last message shown there, so that the
+ * server replays exactly what was missed; then lobby is left if we had, and the current room made
+ * current again.
  */
-export async function rejoin(rooms: readonly string[], current: string | null, command: (line: string) => Promise<Answer>, status: (text: string) => void): Promise<void> {
-  const run = async (line: string) => {
-    const a = await command(line);
-    if (a.type === 'error') status(`could not ${line}: ${clean(a.code)} ${clean(a.message)}`);
+export async function resume(
+  rooms: readonly string[], current: string | null, join: (room: string) => Promise<Answer>, command: (line: string) => Promise<Answer>,
+  status: (text: string) => void,
+): Promise<void> {
+  const check = (what: string) => (a: Answer) => {
+    if (a.type === 'error') status(`could not ${what}: ${clean(a.code)} ${clean(a.message)}`);
   };
-  for (const room of rooms) if (room !== 'lobby') await run(`join ${room}`);
-  if (!rooms.includes('lobby')) await run('part lobby');
-  const last = rooms.filter((r) => r !== 'lobby').pop() ?? (rooms.includes('lobby') ? 'lobby' : null);
-  if (current && current !== last) await run(`join ${current}`);
+  for (const room of rooms) check(`join ${room}`)(await join(room));
+  if (!rooms.includes('lobby')) check('part lobby')(await command('part lobby'));
+  if (current && current !== rooms[rooms.length - 1]) check(`join ${current}`)(await join(current));
 }

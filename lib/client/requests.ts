@@ -1,6 +1,7 @@
 // Request/answer bookkeeping of chat-cli: every frame it sends gets a fresh id, and each id waits for
 // its one direct answer (the own message with `ack`, a `result`, an `error`, or `login_ok`). A
 // RATE_LIMITED answer is waited out and the frame sent again, with later frames spaced out a while.
+import crypto from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClientFrame, ErrorFrame, FrameId, LoginOkFrame, MessageFrame, RenewedFrame, ResultFrame } from '../protocol/frames.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
@@ -35,6 +36,11 @@ export type RequestsOptions = {
 
 export class Requests {
   private seq = 0;
+  /**
+   * chatd remembers frame ids per user (DESIGN.md "Conversations": a repeated id is answered, not run
+   * again), so ids must not repeat across runs of chat-cli: each run tags its own.
+   */
+  private readonly run = crypto.randomBytes(4).toString('hex');
   private readonly pending = new Map<FrameId, Pending>();
   private readonly rateBackoff: Backoff;
   private slowUntil = 0;
@@ -45,19 +51,20 @@ export class Requests {
   }
 
   /** A fresh id for a frame that expects no answer through here (quit). */
-  nextId(tag: string): string { return `${tag}${++this.seq}`; }
+  nextId(tag: string): string { return `${tag}${++this.seq}.${this.run}`; }
 
   /**
    * Sends a frame with a fresh id and resolves with its direct answer. RATE_LIMITED is retried with
    * backoff (and later frames are spaced out for a while). Rejects with Disconnected if the link
    * closes first.
    */
-  async send(link: Link, frame: ClientFrame, internal: boolean, timeoutMs = this.o.answerTimeoutMs, retry = true): Promise<Answer> {
+  async send(link: Link, frame: ClientFrame, internal: boolean, timeoutMs = this.o.answerTimeoutMs, retry = true, fixedId?: string): Promise<Answer> {
     for (;;) {
       const spacing = Date.now() < this.slowUntil ? this.lastSentAt + SLOW_SPACING_MS - Date.now() : 0;
       if (spacing > 0) await sleep(spacing);
       if (link.isClosed) throw new Disconnected(link.reason);
-      const id = this.nextId(internal ? 'i' : 'c');
+      // A frame of the send queue keeps its id across reconnects: sent again, it runs once.
+      const id = fixedId ?? this.nextId(internal ? 'i' : 'c');
       const answer = new Promise<Answer>((resolve, reject) => {
         const timer = setTimeout(() => {
           this.pending.delete(id);

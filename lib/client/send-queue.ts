@@ -1,25 +1,19 @@
 // The ordered send queue of chat-cli: lines go out one at a time, each after the previous one's
 // answer, while the session is up. A line whose answer was lost with the connection stays first and
-// is sent again after the reconnect, unless the history sent on rejoining shows that it arrived.
-import type { ClientFrame, MessageFrame } from '../protocol/frames.js';
-import { normalizeRoom, sanitizeText } from '../sanitize.js';
+// is sent again after the reconnect with the same id: chatd runs it once and answers the resend with
+// the first answer (DESIGN.md "Conversations").
+import type { ClientFrame } from '../protocol/frames.js';
 import type { Link } from './link.js';
 import { Disconnected } from './link-errors.js';
 import type { Answer, Requests } from './requests.js';
 
-// How much earlier than our send a message may be stamped by the server's clock and still be ours.
-const CLOCK_SKEW_MS = 60_000;
-
 type Job = {
   frame: ClientFrame; resolve(f: Answer): void; reject(e: Error): void;
-  /** A plain line (no command) as the server would store it, set while it waits for its answer. */
-  sent?: { at: number; room: string | null; text: string };
+  /** The frame's id, the same on every attempt. */
+  id?: string;
   /** Written to a connection at least once (its answer may have been lost with it). */
   wentOut?: boolean;
-  /**
-   * Its answer, known without the server's: its message, found in the history sent after a reconnect
-   * (it arrived, only the answer was lost), or the proof that a passwd took effect (see settleFirst).
-   */
+  /** Its answer, known without the server's: the proof that a passwd took effect (see settleFirst). */
   landed?: Answer;
 };
 
@@ -51,9 +45,6 @@ export class SendQueue {
     for (const j of this.jobs.splice(0)) j.reject(err);
   }
 
-  /** A plain line went out and its answer has not come back. */
-  get awaitsAnswer(): boolean { return !!this.jobs[0]?.sent; }
-
   /** The first frame, if it went out and its answer has not come back. */
   get inFlight(): ClientFrame | null {
     const job = this.jobs[0];
@@ -79,14 +70,11 @@ export class SendQueue {
           job.resolve(job.landed);
           continue;
         }
-        const f = job.frame;
-        job.sent = f.type === 'say' && typeof f.text === 'string' && !f.text.startsWith(this.host.prefix())
-          ? { at: Date.now(), room: f.room !== undefined ? normalizeRoom(f.room) : this.host.current(), text: sanitizeText(f.text) }
-          : undefined;
         let a: Answer;
         job.wentOut = true;
+        job.id ??= this.requests.nextId('c');
         try {
-          a = await this.requests.send(link, job.frame, false);
+          a = await this.requests.send(link, job.frame, false, undefined, true, job.id);
         } catch (e) {
           if (e instanceof Disconnected) continue; // stays first; sent again once logged in again
           this.jobs.shift();
@@ -99,22 +87,6 @@ export class SendQueue {
       }
     } finally {
       this.pumping = false;
-    }
-  }
-
-  /**
-   * Exactly once for plain lines: a message of ours we never saw, in the room we sent to, with the
-   * text as the server stores it, stamped after we sent it, is the line whose answer was lost.
-   * (Any other message of ours was seen: each answer is our own message. Another session of the same
-   * user saying the same words in the same room during the outage would be mistaken for it.)
-   */
-  claimLanded(m: MessageFrame): void {
-    const job = this.jobs[0];
-    const me = this.host.user();
-    if (!job?.sent || job.landed || !me || !m || typeof m.ts !== 'string') return;
-    if (m.kind === 'say' && m.from?.name === me.name && m.room === job.sent.room && m.text === job.sent.text
-      && Date.parse(m.ts) >= job.sent.at - CLOCK_SKEW_MS) {
-      job.landed = m;
     }
   }
 }

@@ -6,6 +6,7 @@ import readline from 'node:readline';
 import { SetupError } from '../errors.js';
 import type { ServerFrame } from '../protocol/frames.js';
 import { paint, renderFrame, type Theme } from '../render.js';
+import { mentionsMe, rings, type BellMode } from './mentions.js';
 import { normalizeUsername } from '../sanitize.js';
 import type { ChatConnection, FrameMeta } from './connection.js';
 import { clean } from './link-errors.js';
@@ -18,7 +19,11 @@ export type UiOptions = {
   theme: Theme;
   /** How often the online user list (for completion) is refreshed besides join/part/quit events. */
   usersRefreshMs?: number;
+  /** When the terminal bell rings (default: on a mention or a DM). */
+  bell?: BellMode;
 };
+
+const BEL = '\x07';
 
 const COMMAND_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
 
@@ -164,7 +169,10 @@ export class TerminalUI {
     if (this.away && (f.type === 'welcome' || f.type === 'login_ok')) return;
     if (f.type === 'event' && (f.event === 'kick' || f.event === 'ban') && f.user === this.conn.user?.name) return;
     const shown = renderFrame(f, this.o.theme);
-    if (shown !== null) this.print(shown);
+    if (shown === null) return;
+    const me = this.conn.user?.name ?? null;
+    this.print(mentionsMe(f, me) ? paint(this.o.theme, 'bold', shown) : shown);
+    if (rings(f, me, this.o.bell ?? 'mention')) this.o.output.write(BEL);
   }
 
   // ---- input ---------------------------------------------------------------------------------

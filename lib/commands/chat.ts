@@ -4,7 +4,8 @@ import { checkText, normalizeRoom, normalizeUsername } from '../sanitize.js';
 import { humanDuration, sinceText, untilText } from '../duration.js';
 import { ago, table } from '../table.js';
 import { answerBudget, moreLine, pageArg, pageOf, rowCost } from './budget.js';
-import { command, type Command, type CommandContext } from './registry.js';
+import { command, type Command, type CommandContext, type Reply } from './registry.js';
+import type { ServerFrame } from '../protocol/frames.js';
 
 /** A username argument, validated; a malformed one is BAD_ARGS, not a lookup. */
 export function userArg(ctx: CommandContext, i: number): string {
@@ -56,13 +57,17 @@ const users = command({
       const rooms = [...new Set(ss.flatMap((s) => s.rooms))].sort();
       const active = Math.max(...ss.map((s) => s.lastActive));
       const mutedUntil = host.mutedUntil(name);
-      return { name, role: ss[0].role, rooms: rooms.slice(0, USERS_ROOMS_SHOWN), roomCount: rooms.length, idle: ago(active), sessions: ss.length, ...(mutedUntil !== undefined ? { mutedUntil } : {}) };
+      const away = host.awayOf(name);
+      return {
+        name, role: ss[0].role, rooms: rooms.slice(0, USERS_ROOMS_SHOWN), roomCount: rooms.length, idle: ago(active), sessions: ss.length,
+        ...(mutedUntil !== undefined ? { mutedUntil } : {}), ...(away ? { away: away.message } : {}),
+      };
     });
     const mutedCell = (until: number | null | undefined) => (until === undefined ? null : until === null ? 'perm' : humanDuration(until - Date.now()));
     const { rows, after } = pageOf(all, page, answerBudget(host.config.limits) - 512, rowCost);
     const roomsCell = (r: typeof all[number]) => r.rooms.map((x) => '#' + x).join(' ') + (r.roomCount > r.rooms.length ? ` +${r.roomCount - r.rooms.length} more` : '');
     const text = `${all.length} online\n` + table(['user', 'role', 'rooms', 'idle', 'sessions', 'muted'],
-      rows.map((r) => [r.name, r.role, roomsCell(r), r.idle, r.sessions, mutedCell(r.mutedUntil)])) + moreLine(after, `${prefix}users ${page + 1}`);
+      rows.map((r) => [r.away !== undefined ? `${r.name} (away: ${r.away})` : r.name, r.role, roomsCell(r), r.idle, r.sessions, mutedCell(r.mutedUntil)])) + moreLine(after, `${prefix}users ${page + 1}`);
     return { text, data: rows };
   },
 });
@@ -89,8 +94,13 @@ const whois = command({
     const state = ss.length ? `online (${ss.length} session${ss.length > 1 ? 's' : ''}) in ${rooms.map((r) => '#' + r).join(' ')}` : 'offline';
     const mutedUntil = ctx.host.mutedUntil(u.username);
     const muted = mutedUntil === undefined ? '' : `, muted ${untilText(mutedUntil)}`;
-    const data = { name: u.username, role: u.role, level: u.level, online: ss.length > 0, rooms, lastLogin: u.lastLogin, ...(mutedUntil !== undefined ? { mutedUntil } : {}) };
-    return { text: `${u.username}: ${u.role} (level ${u.level}), ${state}${muted}, last login ${u.lastLogin === null ? 'never' : sinceText(u.lastLogin)}`, data };
+    const away = ss.length ? ctx.host.awayOf(u.username) : undefined;
+    const awayText = away ? `, away: ${away.message}` : '';
+    const data = {
+      name: u.username, role: u.role, level: u.level, online: ss.length > 0, rooms, lastLogin: u.lastLogin,
+      ...(mutedUntil !== undefined ? { mutedUntil } : {}), ...(away ? { away: away.message } : {}),
+    };
+    return { text: `${u.username}: ${u.role} (level ${u.level}), ${state}${awayText}${muted}, last login ${u.lastLogin === null ? 'never' : sinceText(u.lastLogin)}`, data };
   },
 });
 
@@ -103,10 +113,15 @@ const msg = command({
     // Presence first: a message to someone online needs no database (it may be down).
     if (!(await ctx.host.onlineUsers()).has(to)) {
       if (!(await ctx.host.db.getUser(to))) throw new ChatdError('NO_SUCH_USER', `no such user: ${to}`);
-      throw new ChatdError('NO_SUCH_USER', `${to} is not online`);
+      const dm = await ctx.host.dmOffline(ctx.session, to, ctx.rest(1));
+      return { text: `${to} is offline; they get it when they next log in`, data: { id: dm.id, offline: true } };
     }
     const dm = ctx.host.dm(ctx.session, to, ctx.rest(1));
-    return { text: `sent to ${to}`, data: { id: dm.id } };
+    const away = ctx.host.awayOf(to);
+    const notice: ServerFrame[] = away && ctx.host.tellAway(to, ctx.user.name)
+      // `reason` too: the free text every renderer (text mode, older clients) shows.
+      ? [{ type: 'event', event: 'away', user: to, text: away.message, reason: away.message, ts: new Date().toISOString() }] : [];
+    return { text: `sent to ${to}`, data: { id: dm.id, ...(away ? { away: away.message } : {}) }, frames: notice };
   },
 });
 
@@ -185,10 +200,12 @@ const topic = command({
 });
 
 const history = command({
-  name: 'history', level: 1, usage: '[n<=200]', minArgs: 0, maxArgs: 1,
-  description: 'the last n messages of the current room (default 20)',
-  examples: ['', '50'],
+  name: 'history', level: 1, usage: '[@user] [n<=200]', minArgs: 0, maxArgs: 2,
+  description: 'the last n messages of the current room (default 20), or of your DMs with a user',
+  examples: ['', '50', '@alice 10'],
   async run(ctx) {
+    if (ctx.args[0]?.startsWith('@')) return dmHistory(ctx);
+    if (ctx.args.length > 1) throw new ChatdError('BAD_ARGS', `usage: ${ctx.prefix}history [@user] [n<=${ctx.host.config.limits.historyMax}]`);
     const max = ctx.host.config.limits.historyMax;
     const n = ctx.args.length ? Number(ctx.args[0]) : ctx.host.config.limits.historyOnJoin;
     if (!Number.isInteger(n) || n < 1 || n > max) throw new ChatdError('BAD_ARGS', `usage: ${ctx.prefix}history [n<=${max}]`);
@@ -211,6 +228,23 @@ const history = command({
     };
   },
 });
+
+/** `history @user [n]`: a DM conversation, as lines of the answer (as dm frames it would look new). */
+async function dmHistory(ctx: CommandContext): Promise<Reply> {
+  const max = ctx.host.config.limits.historyMax;
+  const other = normalizeUsername(ctx.args[0].slice(1));
+  if (!other) throw new ChatdError('BAD_ARGS', `"${ctx.args[0].slice(0, 40)}" is not a valid username`);
+  const n = ctx.args.length > 1 ? Number(ctx.args[1]) : ctx.host.config.limits.historyOnJoin;
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new ChatdError('BAD_ARGS', `usage: ${ctx.prefix}history @user [n<=${max}]`);
+  const all = await ctx.host.db.dmHistory(ctx.user.name, other, n);
+  let budget = answerBudget(ctx.host.config.limits) - 1024;
+  let from = all.length;
+  while (from > 0 && (budget -= rowCost(all[from - 1]) * 2) >= 0) from--;
+  const messages = all.slice(from);
+  const lines = messages.map((d) => `[${d.ts.slice(0, 16).replace('T', ' ')}] ${d.from.name} -> ${d.to}: ${d.text}`);
+  const head = messages.length ? `${messages.length} message${messages.length === 1 ? '' : 's'} with ${other}` : `no messages with ${other}`;
+  return { text: [head, ...lines].join('\n'), data: { with: other, count: messages.length, messages, ...(from > 0 ? { truncated: true } : {}) } };
+}
 
 const motd = command({
   name: 'motd', level: 1, usage: '', minArgs: 0, maxArgs: 0,

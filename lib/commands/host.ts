@@ -25,6 +25,13 @@ export interface CommandHost {
   mutedUntil(user: string): number | null | undefined;
   say(s: Session, raw: string, kind: 'say' | 'me'): MessageFrame;
   dm(s: Session, to: string, raw: string): DmFrame;
+  /** A DM to an existing user who is offline: waits in their mailbox (MAILBOX_FULL when full). */
+  dmOffline(s: Session, to: string, raw: string): Promise<DmFrame>;
+  /** Starts (a message) or ends (null) a user's absence, on every node. */
+  setAway(user: string, message: string | null): void;
+  awayOf(user: string): { message: string; since: number } | undefined;
+  /** True the first time `sender` writes to `user` during the current absence (one notice each). */
+  tellAway(user: string, sender: string): boolean;
   /** Throws FORBIDDEN when joining `room` would pass the rooms-per-user or rooms-in-total cap. */
   admitRoom(s: Session, room: string): Promise<void>;
   join(s: Session, room: string): Promise<void>;

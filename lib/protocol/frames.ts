@@ -17,7 +17,9 @@ export type PongFrame = { type: 'pong'; id?: FrameId };
 export type QuitFrame = { type: 'quit'; id?: FrameId };
 /** A logged-in session asks for a certificate for a new key (DESIGN.md "Enrollment and certificate lifecycle"). */
 export type RenewFrame = { type: 'renew'; csr: string; id?: FrameId };
-export type ClientFrame = LoginFrame | SayFrame | CommandFrame | PingFrame | PongFrame | QuitFrame | RenewFrame;
+/** Joins a room like `//join`; with `since` (a message id) it replays every message after it (gap-free resume). */
+export type JoinFrame = { type: 'join'; room: string; since?: string; id?: FrameId };
+export type ClientFrame = LoginFrame | SayFrame | CommandFrame | PingFrame | PongFrame | QuitFrame | RenewFrame | JoinFrame;
 
 // server → client
 export type UserRef = { name: string; role: string; color: string };
@@ -26,15 +28,20 @@ export type LoginOkFrame = { type: 'login_ok'; user: UserRef & { level: number }
 export type MessageFrame = {
   type: 'message'; id: string; ts: string; room: string; from: UserRef; text: string; kind: 'say' | 'me'; ack?: FrameId;
 };
-export type DmFrame = { type: 'dm'; id: string; ts: string; from: UserRef; to: string; text: string };
-export type EventName = 'join' | 'part' | 'quit' | 'kick' | 'ban' | 'unban' | 'mute' | 'unmute' | 'role' | 'topic' | 'announce';
+/** `offline`: it waited in the mailbox while the recipient was offline (DESIGN.md "Conversations"). */
+export type DmFrame = { type: 'dm'; id: string; ts: string; from: UserRef; to: string; text: string; offline?: boolean };
+export type EventName = 'join' | 'part' | 'quit' | 'kick' | 'ban' | 'unban' | 'mute' | 'unmute' | 'role' | 'topic' | 'announce' | 'away';
 export type EventFrame = {
   type: 'event'; event: EventName; room?: string; user?: string; by?: string; reason?: string; ts: string;
   role?: string; topic?: string; text?: string;
 };
 export type ResultFrame = { type: 'result'; command: string; text: string; data?: unknown; id?: FrameId };
 export type ErrorFrame = { type: 'error'; code: ErrorCode; message: string; id?: FrameId };
-export type HistoryFrame = { type: 'history'; room: string; messages: MessageFrame[]; id?: FrameId; /** The matches of a search, after its result. */ search?: true };
+export type HistoryFrame = {
+  type: 'history'; room: string; messages: MessageFrame[]; id?: FrameId;
+  /** The matches of a search, after its result. */ search?: true;
+  /** A resuming join: more was missed than limits.resumeMax. */ truncated?: boolean;
+};
 export type ServerPingFrame = { type: 'ping'; id?: FrameId };
 export type ServerPongFrame = { type: 'pong'; id?: FrameId };
 export type ByeFrame = { type: 'bye'; code: ByeCode; reason: string };
@@ -43,4 +50,4 @@ export type ServerFrame =
   | WelcomeFrame | LoginOkFrame | MessageFrame | DmFrame | EventFrame | ResultFrame | ErrorFrame | HistoryFrame
   | ServerPingFrame | ServerPongFrame | ByeFrame | RenewedFrame;
 
-export const CLIENT_FRAME_TYPES = new Set(['login', 'say', 'command', 'ping', 'pong', 'quit', 'renew']);
+export const CLIENT_FRAME_TYPES = new Set(['login', 'say', 'command', 'ping', 'pong', 'quit', 'renew', 'join']);

@@ -111,6 +111,11 @@ export function parseClientFrame(line: string): { frame: ClientFrame } | { error
         return { frame: withId({ type, line: str(o, 'line', true)! }) };
       case 'renew':
         return { frame: withId({ type, csr: str(o, 'csr', true)! }) };
+      case 'join': {
+        const since = str(o, 'since', false);
+        if (since !== undefined && since.length > 40) throw new ChatdError('BAD_FRAME', 'field "since" must be a message id');
+        return { frame: withId({ type, room: str(o, 'room', true)!, ...(since !== undefined ? { since } : {}) }) };
+      }
       default:
         return { frame: withId({ type: type as 'ping' | 'pong' | 'quit' }) };
     }

@@ -3,7 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import knexFactory, { type Knex } from 'knex';
 import { SetupError } from '../errors.js';
-import type { MessageFrame } from '../protocol/frames.js';
+import type { DmFrame, MessageFrame } from '../protocol/frames.js';
 import { directSql, type DirectSql } from './direct.js';
 import { MIGRATIONS, migrationSource } from './migrations.js';
 import { knexConfig, parseDbUrl, redact, type DbTarget } from './url.js';
@@ -13,6 +13,9 @@ export type RoleRecord = { name: string; level: number; color: string };
 export type UserRecord = {
   id: number; username: string; passwordHash: string; role: string; level: number; color: string;
   disabled: boolean; createdAt: number; lastLogin: number | null;
+  /** The user's own name color (`color`, migration 008), already in `color`; null: their role's. */
+  nameColor?: string | null;
+  roleColor?: string;
 };
 export type BanRecord = {
   id: number; userId: number | null; username: string | null; ip: string | null; certFingerprint: string | null;
@@ -40,12 +43,14 @@ export type Enrollment = {
 /** `until` null: muted until unmuted. */
 export type MuteRecord = { userId: number; username: string; until: number | null; by: string; byLevel?: number | null };
 
+export type ExportedDm = { id: string; ts: string | null; from: string; to: string; text: string; delivered: boolean };
+
 /** What `chat-admin export --user` writes (README "Export"). Times are ISO 8601. */
 export type UserExport = {
   account: { id: number; username: string; role: string; disabled: boolean; createdAt: string | null; lastLogin: string | null };
   messages: Array<{ id: string; ts: string | null; room: string; kind: string; text: string }>;
-  /** Direct messages are delivered, never stored: there is nothing to export. */
-  dms: { stored: false; sent: never[]; received: never[] };
+  /** Direct messages, stored since migration 008_dms: those the user sent and received, oldest first. */
+  dms: { stored: true; sent: ExportedDm[]; received: ExportedDm[] };
   bans: Array<{ id: number; reason: string; by: string; createdAt: string | null; expiresAt: string | null; liftedAt: string | null }>;
   mutes: Array<{ until: string | null; by: string; createdAt: string | null }>;
   audit: Array<{ id: number; ts: string | null; actor: string; action: string; target: string | null; detail: string | null }>;
@@ -64,7 +69,9 @@ const num = (v: unknown): number | null => (v === null || v === undefined ? null
 function toUser(r: any): UserRecord {
   return {
     id: Number(r.id), username: r.username, passwordHash: r.password_hash, role: r.role, level: Number(r.level),
-    color: r.color, disabled: !!r.disabled, createdAt: Number(r.created_at), lastLogin: num(r.last_login),
+    // A user's own color (migration 008, `color`) over their role's.
+    color: r.name_color || r.color, disabled: !!r.disabled, createdAt: Number(r.created_at), lastLogin: num(r.last_login),
+    nameColor: r.name_color ?? null, roleColor: r.color,
   };
 }
 
@@ -98,6 +105,13 @@ function toMessage(r: any): MessageFrame {
   return {
     type: 'message', id: r.id, ts: new Date(Number(r.ts)).toISOString(), room: r.room,
     from: { name: r.sender_name, role: r.sender_role, color: r.sender_color }, text: r.text, kind: r.kind === 'me' ? 'me' : 'say',
+  };
+}
+
+function toDm(r: any): DmFrame {
+  return {
+    type: 'dm', id: r.id, ts: new Date(Number(r.ts)).toISOString(), from: { name: r.sender, role: r.sender_role, color: r.sender_color },
+    to: r.recipient, text: r.text,
   };
 }
 
@@ -392,6 +406,61 @@ export class Store {
     return rows.reverse().map(toMessage);
   }
 
+  /**
+   * The messages of a room after the one with id `afterId`, oldest first: the newest `limit` of them,
+   * and whether there were more. `found` false: that message is not (or not yet) in the database.
+   */
+  async historySince(room: string, afterId: string, limit: number): Promise<{ found: boolean; messages: MessageFrame[]; more: boolean }> {
+    const at = await this.knex('messages').where({ id: afterId, room }).first('seq', 'ts');
+    if (!at) return { found: false, messages: [], more: false };
+    // seq is the order of insertion, which is the order of delivery on a single node.
+    // With several nodes, each writes its own messages: one said after `afterId` on another node can
+    // have the lower seq. Its later timestamp brings it in too.
+    const rows = await this.knex('messages').where({ room }).andWhere((q) => q.where('seq', '>', at.seq).orWhere('ts', '>', at.ts))
+      .orderBy('seq', 'desc').limit(limit + 1);
+    const more = rows.length > limit;
+    return { found: true, messages: rows.slice(0, limit).reverse().map(toMessage), more };
+  }
+
+  // ---- direct messages (migration 008) ------------------------------------------------------
+  /** Stores a DM; `delivered` false puts it in the recipient's mailbox. */
+  async addDm(frame: DmFrame, delivered: boolean): Promise<void> {
+    await this.knex('dms').insert({
+      id: frame.id, sender: frame.from.name, sender_role: frame.from.role, sender_color: frame.from.color, recipient: frame.to,
+      text: frame.text, ts: Date.parse(frame.ts), delivered_at: delivered ? Date.now() : null,
+    }).onConflict('id').ignore();
+  }
+
+  /** How many DMs wait for a user. */
+  async mailboxSize(user: string): Promise<number> {
+    const r = await this.knex('dms').where({ recipient: user }).whereNull('delivered_at').count({ n: '*' }).first();
+    return Number(r?.n ?? 0);
+  }
+
+  /** The DMs waiting for a user, oldest first (up to `limit`). */
+  async mailbox(user: string, limit: number): Promise<DmFrame[]> {
+    const rows = await this.knex('dms').where({ recipient: user }).whereNull('delivered_at').orderBy('seq', 'asc').limit(limit);
+    return rows.map(toDm);
+  }
+
+  /** Marks DMs delivered (they leave the mailbox). */
+  async markDelivered(ids: string[], at = Date.now()): Promise<void> {
+    for (let i = 0; i < ids.length; i += 500) await this.knex('dms').whereIn('id', ids.slice(i, i + 500)).update({ delivered_at: at });
+  }
+
+  /** The last `limit` DMs between two users, either way, oldest first. */
+  async dmHistory(a: string, b: string, limit: number): Promise<DmFrame[]> {
+    const rows = await this.knex('dms')
+      .where((q) => q.where({ sender: a, recipient: b }).orWhere({ sender: b, recipient: a }))
+      .orderBy('seq', 'desc').limit(limit);
+    return rows.reverse().map(toDm);
+  }
+
+  /** A user's own name color, or null for their role's. */
+  async setNameColor(id: number, color: string | null): Promise<void> {
+    await this.knex('users').where({ id }).update({ name_color: color });
+  }
+
   // ---- enrollment ---------------------------------------------------------------------------
   async addInvite(i: NewInvite): Promise<number> {
     const [id] = await this.knex('invites').insert({
@@ -529,10 +598,12 @@ export class Store {
     const bans = await this.knex('bans').where('user_id', u.id).orWhere('username', u.username).orderBy('id', 'asc');
     const mutes = await this.knex('mutes').where('user_id', u.id);
     const audit = await this.knex('audit_log').where('target', u.username).orWhere('actor', u.username).orderBy('id', 'asc');
+    const dms: ExportedDm[] = (await this.knex('dms').where('sender', u.username).orWhere('recipient', u.username).orderBy('seq', 'asc'))
+      .map((r: any) => ({ id: r.id, ts: iso(Number(r.ts)), from: r.sender, to: r.recipient, text: r.text, delivered: r.delivered_at !== null }));
     return {
       account: { id: u.id, username: u.username, role: u.role, disabled: u.disabled, createdAt: iso(u.createdAt), lastLogin: iso(u.lastLogin) },
       messages: messages.map((r: any) => ({ id: r.id, ts: iso(Number(r.ts)), room: r.room, kind: r.kind, text: r.text })),
-      dms: { stored: false, sent: [], received: [] },
+      dms: { stored: true, sent: dms.filter((d) => d.from === u.username), received: dms.filter((d) => d.to === u.username) },
       bans: bans.map((r: any) => {
         const b = toBan(r);
         return { id: b.id, reason: b.reason, by: b.by, createdAt: iso(b.createdAt), expiresAt: iso(b.expiresAt), liftedAt: iso(b.liftedAt) };
@@ -548,11 +619,13 @@ export class Store {
    * the log keeps what happened without saying to whom; the row stays (disabled, no password) for
    * the ids that point at it. Returns the new name and how many messages went.
    */
-  async purgeUser(u: UserRecord, actor: string): Promise<{ anonymous: string; messages: number }> {
+  async purgeUser(u: UserRecord, actor: string): Promise<{ anonymous: string; messages: number; dms: number }> {
     const anon = `deleted-${u.id}`;
     const name = u.username;
     return this.knex.transaction(async (trx) => {
       const messages = await trx('messages').where('sender_id', u.id).orWhere((w) => w.whereNull('sender_id').andWhere('sender_name', name)).del();
+      // DMs both ways: a conversation is about both people, and erasing means neither side keeps it here.
+      const dms = await trx('dms').where('sender', name).orWhere('recipient', name).del();
       await trx('audit_log').where('actor', name).update({ actor: anon });
       await trx('audit_log').where('target', name).update({ target: anon });
       await trx('bans').where('user_id', u.id).orWhere('username', name).update({ username: anon });
@@ -569,8 +642,8 @@ export class Store {
       await trx('users').where('id', u.id).update({
         username: anon, password_hash: '!purged', disabled: true, failed_logins: 0, locked_until: null, last_login: null,
       });
-      await trx('audit_log').insert({ actor, action: 'user.purge', target: anon, detail: `${messages} messages deleted`, ts: Date.now() });
-      return { anonymous: anon, messages };
+      await trx('audit_log').insert({ actor, action: 'user.purge', target: anon, detail: `${messages} messages and ${dms} DMs deleted`, ts: Date.now() });
+      return { anonymous: anon, messages, dms };
     });
   }
 

@@ -8,6 +8,7 @@ import * as m004 from '../../migrations/004_audit_detail.js';
 import * as m005 from '../../migrations/005_setter_level.js';
 import * as m006 from '../../migrations/006_enrollment.js';
 import * as m007 from '../../migrations/007_search.js';
+import * as m008 from '../../migrations/008_dms.js';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -15,6 +16,7 @@ export const MIGRATIONS: Array<[string, Migration]> = [
   ['001_initial', m001], ['002_mutes', m002], ['003_login_locks', m003], ['004_audit_detail', m004], ['005_setter_level', m005],
   ['006_enrollment', m006],
   ['007_search', m007],
+  ['008_dms', m008],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {

@@ -97,26 +97,37 @@ describe('client/connection', function () {
     }
   });
 
-  it('says when more was said during an outage than the join history reaches back, and only then', async () => {
-    const proxy = new TcpProxy('127.0.0.1', t.port);
+  it('resumes after an outage with every line said meanwhile, once and in order; says so only when the server cut the replay', async () => {
+    const small = await t.start({ limits: { resumeMax: 30 } });
+    const proxy = new TcpProxy('127.0.0.1', small.address.port);
     await proxy.start();
     const dave = connect('dave', proxy.port);
-    const bob = connect('bob', t.port);
+    const bob = connect('bob', small.address.port);
     const status: string[] = [];
+    const shown: string[] = [];
     dave.on('status', (t) => status.push(t));
+    dave.on('frame', (f) => {
+      if (f.type === 'message' && f.room === 'lobby') shown.push(f.text);
+      if (f.type === 'history' && f.room === 'lobby') shown.push(...f.messages.map((m) => m.text));
+    });
+    const said: string[] = [];
     const outage = (lines: number) => bounce(proxy, dave, async () => {
-      for (let i = 0; i < lines; i++) await bob.say(`while away ${lines}.${i}`);
+      for (let i = 0; i < lines; i++) said.push((await bob.say(`while away ${lines}.${i}`) as { text: string }).text);
     });
     try {
       await dave.start();
       await bob.start();
       const seen = heard(dave, 'before');
+      said.push('before');
       await bob.say('before');
       await seen;
-      await outage(3); // the join history still holds what dave saw
+      await outage(3);
+      await outage(25); // more than the 20 messages sent on a plain join: all of them all the same
+      await dave.say('marker');
+      expect(shown.slice(shown.indexOf('before'))).to.deep.equal([...said, 'marker']); // earlier tests' lobby before it
       expect(status.filter((t) => /history 200/.test(t))).to.deep.equal([]);
-      await outage(25); // more than the 20 messages sent on join
-      expect(status.filter((t) => /history 200/.test(t))).to.deep.equal(['#lobby: more was said while you were away than shown here; //history 200 shows more']);
+      await outage(40); // more than limits.resumeMax
+      expect(status.filter((t) => /history 200/.test(t))).to.deep.equal(['#lobby: more was said while you were away than replayed here; //history 200 shows more']);
     } finally {
       await dave.close();
       await bob.close();

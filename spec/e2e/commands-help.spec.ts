@@ -23,8 +23,9 @@ describe('e2e: command help and near misses', function () {
     expect((await alice.command('//bna bob')).message).to.not.match(/\/\/ban/);
   });
 
-  it('//msg to a user that does not exist says no such user; to one offline, not online', async () => {
+  it('//msg to a user that does not exist says no such user; to one offline, that it waits for them', async () => {
     expect(await alice.command('//msg nosuchuser hello')).to.include({ code: 'NO_SUCH_USER', message: 'no such user: nosuchuser' });
-    expect(await alice.command('//msg carol hello')).to.include({ code: 'NO_SUCH_USER', message: 'carol is not online' });
+    // DESIGN.md "Conversations": an offline user's DMs are kept for their next login.
+    expect(await alice.command('//msg carol hello')).to.include({ type: 'result', text: 'carol is offline; they get it when they next log in' });
   });
 });

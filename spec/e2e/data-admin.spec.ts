@@ -80,6 +80,8 @@ for (const kind of ['sqlite', 'mysql'] as const) {
       const mod = await t.login('mod');
       await carol.say('carol was here');
       await carol.say('and said a second thing');
+      expect((await carol.command('//msg mod a word in private')).type).to.equal('result');
+      expect((await mod.command('//msg carol and one back')).type).to.equal('result');
       expect((await mod.command('//mute carol 10m')).type).to.equal('result');
       expect(await t.chatd.node.history.drain(5000)).to.equal(true);
       const r = await runBin('chat-admin', ['export', '--user', 'carol', '--db', t.world.db]);
@@ -91,7 +93,9 @@ for (const kind of ['sqlite', 'mysql'] as const) {
       expect(ex.account).to.include({ username: 'carol', role: 'user', disabled: false });
       expect(ex.messages.map((m: { text: string }) => m.text)).to.deep.equal(['carol was here', 'and said a second thing']);
       expect(ex.messages[0]).to.include({ room: 'lobby', kind: 'say' });
-      expect(ex.dms).to.deep.equal({ stored: false, sent: [], received: [] });
+      expect(ex.dms.stored).to.equal(true);
+      expect(ex.dms.sent.map((d: { to: string; text: string }) => `${d.to}: ${d.text}`)).to.deep.equal(['mod: a word in private']);
+      expect(ex.dms.received.map((d: { from: string; text: string }) => `${d.from}: ${d.text}`)).to.deep.equal(['mod: and one back']);
       expect(ex.mutes).to.have.length(1);
       expect(ex.mutes[0].by).to.equal('mod');
       expect(ex.audit.map((a: { actor: string; action: string; target: string }) => `${a.actor} ${a.action} ${a.target}`)).to.deep.equal(['mod mute carol']);
@@ -107,6 +111,9 @@ for (const kind of ['sqlite', 'mysql'] as const) {
       await dave.say('dave secret one');
       await dave.say('dave secret two');
       await alice.say('alice stays');
+      expect((await dave.command('//msg alice dave private note')).type).to.equal('result');
+      expect((await alice.command('//msg dave alice private reply')).type).to.equal('result');
+      expect((await alice.command('//msg mod alice and mod only')).type).to.equal('result');
       expect((await mod.command('//mute dave 1m')).type).to.equal('result');
       expect(await t.chatd.node.history.drain(5000)).to.equal(true);
       const dv = (await t.world.store.getUser('dave'))!;
@@ -118,13 +125,14 @@ for (const kind of ['sqlite', 'mysql'] as const) {
 
       const r = await runBin('chat-admin', ['purge', '--user', 'dave', '--yes', '--db', t.world.db]);
       expect(r.code, r.err).to.equal(0);
-      expect(r.out).to.equal(`purged dave: 2 messages deleted; the account is now deleted-${dv.id} (disabled, no password)\n`);
+      expect(r.out).to.equal(`purged dave: 2 messages and 2 DMs deleted; the account is now deleted-${dv.id} (disabled, no password)\n`);
       const bye = await dave.waitFor((f) => f.type === 'bye', 5000, 'bye');
       expect(bye).to.include({ code: 'KICKED' });
 
       const k = t.world.store.knex;
       expect(await k('messages').where('sender_id', dv.id).orWhere('sender_name', 'dave').orWhere('text', 'like', '%dave secret%')).to.deep.equal([]);
       expect((await k('messages').where('text', 'alice stays')).length).to.equal(1);
+      expect((await k('dms').select('text')).map((d: { text: string }) => d.text)).to.deep.equal(['alice and mod only']);
       expect(await k('audit_log').where('actor', 'dave').orWhere('target', 'dave')).to.deep.equal([]);
       const audit = (await k('audit_log').orderBy('id')).map((a: { actor: string; action: string; target: string }) => `${a.actor} ${a.action} ${a.target}`);
       expect(audit).to.include.members([`mod mute deleted-${dv.id}`, `chat-admin user.purge deleted-${dv.id}`]);
@@ -148,7 +156,7 @@ for (const kind of ['sqlite', 'mysql'] as const) {
         await right.waitOut(/Type the user name to confirm: /);
         right.write('carol\r');
         expect(await right.exit()).to.equal(0);
-        expect(right.out).to.match(/purged carol: 2 messages deleted/);
+        expect(right.out).to.match(/purged carol: 2 messages and 0 DMs deleted/);
         expect(await t.world.store.getUser('carol')).to.equal(null);
       });
     }

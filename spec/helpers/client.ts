@@ -15,6 +15,8 @@ export class TestClient {
   user?: string;
   private waiters: Array<() => boolean> = [];
   private seq = 0;
+  /** Frame ids are unique per user (chatd answers a repeated id with the first answer): one tag per client. */
+  private readonly tag = Math.random().toString(36).slice(2, 8);
 
   constructor(readonly sock: tls.TLSSocket) {
     let buf = '';
@@ -107,14 +109,14 @@ export class TestClient {
 
   /** Sends a prefixed command as a say and returns its one direct answer. */
   async command(line: string): Promise<Frame> {
-    const id = `c${++this.seq}`;
+    const id = `c${++this.seq}-${this.tag}`;
     this.send({ type: 'say', text: line, id });
     return this.waitFor((f) => (f.type === 'result' || f.type === 'error') && f.id === id, 8000, `answer to ${line}`);
   }
 
   /** Sends a message and returns its acknowledgement (own message with ack) or error. */
   async say(text: string, room?: string): Promise<Frame> {
-    const id = `s${++this.seq}`;
+    const id = `s${++this.seq}-${this.tag}`;
     this.send({ type: 'say', text, id, ...(room ? { room } : {}) });
     return this.waitFor((f) => (f.type === 'message' && f.ack === id) || (f.type === 'error' && f.id === id), 8000, `ack of ${text.slice(0, 40)}`);
   }

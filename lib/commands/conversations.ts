@@ -1,0 +1,58 @@
+// Level-1 commands of DESIGN.md "Conversations": being away, and a name color of one's own.
+import { ChatdError } from '../errors.js';
+import { PALETTE } from '../render.js';
+import { checkText } from '../sanitize.js';
+import { command, type Command } from './registry.js';
+
+const AWAY_MAX = 200; // code points of an away message: it is repeated in users, whois and notices
+
+const away = command({
+  name: 'away', level: 1, usage: '[message]', minArgs: 0,
+  description: 'say you are away (shown by users and whois; who DMs you is told once)',
+  examples: ['', 'lunch, back at 2'],
+  run(ctx) {
+    const message = ctx.args.length ? checkText(ctx.rest(0), AWAY_MAX) : 'away';
+    ctx.host.setAway(ctx.user.name, message);
+    return { text: `you are away: ${message} (${ctx.prefix}back when you return)`, data: { away: message } };
+  },
+});
+
+const back = command({
+  name: 'back', level: 1, usage: '', minArgs: 0, maxArgs: 0,
+  description: 'you are no longer away',
+  examples: [''],
+  run(ctx) {
+    const was = ctx.host.awayOf(ctx.user.name);
+    ctx.host.setAway(ctx.user.name, null);
+    return { text: was ? 'welcome back' : 'you were not away', data: { away: null } };
+  },
+});
+
+const color = command({
+  name: 'color', level: 1, usage: '<color>|reset', minArgs: 1, maxArgs: 1,
+  description: 'your name\'s color from now on (not the colors of staff roles above you)',
+  examples: ['cyan', 'reset'],
+  async run(ctx) {
+    const want = ctx.args[0].toLowerCase();
+    const me = await ctx.host.db.getUser(ctx.user.name);
+    if (!me) throw new ChatdError('NO_SUCH_USER', `no such user: ${ctx.user.name}`);
+    const roles = await ctx.host.db.listRoles();
+    const own = roles.find((r) => r.name === ctx.user.role);
+    let chosen: string;
+    if (want === 'reset') {
+      await ctx.host.db.setNameColor(me.id, null);
+      chosen = own?.color ?? ctx.user.color;
+    } else {
+      if (!PALETTE.includes(want)) throw new ChatdError('BAD_ARGS', `"${ctx.args[0].slice(0, 20)}" is not a color; colors: ${PALETTE.join(' ')}`);
+      // Nobody may look like staff: the colors of roles above one's own level are theirs alone.
+      const staff = roles.find((r) => r.level > ctx.user.level && r.color === want && r.color !== own?.color);
+      if (staff) throw new ChatdError('FORBIDDEN', `${want} is the color of ${staff.name}; choose another`);
+      await ctx.host.db.setNameColor(me.id, want);
+      chosen = want;
+    }
+    ctx.host.updateUser(ctx.user.name, { name: ctx.user.role, level: ctx.user.level, color: chosen });
+    return { text: want === 'reset' ? `your name has your role's color again (${chosen})` : `your name is ${chosen} now`, data: { color: chosen } };
+  },
+});
+
+export const CONVERSATION_COMMANDS: Command[] = [away, back, color];
