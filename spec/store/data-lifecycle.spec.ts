@@ -121,7 +121,7 @@ for (const kind of dbKinds()) {
       expect(ex.account).to.deep.include({ id: bob.id, username: 'bob', role: 'user', disabled: false });
       expect(ex.messages.map((m) => m.id).sort()).to.deep.equal(['s2', 's3']);
       expect(ex.messages[0]).to.have.keys(['id', 'ts', 'room', 'kind', 'text']);
-      expect(ex.dms).to.deep.equal({ stored: false, sent: [], received: [] });
+      expect(ex.dms).to.deep.equal({ stored: true, sent: [], received: [] });
       expect(ex.bans).to.have.length(1);
       expect(ex.bans[0]).to.include({ reason: 'spam', by: 'mod', liftedAt: null });
       expect(ex.mutes).to.have.length(1);
@@ -131,7 +131,7 @@ for (const kind of dbKinds()) {
     it('purges in one transaction: no message of the user left, the name anonymized everywhere', async () => {
       const u = (await store.getUser('bob'))!;
       const r = await store.purgeUser(u, 'chat-admin');
-      expect(r).to.deep.equal({ anonymous: `deleted-${u.id}`, messages: 2 });
+      expect(r).to.deep.equal({ anonymous: `deleted-${u.id}`, messages: 2, dms: 0 });
       expect(await store.knex('messages').where('sender_id', u.id).orWhere('sender_name', 'bob')).to.deep.equal([]);
       expect(await store.searchMessages({ words: ['release'], rooms: ['lobby', 'secret'], limit: 50 }).then((m) => m.map((x) => x.id))).to.not.include.members(['s2', 's3']);
       expect(await store.getUser('bob')).to.equal(null);
