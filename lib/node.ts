@@ -541,7 +541,10 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
       case 'mute': this.mutes.set(msg.user, msg.until); return;
       case 'unmute': this.mutes.set(msg.user, undefined); return;
       case 'topic': this.topics.set(msg.room, msg.topic); return;
-      case 'away': this.away.set(msg.user, msg.message, msg.since); return;
+      case 'away':
+        this.away.set(msg.user, msg.message, msg.since);
+        for (const set of this.byUser.values()) for (const s of set) s.awayChanged(msg.user, msg.message);
+        return;
     }
   }
 

@@ -114,6 +114,9 @@ export class Session {
     if (mode === 'text') this.write('login: ');
   }
 
+  /** Someone's away state changed (away, or back: null). Only IRC tells its client (away-notify). */
+  awayChanged(_user: string, _message: string | null): void {}
+
   /** The config was reloaded (SIGHUP): this session's flood control and line limit follow it. */
   reconfigure(): void {
     const lim = this.host.config.limits;

@@ -64,7 +64,6 @@ export class IrcSession extends Session {
   /** Why SASL failed: the registration that follows without a password ends with that code. */
   private saslError: ChatdError | null = null;
   private registered = false;
-  private awayText: string | null = null;
   /** Channels the client has been told it is in (JOIN sent); compared with `rooms` after each command. */
   private readonly shown = new Set<string>();
   /** While a JOIN is being announced (names are looked up), other output waits here, in order. */
@@ -81,7 +80,6 @@ export class IrcSession extends Session {
     this.decoder.maxBytes = IRC_MAX_LINE;
   }
 
-  get away(): string | null { return this.awayText; }
 
   override reconfigure(): void {
     super.reconfigure();
@@ -591,8 +589,9 @@ export class IrcSession extends Session {
     this.num('311', nick, nick, IRC_HOST, '*', `${nick} (${p.role})`);
     if (rooms.length) this.num('319', nick, rooms.map((r) => rolePrefix(p.role) + channel(r)).join(' '));
     this.num('312', nick, this.server, `node ${p.node}`);
-    const away = [...(this.node.sessionsOf(nick) ?? [])].map((s) => (s instanceof IrcSession ? s.away : null)).find((a) => a);
-    if (away) this.num('301', nick, away);
+    // One away state per account, shared with chat-cli users and across nodes (//away, //back).
+    const away = this.node.awayOf(nick);
+    if (away) this.num('301', nick, away.message);
     this.num('330', nick, nick, 'is logged in as');
     const active = Math.max(...entries.map((e) => e.lastActive));
     const since = Math.min(...entries.map((e) => e.since));
@@ -612,13 +611,20 @@ export class IrcSession extends Session {
     this.num('323', 'End of /LIST');
   }
 
+  /**
+   * IRCv3 away-notify: an AWAY line (no text: back) for a client that asked for it. Sent for every
+   * account, not only those in a shared channel: away states are public here anyway (users, whois),
+   * and a node does not know the channels of users on other nodes without a presence read.
+   */
+  override awayChanged(user: string, message: string | null): void {
+    if (!this.caps.has('away-notify') || !this.user || user === this.user.name) return;
+    this.out(ircLine(userPrefix(user), 'AWAY', message === null ? [] : [message]));
+  }
+
   private awayCommand(text: string | undefined): void {
     const clean = text ? sanitizeText(text).trim().slice(0, 200) : '';
-    if (!clean) {
-      this.awayText = null;
-      return this.num('305', 'You are no longer marked as being away');
-    }
-    this.awayText = clean;
+    this.node.setAway(this.user!.name, clean || null);
+    if (!clean) return this.num('305', 'You are no longer marked as being away');
     this.num('306', 'You have been marked as being away');
   }
 

@@ -150,15 +150,23 @@ describe('IRC front door', function () {
       await a.line(/ 482 alice #lobby :/);
     });
 
-    it('AWAY marks and unmarks, and WHOIS shows it', async () => {
+    it('AWAY marks and unmarks, WHOIS shows it, away-notify tells the others, and it is the one away state of //away', async () => {
       const a = await irc('alice').ready();
       const b = await irc('bob').ready();
+      const carol = await t.login('carol');
       a.client.raw('AWAY :lunch');
       await a.line(/ 306 alice :/);
+      await b.line(/^(@\S+ )?:alice!alice@chatd AWAY :lunch$/);
       b.client.raw('WHOIS alice');
       await b.line(/ 301 bob alice :lunch/);
+      expect((await carol.command('//whois alice')).text).to.contain('lunch');
       a.client.raw('AWAY');
       await a.line(/ 305 alice :/);
+      await b.line(/^(@\S+ )?:alice!alice@chatd AWAY$/);
+      expect(await carol.command('//away tea')).to.include({ type: 'result' });
+      await b.line(/^(@\S+ )?:carol!carol@chatd AWAY :tea$/);
+      b.client.raw('WHOIS carol');
+      await b.line(/ 301 bob carol :tea/);
     });
 
     it('QUIT: the others see it, the server answers ERROR and closes', async () => {
