@@ -266,6 +266,12 @@ export class IrcSession extends Session {
     }, bytes);
   }
 
+  /** Ended by a command (`//quit` in a PRIVMSG) rather than a bye: IRC clients still expect an ERROR line. */
+  override end(): void {
+    if (!this.closing) this.write(ircLine(null, 'ERROR', ['QUIT: goodbye']));
+    super.end();
+  }
+
   protected override onOverflow(): void {
     this.num('417', 'Input line was too long');
     this.closing = true;

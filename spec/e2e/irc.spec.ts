@@ -169,6 +169,12 @@ describe('IRC front door', function () {
       await b.line(/ 301 bob carol :tea/);
     });
 
+    it('//quit in a PRIVMSG ends the session with an ERROR line too', async () => {
+      const a = await irc('alice').ready();
+      a.client.say('#lobby', '//quit');
+      await a.line(/^ERROR :QUIT: goodbye$/);
+    });
+
     it('QUIT: the others see it, the server answers ERROR and closes', async () => {
       const a = await irc('alice').ready();
       const b = await irc('bob').ready();
