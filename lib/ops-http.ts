@@ -7,6 +7,7 @@ import { SetupError } from './errors.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import { withTimeout } from './timeout.js';
+import { listenOn } from './listen.js';
 
 /** Each check resolves to null when healthy, else a short reason. */
 export type ReadinessChecks = Record<string, () => Promise<string | null>>;
@@ -65,14 +66,7 @@ export class OpsServer {
 
   listen(hostPort: string): Promise<AddressInfo> {
     const { host, port } = parseHostPort(hostPort);
-    return new Promise((resolve, reject) => {
-      const onError = (e: NodeJS.ErrnoException) => reject(new SetupError(`cannot listen on ${host}:${port} for --metrics: ${e.code === 'EADDRINUSE' ? 'address already in use' : e.message}`));
-      this.server.once('error', onError);
-      this.server.listen(port, host, () => {
-        this.server.removeListener('error', onError);
-        resolve(this.server.address() as AddressInfo);
-      });
-    });
+    return listenOn(this.server, port, host, 'for --metrics ', this.log);
   }
 
   close(): Promise<void> {

@@ -7,6 +7,7 @@ import type { Config } from './config.js';
 import { SetupError } from './errors.js';
 import type { ChatNode } from './node.js';
 import { Session } from './session.js';
+import { listenOn } from './listen.js';
 import { ALPN, ENROLL_ALPN } from './protocol/frames.js';
 import { certificateRefusal, noCertificateRefusal, refusalOf, RefusalLog } from './tls-refusals.js';
 import { serveEnrollment } from './enroll/connection.js';
@@ -155,19 +156,7 @@ export class ChatServer {
   }
 
   listen(): Promise<net.AddressInfo> {
-    return new Promise((resolve, reject) => {
-      const onError = (e: NodeJS.ErrnoException) => {
-        if (e.code === 'EADDRINUSE') reject(new SetupError(`cannot listen on ${this.config.host}:${this.config.port}: address already in use`));
-        else if (e.code === 'EACCES') reject(new SetupError(`cannot listen on ${this.config.host}:${this.config.port}: permission denied`));
-        else reject(new SetupError(`cannot listen on ${this.config.host}:${this.config.port}: ${e.message}`));
-      };
-      this.server.once('error', onError);
-      this.server.listen(this.config.port, this.config.host, () => {
-        this.server.removeListener('error', onError);
-        this.server.on('error', (e) => this.node.log.error('server error', { err: e.message }));
-        resolve(this.server.address() as net.AddressInfo);
-      });
-    });
+    return listenOn(this.server, this.config.port, this.config.host, '', this.node.log);
   }
 
   /** SIGHUP: new certificate, key and CA for new connections; a broken file keeps the old ones. */

@@ -6,11 +6,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Config } from '../config.js';
-import { SetupError } from '../errors.js';
 import type { ChatNode } from '../node.js';
 import { loadTls, refuseRenegotiation, remoteOf, secureContextOptions, type ChatServer, type TlsFiles } from '../server.js';
 import { certificateRefusal, refusalOf, RefusalLog } from '../tls-refusals.js';
 import { IrcSession } from './session.js';
+import { listenOn } from '../listen.js';
 
 export class IrcServer {
   readonly server: tls.Server;
@@ -52,19 +52,7 @@ export class IrcServer {
   }
 
   listen(): Promise<net.AddressInfo> {
-    const where = `${this.config.host}:${this.config.ircPort}`;
-    return new Promise((resolve, reject) => {
-      const onError = (e: NodeJS.ErrnoException) => {
-        const why = e.code === 'EADDRINUSE' ? 'address already in use' : e.code === 'EACCES' ? 'permission denied' : e.message;
-        reject(new SetupError(`cannot listen for IRC on ${where}: ${why}`));
-      };
-      this.server.once('error', onError);
-      this.server.listen(this.config.ircPort, this.config.host, () => {
-        this.server.removeListener('error', onError);
-        this.server.on('error', (e) => this.node.log.error('irc server error', { err: e.message }));
-        resolve(this.server.address() as net.AddressInfo);
-      });
-    });
+    return listenOn(this.server, this.config.ircPort, this.config.host, 'for IRC ', this.node.log);
   }
 
   /** SIGHUP: the same files as the chat listener, read again; a broken one keeps the old context. */
