@@ -1,0 +1,151 @@
+// The IRC commands that act (PRIVMSG/NOTICE, JOIN, PART, TOPIC, KICK, AWAY, MODE), each mapped onto a
+// chatd command or node call and its answer onto IRC numerics. Its own module because this is where IRC
+// meets chatd's rules: the registry and the node decide, these handlers only translate both ways.
+import { ChatdError } from '../errors.js';
+import type { ErrorFrame } from '../protocol/frames.js';
+import { normalizeRoom, normalizeUsername, sanitizeText } from '../sanitize.js';
+import { ircLine } from './message.js';
+import { channel, userPrefix } from './render.js';
+import { IrcRegistration } from './registration.js';
+
+/** ACTION and the other CTCP requests: \x01WORD text\x01. */
+function ctcp(text: string): { verb: string; arg: string } | null {
+  if (!text.startsWith('\x01')) return null;
+  const body = text.slice(1).replace(/\x01$/, '');
+  const sp = body.indexOf(' ');
+  return { verb: (sp < 0 ? body : body.slice(0, sp)).toUpperCase(), arg: sp < 0 ? '' : body.slice(sp + 1) };
+}
+
+export abstract class IrcChannels extends IrcRegistration {
+  private ackSeq = 0;
+
+  /** Runs a chatd command for an IRC command; its result is the IRC reply, so only an error is returned. */
+  private async quiet(line: string): Promise<ErrorFrame | null> {
+    const answer = await this.node.registry.dispatch(line, { host: this.node, session: this, user: this.user!, prefix: this.node.prefix });
+    let err: ErrorFrame | null = null;
+    for (const f of answer.frames) {
+      if (f.type === 'error') { this.host.metrics.errors.inc({ code: f.code }); err = f; } else if (f.type !== 'result') this.send(f);
+    }
+    if (answer.close) this.end();
+    return err;
+  }
+
+  private isCommand(text: string): boolean {
+    return sanitizeText(text).trimStart().startsWith(this.node.prefix);
+  }
+
+  protected async privmsg(notice: boolean, targets: string | undefined, text: string | undefined): Promise<void> {
+    if (!targets) return notice ? undefined : this.num('411', 'No recipient given (PRIVMSG)');
+    if (!text) return notice ? undefined : this.num('412', 'No text to send');
+    // A command goes to chatd once, whatever the targets; its answer comes back as notices.
+    if (!notice && this.isCommand(text)) return this.node.input(this, { kind: 'say', text, id: `irc-${++this.ackSeq}` });
+    const c = ctcp(text);
+    // CTCP other than ACTION (VERSION, DCC, ...) is not passed on: DESIGN "IRC front door".
+    if (c && c.verb !== 'ACTION') return;
+    for (const target of targets.split(',').slice(0, 4)) {
+      try {
+        if (target.startsWith('#')) {
+          const room = normalizeRoom(target);
+          if (!room || !this.rooms.has(room)) {
+            if (!notice) this.num('404', target, 'Cannot send to channel (join it first)');
+            continue;
+          }
+          this.node.say(this, c ? c.arg : text, c ? 'me' : 'say', room, `irc-${++this.ackSeq}`);
+        } else {
+          const to = normalizeUsername(target);
+          if (!to) { if (!notice) this.num('401', target, 'No such nick/channel'); continue; }
+          const err = await this.quiet(`msg ${to} ${c ? `* ${this.me} ${c.arg}` : text}`);
+          if (err && !notice) {
+            if (err.code === 'NO_SUCH_USER') this.num('401', target, err.message);
+            else this.notice(`${err.code}: ${err.message}`);
+          }
+        }
+      } catch (e) {
+        if (!(e instanceof ChatdError)) throw e;
+        if (notice) continue;
+        if (e.code === 'MUTED') this.num('404', target, e.message);
+        else this.notice(`${e.code}: ${e.message}`);
+      }
+    }
+  }
+
+  protected async joinCommand(arg: string | undefined): Promise<void> {
+    if (!arg) return this.num('461', 'JOIN', 'Not enough parameters');
+    if (arg === '0') {
+      for (const room of [...this.rooms]) await this.quiet(`part ${room}`);
+      return;
+    }
+    for (const name of arg.split(',').slice(0, 10)) {
+      const room = normalizeRoom(name);
+      if (!room || !name.startsWith('#')) { this.num('403', name, 'No such channel (names are #a-z0-9_-, up to 32)'); continue; }
+      if (this.rooms.has(room)) continue;
+      const err = await this.quiet(`join ${room}`);
+      if (err) this.num(err.code === 'FORBIDDEN' ? '405' : '403', name, `${err.code}: ${err.message}`);
+    }
+  }
+
+  protected async partCommand(arg: string | undefined): Promise<void> {
+    if (!arg) return this.num('461', 'PART', 'Not enough parameters');
+    for (const name of arg.split(',')) {
+      const room = normalizeRoom(name);
+      if (!room || !this.rooms.has(room)) { this.num('442', name, 'You\'re not on that channel'); continue; }
+      const err = await this.quiet(`part ${room}`);
+      if (err) this.notice(`${err.code}: ${err.message}`);
+    }
+  }
+
+  protected async topicCommand(name: string | undefined, text: string | undefined): Promise<void> {
+    if (!name) return this.num('461', 'TOPIC', 'Not enough parameters');
+    const room = normalizeRoom(name);
+    if (!room || !this.rooms.has(room)) return this.num('442', name, 'You\'re not on that channel');
+    if (text === undefined) {
+      const t = this.node.topicOf(room);
+      return t ? this.num('332', channel(room), t) : this.num('331', channel(room), 'No topic is set');
+    }
+    // chatd's topic command acts on the current room: this one, for this command.
+    this.current = room;
+    const err = await this.quiet(`topic ${text}`);
+    if (err) {
+      if (err.code === 'FORBIDDEN') this.num('482', channel(room), `You're not channel operator (${err.message})`);
+      else this.notice(`${err.code}: ${err.message}`);
+    }
+  }
+
+  /**
+   * IRCv3 away-notify: an AWAY line (no text: back) for a client that asked for it. Sent for every
+   * account, not only those in a shared channel: away states are public here anyway (users, whois),
+   * and a node does not know the channels of users on other nodes without a presence read.
+   */
+  override awayChanged(user: string, message: string | null): void {
+    if (!this.caps.has('away-notify') || !this.user || user === this.user.name) return;
+    this.out(ircLine(userPrefix(user), 'AWAY', message === null ? [] : [message]));
+  }
+
+  protected awayCommand(text: string | undefined): void {
+    const clean = text ? sanitizeText(text).trim().slice(0, 200) : '';
+    this.node.setAway(this.user!.name, clean || null);
+    if (!clean) return this.num('305', 'You are no longer marked as being away');
+    this.num('306', 'You have been marked as being away');
+  }
+
+  protected async kick(chan: string | undefined, nick: string | undefined, reason: string | undefined): Promise<void> {
+    if (!chan || !nick) return this.num('461', 'KICK', 'Not enough parameters');
+    const err = await this.quiet(`kick ${nick}${reason ? ' ' + reason : ''}`);
+    if (!err) return;
+    if (err.code === 'FORBIDDEN') this.num('482', chan, `You're not channel operator (${err.message})`);
+    else if (err.code === 'NO_SUCH_USER') this.num('401', nick, err.message);
+    else this.notice(`${err.code}: ${err.message}`);
+  }
+
+  /** Channel modes are fixed (+nt) and roles come from chatd: MODE answers, it never changes anything. */
+  protected modeCommand(target: string | undefined, change: string | undefined): void {
+    if (!target) return this.num('461', 'MODE', 'Not enough parameters');
+    if (target.startsWith('#')) {
+      if (!change) return this.num('324', target, '+nt');
+      if (/^[+]?b$/.test(change)) return this.num('368', target, 'End of channel ban list');
+      return this.num('482', target, 'Channel modes are fixed; roles come from chatd (owner ~, admin &, moderator @)');
+    }
+    if (normalizeUsername(target) !== this.user!.name) return this.num('502', 'Can\'t change mode for other users');
+    this.num('221', '+i');
+  }
+}
