@@ -1,0 +1,32 @@
+// The Store's audit log: entries written (details cut at a fixed length) and read back by actor. Its
+// own module: every concern's admin action ends here, and the length rule belongs with it.
+import { StoreCore } from './core.js';
+import type { AuditEntry } from './records.js';
+
+/** Audit details longer than this are cut, deliberately and marked, rather than refused by the column. */
+export const AUDIT_DETAIL_MAX = 4000;
+
+export abstract class AuditStore extends StoreCore {
+  // ---- audit --------------------------------------------------------------------------------
+  async audit(e: AuditEntry): Promise<void> {
+    await this.knex('audit_log').insert({ actor: e.actor, action: e.action, target: e.target ?? null, detail: auditDetail(e.detail), ts: e.ts ?? Date.now() });
+  }
+
+  /** The id of the newest audit entry, 0 when there is none. */
+  async lastAuditId(): Promise<number> {
+    const r = await this.knex('audit_log').max({ id: 'id' }).first();
+    return Number(r?.id ?? 0);
+  }
+
+  /** One actor's audit entries after `afterId`, oldest first (up to 1,000). */
+  async auditAfter(afterId: number, actor: string): Promise<Array<Required<AuditEntry> & { id: number }>> {
+    const rows = await this.knex('audit_log').where('id', '>', afterId).andWhere({ actor }).orderBy('id', 'asc').limit(1000);
+    return rows.map((r: any) => ({ id: Number(r.id), actor: r.actor, action: r.action, target: r.target, detail: r.detail, ts: Number(r.ts) }));
+  }
+}
+
+function auditDetail(d: string | null | undefined): string | null {
+  if (d === null || d === undefined) return null;
+  const cps = [...d];
+  return cps.length <= AUDIT_DETAIL_MAX ? d : cps.slice(0, AUDIT_DETAIL_MAX - 1).join('') + '…';
+}

@@ -1,0 +1,26 @@
+// What every part of the Store stands on: the connection (knex), the parsed target, the fixed-SQL
+// runner, and opening/closing. Its own module so each concern's module (accounts.ts, dms.ts, ...)
+// can extend it and reach the same knex and `direct` without importing the Store itself.
+import knexFactory, { type Knex } from 'knex';
+import { directSql, type DirectSql } from './direct.js';
+import { knexConfig, parseDbUrl, redact, type DbTarget } from './url.js';
+
+export abstract class StoreCore {
+  readonly knex: Knex;
+  readonly target: DbTarget;
+  readonly url: string;
+  protected readonly direct: DirectSql;
+
+  constructor(url: string, opts: { connectTimeoutMs?: number } = {}) {
+    this.url = url;
+    this.target = parseDbUrl(url);
+    this.knex = knexFactory(knexConfig(this.target, opts));
+    this.direct = directSql(this.knex, this.target.kind);
+  }
+
+  get description(): string { return redact(this.url); }
+
+  async ping(): Promise<void> { await this.knex.raw('select 1'); }
+
+  async close(): Promise<void> { await this.knex.destroy(); }
+}

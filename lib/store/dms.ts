@@ -1,0 +1,41 @@
+// The Store's direct messages (migration 008): stored, the mailbox of undelivered ones, and the
+// history between two users. Its own module: DMs have their own table and lifecycle, apart from rooms.
+import type { DmFrame } from '../protocol/frames.js';
+import { StoreCore } from './core.js';
+import { toDm } from './records.js';
+
+export abstract class DmStore extends StoreCore {
+  // ---- direct messages (migration 008) ------------------------------------------------------
+  /** Stores a DM; `delivered` false puts it in the recipient's mailbox. */
+  async addDm(frame: DmFrame, delivered: boolean): Promise<void> {
+    await this.knex('dms').insert({
+      id: frame.id, sender: frame.from.name, sender_role: frame.from.role, sender_color: frame.from.color, recipient: frame.to,
+      text: frame.text, ts: Date.parse(frame.ts), delivered_at: delivered ? Date.now() : null,
+    }).onConflict('id').ignore();
+  }
+
+  /** How many DMs wait for a user. */
+  async mailboxSize(user: string): Promise<number> {
+    const r = await this.knex('dms').where({ recipient: user }).whereNull('delivered_at').count({ n: '*' }).first();
+    return Number(r?.n ?? 0);
+  }
+
+  /** The DMs waiting for a user, oldest first (up to `limit`). */
+  async mailbox(user: string, limit: number): Promise<DmFrame[]> {
+    const rows = await this.knex('dms').where({ recipient: user }).whereNull('delivered_at').orderBy('seq', 'asc').limit(limit);
+    return rows.map(toDm);
+  }
+
+  /** Marks DMs delivered (they leave the mailbox). */
+  async markDelivered(ids: string[], at = Date.now()): Promise<void> {
+    for (let i = 0; i < ids.length; i += 500) await this.knex('dms').whereIn('id', ids.slice(i, i + 500)).update({ delivered_at: at });
+  }
+
+  /** The last `limit` DMs between two users, either way, oldest first. */
+  async dmHistory(a: string, b: string, limit: number): Promise<DmFrame[]> {
+    const rows = await this.knex('dms')
+      .where((q) => q.where({ sender: a, recipient: b }).orWhere({ sender: b, recipient: a }))
+      .orderBy('seq', 'desc').limit(limit);
+    return rows.reverse().map(toDm);
+  }
+}

@@ -1,0 +1,85 @@
+// The Store's rooms and their messages: batched inserts and history. Its own module because it is
+// chat's hot write and read path (history.ts batches into it).
+import type { MessageFrame } from '../protocol/frames.js';
+import { StoreCore } from './core.js';
+import { toMessage, type MessageRow, type RoomRecord } from './records.js';
+import { SQL } from './sql.js';
+
+export abstract class MessageStore extends StoreCore {
+  // ---- rooms --------------------------------------------------------------------------------
+  async ensureRoom(name: string): Promise<RoomRecord> {
+    const [r] = await this.direct.all(SQL.room, [name]);
+    if (r) return { name: r.name, topic: r.topic, createdAt: Number(r.created_at) };
+    const room = { name, topic: '', createdAt: Date.now() };
+    await this.knex('rooms').insert({ name, topic: '', created_at: room.createdAt }).onConflict('name').ignore();
+    return room;
+  }
+
+  async setTopic(name: string, topic: string): Promise<void> {
+    await this.ensureRoom(name);
+    await this.knex('rooms').where({ name }).update({ topic });
+  }
+
+  async roomExists(name: string): Promise<boolean> {
+    return (await this.direct.all(SQL.room, [name])).length > 0;
+  }
+
+  async countRooms(): Promise<number> {
+    const r = await this.knex('rooms').count({ n: '*' }).first();
+    return Number(r?.n ?? 0);
+  }
+
+  async listRooms(): Promise<RoomRecord[]> {
+    return (await this.knex('rooms').orderBy('name')).map((r: any) => ({ name: r.name, topic: r.topic, createdAt: Number(r.created_at) }));
+  }
+
+  // ---- messages -----------------------------------------------------------------------------
+  /** Inserts a batch of messages (rooms are created as needed); duplicates by id are ignored. */
+  async insertMessages(rows: MessageRow[]): Promise<void> {
+    if (!rows.length) return;
+    const rooms = [...new Set(rows.map((r) => r.frame.room))];
+    if (this.direct.sqlite) {
+      const now = Date.now();
+      await this.direct.sqlite((prepare) => {
+        const room = prepare(SQL.insertRoom);
+        for (const name of rooms) room.run(name, now);
+        const message = prepare(SQL.insertMessage);
+        for (const { frame, senderId } of rows) {
+          message.run(frame.id, frame.room, senderId, frame.from.name, frame.from.role, frame.from.color, frame.kind, frame.text, Date.parse(frame.ts));
+        }
+      });
+      return;
+    }
+    await this.knex.transaction(async (trx) => {
+      await trx('rooms').insert(rooms.map((name) => ({ name, topic: '', created_at: Date.now() }))).onConflict('name').ignore();
+      await trx('messages').insert(rows.map(({ frame, senderId }) => ({
+        id: frame.id, room: frame.room, sender_id: senderId, sender_name: frame.from.name, sender_role: frame.from.role,
+        sender_color: frame.from.color, kind: frame.kind, text: frame.text, ts: Date.parse(frame.ts),
+      }))).onConflict('id').ignore();
+    });
+  }
+
+  /** The last `limit` messages of a room, oldest first; with `afterTs`, only newer ones. */
+  async history(room: string, limit: number, afterTs?: number): Promise<MessageFrame[]> {
+    const rows = afterTs === undefined
+      ? await this.direct.all(SQL.history, [room, limit])
+      : await this.direct.all(SQL.historyAfter, [room, afterTs, limit]);
+    return rows.reverse().map(toMessage);
+  }
+
+  /**
+   * The messages of a room after the one with id `afterId`, oldest first: the newest `limit` of them,
+   * and whether there were more. `found` false: that message is not (or not yet) in the database.
+   */
+  async historySince(room: string, afterId: string, limit: number): Promise<{ found: boolean; messages: MessageFrame[]; more: boolean }> {
+    const at = await this.knex('messages').where({ id: afterId, room }).first('seq', 'ts');
+    if (!at) return { found: false, messages: [], more: false };
+    // seq is the order of insertion, which is the order of delivery on a single node.
+    // With several nodes, each writes its own messages: one said after `afterId` on another node can
+    // have the lower seq. Its later timestamp brings it in too.
+    const rows = await this.knex('messages').where({ room }).andWhere((q) => q.where('seq', '>', at.seq).orWhere('ts', '>', at.ts))
+      .orderBy('seq', 'desc').limit(limit + 1);
+    const more = rows.length > limit;
+    return { found: true, messages: rows.slice(0, limit).reverse().map(toMessage), more };
+  }
+}

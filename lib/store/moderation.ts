@@ -1,0 +1,55 @@
+// The Store's moderation records: bans (checked at every login) and mutes. Its own module: what a
+// moderator sets and the login path reads, apart from the accounts they apply to.
+import { StoreCore } from './core.js';
+import { num, toBan, type BanRecord, type MuteRecord, type NewBan } from './records.js';
+import { SQL } from './sql.js';
+
+export abstract class ModerationStore extends StoreCore {
+  // ---- bans ---------------------------------------------------------------------------------
+  /**
+   * Adds a ban. A new ban on a user replaces that user's earlier ones (lifted by the same actor), so
+   * banning again changes the duration or reason instead of stacking rows in `banned-users`.
+   */
+  async addBan(b: NewBan): Promise<number> {
+    const now = b.createdAt ?? Date.now();
+    return this.knex.transaction(async (trx) => {
+      if (b.userId != null) await trx('bans').where({ user_id: b.userId }).whereNull('lifted_at').update({ lifted_at: now, lifted_by: b.by });
+      const [id] = await trx('bans').insert({
+        user_id: b.userId, username: b.username, ip: b.ip, cert_fingerprint: b.certFingerprint, reason: b.reason,
+        by: b.by, created_at: now, expires_at: b.expiresAt, by_level: b.byLevel ?? null,
+      });
+      return Number(id);
+    });
+  }
+
+  /** The active ban that applies to any of these identities, newest first. */
+  async findActiveBan(who: { userId?: number | null; ip?: string | null; fingerprint?: string | null }, now = Date.now()): Promise<BanRecord | null> {
+    const rows = await this.direct.all(SQL.matchingBans, [now, who.userId ?? null, who.ip || null, who.fingerprint || null]);
+    if (!rows.length) return null;
+    return toBan(rows.reduce((newest, r) => (Number(r.id) > Number(newest.id) ? r : newest)));
+  }
+
+  async listActiveBans(now = Date.now()): Promise<BanRecord[]> {
+    return (await this.direct.all(SQL.activeBans, [now])).map(toBan);
+  }
+
+  /** Lifts every active ban on a user; returns how many. */
+  async liftBans(userId: number, by: string, now = Date.now()): Promise<number> {
+    return this.direct.run(SQL.liftBans, [now, by, now, userId]);
+  }
+
+  // ---- mutes -------------------------------------------------------------------------------
+  /** Mutes a user, replacing any mute already on them. */
+  async setMute(m: MuteRecord): Promise<void> {
+    await this.knex('mutes').insert({ user_id: m.userId, username: m.username, until: m.until, by: m.by, by_level: m.byLevel ?? null, created_at: Date.now() })
+      .onConflict('user_id').merge();
+  }
+
+  async liftMute(userId: number): Promise<void> { await this.knex('mutes').where({ user_id: userId }).del(); }
+
+  /** Mutes not yet expired. */
+  async activeMutes(now = Date.now()): Promise<MuteRecord[]> {
+    const rows = await this.knex('mutes').whereNull('until').orWhere('until', '>', now);
+    return rows.map((r: any) => ({ userId: Number(r.user_id), username: r.username, until: num(r.until), by: r.by, byLevel: num(r.by_level) }));
+  }
+}
