@@ -1,6 +1,6 @@
 // The IRC form of the frames every member of a room receives alike (messages, events, DMs): built once
 // per frame and shared by all IRC sessions, like the JSON line (lib/protocol/outgoing.ts). Answers to one
-// session (numerics, results, errors) are built by the session itself (lib/irc/session.ts).
+// session (numerics, results, errors) are built by the session itself (lib/irc/output.ts).
 import type { ServerFrame } from '../protocol/frames.js';
 import { escapeTag, ircLine } from './message.js';
 
