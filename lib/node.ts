@@ -1,5 +1,7 @@
 // The chat node: who is connected, which rooms they are in, and how frames reach them. Sessions
 // hand it what they read; commands act through it; the bus carries what must reach other nodes.
+// It owns that state; the work on it is in bus-delivery.ts, room-history.ts, conversations.ts and
+// frame-input.ts, which it delegates to.
 import crypto from 'node:crypto';
 import type { Config } from './config.js';
 import { ChatdError } from './errors.js';
