@@ -1,11 +1,10 @@
 // The chat node: who is connected, which rooms they are in, and how frames reach them. Sessions
 // hand it what they read; commands act through it; the bus carries what must reach other nodes.
+// It owns that state; the work on it is in bus-delivery.ts, room-history.ts, conversations.ts and
+// frame-input.ts, which it delegates to.
 import crypto from 'node:crypto';
 import type { Config } from './config.js';
-import { ChatdError, ERROR_CODES, type ErrorCode } from './errors.js';
-
-/** Answers after which a frame counts as not executed: resending it must run it. */
-const UNDONE = new Set<ErrorCode>(['SERVICE_UNAVAILABLE', 'INTERNAL', 'RATE_LIMITED']);
+import { ChatdError } from './errors.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import type { Bus, BusMessage, BusNode, PresenceEntry } from './bus/types.js';
@@ -13,8 +12,7 @@ import { LoginService } from './auth/login.js';
 import { loginCounters } from './auth/counters.js';
 import { HistoryWriter } from './history.js';
 import type { DmFrame, EventFrame, EventName, FrameId, MessageFrame, ServerFrame, UserRef } from './protocol/frames.js';
-import { Outgoing } from './protocol/outgoing.js';
-import { checkText, normalizeRoom, sanitizeText } from './sanitize.js';
+import { checkText, normalizeRoom } from './sanitize.js';
 import type { Session, SessionHost, SessionUser } from './session.js';
 import type { MuteRecord, Store } from './store/index.js';
 import { Registry } from './commands/registry.js';
@@ -30,11 +28,13 @@ import { Retention } from './retention.js';
 import { Dedupe } from './dedupe.js';
 import { AwayList } from './away.js';
 import { Mailboxes } from './dms.js';
-import type { HistoryFrame } from './protocol/frames.js';
+import { RoomHistory } from './room-history.js';
+import { BusDelivery } from './bus-delivery.js';
+import { Conversations } from './conversations.js';
+import { FrameInput } from './frame-input.js';
 
 export const VERSION = '0.1.0';
 export const DEFAULT_ROOM = 'lobby';
-const RECENT_PER_ROOM = 200;
 
 export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   readonly nodeName: string;
@@ -50,7 +50,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   private readonly rooms = new Map<string, Set<Session>>();
   private readonly topics = new Map<string, string>();
   private readonly mutes = new MuteList();
-  private readonly recent = new Map<string, MessageFrame[]>();
+  private readonly roomHistory: RoomHistory;
   private readonly idBase = crypto.randomBytes(4).toString('hex');
   private seq = 0;
   private readonly pollers: DatabasePollers;
@@ -62,6 +62,9 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   readonly dedupe: Dedupe;
   readonly away = new AwayList();
   readonly mailboxes: Mailboxes;
+  private readonly delivery: BusDelivery;
+  private readonly conversations = new Conversations(this);
+  private readonly frameInput = new FrameInput(this);
 
   constructor(readonly config: Config, readonly store: Store, readonly bus: Bus, readonly log: Logger, readonly metrics = new Metrics()) {
     this.nodeName = config.nodeName || 'node1';
@@ -73,6 +76,11 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     this.retention = new Retention(store, config.limits, log);
     this.dedupe = new Dedupe(() => this.config.limits.dedupeWindowMs, () => this.bus.sharedRedis?.() ?? null, log);
     this.mailboxes = new Mailboxes(this.db, () => this.config.limits.mailboxMax, log);
+    this.roomHistory = new RoomHistory(config, store, this.history, log);
+    this.delivery = new BusDelivery({
+      nodeName: this.nodeName, metrics: this.metrics, rooms: this.rooms, byUser: this.byUser, roomHistory: this.roomHistory,
+      mailboxes: this.mailboxes, mutes: this.mutes, topics: this.topics, away: this.away, restyle: (ss, r) => this.restyle(ss, r),
+    });
   }
 
   async start(): Promise<void> {
@@ -154,20 +162,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
       motd: this.motd, ...(notice ? { notice } : {}), ...(id !== undefined ? { id } : {}),
     });
     await this.join(s, DEFAULT_ROOM);
-    await this.deliverMailbox(s);
-  }
-
-  /** DMs that waited while the user was offline, oldest first, after the lobby's history. */
-  private async deliverMailbox(s: Session): Promise<void> {
-    let list: DmFrame[];
-    try {
-      list = await this.mailboxes.collect(s.user!.name);
-    } catch (e) {
-      // They stay in the mailbox for the next login.
-      this.log.warn('mailbox not read', { user: s.user!.name, err: (e as Error).message });
-      return;
-    }
-    for (const d of list) s.send(d);
+    await this.conversations.deliverMailbox(s);
   }
 
   async renew(s: Session, csr: string, id?: FrameId): Promise<void> {
@@ -192,47 +187,9 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     this.log.info('logout', { session: s.id, user: u.name });
   }
 
-  /**
-   * A say or command frame. One with an id runs once per user within limits.dedupeWindowMs: a repeat
-   * gets the frames of the first one's answer again (lib/dedupe.ts).
-   */
-  async input(s: Session, f: { kind: 'say'; text: string; room?: string; id?: FrameId } | { kind: 'command'; line: string; id?: FrameId }): Promise<void> {
-    let claim;
-    try {
-      const content = f.kind === 'say' ? `say\n${f.room ?? ''}\n${f.text}` : `command\n${f.line}`;
-      claim = f.id === undefined ? null : await this.dedupe.claim(s.user!.name, f.id, content);
-    } catch (e) {
-      const err = e instanceof ChatdError ? e : new ChatdError('INTERNAL');
-      return s.error(err.code, err.message, f.id);
-    }
-    if (claim && !claim.fresh) {
-      for (const a of claim.answer) s.send(a);
-      return;
-    }
-    const answer = await this.execute(s, f);
-    const last = answer[answer.length - 1];
-    // Nothing happened: a retry must run.
-    if (!last || (last.type === 'error' && UNDONE.has(last.code))) claim?.abandon();
-    else claim?.done(answer);
-  }
-
-  /** Runs a say or command; resolves with the frames of its answer to the sender (sent already). */
-  private async execute(s: Session, f: { kind: 'say'; text: string; room?: string; id?: FrameId } | { kind: 'command'; line: string; id?: FrameId }): Promise<ServerFrame[]> {
-    try {
-      if (f.kind === 'command') return await this.runCommand(s, f.line, f.id);
-      const line = this.commandLine(f.text);
-      if (line !== null) return await this.runCommand(s, line, f.id);
-      const m = this.say(s, f.text, 'say', f.room, f.id);
-      return [f.id !== undefined ? { ...m, ack: f.id } : m];
-    } catch (e) {
-      if (!(e instanceof ChatdError)) {
-        this.log.error('input failed', { session: s.id, err: String((e as Error)?.stack ?? e) });
-        s.error('INTERNAL', undefined, f.id);
-        return [{ type: 'error', code: 'INTERNAL', message: ERROR_CODES.INTERNAL }];
-      }
-      s.error(e.code, e.message, f.id);
-      return [{ type: 'error', code: e.code, message: e.message, ...(f.id !== undefined ? { id: f.id } : {}) }];
-    }
+  /** A say or command frame, deduplicated by id (lib/frame-input.ts). */
+  input(s: Session, f: { kind: 'say'; text: string; room?: string; id?: FrameId } | { kind: 'command'; line: string; id?: FrameId }): Promise<void> {
+    return this.frameInput.input(s, f);
   }
 
   /** The `join` frame: like //join, and with `since` the messages after that one instead of the last few. */
@@ -243,32 +200,6 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     await this.join(s, room, since);
     const topic = this.topicOf(room);
     s.send({ type: 'result', command: 'join', text: `now in #${room}${topic ? ` - topic: ${topic}` : ''}`, data: { room, topic }, ...(id !== undefined ? { id } : {}) });
-  }
-
-  /**
-   * The command line in a say, without the prefix, or null for a message. Decided on the sanitized,
-   * trimmed text, so that no invisible or blank lead makes a command (a password) a broadcast. The
-   * command itself gets the raw text after the prefix: sanitizing would change a password.
-   */
-  private commandLine(text: string): string | null {
-    if (text.startsWith(this.prefix)) return text.slice(this.prefix.length);
-    const clean = sanitizeText(text).trimStart();
-    if (!clean.startsWith(this.prefix)) return null;
-    const at = text.indexOf(this.prefix);
-    return at >= 0 ? text.slice(at + this.prefix.length) : clean.slice(this.prefix.length);
-  }
-
-  private async runCommand(s: Session, line: string, id?: FrameId): Promise<ServerFrame[]> {
-    const stopTimer = this.metrics.commandSeconds.startTimer();
-    const answer = await this.registry.dispatch(line, { host: this, session: s, user: s.user!, prefix: this.prefix, id });
-    // Only registered names become label values; a typo counts as "unknown".
-    stopTimer({ command: answer.command ?? 'unknown' });
-    for (const f of answer.frames) {
-      if (f.type === 'error') this.metrics.errors.inc({ code: f.code });
-      s.send(f);
-    }
-    if (answer.close) s.end();
-    return answer.frames;
   }
 
   busStatus(): string { return this.bus.status(); }
@@ -310,48 +241,17 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     return frame;
   }
 
-  private remember(frame: MessageFrame): void {
-    let ring = this.recent.get(frame.room);
-    if (!ring) this.recent.set(frame.room, (ring = []));
-    ring.push(frame);
-    if (ring.length > RECENT_PER_ROOM) ring.shift();
-  }
-
-  dm(s: Session, to: string, raw: string): DmFrame {
-    const u = s.user!;
-    this.assertNotMuted(u);
-    const text = checkText(raw, this.config.limits.maxText);
-    const frame: DmFrame = { type: 'dm', id: this.newId(), ts: new Date().toISOString(), from: this.userRef(u), to, text };
-    this.metrics.messages.inc({ kind: 'dm' });
-    this.mailboxes.keep(frame);
-    this.bus.publish({ t: 'dm', to, from: u.name, frame });
-    return frame;
-  }
+  dm(s: Session, to: string, raw: string): DmFrame { return this.conversations.dm(s, to, raw); }
 
   /** A DM to an existing user who is offline: into their mailbox (MAILBOX_FULL when it is full); the sender's sessions see it. */
-  async dmOffline(s: Session, to: string, raw: string): Promise<DmFrame> {
-    const u = s.user!;
-    this.assertNotMuted(u);
-    const text = checkText(raw, this.config.limits.maxText);
-    const frame: DmFrame = { type: 'dm', id: this.newId(), ts: new Date().toISOString(), from: this.userRef(u), to, text };
-    await this.mailboxes.post(frame);
-    this.metrics.messages.inc({ kind: 'dm' });
-    // Presence lags a login on another node by up to a push: a node where the recipient is online
-    // after all delivers it now and takes it out of the mailbox.
-    this.bus.publish({ t: 'dm', to, from: u.name, frame, mailbox: true });
-    return frame;
-  }
+  dmOffline(s: Session, to: string, raw: string): Promise<DmFrame> { return this.conversations.dmOffline(s, to, raw); }
 
   awayOf(user: string): { message: string; since: number } | undefined { return this.away.of(user); }
 
   tellAway(user: string, sender: string): boolean { return this.away.tell(user, sender); }
 
   /** Starts (a message) or ends (null) a user's absence on every node. */
-  setAway(user: string, message: string | null): void {
-    const since = Date.now();
-    this.away.set(user, message, since);
-    this.bus.publish({ t: 'away', user, message, since });
-  }
+  setAway(user: string, message: string | null): void { this.conversations.setAway(user, message); }
 
   async join(s: Session, room: string, since?: string): Promise<void> {
     if (s.closed) return; // ended meanwhile (an answer overflowed its send queue): it must not become a member again
@@ -364,7 +264,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     // The history is older than the join, so it comes first (text mode showed the joiner arriving
     // before what was said earlier). A session that ended meanwhile has already said quit.
     if (since === undefined) s.send({ type: 'history', room, messages: await this.recentHistory(room, this.config.limits.historyOnJoin) });
-    else for (const h of await this.resumeHistory(room, since)) s.send(h);
+    else for (const h of await this.roomHistory.resumeHistory(room, since)) s.send(h);
     if (first && !s.closed && this.presenceEvents(room)) this.publishEvent('join', { room, user: s.user!.name });
     this.store.ensureRoom(room).catch(() => {}); // the room list survives restarts; best effort
   }
@@ -389,55 +289,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   }
 
   /** The last n messages of a room: from the database, or this node's memory while it is down. */
-  async recentHistory(room: string, n: number): Promise<MessageFrame[]> {
-    if (n <= 0) return [];
-    try {
-      if (this.history.pending === 0) return await withTimeout(this.store.history(room, n), this.config.limits.dbTimeoutMs);
-    } catch (e) {
-      this.log.warn('history read failed; serving from memory', { room, err: (e as Error).message });
-    }
-    return (this.recent.get(room) ?? []).slice(-n);
-  }
-
-  /**
-   * Every message of a room after `since`, up to limits.resumeMax (the newest; `truncated` when more
-   * were missed), in history frames of at most limits.historyMax messages. From this node's memory
-   * when `since` is there, else from the database once pending writes are in. An id found nowhere
-   * gets the last few messages, marked truncated: what was missed cannot be told.
-   */
-  private async resumeHistory(room: string, since: string): Promise<HistoryFrame[]> {
-    const lim = this.config.limits;
-    const ring = this.recent.get(room) ?? [];
-    const at = ring.findIndex((m) => m.id === since);
-    let messages: MessageFrame[];
-    let truncated: boolean;
-    if (at >= 0) {
-      messages = ring.slice(at + 1);
-      truncated = messages.length > lim.resumeMax;
-      if (truncated) messages = messages.slice(-lim.resumeMax);
-    } else {
-      let found = false;
-      messages = [];
-      truncated = false;
-      try {
-        await this.history.drain(lim.dbTimeoutMs);
-        const r = await withTimeout(this.store.historySince(room, since, lim.resumeMax), lim.dbTimeoutMs);
-        ({ found, messages } = r);
-        truncated = r.more;
-      } catch (e) {
-        this.log.warn('resume read failed', { room, err: (e as Error).message });
-      }
-      if (!found) {
-        messages = await this.recentHistory(room, lim.historyOnJoin);
-        truncated = true;
-      }
-    }
-    const frames: HistoryFrame[] = [];
-    const chunk = Math.max(1, lim.historyMax);
-    for (let i = 0; i < messages.length || i === 0; i += chunk) frames.push({ type: 'history', room, messages: messages.slice(i, i + chunk) });
-    if (truncated) frames[0]!.truncated = true;
-    return frames;
-  }
+  recentHistory(room: string, n: number): Promise<MessageFrame[]> { return this.roomHistory.recentHistory(room, n); }
 
   topicOf(room: string): string { return this.topics.get(room) ?? ''; }
 
@@ -497,62 +349,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   }
 
   // ---- BusNode ------------------------------------------------------------------------------
-  deliver(msg: BusMessage): void {
-    switch (msg.t) {
-      case 'room': {
-        const members = this.rooms.get(msg.room);
-        if (!msg.origin || msg.origin.node !== this.nodeName || msg.frame.type !== 'message') {
-          if (msg.frame.type === 'message' && msg.origin?.node !== this.nodeName) this.remember(msg.frame);
-          if (members) this.fanout(members, new Outgoing(msg.frame));
-          return;
-        }
-        // Remembered in delivery order (not when said), which is the order a resuming join replays.
-        this.remember(msg.frame);
-        if (members) this.metrics.deliveries.inc(members.size);
-        const shared = new Outgoing(msg.frame);
-        const ack = msg.origin.ack;
-        const senderId = msg.origin.session;
-        if (members) {
-          for (const s of members) {
-            if (s.id === senderId && ack !== undefined) s.send({ ...msg.frame, ack });
-            else s.send(shared);
-          }
-        }
-        return;
-      }
-      case 'dm': {
-        const out = new Outgoing(msg.frame);
-        const targets = new Set([...(this.byUser.get(msg.to) ?? []), ...(this.byUser.get(msg.from) ?? [])]);
-        if (msg.mailbox && this.byUser.get(msg.to)?.size) this.mailboxes.delivered(msg.frame.id);
-        this.fanout(targets, out);
-        return;
-      }
-      case 'all': {
-        const out = new Outgoing(msg.frame);
-        for (const set of this.byUser.values()) this.fanout(set, out);
-        return;
-      }
-      case 'kill':
-        for (const s of [...(this.byUser.get(msg.user) ?? [])]) s.bye(msg.code, msg.reason);
-        return;
-      case 'user':
-        this.restyle(this.byUser.get(msg.user) ?? [], msg);
-        return;
-      case 'mute': this.mutes.set(msg.user, msg.until); return;
-      case 'unmute': this.mutes.set(msg.user, undefined); return;
-      case 'topic': this.topics.set(msg.room, msg.topic); return;
-      case 'away':
-        this.away.set(msg.user, msg.message, msg.since);
-        for (const set of this.byUser.values()) for (const s of set) s.awayChanged(msg.user, msg.message);
-        return;
-    }
-  }
-
-  /** One counter update per fan-out, with the recipient count: never one per recipient. */
-  private fanout(targets: Iterable<Session> & { size: number }, out: Outgoing): void {
-    this.metrics.deliveries.inc(targets.size);
-    for (const s of targets) s.send(out);
-  }
+  deliver(msg: BusMessage): void { this.delivery.deliver(msg); }
 
   localPresence(): PresenceEntry[] {
     const out: PresenceEntry[] = [];

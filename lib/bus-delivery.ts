@@ -1,0 +1,86 @@
+// Bus messages arriving at this node, applied to its own sessions: room and DM fan-out, broadcasts,
+// and the moderation and presence state every node mirrors. Its own module because it is the one
+// hot path of the node (every message to every member) and reads the node's state without owning it.
+import type { AwayList } from './away.js';
+import type { BusMessage } from './bus/types.js';
+import type { Mailboxes } from './dms.js';
+import type { Metrics } from './metrics.js';
+import type { MuteList } from './mutes.js';
+import { Outgoing } from './protocol/outgoing.js';
+import type { RoomHistory } from './room-history.js';
+import type { Session } from './session.js';
+
+/** The node state a delivery reads and updates; the maps are the node's own (shared, not copied). */
+export interface DeliveryState {
+  readonly nodeName: string;
+  readonly metrics: Metrics;
+  readonly rooms: ReadonlyMap<string, Set<Session>>;
+  readonly byUser: ReadonlyMap<string, Set<Session>>;
+  readonly roomHistory: RoomHistory;
+  readonly mailboxes: Mailboxes;
+  readonly mutes: MuteList;
+  readonly topics: Map<string, string>;
+  readonly away: AwayList;
+  restyle(sessions: Iterable<Session>, r: { role?: string; level: number; color: string }): void;
+}
+
+export class BusDelivery {
+  constructor(private readonly node: DeliveryState) {}
+
+  deliver(msg: BusMessage): void {
+    switch (msg.t) {
+      case 'room': {
+        const members = this.node.rooms.get(msg.room);
+        if (!msg.origin || msg.origin.node !== this.node.nodeName || msg.frame.type !== 'message') {
+          if (msg.frame.type === 'message' && msg.origin?.node !== this.node.nodeName) this.node.roomHistory.remember(msg.frame);
+          if (members) this.fanout(members, new Outgoing(msg.frame));
+          return;
+        }
+        // Remembered in delivery order (not when said), which is the order a resuming join replays.
+        this.node.roomHistory.remember(msg.frame);
+        if (members) this.node.metrics.deliveries.inc(members.size);
+        const shared = new Outgoing(msg.frame);
+        const ack = msg.origin.ack;
+        const senderId = msg.origin.session;
+        if (members) {
+          for (const s of members) {
+            if (s.id === senderId && ack !== undefined) s.send({ ...msg.frame, ack });
+            else s.send(shared);
+          }
+        }
+        return;
+      }
+      case 'dm': {
+        const out = new Outgoing(msg.frame);
+        const targets = new Set([...(this.node.byUser.get(msg.to) ?? []), ...(this.node.byUser.get(msg.from) ?? [])]);
+        if (msg.mailbox && this.node.byUser.get(msg.to)?.size) this.node.mailboxes.delivered(msg.frame.id);
+        this.fanout(targets, out);
+        return;
+      }
+      case 'all': {
+        const out = new Outgoing(msg.frame);
+        for (const set of this.node.byUser.values()) this.fanout(set, out);
+        return;
+      }
+      case 'kill':
+        for (const s of [...(this.node.byUser.get(msg.user) ?? [])]) s.bye(msg.code, msg.reason);
+        return;
+      case 'user':
+        this.node.restyle(this.node.byUser.get(msg.user) ?? [], msg);
+        return;
+      case 'mute': this.node.mutes.set(msg.user, msg.until); return;
+      case 'unmute': this.node.mutes.set(msg.user, undefined); return;
+      case 'topic': this.node.topics.set(msg.room, msg.topic); return;
+      case 'away':
+        this.node.away.set(msg.user, msg.message, msg.since);
+        for (const set of this.node.byUser.values()) for (const s of set) s.awayChanged(msg.user, msg.message);
+        return;
+    }
+  }
+
+  /** One counter update per fan-out, with the recipient count: never one per recipient. */
+  private fanout(targets: Iterable<Session> & { size: number }, out: Outgoing): void {
+    this.node.metrics.deliveries.inc(targets.size);
+    for (const s of targets) s.send(out);
+  }
+}

@@ -1,0 +1,56 @@
+// The conversation glue of DESIGN.md "Conversations" between a session and the stores that hold it:
+// DMs (live, or into an offline user's mailbox), the mailbox read at login, and away. Its own module
+// because it is one feature with its own rules (lib/dms.ts and lib/away.ts keep the state).
+import type { ChatNode } from './node.js';
+import type { DmFrame } from './protocol/frames.js';
+import { checkText } from './sanitize.js';
+import type { Session } from './session.js';
+
+export class Conversations {
+  constructor(private readonly node: ChatNode) {}
+
+  /** DMs that waited while the user was offline, oldest first, after the lobby's history. */
+  async deliverMailbox(s: Session): Promise<void> {
+    let list: DmFrame[];
+    try {
+      list = await this.node.mailboxes.collect(s.user!.name);
+    } catch (e) {
+      // They stay in the mailbox for the next login.
+      this.node.log.warn('mailbox not read', { user: s.user!.name, err: (e as Error).message });
+      return;
+    }
+    for (const d of list) s.send(d);
+  }
+
+  dm(s: Session, to: string, raw: string): DmFrame {
+    const u = s.user!;
+    this.node.assertNotMuted(u);
+    const text = checkText(raw, this.node.config.limits.maxText);
+    const frame: DmFrame = { type: 'dm', id: this.node.newId(), ts: new Date().toISOString(), from: this.node.userRef(u), to, text };
+    this.node.metrics.messages.inc({ kind: 'dm' });
+    this.node.mailboxes.keep(frame);
+    this.node.bus.publish({ t: 'dm', to, from: u.name, frame });
+    return frame;
+  }
+
+  /** A DM to an existing user who is offline: into their mailbox (MAILBOX_FULL when it is full); the sender's sessions see it. */
+  async dmOffline(s: Session, to: string, raw: string): Promise<DmFrame> {
+    const u = s.user!;
+    this.node.assertNotMuted(u);
+    const text = checkText(raw, this.node.config.limits.maxText);
+    const frame: DmFrame = { type: 'dm', id: this.node.newId(), ts: new Date().toISOString(), from: this.node.userRef(u), to, text };
+    await this.node.mailboxes.post(frame);
+    this.node.metrics.messages.inc({ kind: 'dm' });
+    // Presence lags a login on another node by up to a push: a node where the recipient is online
+    // after all delivers it now and takes it out of the mailbox.
+    this.node.bus.publish({ t: 'dm', to, from: u.name, frame, mailbox: true });
+    return frame;
+  }
+
+  /** Starts (a message) or ends (null) a user's absence on every node. */
+  setAway(user: string, message: string | null): void {
+    const since = Date.now();
+    this.node.away.set(user, message, since);
+    this.node.bus.publish({ t: 'away', user, message, since });
+  }
+}

@@ -1,0 +1,75 @@
+// What a joining or resuming session is shown of a room: the last messages, or every message after
+// the one it saw last. Its own module because it owns the in-memory ring of recent messages (the
+// fallback while the database is down, and the fast path of a resume) apart from who is connected.
+import type { Config } from './config.js';
+import type { HistoryWriter } from './history.js';
+import type { Logger } from './log.js';
+import type { HistoryFrame, MessageFrame } from './protocol/frames.js';
+import type { Store } from './store/index.js';
+import { withTimeout } from './timeout.js';
+
+const RECENT_PER_ROOM = 200;
+
+export class RoomHistory {
+  private readonly recent = new Map<string, MessageFrame[]>();
+
+  constructor(private readonly config: Config, private readonly store: Store, private readonly history: HistoryWriter, private readonly log: Logger) {}
+
+  remember(frame: MessageFrame): void {
+    let ring = this.recent.get(frame.room);
+    if (!ring) this.recent.set(frame.room, (ring = []));
+    ring.push(frame);
+    if (ring.length > RECENT_PER_ROOM) ring.shift();
+  }
+
+  /** The last n messages of a room: from the database, or this node's memory while it is down. */
+  async recentHistory(room: string, n: number): Promise<MessageFrame[]> {
+    if (n <= 0) return [];
+    try {
+      if (this.history.pending === 0) return await withTimeout(this.store.history(room, n), this.config.limits.dbTimeoutMs);
+    } catch (e) {
+      this.log.warn('history read failed; serving from memory', { room, err: (e as Error).message });
+    }
+    return (this.recent.get(room) ?? []).slice(-n);
+  }
+
+  /**
+   * Every message of a room after `since`, up to limits.resumeMax (the newest; `truncated` when more
+   * were missed), in history frames of at most limits.historyMax messages. From this node's memory
+   * when `since` is there, else from the database once pending writes are in. An id found nowhere
+   * gets the last few messages, marked truncated: what was missed cannot be told.
+   */
+  async resumeHistory(room: string, since: string): Promise<HistoryFrame[]> {
+    const lim = this.config.limits;
+    const ring = this.recent.get(room) ?? [];
+    const at = ring.findIndex((m) => m.id === since);
+    let messages: MessageFrame[];
+    let truncated: boolean;
+    if (at >= 0) {
+      messages = ring.slice(at + 1);
+      truncated = messages.length > lim.resumeMax;
+      if (truncated) messages = messages.slice(-lim.resumeMax);
+    } else {
+      let found = false;
+      messages = [];
+      truncated = false;
+      try {
+        await this.history.drain(lim.dbTimeoutMs);
+        const r = await withTimeout(this.store.historySince(room, since, lim.resumeMax), lim.dbTimeoutMs);
+        ({ found, messages } = r);
+        truncated = r.more;
+      } catch (e) {
+        this.log.warn('resume read failed', { room, err: (e as Error).message });
+      }
+      if (!found) {
+        messages = await this.recentHistory(room, lim.historyOnJoin);
+        truncated = true;
+      }
+    }
+    const frames: HistoryFrame[] = [];
+    const chunk = Math.max(1, lim.historyMax);
+    for (let i = 0; i < messages.length || i === 0; i += chunk) frames.push({ type: 'history', room, messages: messages.slice(i, i + chunk) });
+    if (truncated) frames[0]!.truncated = true;
+    return frames;
+  }
+}
