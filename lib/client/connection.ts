@@ -1,82 +1,24 @@
 // The protocol side of chat-cli, with no terminal code: one session with chatd over a TLS link
-// (link.ts), logged in, its frames de-duplicated and routed to the requests waiting for them
-// (requests.ts, send-queue.ts), reconnecting when an established session drops (reconnect.ts).
+// (link.ts), logged in, its frames de-duplicated (shown-messages.ts) and routed to the requests waiting
+// for them (requests.ts, send-queue.ts), reconnecting when an established session drops (reconnect.ts).
+// Its options and events are typed in connection-types.ts.
 // Front ends (lib/client/ui.ts, lib/client/script.ts) listen to its events and decide what to print.
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SetupError } from '../errors.js';
 import type { ClientFrame, FrameId, HistoryFrame, LoginOkFrame, MessageFrame, ResultFrame, ServerFrame } from '../protocol/frames.js';
 import { MAX_LINE_BYTES } from '../limits.js';
-import type { BackoffOptions } from './backoff.js';
+import type { ConnectionEvents, ConnectionOptions, FrameMeta, State } from './connection-types.js';
 import { openLink, type Link } from './link.js';
 import { clean, Disconnected, FATAL_BYE, FATAL_LOGIN } from './link-errors.js';
 import { newPasswordOf } from './passwd.js';
-import { Reconnector, resume, type RetryInfo } from './reconnect.js';
+import { Reconnector, resume } from './reconnect.js';
 import { Requests, type Answer } from './requests.js';
 import { SendQueue } from './send-queue.js';
-import { SeenIds } from './seen.js';
+import { ShownMessages } from './shown-messages.js';
 
 export type { Answer } from './requests.js';
-
-export type ConnectionOptions = {
-  host: string;
-  port: number;
-  /** PEM contents (already read and checked by the caller). */
-  ca: Buffer;
-  cert: Buffer;
-  key: Buffer;
-  /** The --cert path, named when the server refuses the certificate. */
-  certFile?: string;
-  user: string;
-  password: string;
-  /** Reconnect delays (default 250 ms doubling to 10 s, equal jitter). */
-  backoff?: BackoffOptions;
-  /** Delays between RATE_LIMITED retries of one frame (default 250 ms doubling to 5 s). */
-  rateBackoff?: BackoffOptions;
-  /** Silence from the server after which the connection counts as dead (default 90 s, as chatd's own). */
-  idleTimeoutMs?: number;
-  /** TCP connect + TLS handshake (default 10 s). */
-  connectTimeoutMs?: number;
-  /** How long a request may wait for its direct answer (default 60 s). */
-  answerTimeoutMs?: number;
-  /** Message ids remembered for de-duplication (default 10,000). */
-  seenMax?: number;
-  /**
-   * Runs after the first login, before the session counts as ready (certificate renewal): `ask` sends
-   * a frame of the connection's own and resolves with its answer. A failure is a status line, not fatal.
-   */
-  afterLogin?: (ask: (frame: ClientFrame) => Promise<Answer>) => Promise<void>;
-};
-
-export type FrameMeta = {
-  /** Answers (and side effects) of requests the connection made itself: help, users, rejoin, login. */
-  internal: boolean;
-  /** Carries the id of a request made through say() or request() by the front end. */
-  mine: boolean;
-  /** A RATE_LIMITED error the connection handles by waiting and sending the frame again. */
-  retrying: boolean;
-};
-
-export type ConnectionEvents = {
-  /** Every frame from the server, after de-duplication, in arrival order. */
-  frame: [frame: ServerFrame, meta: FrameMeta];
-  /** A line for humans about the connection (safe to print: no server text unsanitized). */
-  status: [text: string];
-  /** Logged in (first time or again). */
-  ready: [info: { reconnected: boolean }];
-  /** An established session was lost; a reconnect follows. */
-  down: [reason: string];
-  /** A reconnect attempt follows after a wait (retryLines/retryLine in reconnect.ts say it). */
-  retry: [info: RetryInfo];
-  /** The joined rooms or the current room changed. */
-  rooms: [];
-  /** Closed for good at our request (close(), //quit). */
-  closed: [];
-  /** Closed for good because of an error that retrying cannot fix (exit 1 with this message). */
-  fatal: [err: SetupError];
-};
-
-export type State = 'idle' | 'connecting' | 'ready' | 'down' | 'closed';
+export type { ConnectionEvents, ConnectionOptions, FrameMeta, State } from './connection-types.js';
 
 const WELCOME_TIMEOUT_MS = 10_000;
 const LOGIN_TIMEOUT_MS = 30_000;
@@ -97,9 +39,8 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
   private readonly requests: Requests;
   private readonly queue: SendQueue;
   private readonly reconnector: Reconnector;
-  private readonly seen: SeenIds;
-  /** The id of the last message shown per room: a reconnect resumes each room after it. */
-  private readonly lastShown = new Map<string, string>();
+  /** Message ids shown and the last one per room: what a reconnect resumes after. */
+  private readonly shown: ShownMessages;
   /** The id of our own quit frame, whose answer is internal. */
   private quitId: string | null = null;
   private readonly idleTimeoutMs: number;
@@ -110,7 +51,7 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
   constructor(readonly opts: ConnectionOptions) {
     super();
     this.password = opts.password;
-    this.seen = new SeenIds(opts.seenMax ?? 10_000);
+    this.shown = new ShownMessages(opts.seenMax ?? 10_000, { prefix: () => this.prefix, status: (text) => this.emit('status', text) });
     this.idleTimeoutMs = opts.idleTimeoutMs ?? 90_000;
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
     this.requests = new Requests({
@@ -236,10 +177,7 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
       if (reconnect) {
         // A line in flight when the connection dropped is sent again with its id (SendQueue): chatd
         // runs it once. What was said meanwhile comes with the resumed rooms, after what was shown.
-        const join = (room: string): Promise<Answer> => {
-          const since = this.lastShown.get(room);
-          return this.requests.send(link, { type: 'join', room, ...(since !== undefined ? { since } : {}) }, true);
-        };
+        const join = (room: string): Promise<Answer> => this.requests.send(link, this.shown.rejoin(room), true);
         await resume(this.rooms, this.current, join, (line) => this.requests.send(link, { type: 'command', line }, true), (t) => this.emit('status', t));
         const list = this.rooms.map((r) => `#${r}`).join(' ');
         this.emit('status', `reconnected as ${this.opts.user}${list ? `; in ${list}` : ''}`);
@@ -347,18 +285,17 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
       }
       case 'message':
       case 'dm':
-        if (typeof f.id === 'string' && !this.seen.add(f.id)) {
+        if (!this.shown.add(f)) {
           // Shown already (from a resumed room's replay), yet the answer to a line sent again: it settles.
           const ack = f.type === 'message' ? f.ack : undefined;
           if (ack !== undefined && this.requests.get(ack)) this.requests.settle(ack, f as MessageFrame);
           return;
         }
-        if (f.type === 'message' && typeof f.room === 'string' && typeof f.id === 'string') this.lastShown.set(f.room, f.id);
         break;
       case 'login_ok':
         // After a reconnect the lobby's last messages, sent with login_ok, would come before what the
         // resumed lobby replays: they are left to the replay, which has them in order.
-        if (link.reconnect && typeof f.room === 'string' && this.lastShown.has(f.room)) link.skipHistoryOf = f.room;
+        if (link.reconnect && typeof f.room === 'string' && this.shown.resumes(f.room)) link.skipHistoryOf = f.room;
         break;
       case 'history':
         // A search's matches follow its result (DESIGN), which was held back for them (below).
@@ -373,7 +310,7 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
         // for comes before that command's result (older servers gave it the command's id).
         if (idKey === undefined) historyKey = this.requests.historyAsker();
         // History sent on join and login overlaps what was shown; a //history the user asked for does not.
-        if (historyKey === undefined && Array.isArray(f.messages)) f = this.freshHistory(link, f);
+        if (historyKey === undefined && Array.isArray(f.messages)) f = this.shown.freshHistory(link, f);
         break;
       case 'result':
         if (f.command === 'quit') this.closing = true; // the server ends the connection next
@@ -398,24 +335,6 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
       return;
     }
     if (isAnswer) this.requests.settle(answerKey!, f as Answer);
-  }
-
-  /** A history sent by itself (on join, on login, resuming), without the messages shown already. */
-  private freshHistory(link: Link, f: HistoryFrame): HistoryFrame {
-    const room = typeof f.room === 'string' ? clean(f.room) : '';
-    link.onHistory();
-    if (room && link.skipHistoryOf === room) {
-      link.skipHistoryOf = null;
-      return { ...f, messages: [] };
-    }
-    const fresh = f.messages.filter((m) => !(m && typeof m === 'object' && typeof m.id === 'string' && !this.seen.add(m.id)));
-    // The server says when it replayed less than was missed (limits.resumeMax).
-    if (f.truncated === true && room && this.lastShown.has(room)) {
-      this.emit('status', `#${room}: more was said while you were away than replayed here; ${this.prefix}history 200 shows more`);
-    }
-    const last = fresh[fresh.length - 1];
-    if (room && last && typeof last.id === 'string') this.lastShown.set(room, last.id);
-    return { ...f, messages: fresh };
   }
 
   /** The rooms a user asked for, from the results of join and part (restored after a reconnect). */
