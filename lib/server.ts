@@ -73,6 +73,18 @@ export function remoteOf(socket: tls.TLSSocket): string {
   return socket.remoteAddress ?? (socket as unknown as { _parent?: net.Socket })._parent?.remoteAddress ?? '?';
 }
 
+/** A handshake that failed, on the chat or the IRC port: counted, logged within budget, closed. */
+export function onHandshakeError(node: ChatNode, refusals: RefusalLog): (err: Error, s: tls.TLSSocket) => void {
+  return (err, s) => {
+    const remote = remoteOf(s);
+    const refusal = refusalOf(err, s, remote);
+    node.metrics.handshakes.inc({ result: 'failed' });
+    if (refusal) refusals.refused(refusal);
+    else node.log.debug('tls handshake abandoned by the client', { remote, err: err.message });
+    s.destroy();
+  };
+}
+
 export class ChatServer {
   readonly server: tls.Server;
   private readonly perIp = new Map<string, number>();
@@ -93,14 +105,7 @@ export class ChatServer {
     });
     this.server.on('connection', (raw: net.Socket) => this.admit(raw));
     this.server.on('secureConnection', (s: tls.TLSSocket) => this.accept(s));
-    this.server.on('tlsClientError', (err, s) => {
-      const remote = remoteOf(s);
-      const refusal = refusalOf(err, s, remote);
-      node.metrics.handshakes.inc({ result: 'failed' });
-      if (refusal) this.refusals.refused(refusal);
-      else node.log.debug('tls handshake abandoned by the client', { remote, err: err.message });
-      s.destroy();
-    });
+    this.server.on('tlsClientError', onHandshakeError(node, this.refusals));
   }
 
   /** Connection caps, checked on the raw TCP socket before any TLS work is spent on it (the IRC listener's too). */

@@ -7,8 +7,8 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Config } from '../config.js';
 import type { ChatNode } from '../node.js';
-import { loadTls, refuseRenegotiation, remoteOf, secureContextOptions, type ChatServer, type TlsFiles } from '../server.js';
-import { certificateRefusal, refusalOf, RefusalLog } from '../tls-refusals.js';
+import { loadTls, onHandshakeError, refuseRenegotiation, remoteOf, secureContextOptions, type ChatServer, type TlsFiles } from '../server.js';
+import { certificateRefusal, RefusalLog } from '../tls-refusals.js';
 import { IrcSession } from './session.js';
 import { listenOn } from '../listen.js';
 
@@ -30,13 +30,7 @@ export class IrcServer {
       if (this.stopping) raw.destroy(); else chat.admit(raw);
     });
     this.server.on('secureConnection', (s: tls.TLSSocket) => this.accept(s));
-    this.server.on('tlsClientError', (err, s) => {
-      const remote = remoteOf(s);
-      const refusal = refusalOf(err, s, remote);
-      node.metrics.handshakes.inc({ result: 'failed' });
-      if (refusal) this.refusals.refused(refusal);
-      s.destroy();
-    });
+    this.server.on('tlsClientError', onHandshakeError(node, this.refusals));
   }
 
   private accept(socket: tls.TLSSocket): void {
