@@ -18,6 +18,16 @@ async function commands(c: TestClient, lines: string[]): Promise<Frame[]> {
 
 const pad = (s: string, n = 32) => (s + '-' + 'x'.repeat(n)).slice(0, n);
 
+/** A paged command's first page: an answer well under the send queue, and how many rows follow it. */
+async function firstPage(c: TestClient, command: string): Promise<{ r: Frame; more: number }> {
+  const r = await c.command(`//${command}`);
+  expect(r.type, JSON.stringify(r).slice(0, 300)).to.equal('result');
+  expect(Buffer.byteLength(JSON.stringify(r))).to.be.below(1024 * 1024 / 2);
+  const m = new RegExp(`… and (\\d+) more; //${command} 2 shows the next page`).exec(r.text);
+  expect(m, r.text.slice(-300)).to.not.equal(null);
+  return { r, more: Number(m![1]) };
+}
+
 describe('e2e: bounded answers', function () {
   this.timeout(60000);
   // A fresh world for every test, filled before its chatd starts (stopped by the fixture).
@@ -66,13 +76,8 @@ describe('e2e: bounded answers', function () {
     for (let i = 0; i < rows.length; i += 200) await srv.world.store.knex('rooms').insert(rows.slice(i, i + 200));
     chatd = await srv.start({ limits: fast });
     const alice = await login('alice');
-    const r = await alice.command('//rooms');
-    expect(r.type, JSON.stringify(r).slice(0, 300)).to.equal('result');
-    expect(Buffer.byteLength(JSON.stringify(r))).to.be.below(1024 * 1024 / 2);
-    const m = /… and (\d+) more; \/\/rooms 2 shows the next page/.exec(r.text);
-    expect(m, r.text.slice(-300)).to.not.equal(null);
-    const first = r.data.length;
-    expect(first + Number(m![1])).to.equal(2001);
+    const { r, more } = await firstPage(alice, 'rooms');
+    expect(r.data.length + more).to.equal(2001);
     const p2 = await alice.command('//rooms 2');
     expect(p2.type).to.equal('result');
     expect(p2.data[0].room).to.not.equal(r.data[0].room);
@@ -85,12 +90,8 @@ describe('e2e: bounded answers', function () {
     for (let i = 0; i < bans.length; i += 200) await srv.world.store.knex('bans').insert(bans.slice(i, i + 200));
     chatd = await srv.start({ limits: fast });
     const mod = await login('mod');
-    const r = await mod.command('//banned-users');
-    expect(r.type, JSON.stringify(r).slice(0, 300)).to.equal('result');
-    expect(Buffer.byteLength(JSON.stringify(r))).to.be.below(1024 * 1024 / 2);
-    const m = /… and (\d+) more; \/\/banned-users 2 shows the next page/.exec(r.text);
-    expect(m, r.text.slice(-300)).to.not.equal(null);
-    expect(r.data.length + Number(m![1])).to.equal(3000);
+    const { r, more } = await firstPage(mod, 'banned-users');
+    expect(r.data.length + more).to.equal(3000);
     expect((await mod.command('//banned-users 2')).type).to.equal('result');
     expect(mod.closed).to.equal(false);
   });
