@@ -23,3 +23,17 @@ describe('e2e: a reload applies textColor', function () {
     } finally { c.close(); }
   });
 });
+
+describe('e2e: the join frame obeys the level of //join', function () {
+  this.timeout(30000);
+  const t = withChatd({ config: { commandLevels: { join: 50 } } });
+
+  it('refuses a join frame below the configured level, as //join is refused, and joins nothing', async () => {
+    const alice = await t.login('alice');
+    expect(await alice.command('//join closed1')).to.include({ type: 'error', code: 'FORBIDDEN' });
+    alice.send({ type: 'join', room: 'closed1', id: 'j1' });
+    const answer = await alice.waitFor((f) => f.id === 'j1');
+    expect(answer).to.include({ type: 'error', code: 'FORBIDDEN', id: 'j1' });
+    expect((await alice.command('//whoami')).text).to.not.contain('closed1');
+  });
+});
