@@ -30,24 +30,18 @@ export class BusDelivery {
   deliver(msg: BusMessage): void {
     switch (msg.t) {
       case 'room': {
-        const members = this.node.rooms.get(msg.room);
-        if (!msg.origin || msg.origin.node !== this.node.nodeName || msg.frame.type !== 'message') {
-          if (msg.frame.type === 'message' && msg.origin?.node !== this.node.nodeName) this.node.roomHistory.remember(msg.frame);
-          if (members) this.fanout(members, new Outgoing(msg.frame));
-          return;
-        }
         // Remembered in delivery order (not when said), which is the order a resuming join replays.
-        this.node.roomHistory.remember(msg.frame);
-        if (members) this.node.metrics.deliveries.inc(members.size);
-        const shared = new Outgoing(msg.frame);
-        const ack = msg.origin.ack;
-        const senderId = msg.origin.session;
-        if (members) {
-          for (const s of members) {
-            if (s.id === senderId && ack !== undefined) s.send({ ...msg.frame, ack });
-            else s.send(shared);
-          }
-        }
+        if (msg.frame.type === 'message') this.node.roomHistory.remember(msg.frame);
+        const members = this.node.rooms.get(msg.room);
+        if (!members) return;
+        const out = new Outgoing(msg.frame);
+        // The sender's own session gets its message with the ack of its frame; everyone else the shared bytes.
+        const ack = msg.origin?.node === this.node.nodeName ? msg.origin.ack : undefined;
+        if (msg.frame.type !== 'message' || ack === undefined) return this.fanout(members, out);
+        const acked = { ...msg.frame, ack };
+        const sender = msg.origin!.session;
+        this.node.metrics.deliveries.inc(members.size);
+        for (const s of members) s.send(s.id === sender ? acked : out);
         return;
       }
       case 'dm': {

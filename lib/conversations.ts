@@ -23,28 +23,30 @@ export class Conversations {
   }
 
   dm(s: Session, to: string, raw: string): DmFrame {
-    const u = s.user!;
-    this.node.assertNotMuted(u);
-    const text = checkText(raw, this.node.config.limits.maxText);
-    const frame: DmFrame = { type: 'dm', id: this.node.newId(), ts: new Date().toISOString(), from: this.node.userRef(u), to, text };
+    const frame = this.compose(s, to, raw);
     this.node.metrics.messages.inc({ kind: 'dm' });
     this.node.mailboxes.keep(frame);
-    this.node.bus.publish({ t: 'dm', to, from: u.name, frame });
+    this.node.bus.publish({ t: 'dm', to, from: frame.from.name, frame });
     return frame;
   }
 
   /** A DM to an existing user who is offline: into their mailbox (MAILBOX_FULL when it is full); the sender's sessions see it. */
   async dmOffline(s: Session, to: string, raw: string): Promise<DmFrame> {
-    const u = s.user!;
-    this.node.assertNotMuted(u);
-    const text = checkText(raw, this.node.config.limits.maxText);
-    const frame: DmFrame = { type: 'dm', id: this.node.newId(), ts: new Date().toISOString(), from: this.node.userRef(u), to, text };
+    const frame = this.compose(s, to, raw);
     await this.node.mailboxes.post(frame);
     this.node.metrics.messages.inc({ kind: 'dm' });
     // Presence lags a login on another node by up to a push: a node where the recipient is online
     // after all delivers it now and takes it out of the mailbox.
-    this.node.bus.publish({ t: 'dm', to, from: u.name, frame, mailbox: true });
+    this.node.bus.publish({ t: 'dm', to, from: frame.from.name, frame, mailbox: true });
     return frame;
+  }
+
+  /** A DM from a session that may speak (not muted), its text checked like a room message's. */
+  private compose(s: Session, to: string, raw: string): DmFrame {
+    const u = s.user!;
+    this.node.assertNotMuted(u);
+    const text = checkText(raw, this.node.config.limits.maxText);
+    return { type: 'dm', id: this.node.newId(), ts: new Date().toISOString(), from: this.node.userRef(u), to, text };
   }
 
   /** Starts (a message) or ends (null) a user's absence on every node. */

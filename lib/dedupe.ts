@@ -59,10 +59,10 @@ export class Dedupe {
    * again after a restart reuses ids, and a different frame under a used id is a new frame.
    */
   async claim(user: string, id: FrameId, content: string): Promise<Claim> {
+    const window = this.windowMs();
+    if (window <= 0) return { fresh: true, done() {}, abandon() {} }; // off: no hashing per frame either
     const digest = crypto.createHash('sha256').update(content).digest('base64url').slice(0, 22);
     const key = `${user}:${digest}:${JSON.stringify(id)}`;
-    const window = this.windowMs();
-    if (window <= 0) return { fresh: true, done() {}, abandon() {} };
     this.prune(window);
     const seen = this.local.get(key);
     if (seen) {

@@ -194,6 +194,9 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
 
   /** The `join` frame: like //join, and with `since` the messages after that one instead of the last few. */
   async joinFrame(s: Session, raw: string, since: string | undefined, id?: FrameId): Promise<void> {
+    // The frame is //join by another way in: the level the operator set for //join holds for it too.
+    const need = this.registry.levelOf(this.registry.get('join')!, true);
+    if (need > s.user!.level) throw new ChatdError('FORBIDDEN', `${this.prefix}join needs level ${need}`);
     const room = normalizeRoom(raw);
     if (!room) throw new ChatdError('BAD_ARGS', `"${raw.slice(0, 40)}" is not a valid room name (a-z 0-9 _ -, up to 32)`);
     await this.admitRoom(s, room);

@@ -8,7 +8,7 @@ import type { ChatNode } from './node.js';
 import { passwordPool } from './auth/password.js';
 
 /** Applied to live sessions at once. */
-const LIVE = ['serverName', 'motd', 'prefix', 'logLevel', 'limits', 'commandLevels', 'password'] as const;
+const LIVE = ['serverName', 'motd', 'prefix', 'logLevel', 'limits', 'commandLevels', 'password', 'textColor'] as const;
 /** Read once at start. */
 const AT_START = ['host', 'port', 'db', 'bus', 'nodeName', 'clientCert', 'certBinding', 'tlsMinVersion', 'cert', 'key', 'ca', 'migrate', 'metrics', 'logFormat', 'caKey', 'enroll', 'ircPort', 'ircCertLogin'] as const;
 
@@ -31,6 +31,7 @@ export function reconfigure(node: ChatNode, configs: Config[], next: Config, log
     c.motd = next.motd;
     c.prefix = next.prefix;
     c.logLevel = next.logLevel;
+    c.textColor = next.textColor; // sessions that start from now on; a live one keeps its //textcolor
     // Shared objects are replaced key by key, never swapped: every part holds a reference to them.
     Object.assign(c.limits, next.limits);
     Object.assign(c.password, next.password);
