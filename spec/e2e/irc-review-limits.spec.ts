@@ -18,4 +18,18 @@ describe('IRC front door: list commands bounded', function () {
     const ends = r.lines.filter((l) => / 366 alice #n\d+ /.test(l)).map((l) => / (#n\d+) /.exec(l)![1]);
     expect(ends).to.deep.equal(many.slice(0, 10));
   });
+
+  it('a long NOTICE is split between characters: an emoji is never cut in half (no U+FFFD)', async () => {
+    const r = await RawIrc.registered(t.chatd.ircAddress!.port, t.world.certs, 'bob');
+    open.push(r);
+    // Four lead lengths: one of them puts a 400-byte cut between the halves of a surrogate pair.
+    const texts = ['a', 'ab', 'abc', 'abcd'].map((lead) => lead + '\u{1F600}'.repeat(110));
+    for (const text of texts) r.send(`PRIVMSG #lobby :${text}`);
+    r.send('PRIVMSG #lobby ://history 4', 'PING :after-history');
+    await r.line(/PONG chatd :after-history/);
+    const notices = r.lines.filter((l) => / NOTICE bob :/.test(l)).map((l) => l.slice(l.indexOf(' :') + 2));
+    expect(notices.length).to.be.greaterThan(4);
+    expect(notices.filter((n) => n.includes('\uFFFD'))).to.deep.equal([]);
+    expect(notices.join('').match(/\u{1F600}/gu)?.length).to.equal(4 * 110);
+  });
 });
