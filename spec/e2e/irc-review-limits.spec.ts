@@ -32,4 +32,17 @@ describe('IRC front door: list commands bounded', function () {
     expect(notices.filter((n) => n.includes('\uFFFD'))).to.deep.equal([]);
     expect(notices.join('').match(/\u{1F600}/gu)?.length).to.equal(4 * 110);
   });
+
+  it('AWAY takes what //away takes: 200 characters, an emoji counting one and never cut in half', async () => {
+    const r = await RawIrc.registered(t.chatd.ircAddress!.port, t.world.certs, 'carol');
+    open.push(r);
+    const text = 'a'.repeat(199) + '\u{1F600}'; // 200 code points, 201 UTF-16 units
+    r.send(`AWAY :${text}`);
+    await r.line(/ 306 carol :/);
+    r.send('WHOIS carol');
+    const away = await r.line(/ 301 carol carol :/);
+    expect(away.slice(away.indexOf(' :') + 2)).to.equal(text);
+    r.send(`AWAY :${text}b`);
+    await r.line(/ NOTICE carol :TEXT_TOO_LONG: /);
+  });
 });
