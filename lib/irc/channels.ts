@@ -121,9 +121,11 @@ export abstract class IrcChannels extends IrcRegistration {
     this.out(ircLine(userPrefix(user), 'AWAY', message === null ? [] : [message]));
   }
 
-  protected awayCommand(text: string | undefined): void {
-    const clean = text ? sanitizeText(text).trim().slice(0, 200) : '';
-    this.node.setAway(this.user!.name, clean || null);
+  /** chatd's away and back commands: their length limit (refused, never cut) and command levels. */
+  protected async awayCommand(text: string | undefined): Promise<void> {
+    const clean = text ? sanitizeText(text) : '';
+    const err = await this.quiet(clean ? `away ${clean}` : 'back');
+    if (err) return this.notice(`${err.code}: ${err.message}`);
     if (!clean) return this.num('305', 'You are no longer marked as being away');
     this.num('306', 'You have been marked as being away');
   }

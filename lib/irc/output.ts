@@ -18,14 +18,29 @@ const NO_TRAILING = new Set(['004', '221', '324']);
 /** The text of a NOTICE line, in bytes, so that prefix, target and tags still fit in 512. */
 const NOTICE_TEXT_BYTES = 400;
 
+/**
+ * How many UTF-16 units of `line` fit in `max` UTF-8 bytes, ending between characters: one pass (a
+ * cut found by shrinking a slice was quadratic, and could split an emoji into two U+FFFD).
+ */
+function fitBytes(line: string, max: number): number {
+  let bytes = 0;
+  let units = 0;
+  for (const ch of line) {
+    const c = ch.codePointAt(0)!;
+    bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+    if (bytes > max) break;
+    units += ch.length;
+  }
+  return units;
+}
+
 /** Splits text into lines of at most `max` bytes, at spaces where it can. */
 function chunks(text: string, max: number): string[] {
   const out: string[] = [];
   for (const raw of text.split('\n')) {
     let line = raw.replace(/\s+$/, '');
     while (Buffer.byteLength(line) > max) {
-      let cut = max;
-      while (Buffer.byteLength(line.slice(0, cut)) > max) cut--;
+      const cut = fitBytes(line, max);
       const sp = line.lastIndexOf(' ', cut);
       const at = sp > max / 2 ? sp : cut;
       out.push(line.slice(0, at));

@@ -8,7 +8,8 @@ import { IRC_HOST, channel, rolePrefix } from './render.js';
 export abstract class IrcQueries extends IrcChannels {
   protected async namesCommand(arg: string | undefined): Promise<void> {
     if (!arg) return this.num('366', '*', 'End of /NAMES list.');
-    for (const name of arg.split(',')) {
+    // Each name costs a presence read (Redis in a cluster): as with JOIN, at most 10 a line, each once.
+    for (const name of [...new Set(arg.split(','))].slice(0, 10)) {
       const room = normalizeRoom(name);
       if (!room) { this.num('366', name, 'End of /NAMES list.'); continue; }
       for (const l of await this.namesLines(room)) this.out(l);
