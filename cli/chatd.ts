@@ -8,6 +8,7 @@ import { SetupError } from '../lib/errors.js';
 import { hostPort, startChatd } from '../lib/app.js';
 import { Logger, resolveLogFormat, type LogLevel } from '../lib/log.js';
 import { prepareDev } from '../lib/dev.js';
+import { certPaths } from '../lib/auth/certs.js';
 import { stopWhenNpmWrapperExits } from '../lib/wrapper.js';
 import type { TlsFiles } from '../lib/server.js';
 
@@ -54,15 +55,17 @@ async function main(): Promise<void> {
     cert: argv.cert, key: argv.key, ca: argv.ca, caKey: argv['ca-key'],
     textColor: argv['text-color'] === undefined ? undefined : argv['text-color'] === 'on',
   };
-  // npm start serves the operator's endpoints on loopback, as DESIGN's Operations section says.
-  const devDefaults: ConfigInput | undefined = argv.dev ? { metrics: '127.0.0.1:9464' } : undefined;
+  // npm start serves the operator's endpoints on loopback, as DESIGN's Operations section says, and
+  // signs enrollments with the development CA's key. A layer of its own, so a SIGHUP reload keeps it.
+  const devCerts = path.resolve('certs');
+  const devDefaults: ConfigInput | undefined = argv.dev ? { metrics: '127.0.0.1:9464', caKey: certPaths(devCerts).caKey } : undefined;
   const config = buildConfig(devDefaults, argv.config ? loadConfigFile(argv.config) : undefined, flags);
   const log = new Logger(config.logLevel, undefined, resolveLogFormat(config.logFormat));
 
   let files: TlsFiles;
   let after: ((port: number) => Promise<string[]>) | null = null;
   if (argv.dev) {
-    const dev = await prepareDev(config, path.resolve('certs'));
+    const dev = await prepareDev(config, devCerts);
     files = dev.files;
     after = dev.bootstrap;
   } else {

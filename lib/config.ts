@@ -143,7 +143,16 @@ export function loadConfigFile(file: string): ConfigInput {
     const parsed = JSON.parse(text);
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('expected a JSON object');
     return parsed as ConfigInput;
-  } catch (e) { throw new SetupError(`config file ${file} is not valid JSON: ${(e as Error).message}`, 2); }
+  } catch (e) { throw new SetupError(`config file ${file} is not valid JSON: ${withoutSnippet((e as Error).message)}`, 2); }
+}
+
+/**
+ * V8 quotes a piece of the text around a syntax error ("Unexpected token 'm', "{"db": mysql://u:"...
+ * is not valid JSON"); in a config file that piece can be a password in a URL, and the message goes
+ * to the log on SIGHUP. The kind of error is kept, the quoted text dropped.
+ */
+function withoutSnippet(message: string): string {
+  return message.replace(/, (?:\.\.\.)?"[\s\S]*"(?:\.\.\.)? is not valid JSON$/, '');
 }
 
 /** Top-level keys without a default (Config's optional ones). */

@@ -53,7 +53,5 @@ export async function prepareDev(config: Config, certDir: string): Promise<{ fil
       await store.close();
     }
   };
-  // npm start signs enrollments with the development CA's key (DESIGN: `npm start` uses certs/ca.key).
-  config.caKey ??= p.caKey;
   return { files: { cert: p.serverCert, key: p.serverKey, ca: p.caCert }, bootstrap };
 }

@@ -180,7 +180,6 @@ export type RedisSource = () => { redis: Redis; prefix: string } | null;
 export class RedisCounters implements LoginCounters {
   private readonly local: MemoryCounters;
   private readonly timer: NodeJS.Timeout;
-  private readonly ipTtlMs: number;
 
   /**
    * `sessions` lists this node's sessions per user (reserved or attached); they are refreshed in
@@ -191,8 +190,6 @@ export class RedisCounters implements LoginCounters {
     private readonly sessions: () => Map<string, string[]>,
   ) {
     this.local = new MemoryCounters(limits);
-    const refill = limits.loginIpRate > 0 ? Math.ceil((limits.loginIpBurst / limits.loginIpRate) * 1000) : limits.loginFailWindowMs;
-    this.ipTtlMs = Math.max(1000, refill + 1000);
     this.timer = setInterval(() => void this.refresh(), Math.max(200, Math.floor(limits.presenceTtlMs / 3)));
     this.timer.unref();
   }
@@ -215,8 +212,18 @@ export class RedisCounters implements LoginCounters {
     }
   }
 
+  /** A reload changes the limits object in place: the memory fallback's buckets take the new values. */
+  reconfigure(): void { this.local.reconfigure(); }
+
+  /** How long an IP's bucket is kept: until it would be full again, read from the limits as they are now. */
+  private ipTtlMs(): number {
+    const lim = this.limits;
+    const refill = lim.loginIpRate > 0 ? Math.ceil((lim.loginIpBurst / lim.loginIpRate) * 1000) : lim.loginFailWindowMs;
+    return Math.max(1000, refill + 1000);
+  }
+
   async takeIp(ip: string): Promise<boolean> {
-    const r = await this.run(TAKE_IP, [`login:ip:${ip}`], [this.limits.loginIpBurst, this.limits.loginIpRate, this.ipTtlMs]);
+    const r = await this.run(TAKE_IP, [`login:ip:${ip}`], [this.limits.loginIpBurst, this.limits.loginIpRate, this.ipTtlMs()]);
     return r === null ? this.local.takeIp(ip) : r === 1;
   }
 

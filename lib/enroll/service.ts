@@ -72,12 +72,12 @@ export class EnrollService {
       outcome = e instanceof ChatdError ? e.code : 'INTERNAL';
       throw e;
     } finally {
-      // A flood from one address is audited once per window, not once per attempt.
+      // A flood from one address is audited and logged once per window, not once per attempt.
       if (limited !== 'again') {
         this.db.audit({ actor: ENROLL_ACTOR, action: 'enroll', target: name, detail: `${outcome} from ${req.ip}` })
           .catch((e) => this.log.warn('could not audit an enrollment', { err: (e as Error).message }));
+        this.log.info('enrollment attempt', { user: name, remote: req.ip, result: outcome });
       }
-      this.log.info('enrollment attempt', { user: name, remote: req.ip, result: outcome });
     }
   }
 
