@@ -37,6 +37,9 @@ export function redact(url: string): string {
 
 // knex prints pool errors itself; the caller reports them once, in its own words.
 const quietLog = { warn() {}, error() {}, deprecate() {}, debug() {} };
+// knex puts the failed statement with its values into the error message by default: a password
+// hash of an UPDATE would reach the log with it. The message says what failed, not with what.
+const noValuesInErrors = { compileSqlOnError: false } as const;
 
 export function knexConfig(target: DbTarget, opts: { connectTimeoutMs?: number } = {}): Knex.Config {
   const timeout = opts.connectTimeoutMs ?? 5000;
@@ -47,6 +50,7 @@ export function knexConfig(target: DbTarget, opts: { connectTimeoutMs?: number }
       connection: { filename: target.filename },
       useNullAsDefault: true,
       log: quietLog,
+      ...noValuesInErrors,
       pool: {
         min: 1, max: 1,
         // Foreign keys are off by default in SQLite; WAL lets readers (history) run beside the writer.
@@ -73,6 +77,7 @@ export function knexConfig(target: DbTarget, opts: { connectTimeoutMs?: number }
     },
     pool: { min: 0, max: 10 },
     log: quietLog,
+    ...noValuesInErrors,
     acquireConnectionTimeout: timeout,
   };
 }
