@@ -60,7 +60,8 @@ export abstract class EnrollmentStore extends StoreCore {
         return true;
       });
     } catch (err) {
-      if (err instanceof NotClaimed) return false;
+      // Two invites for one new name used at once: the loser's INSERT meets the unique name.
+      if (err instanceof NotClaimed || isUniqueViolation(err)) return false;
       throw err;
     }
   }
@@ -77,3 +78,9 @@ export abstract class EnrollmentStore extends StoreCore {
 
 /** Thrown inside completeEnrollment's transaction to roll it back. */
 class NotClaimed extends Error {}
+
+/** A duplicate key, on either engine. */
+function isUniqueViolation(err: unknown): boolean {
+  const code = (err as { code?: string })?.code;
+  return code === 'ER_DUP_ENTRY' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}

@@ -31,6 +31,18 @@ for (const kind of dbKinds()) {
       cert: { user, fingerprint: fp, serial: fp.toLowerCase(), notAfter: Date.now() + 1e9, issuedAt: Date.now(), source: 'enroll' },
     });
 
+    it('ten invites for one new name used at once: one account, the others refused (never an error)', async () => {
+      const ids = [];
+      for (let i = 0; i < 10; i++) ids.push(await invite('twin'));
+      const results = await Promise.all(ids.map((id, i) => store.completeEnrollment(enrollment(id, 'twin', `FP:twin${i}`))));
+      expect(results.filter(Boolean)).to.have.length(1);
+      expect(await store.knex('users').where({ username: 'twin' })).to.have.length(1);
+      // The later cases count rows of their own: leave none of this one's behind.
+      await store.knex('certificates').where({ user: 'twin' }).del();
+      await store.knex('invites').where({ user: 'twin' }).del();
+      await store.knex('users').where({ username: 'twin' }).del();
+    });
+
     it('ten enrollments racing with one invite: exactly one is written', async () => {
       const id = await invite('racer');
       const results = await Promise.all([...Array(10).keys()].map((i) => store.completeEnrollment(enrollment(id, 'racer', `FP:${i}`))));
