@@ -3,7 +3,7 @@ import { ChatdError } from '../errors.js';
 import { checkText, normalizeRoom, normalizeUsername } from '../sanitize.js';
 import { humanDuration, sinceText, untilText } from '../duration.js';
 import { ago, table } from '../table.js';
-import { answerBudget, moreLine, pageArg, pageOf, rowCost } from './budget.js';
+import { answerBudget, fitting, moreLine, pageArg, pageOf, rowCost } from './budget.js';
 import { command, type Command, type CommandContext, type Reply } from './registry.js';
 import type { ServerFrame } from '../protocol/frames.js';
 
@@ -213,9 +213,7 @@ const history = command({
     if (!room) throw new ChatdError('NO_SUCH_ROOM', 'you are in no room');
     const all = await ctx.host.recentHistory(room, n);
     // The newest messages that fit one answer; a history of long messages is cut, with a note.
-    let budget = answerBudget(ctx.host.config.limits) - 1024;
-    let from = all.length;
-    while (from > 0 && (budget -= rowCost(all[from - 1]) / 2) >= 0) from--;
+    const from = all.length - fitting([...all].reverse(), ctx.host.config.limits, (m) => rowCost(m) / 2);
     const messages = all.slice(from);
     const plural = all.length === 1 ? '' : 's';
     const text = from > 0
@@ -237,9 +235,7 @@ async function dmHistory(ctx: CommandContext): Promise<Reply> {
   const n = ctx.args.length > 1 ? Number(ctx.args[1]) : ctx.host.config.limits.historyOnJoin;
   if (!Number.isInteger(n) || n < 1 || n > max) throw new ChatdError('BAD_ARGS', `usage: ${ctx.prefix}history @user [n<=${max}]`);
   const all = await ctx.host.db.dmHistory(ctx.user.name, other, n);
-  let budget = answerBudget(ctx.host.config.limits) - 1024;
-  let from = all.length;
-  while (from > 0 && (budget -= rowCost(all[from - 1]) * 2) >= 0) from--;
+  const from = all.length - fitting([...all].reverse(), ctx.host.config.limits, (d) => rowCost(d) * 2);
   const messages = all.slice(from);
   const lines = messages.map((d) => `[${d.ts.slice(0, 16).replace('T', ' ')}] ${d.from.name} -> ${d.to}: ${d.text}`);
   const head = messages.length ? `${messages.length} message${messages.length === 1 ? '' : 's'} with ${other}` : `no messages with ${other}`;
