@@ -111,7 +111,7 @@ const msg = command({
   async run(ctx) {
     const to = userArg(ctx, 0);
     // Presence first: a message to someone online needs no database (it may be down).
-    if (!(await ctx.host.onlineUsers()).has(to)) {
+    if (!(await ctx.host.isOnline(to))) {
       if (!(await ctx.host.db.getUser(to))) throw new ChatdError('NO_SUCH_USER', `no such user: ${to}`);
       const dm = await ctx.host.dmOffline(ctx.session, to, ctx.rest(1));
       return { text: `${to} is offline; they get it when they next log in`, data: { id: dm.id, offline: true } };
