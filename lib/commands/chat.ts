@@ -4,15 +4,8 @@ import { checkText, normalizeRoom, normalizeUsername } from '../sanitize.js';
 import { humanDuration, sinceText, untilText } from '../duration.js';
 import { ago, table } from '../table.js';
 import { answerBudget, fitting, moreLine, pageArg, pageOf, rowCost } from './budget.js';
-import { command, type Command, type CommandContext, type Reply } from './registry.js';
+import { command, usernameArg, type Command, type CommandContext, type Reply } from './registry.js';
 import type { ServerFrame } from '../protocol/frames.js';
-
-/** A username argument, validated; a malformed one is BAD_ARGS, not a lookup. */
-export function userArg(ctx: CommandContext, i: number): string {
-  const name = normalizeUsername(ctx.args[i]);
-  if (!name) throw new ChatdError('BAD_ARGS', `"${ctx.args[i].slice(0, 40)}" is not a valid username`);
-  return name;
-}
 
 function roomArg(raw: string): string {
   const room = normalizeRoom(raw);
@@ -109,7 +102,7 @@ const msg = command({
   description: 'send a private message',
   examples: ['bob are you there?'],
   async run(ctx) {
-    const to = userArg(ctx, 0);
+    const to = usernameArg(ctx.args[0]);
     // Presence first: a message to someone online needs no database (it may be down).
     if (!(await ctx.host.isOnline(to))) {
       if (!(await ctx.host.db.getUser(to))) throw new ChatdError('NO_SUCH_USER', `no such user: ${to}`);
