@@ -138,7 +138,7 @@ const kick = command({
   target: TARGET,
   async run(ctx) {
     const u = ctx.target!;
-    if (!(await ctx.host.onlineUsers()).has(u.username)) throw new ChatdError('NO_SUCH_USER', `${u.username} is not online`);
+    if (!(await ctx.host.isOnline(u.username))) throw new ChatdError('NO_SUCH_USER', `${u.username} is not online`);
     const reason = reasonOf(ctx.rest(1), ctx.host.config.limits.maxText);
     await moderate(ctx, u, 'kick', reason, reason);
     ctx.host.kill(u.username, 'KICKED', `kicked by ${ctx.user.name}${reason ? `: ${reason}` : ''}`);
