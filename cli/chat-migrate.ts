@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 // chat-migrate latest|rollback|status --db URL: the database schema of DESIGN.md, on SQLite or MySQL.
-import readline from 'node:readline/promises';
 import { cliParser, examples, parseCli, reportAndExit } from '../lib/cli.js';
 import { SetupError } from '../lib/errors.js';
-import { isInteractive } from '../lib/prompt.js';
+import { isInteractive, promptLine } from '../lib/prompt.js';
 import { openStore } from '../lib/store/index.js';
 import { openExistingStore } from '../lib/store/existing.js';
 import { DEFAULT_DB, redact } from '../lib/store/url.js';
@@ -54,13 +53,8 @@ async function confirmRollback(db: string): Promise<void> {
   if (!isInteractive()) {
     throw new SetupError('rollback drops every table and all chat data; pass --yes to confirm (no terminal to ask on)', 2);
   }
-  const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const answer = await rl.question(`Roll back every migration of ${redact(db)}? This drops every table and all chat data. Type "yes" to go on: `);
-    if (answer.trim().toLowerCase() !== 'yes') throw new SetupError('rollback cancelled; nothing changed');
-  } finally {
-    rl.close();
-  }
+  const answer = await promptLine(`Roll back every migration of ${redact(db)}? This drops every table and all chat data. Type "yes" to go on: `);
+  if (answer.trim().toLowerCase() !== 'yes') throw new SetupError('rollback cancelled; nothing changed');
 }
 
 main().catch((e) => reportAndExit(NAME, e));

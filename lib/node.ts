@@ -312,6 +312,12 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
 
   async presence(): Promise<PresenceEntry[]> { return this.bus.presence(); }
 
+  /** Whether a user has a session on any node: this node's own sessions first, without the cluster's presence. */
+  async isOnline(user: string): Promise<boolean> {
+    if (this.byUser.get(user)?.size) return true;
+    return (await this.presence()).some((p) => p.user === user);
+  }
+
   async onlineUsers(): Promise<Map<string, PresenceEntry[]>> {
     const by = new Map<string, PresenceEntry[]>();
     for (const p of await this.presence()) {

@@ -8,6 +8,17 @@ export function answerBudget(l: Pick<Limits, 'answerBytes' | 'sendqBytes'>): num
   return Math.max(1024, Math.min(l.answerBytes, Math.floor(l.sendqBytes / 4)));
 }
 
+/**
+ * How many of `rows`, from the first on, fit in one answer at `cost` each; 1 KiB of the budget is
+ * left for the answer's own text. The messages of a history (newest last) are counted reversed.
+ */
+export function fitting<T>(rows: readonly T[], l: Pick<Limits, 'answerBytes' | 'sendqBytes'>, cost: (row: T) => number): number {
+  let budget = answerBudget(l) - 1024;
+  let n = 0;
+  while (n < rows.length && (budget -= cost(rows[n]!)) >= 0) n++;
+  return n;
+}
+
 /** What a row costs in an answer: its JSON in `data` plus about as much again in the text. */
 export function rowCost(row: unknown): number {
   return 2 * Buffer.byteLength(JSON.stringify(row)) + 8;

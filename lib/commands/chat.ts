@@ -3,16 +3,9 @@ import { ChatdError } from '../errors.js';
 import { checkText, normalizeRoom, normalizeUsername } from '../sanitize.js';
 import { humanDuration, sinceText, untilText } from '../duration.js';
 import { ago, table } from '../table.js';
-import { answerBudget, moreLine, pageArg, pageOf, rowCost } from './budget.js';
-import { command, type Command, type CommandContext, type Reply } from './registry.js';
+import { answerBudget, fitting, moreLine, pageArg, pageOf, rowCost } from './budget.js';
+import { command, usernameArg, type Command, type CommandContext, type Reply } from './registry.js';
 import type { ServerFrame } from '../protocol/frames.js';
-
-/** A username argument, validated; a malformed one is BAD_ARGS, not a lookup. */
-export function userArg(ctx: CommandContext, i: number): string {
-  const name = normalizeUsername(ctx.args[i]);
-  if (!name) throw new ChatdError('BAD_ARGS', `"${ctx.args[i].slice(0, 40)}" is not a valid username`);
-  return name;
-}
 
 function roomArg(raw: string): string {
   const room = normalizeRoom(raw);
@@ -109,9 +102,9 @@ const msg = command({
   description: 'send a private message',
   examples: ['bob are you there?'],
   async run(ctx) {
-    const to = userArg(ctx, 0);
+    const to = usernameArg(ctx.args[0]);
     // Presence first: a message to someone online needs no database (it may be down).
-    if (!(await ctx.host.onlineUsers()).has(to)) {
+    if (!(await ctx.host.isOnline(to))) {
       if (!(await ctx.host.db.getUser(to))) throw new ChatdError('NO_SUCH_USER', `no such user: ${to}`);
       const dm = await ctx.host.dmOffline(ctx.session, to, ctx.rest(1));
       return { text: `${to} is offline; they get it when they next log in`, data: { id: dm.id, offline: true } };
@@ -213,9 +206,7 @@ const history = command({
     if (!room) throw new ChatdError('NO_SUCH_ROOM', 'you are in no room');
     const all = await ctx.host.recentHistory(room, n);
     // The newest messages that fit one answer; a history of long messages is cut, with a note.
-    let budget = answerBudget(ctx.host.config.limits) - 1024;
-    let from = all.length;
-    while (from > 0 && (budget -= rowCost(all[from - 1]) / 2) >= 0) from--;
+    const from = all.length - fitting([...all].reverse(), ctx.host.config.limits, (m) => rowCost(m) / 2);
     const messages = all.slice(from);
     const plural = all.length === 1 ? '' : 's';
     const text = from > 0
@@ -237,9 +228,7 @@ async function dmHistory(ctx: CommandContext): Promise<Reply> {
   const n = ctx.args.length > 1 ? Number(ctx.args[1]) : ctx.host.config.limits.historyOnJoin;
   if (!Number.isInteger(n) || n < 1 || n > max) throw new ChatdError('BAD_ARGS', `usage: ${ctx.prefix}history @user [n<=${max}]`);
   const all = await ctx.host.db.dmHistory(ctx.user.name, other, n);
-  let budget = answerBudget(ctx.host.config.limits) - 1024;
-  let from = all.length;
-  while (from > 0 && (budget -= rowCost(all[from - 1]) * 2) >= 0) from--;
+  const from = all.length - fitting([...all].reverse(), ctx.host.config.limits, (d) => rowCost(d) * 2);
   const messages = all.slice(from);
   const lines = messages.map((d) => `[${d.ts.slice(0, 16).replace('T', ' ')}] ${d.from.name} -> ${d.to}: ${d.text}`);
   const head = messages.length ? `${messages.length} message${messages.length === 1 ? '' : 's'} with ${other}` : `no messages with ${other}`;

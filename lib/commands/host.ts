@@ -18,6 +18,8 @@ export interface CommandHost {
   busStatus(): string;
   presence(): Promise<PresenceEntry[]>;
   onlineUsers(): Promise<Map<string, PresenceEntry[]>>;
+  /** Per message (//msg): a recipient on this node is known without fetching every node's presence. */
+  isOnline(user: string): Promise<boolean>;
   /** Throws MUTED when the user may not speak (messages, and broadcasts of staff alike). */
   assertNotMuted(u: SessionUser): void;
   isMuted(user: string): boolean;

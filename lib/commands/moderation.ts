@@ -33,6 +33,12 @@ async function assertMayOverride(ctx: CommandContext, what: 'ban' | 'mute', sett
 
 const TARGET = { arg: 0, outrank: true };
 
+/** The mute on a user, as the list assertMayOverride checks (empty when none). */
+async function mutesOn(ctx: CommandContext, userId: number): Promise<Array<{ by: string; byLevel?: number | null }>> {
+  const m = await ctx.host.db.activeMuteOf(userId);
+  return m ? [m] : [];
+}
+
 /** An optional free-text reason, sanitized like any client text; empty is allowed. */
 function reasonOf(text: string, max: number): string {
   const clean = sanitizeText(text);
@@ -102,7 +108,7 @@ const ban = command({
     }
     const reason = reasonOf(ctx.rest(reasonFrom), ctx.host.config.limits.maxText);
     const expiresAt = ms === null ? null : Date.now() + ms;
-    await assertMayOverride(ctx, 'ban', (await ctx.host.db.listActiveBans()).filter((b) => b.userId === u.id));
+    await assertMayOverride(ctx, 'ban', await ctx.host.db.activeBansOf(u.id));
     await ctx.host.db.addBan({ userId: u.id, username: u.username, ip: null, certFingerprint: null, reason, by: ctx.user.name, byLevel: ctx.user.level, expiresAt });
     await moderate(ctx, u, 'ban', reason, `${formatDuration(ms)} ${reason}`.trim());
     ctx.host.kill(u.username, 'BANNED', banMessage({ by: ctx.user.name, reason, expiresAt }));
@@ -117,7 +123,7 @@ const unban = command({
   target: TARGET,
   async run(ctx) {
     const u = ctx.target!;
-    await assertMayOverride(ctx, 'ban', (await ctx.host.db.listActiveBans()).filter((b) => b.userId === u.id));
+    await assertMayOverride(ctx, 'ban', await ctx.host.db.activeBansOf(u.id));
     const n = await ctx.host.db.liftBans(u.id, ctx.user.name);
     if (!n) throw new ChatdError('BAD_ARGS', `${u.username} is not banned`);
     await moderate(ctx, u, 'unban', '', '');
@@ -132,7 +138,7 @@ const kick = command({
   target: TARGET,
   async run(ctx) {
     const u = ctx.target!;
-    if (!(await ctx.host.onlineUsers()).has(u.username)) throw new ChatdError('NO_SUCH_USER', `${u.username} is not online`);
+    if (!(await ctx.host.isOnline(u.username))) throw new ChatdError('NO_SUCH_USER', `${u.username} is not online`);
     const reason = reasonOf(ctx.rest(1), ctx.host.config.limits.maxText);
     await moderate(ctx, u, 'kick', reason, reason);
     ctx.host.kill(u.username, 'KICKED', `kicked by ${ctx.user.name}${reason ? `: ${reason}` : ''}`);
@@ -150,7 +156,7 @@ const mute = command({
     const ms = ctx.args[1] !== undefined ? parseDuration(ctx.args[1]) : 10 * 60_000;
     if (ms === undefined) throw new ChatdError('BAD_ARGS', `usage: ${ctx.host.registry.usageLine(mute, ctx.prefix)}`);
     const until = ms === null ? null : Date.now() + ms;
-    await assertMayOverride(ctx, 'mute', (await ctx.host.db.activeMutes()).filter((m) => m.userId === u.id));
+    await assertMayOverride(ctx, 'mute', await mutesOn(ctx, u.id));
     await ctx.host.mute({ id: u.id, username: u.username }, until, { name: ctx.user.name, level: ctx.user.level });
     await moderate(ctx, u, 'mute', '', formatDuration(ms));
     return { text: `${u.username} muted ${untilText(until)}`, data: { user: u.username, until } };
@@ -165,7 +171,7 @@ const unmute = command({
   async run(ctx) {
     const u = ctx.target!;
     if (!ctx.host.isMuted(u.username)) throw new ChatdError('BAD_ARGS', `${u.username} is not muted`);
-    await assertMayOverride(ctx, 'mute', (await ctx.host.db.activeMutes()).filter((m) => m.userId === u.id));
+    await assertMayOverride(ctx, 'mute', await mutesOn(ctx, u.id));
     await ctx.host.unmute({ id: u.id, username: u.username });
     await moderate(ctx, u, 'unmute', '', '');
     return { text: `${u.username} unmuted`, data: { user: u.username } };

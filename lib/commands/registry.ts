@@ -172,13 +172,19 @@ export class Registry {
   private async resolveTarget(t: { arg: number; outrank: boolean }, args: string[], base: DispatchBase): Promise<UserRecord> {
     const raw = args[t.arg];
     if (raw === undefined) throw new ChatdError('BAD_ARGS', 'a user name is missing');
-    const name = normalizeUsername(raw);
-    if (!name) throw new ChatdError('BAD_ARGS', `"${raw.slice(0, 40)}" is not a valid username`);
+    const name = usernameArg(raw);
     const u = await base.host.db.getUser(name);
     if (!u) throw new ChatdError('NO_SUCH_USER', `no such user: ${name}`);
     if (t.outrank && !outranks(base.user.level, u.level)) throw new ChatdError('FORBIDDEN', `${name} has level ${u.level}; you need a higher level than that`);
     return u;
   }
+}
+
+/** A username argument, validated; a malformed one is BAD_ARGS, not a lookup. */
+export function usernameArg(raw: string): string {
+  const name = normalizeUsername(raw);
+  if (!name) throw new ChatdError('BAD_ARGS', `"${raw.slice(0, 40)}" is not a valid username`);
+  return name;
 }
 
 /** The text after the first n whitespace-separated words, inner spacing kept. */

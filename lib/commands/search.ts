@@ -5,7 +5,7 @@ import { ChatdError } from '../errors.js';
 import type { HistoryFrame } from '../protocol/frames.js';
 import { parseSearch } from '../search-query.js';
 import { sanitizeText } from '../sanitize.js';
-import { answerBudget, rowCost } from './budget.js';
+import { fitting, rowCost } from './budget.js';
 import { command, type Command } from './registry.js';
 
 const search = command({
@@ -24,9 +24,7 @@ const search = command({
     // Stored text was sanitized on the way in; sanitized again on the way out, as every text is
     // before it is shown (a database restored from elsewhere, rows written by an older chatd).
     const all = found.map((m) => ({ ...m, text: sanitizeText(m.text), from: { name: sanitizeText(m.from.name), role: sanitizeText(m.from.role), color: m.from.color } }));
-    let budget = answerBudget(ctx.host.config.limits) - 1024;
-    let n = 0;
-    while (n < all.length && (budget -= rowCost(all[n]) / 2) >= 0) n++;
+    const n = fitting(all, ctx.host.config.limits, (m) => rowCost(m) / 2);
     const messages = all.slice(0, Math.max(n, Math.min(1, all.length)));
     const where = q.room ? `#${q.room}` : `${rooms.length} room${rooms.length === 1 ? '' : 's'}`;
     const cut = messages.length < all.length ? `; the ${messages.length} newest fit in one answer` : '';

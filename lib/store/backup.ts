@@ -19,6 +19,10 @@ export async function backupDatabase(url: string, dest: string, opts: { force?: 
   const tmp = `${dest}.partial-${process.pid}`;
   const source = new Database(target.filename, { fileMustExist: true });
   try {
+    // Created private before SQLite writes a page into it (it keeps an existing file's mode, and gives
+    // its journals the same): the copy holds password hashes from its first byte, whatever the umask.
+    fs.rmSync(tmp, { force: true });
+    fs.writeFileSync(tmp, '', { mode: 0o600, flag: 'wx' });
     source.pragma('busy_timeout = 5000');
     // After a first step of 100 pages, all the rest in one step: one read transaction sees one
     // state of the database. In WAL mode it does not hold chatd's writer up; a write between the two

@@ -33,6 +33,11 @@ export abstract class ModerationStore extends StoreCore {
     return (await this.direct.all(SQL.activeBans, [now])).map(toBan);
   }
 
+  /** The active bans on one user, oldest first (from the user_id index, not the whole ban list). */
+  async activeBansOf(userId: number, now = Date.now()): Promise<BanRecord[]> {
+    return (await this.direct.all(SQL.userBans, [userId, now])).map(toBan);
+  }
+
   /** Lifts every active ban on a user; returns how many. */
   async liftBans(userId: number, by: string, now = Date.now()): Promise<number> {
     return this.direct.run(SQL.liftBans, [now, by, now, userId]);
@@ -50,6 +55,14 @@ export abstract class ModerationStore extends StoreCore {
   /** Mutes not yet expired. */
   async activeMutes(now = Date.now()): Promise<MuteRecord[]> {
     const rows = await this.knex('mutes').whereNull('until').orWhere('until', '>', now);
-    return rows.map((r: any) => ({ userId: Number(r.user_id), username: r.username, until: num(r.until), by: r.by, byLevel: num(r.by_level) }));
+    return rows.map(toMute);
+  }
+
+  /** One user's mute when not yet expired (by the primary key), else null. */
+  async activeMuteOf(userId: number, now = Date.now()): Promise<MuteRecord | null> {
+    const r = await this.knex('mutes').where({ user_id: userId }).andWhere((q) => q.whereNull('until').orWhere('until', '>', now)).first();
+    return r ? toMute(r) : null;
   }
 }
+
+const toMute = (r: any): MuteRecord => ({ userId: Number(r.user_id), username: r.username, until: num(r.until), by: r.by, byLevel: num(r.by_level) });

@@ -1,7 +1,6 @@
-// The store's hot queries as fixed SQL, run through direct.ts. Its own module because several concerns
-// (accounts, moderation, certificates, messages) use them, and a spec checks their SQLite query plans.
-// The hot queries as fixed SQL, valid on both engines (see direct.ts for why they skip knex).
-// Exported for the spec that checks their SQLite query plans.
+// The store's hot queries as fixed SQL, valid on both engines and run through direct.ts (which says
+// why they skip knex). Its own module because several concerns (accounts, moderation, certificates,
+// messages) use them, and a spec checks their SQLite query plans.
 const USERS = 'select users.*, roles.level, roles.color from users join roles on users.role = roles.name';
 const ACTIVE_BAN = 'lifted_at is null and (expires_at is null or expires_at > ?)'; // binds: now
 export const SQL = {
@@ -14,6 +13,7 @@ export const SQL = {
   // The newest of the few matches is picked in JS.
   matchingBans: `select * from bans where ${ACTIVE_BAN} and (user_id = ? or ip = ? or cert_fingerprint = ?)`,
   activeBans: `select * from bans where ${ACTIVE_BAN} order by id asc`,
+  userBans: `select * from bans where user_id = ? and ${ACTIVE_BAN} order by id asc`, // binds: user, now
   liftBans: `update bans set lifted_at = ?, lifted_by = ? where ${ACTIVE_BAN} and user_id = ?`,
   recordLogin: 'update users set last_login = ? where id = ?',
   loginLock: 'select locked_until from login_locks where name = ? and locked_until > ?',
