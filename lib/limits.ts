@@ -52,3 +52,11 @@ export const RETENTION_DAYS = 0;
 export const MAILBOX_MAX = 500;
 export const RESUME_MAX = 1000;
 export const DEDUPE_WINDOW_MS = 10 * 60_000;
+// Performance II: history rows are written in one transaction per this many ms (or per 500 rows),
+// not one per message; a crash that skips the shutdown flush loses at most this window of history.
+export const HISTORY_FLUSH_MS = 50;
+// While the node writes more than WRITE_COALESCE_ABOVE frames/s to its sessions, a session's frames
+// are held up to WRITE_COALESCE_MS and written together (one TLS record, one syscall) instead of one
+// write per frame; below it every event-loop turn's frames go out at once. 0 ms turns it off.
+export const WRITE_COALESCE_MS = 4;
+export const WRITE_COALESCE_ABOVE = 5_000;

@@ -32,6 +32,7 @@ import { RoomHistory } from './room-history.js';
 import { BusDelivery } from './bus-delivery.js';
 import { Conversations } from './conversations.js';
 import { FrameInput } from './frame-input.js';
+import { WriteCoalescer } from './write-coalescer.js';
 
 export const VERSION = '0.1.0';
 export const DEFAULT_ROOM = 'lobby';
@@ -65,13 +66,14 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   private readonly delivery: BusDelivery;
   private readonly conversations = new Conversations(this);
   private readonly frameInput = new FrameInput(this);
+  readonly output = new WriteCoalescer(() => this.config.limits);
 
   constructor(readonly config: Config, readonly store: Store, readonly bus: Bus, readonly log: Logger, readonly metrics = new Metrics()) {
     this.nodeName = config.nodeName || 'node1';
     this.db = guardStore(store, () => this.config.limits.dbTimeoutMs);
     this.registry = new Registry(ALL_COMMANDS, config.commandLevels);
     this.logins = new LoginService(store, config, log, loginCounters(config, bus, () => this.sessionsByUser()));
-    this.history = new HistoryWriter(store, config.limits.writeQueueMax, log);
+    this.history = new HistoryWriter(store, config.limits.writeQueueMax, log, config.limits.historyFlushMs);
     this.pollers = new DatabasePollers(this, store, config.limits, log);
     this.retention = new Retention(store, config.limits, log);
     this.dedupe = new Dedupe(() => this.config.limits.dedupeWindowMs, () => this.bus.sharedRedis?.() ?? null, log);
@@ -293,6 +295,8 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
 
   /** The last n messages of a room: from the database, or this node's memory while it is down. */
   recentHistory(room: string, n: number): Promise<MessageFrame[]> { return this.roomHistory.recentHistory(room, n); }
+
+  async settleHistory(): Promise<void> { await this.history.drain(this.config.limits.dbTimeoutMs); }
 
   topicOf(room: string): string { return this.topics.get(room) ?? ''; }
 
