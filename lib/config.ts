@@ -22,7 +22,7 @@ export type Limits = {
   maxRoomsPerUser: number; maxRooms: number; answerBytes: number;
   retentionDays: number;
   mailboxMax: number; resumeMax: number; dedupeWindowMs: number;
-  historyFlushMs: number; writeCoalesceMs: number; writeCoalesceAbove: number;
+  historyFlushMs: number; writeCoalesceMs: number; writeCoalesceAbove: number; presenceBatchMs: number;
 };
 
 export type PasswordConfig = PasswordParams;
@@ -87,7 +87,7 @@ export const DEFAULT_LIMITS: Limits = {
   maxRoomsPerUser: L.MAX_ROOMS_PER_USER, maxRooms: L.MAX_ROOMS, answerBytes: L.ANSWER_BYTES,
   retentionDays: L.RETENTION_DAYS,
   mailboxMax: L.MAILBOX_MAX, resumeMax: L.RESUME_MAX, dedupeWindowMs: L.DEDUPE_WINDOW_MS,
-  historyFlushMs: L.HISTORY_FLUSH_MS, writeCoalesceMs: L.WRITE_COALESCE_MS, writeCoalesceAbove: L.WRITE_COALESCE_ABOVE,
+  historyFlushMs: L.HISTORY_FLUSH_MS, writeCoalesceMs: L.WRITE_COALESCE_MS, writeCoalesceAbove: L.WRITE_COALESCE_ABOVE, presenceBatchMs: L.PRESENCE_BATCH_MS,
 };
 
 export const DEFAULT_ENROLL: EnrollConfig = { certDays: 90, attemptsPerIp: 10, attemptsWindowMs: 600_000, warnDays: 14 };

@@ -35,6 +35,10 @@ import { FrameInput } from './frame-input.js';
 import { WriteCoalescer } from './write-coalescer.js';
 
 export const VERSION = '0.1.0';
+
+function eventFrame(event: EventName, fields: Omit<EventFrame, 'type' | 'event' | 'ts'>): EventFrame {
+  return { type: 'event', event, ...fields, ts: new Date().toISOString() };
+}
 export const DEFAULT_ROOM = 'lobby';
 
 export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
@@ -82,6 +86,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     this.delivery = new BusDelivery({
       nodeName: this.nodeName, metrics: this.metrics, rooms: this.rooms, byUser: this.byUser, roomHistory: this.roomHistory,
       mailboxes: this.mailboxes, mutes: this.mutes, topics: this.topics, away: this.away, restyle: (ss, r) => this.restyle(ss, r),
+      presenceBatchMs: () => this.config.limits.presenceBatchMs,
     });
   }
 
@@ -158,7 +163,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     if (!set) this.byUser.set(u.name, (set = new Set()));
     set.add(s);
     this.log.info('login', { session: s.id, user: u.name, remote: s.remote, mode: s.mode });
-    const notice = s.fingerprint ? this.enroll?.afterLogin(u.name, s.socket.getPeerCertificate()) : undefined;
+    const notice = s.fingerprint ? this.enroll?.afterLogin(u.name, s.peer) : undefined;
     s.send({
       type: 'login_ok', user: { name: u.name, role: u.role, level: u.level, color: u.color }, room: DEFAULT_ROOM,
       motd: this.motd, ...(notice ? { notice } : {}), ...(id !== undefined ? { id } : {}),
@@ -266,11 +271,18 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     let members = this.rooms.get(room);
     if (!members) this.rooms.set(room, (members = new Set()));
     members.add(s);
+    this.delivery.joined(room, s);
     // The history is older than the join, so it comes first (text mode showed the joiner arriving
     // before what was said earlier). A session that ended meanwhile has already said quit.
     if (since === undefined) s.send({ type: 'history', room, messages: await this.recentHistory(room, this.config.limits.historyOnJoin) });
     else for (const h of await this.roomHistory.resumeHistory(room, since)) s.send(h);
-    if (first && !s.closed && this.presenceEvents(room)) this.publishEvent('join', { room, user: s.user!.name });
+    if (first && !s.closed && this.presenceEvents(room)) {
+      // The joiner is told at once (it confirms the join); the others within limits.presenceBatchMs.
+      const frame = eventFrame('join', { room, user: s.user!.name });
+      s.send(frame);
+      this.metrics.deliveries.inc(1);
+      this.bus.publish({ t: 'room', room, frame, origin: { node: this.nodeName, session: s.id } });
+    }
     this.store.ensureRoom(room).catch(() => {}); // the room list survives restarts; best effort
   }
 
@@ -309,7 +321,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   }
 
   publishEvent(event: EventName, fields: Omit<EventFrame, 'type' | 'event' | 'ts'>): void {
-    const frame: EventFrame = { type: 'event', event, ...fields, ts: new Date().toISOString() };
+    const frame = eventFrame(event, fields);
     if (frame.room) this.bus.publish({ t: 'room', room: frame.room, frame });
     else this.bus.publish({ t: 'all', frame });
   }
@@ -382,6 +394,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     this.pollers.stop();
     this.retention.stop();
     this.logins.counters.close();
+    this.delivery.flushPresence(); // held join/quit events go out before the byes
     for (const s of [...this.sessions]) s.bye('SHUTDOWN');
     const flushed = await this.history.drain(graceMs);
     if (!flushed) this.log.error('shutdown: unsaved history messages', { pending: this.history.pending });

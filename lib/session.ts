@@ -9,7 +9,7 @@ import type { ClientFrame, FrameId, ServerFrame } from './protocol/frames.js';
 import { LineDecoder, frameId, parseClientFrame } from './protocol/jsonl.js';
 import { Outgoing, outgoing } from './protocol/outgoing.js';
 import { TokenBucket, WindowCounter } from './ratelimit.js';
-import { normalizeUsername } from './sanitize.js';
+import { readPeer, type PeerCert } from './auth/peer.js';
 import type { WriteCoalescer } from './write-coalescer.js';
 
 export type SessionUser = { id: number; name: string; role: string; level: number; color: string };
@@ -83,14 +83,14 @@ export class Session {
   private pingTimer: NodeJS.Timeout | null = null;
   private textStage: { user?: string; tries: number } = { tries: 0 };
 
-  constructor(readonly socket: TLSSocket, readonly mode: Mode, protected readonly host: SessionHost, nodeName: string) {
+  /** `peer`: the client certificate, when the listener has read it already (it is read once). */
+  constructor(readonly socket: TLSSocket, readonly mode: Mode, protected readonly host: SessionHost, nodeName: string, readonly peer: PeerCert | null = readPeer(socket)) {
     const lim = host.config.limits;
     this.color = host.config.textColor;
     this.id = `${nodeName ? nodeName + '-' : ''}${(++counter).toString(36)}`;
     this.remote = socket.remoteAddress ?? '?';
-    const peer = socket.getPeerCertificate();
-    this.certUser = peer && peer.subject && typeof peer.subject.CN === 'string' ? normalizeUsername(peer.subject.CN) : null; // no Unicode folding: \u212Aate is not kate
-    this.fingerprint = peer && peer.fingerprint256 ? peer.fingerprint256 : null;
+    this.certUser = peer?.user ?? null;
+    this.fingerprint = peer?.fingerprint ?? null;
     this.tlsVersion = socket.getProtocol() ?? '?';
     this.flood = new TokenBucket(lim.floodBurst, lim.floodRate);
     this.floodHits = new WindowCounter(lim.floodKickCount, lim.floodKickWindowMs);
