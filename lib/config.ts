@@ -23,6 +23,7 @@ export type Limits = {
   retentionDays: number;
   mailboxMax: number; resumeMax: number; dedupeWindowMs: number;
   historyFlushMs: number; writeCoalesceMs: number; writeCoalesceAbove: number;
+  resumeTokenTtlMs: number;
 };
 
 export type PasswordConfig = PasswordParams;
@@ -88,6 +89,7 @@ export const DEFAULT_LIMITS: Limits = {
   retentionDays: L.RETENTION_DAYS,
   mailboxMax: L.MAILBOX_MAX, resumeMax: L.RESUME_MAX, dedupeWindowMs: L.DEDUPE_WINDOW_MS,
   historyFlushMs: L.HISTORY_FLUSH_MS, writeCoalesceMs: L.WRITE_COALESCE_MS, writeCoalesceAbove: L.WRITE_COALESCE_ABOVE,
+  resumeTokenTtlMs: L.RESUME_TOKEN_TTL_MS,
 };
 
 export const DEFAULT_ENROLL: EnrollConfig = { certDays: 90, attemptsPerIp: 10, attemptsWindowMs: 600_000, warnDays: 14 };

@@ -60,3 +60,7 @@ export const HISTORY_FLUSH_MS = 50;
 // write per frame; below it every event-loop turn's frames go out at once. 0 ms turns it off.
 export const WRITE_COALESCE_MS = 4;
 export const WRITE_COALESCE_ABOVE = 5_000;
+// How long the resume token of a login_ok logs in again without a password (lib/auth/resume-token.ts):
+// long enough for a restart or a network blip, short enough that a token copied off a machine soon
+// means nothing. 0 issues none and refuses them all.
+export const RESUME_TOKEN_TTL_MS = 15 * 60_000;
