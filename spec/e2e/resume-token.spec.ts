@@ -206,3 +206,24 @@ describe('e2e: resume tokens', function () {
     expect(ok).to.not.have.property('resume');
   });
 });
+
+for (const kind of ['sqlite', 'mysql'] as const) {
+  describe(`e2e: resume tokens across nodes (${kind})`, function () {
+    this.timeout(30000);
+    const t = withChatd({ kind });
+
+    it('a token issued by one node logs in on another node of the same database (one key, made once)', async () => {
+      const other = await t.start();
+      const ok = await (await t.connect('alice')).login('alice');
+      const c = await TestClient.connect(other.address.port, t.world.certs, 'alice');
+      try {
+        const { result, hashes } = await countingHashes(() => resumeLogin(c, 'alice', ok.resume));
+        expect(result.type).to.equal('login_ok');
+        expect(hashes).to.equal(0);
+      } finally {
+        c.close();
+      }
+      expect(await t.world.store.knex('server_secrets').count({ n: '*' }).first()).to.deep.include({ n: 1 });
+    });
+  });
+}
