@@ -197,5 +197,7 @@ export function validateConfig(c: Config): string[] {
   if (c.limits.idleTimeoutMs && c.limits.pingIntervalMs && c.limits.idleTimeoutMs < c.limits.pingIntervalMs) {
     out.push('limits.idleTimeoutMs must be at least limits.pingIntervalMs');
   }
+  // A resume token stands in for the password until it expires: a short-lived credential, not a second password.
+  if (c.limits.resumeTokenTtlMs > L.RESUME_TOKEN_TTL_MAX_MS) out.push(`limits.resumeTokenTtlMs must be at most ${L.RESUME_TOKEN_TTL_MAX_MS} (7 days)`);
   return out;
 }

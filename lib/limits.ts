@@ -64,3 +64,4 @@ export const WRITE_COALESCE_ABOVE = 5_000;
 // long enough for a restart or a network blip, short enough that a token copied off a machine soon
 // means nothing. 0 issues none and refuses them all.
 export const RESUME_TOKEN_TTL_MS = 15 * 60_000;
+export const RESUME_TOKEN_TTL_MAX_MS = 7 * 24 * 3_600_000; // the most a config may set
