@@ -63,3 +63,8 @@ export const WRITE_COALESCE_ABOVE = 5_000;
 // Join, part and quit events are held up to this long and sent to each member together
 // (lib/presence-batch.ts): a room filling at once costs a write per member per batch, not per login.
 export const PRESENCE_BATCH_MS = 100;
+// How long the resume token of a login_ok logs in again without a password (lib/auth/resume-token.ts):
+// long enough for a restart or a network blip, short enough that a token copied off a machine soon
+// means nothing. 0 issues none and refuses them all.
+export const RESUME_TOKEN_TTL_MS = 15 * 60_000;
+export const RESUME_TOKEN_TTL_MAX_MS = 7 * 24 * 3_600_000; // the most a config may set

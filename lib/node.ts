@@ -8,7 +8,7 @@ import { ChatdError } from './errors.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import type { Bus, BusMessage, BusNode, PresenceEntry } from './bus/types.js';
-import { LoginService } from './auth/login.js';
+import { LoginService, type LoginProof } from './auth/login.js';
 import { loginCounters } from './auth/counters.js';
 import { HistoryWriter } from './history.js';
 import type { DmFrame, EventFrame, EventName, FrameId, MessageFrame, ServerFrame, UserRef } from './protocol/frames.js';
@@ -71,6 +71,8 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   private readonly conversations = new Conversations(this);
   private readonly frameInput = new FrameInput(this);
   readonly output = new WriteCoalescer(() => this.config.limits);
+  /** How a session logged in, and its resume token, from login() to the login_ok of attach(). */
+  private readonly justIn = new WeakMap<Session, { method: 'password' | 'resume' | 'certificate'; resume: string | null }>();
 
   constructor(readonly config: Config, readonly store: Store, readonly bus: Bus, readonly log: Logger, readonly metrics = new Metrics()) {
     this.nodeName = config.nodeName || 'node1';
@@ -91,6 +93,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   }
 
   async start(): Promise<void> {
+    await this.logins.start();
     try {
       for (const r of await this.store.listRooms()) if (r.topic) this.topics.set(r.name, r.topic);
     } catch (e) {
@@ -124,11 +127,13 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
 
   add(s: Session): void { this.sessions.add(s); }
 
-  async login(s: Session, user: string, password: string): Promise<SessionUser> {
+  async login(s: Session, user: string, proof: LoginProof): Promise<SessionUser> {
     const u = await this.logins.check({
-      user, password, ip: s.remote, certUser: s.certUser, fingerprint: s.fingerprint, hasCert: s.fingerprint !== null,
+      user, proof, ip: s.remote, certUser: s.certUser, fingerprint: s.fingerprint, hasCert: s.fingerprint !== null,
     });
     await this.slots.reserve(s, u.username);
+    // A token for JSON sessions only: text mode and IRC have no field to carry it, nor a client to keep it.
+    this.justIn.set(s, { method: 'resume' in proof ? 'resume' : 'password', resume: s.mode === 'json' ? this.logins.issueToken(u, s.fingerprint) : null });
     return { id: u.id, name: u.username, role: u.role, level: u.level, color: await this.nameColor(u) };
   }
 
@@ -151,6 +156,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     if (!s.certUser || !s.fingerprint || !s.socket.authorized) throw new ChatdError('AUTH_FAILED', 'no verified client certificate');
     const u = await this.logins.checkCertificate({ certUser: s.certUser, ip: s.remote, fingerprint: s.fingerprint });
     await this.slots.reserve(s, u.username);
+    this.justIn.set(s, { method: 'certificate', resume: null });
     return { id: u.id, name: u.username, role: u.role, level: u.level, color: u.color };
   }
 
@@ -162,11 +168,13 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     let set = this.byUser.get(u.name);
     if (!set) this.byUser.set(u.name, (set = new Set()));
     set.add(s);
-    this.log.info('login', { session: s.id, user: u.name, remote: s.remote, mode: s.mode });
+    const how = this.justIn.get(s);
+    this.justIn.delete(s);
+    this.log.info('login', { session: s.id, user: u.name, remote: s.remote, mode: s.mode, method: how?.method });
     const notice = s.fingerprint ? this.enroll?.afterLogin(u.name, s.peer) : undefined;
     s.send({
       type: 'login_ok', user: { name: u.name, role: u.role, level: u.level, color: u.color }, room: DEFAULT_ROOM,
-      motd: this.motd, ...(notice ? { notice } : {}), ...(id !== undefined ? { id } : {}),
+      motd: this.motd, ...(notice ? { notice } : {}), ...(how?.resume ? { resume: how.resume } : {}), ...(id !== undefined ? { id } : {}),
     });
     await this.join(s, DEFAULT_ROOM);
     await this.conversations.deliverMailbox(s);

@@ -1,6 +1,7 @@
 // One connection: its protocol state (greeting → authed → closed), input checks in a fixed order
 // (size, flood, parse), keepalive, and a bounded send queue. What a frame means is the host's job.
 import type { TLSSocket } from 'node:tls';
+import type { LoginProof } from './auth/login.js';
 import type { Config } from './config.js';
 import { BYE_CODES, ChatdError, type ByeCode, type ErrorCode } from './errors.js';
 import type { Logger } from './log.js';
@@ -22,8 +23,8 @@ export interface SessionHost {
   readonly metrics: Metrics;
   /** Uncorks the sockets of the node's sessions, together (lib/write-coalescer.ts). */
   readonly output: WriteCoalescer;
-  /** Checks credentials; resolves to the user, or rejects with a ChatdError. */
-  login(session: Session, user: string, password: string): Promise<SessionUser>;
+  /** Checks credentials (a password, or a resume token); resolves to the user, or rejects with a ChatdError. */
+  login(session: Session, user: string, proof: LoginProof): Promise<SessionUser>;
   /** Sends login_ok, joins the lobby, history. */
   attach(session: Session, id?: FrameId): Promise<void>;
   /** A say (text, possibly a prefixed command) or a command line (no prefix) of a logged-in session. */
@@ -302,7 +303,7 @@ export class Session {
         return this.quit(f.id);
       case 'login':
         if (this.user) return this.error('BAD_FRAME', 'already logged in', f.id);
-        await this.doLogin(f.user, f.password, f.id);
+        await this.doLogin(f.user, 'resume' in f ? { resume: f.resume } : { password: f.password }, f.id);
         return;
       case 'say':
         if (!this.user) return this.error('NOT_LOGGED_IN', undefined, f.id);
@@ -327,9 +328,9 @@ export class Session {
     this.end();
   }
 
-  private async doLogin(user: string, password: string, id?: FrameId): Promise<boolean> {
+  private async doLogin(user: string, proof: LoginProof, id?: FrameId): Promise<boolean> {
     try {
-      this.user = await this.host.login(this, user, password);
+      this.user = await this.host.login(this, user, proof);
       this.host.metrics.logins.inc({ result: 'ok' });
     } catch (e) {
       if (!(e instanceof ChatdError)) throw e;
@@ -357,7 +358,7 @@ export class Session {
     }
     const user = this.textStage.user;
     this.textStage.user = undefined;
-    if (await this.doLogin(user, line, undefined)) return;
+    if (await this.doLogin(user, { password: line }, undefined)) return;
     if (++this.textStage.tries >= this.host.config.limits.textLoginTries) {
       this.write('bye\n');
       return this.end();
