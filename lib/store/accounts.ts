@@ -4,6 +4,9 @@ import { StoreCore } from './core.js';
 import { toUser, type RoleRecord, type UserRecord } from './records.js';
 import { SQL } from './sql.js';
 
+/** Ids per query of usersByIds. */
+export const USERS_BY_ID_CHUNK = 500;
+
 export abstract class AccountStore extends StoreCore {
   // ---- roles --------------------------------------------------------------------------------
   async listRoles(): Promise<RoleRecord[]> {
@@ -26,6 +29,22 @@ export abstract class AccountStore extends StoreCore {
   async getUser(username: string): Promise<UserRecord | null> {
     const [r] = await this.direct.all(SQL.userByName, [username]);
     return r ? toUser(r) : null;
+  }
+
+  /**
+   * The users with these ids (unknown ids are left out), in one query per USERS_BY_ID_CHUNK ids: a
+   * shutdown reads every connected user at once (resume tokens in the byes), and one IN list per
+   * chunk stays below SQLite's bound-parameter limit (999 in older builds) and MySQL's packet size.
+   */
+  async usersByIds(ids: readonly number[]): Promise<UserRecord[]> {
+    const unique = [...new Set(ids)];
+    const out: UserRecord[] = [];
+    for (let i = 0; i < unique.length; i += USERS_BY_ID_CHUNK) {
+      const rows = await this.knex('users').join('roles', 'users.role', 'roles.name')
+        .whereIn('users.id', unique.slice(i, i + USERS_BY_ID_CHUNK)).select('users.*', 'roles.level', 'roles.color');
+      for (const r of rows) out.push(toUser(r));
+    }
+    return out;
   }
 
   async listUsers(): Promise<UserRecord[]> {
