@@ -9,6 +9,7 @@ import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import type { Bus, BusMessage, BusNode, PresenceEntry } from './bus/types.js';
 import { LoginService, type LoginProof } from './auth/login.js';
+import { ResumeIssuer } from './auth/resume-issuer.js';
 import { loginCounters } from './auth/counters.js';
 import { HistoryWriter } from './history.js';
 import type { DmFrame, EventFrame, EventName, FrameId, MessageFrame, ServerFrame, UserRef } from './protocol/frames.js';
@@ -18,7 +19,7 @@ import type { MuteRecord, Store } from './store/index.js';
 import { Registry } from './commands/registry.js';
 import { ALL_COMMANDS } from './commands/index.js';
 import { DatabasePollers, type PolledNode } from './pollers.js';
-import { withTimeout } from './timeout.js';
+import { nameColor } from './name-color.js';
 import type { CommandHost } from './commands/host.js';
 import { guardStore } from './store/guard.js';
 import { MuteList } from './mutes.js';
@@ -71,14 +72,15 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   private readonly conversations = new Conversations(this);
   private readonly frameInput = new FrameInput(this);
   readonly output = new WriteCoalescer(() => this.config.limits);
-  /** How a session logged in, and its resume token, from login() to the login_ok of attach(). */
-  private readonly justIn = new WeakMap<Session, { method: 'password' | 'resume' | 'certificate'; resume: string | null }>();
+  /** Resume tokens for login_ok and for bye SHUTDOWN. */
+  private readonly tokens: ResumeIssuer;
 
   constructor(readonly config: Config, readonly store: Store, readonly bus: Bus, readonly log: Logger, readonly metrics = new Metrics()) {
     this.nodeName = config.nodeName || 'node1';
     this.db = guardStore(store, () => this.config.limits.dbTimeoutMs);
     this.registry = new Registry(ALL_COMMANDS, config.commandLevels);
     this.logins = new LoginService(store, config, log, loginCounters(config, bus, () => this.sessionsByUser()));
+    this.tokens = new ResumeIssuer(this.logins, store, () => this.config.limits, log);
     this.history = new HistoryWriter(store, config.limits.writeQueueMax, log, config.limits.historyFlushMs);
     this.pollers = new DatabasePollers(this, store, config.limits, log);
     this.retention = new Retention(store, config.limits, log);
@@ -132,23 +134,8 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
       user, proof, ip: s.remote, certUser: s.certUser, fingerprint: s.fingerprint, hasCert: s.fingerprint !== null,
     });
     await this.slots.reserve(s, u.username);
-    // A token for JSON sessions only: text mode and IRC have no field to carry it, nor a client to keep it.
-    this.justIn.set(s, { method: 'resume' in proof ? 'resume' : 'password', resume: s.mode === 'json' ? this.logins.issueToken(u, s.fingerprint) : null });
-    return { id: u.id, name: u.username, role: u.role, level: u.level, color: await this.nameColor(u) };
-  }
-
-  /**
-   * A user's own color, unless it became the color of a role above them since they chose it (they
-   * were demoted, a role was recolored): nobody may look like staff. Their role's color then.
-   */
-  private async nameColor(u: { level: number; color: string; nameColor?: string | null; roleColor?: string }): Promise<string> {
-    if (!u.nameColor || !u.roleColor) return u.color;
-    try {
-      const roles = await withTimeout(this.store.listRoles(), this.config.limits.dbTimeoutMs);
-      return roles.some((r) => r.level > u.level && r.color === u.nameColor && r.color !== u.roleColor) ? u.roleColor : u.color;
-    } catch {
-      return u.roleColor;
-    }
+    this.tokens.loggedIn(s, u, 'resume' in proof ? 'resume' : 'password');
+    return { id: u.id, name: u.username, role: u.role, level: u.level, color: await nameColor(this.store, this.config.limits.dbTimeoutMs, u) };
   }
 
   /** SASL EXTERNAL (IRC): the session's verified client certificate instead of a password. */
@@ -156,7 +143,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     if (!s.certUser || !s.fingerprint || !s.socket.authorized) throw new ChatdError('AUTH_FAILED', 'no verified client certificate');
     const u = await this.logins.checkCertificate({ certUser: s.certUser, ip: s.remote, fingerprint: s.fingerprint });
     await this.slots.reserve(s, u.username);
-    this.justIn.set(s, { method: 'certificate', resume: null });
+    this.tokens.loggedIn(s, u, 'certificate');
     return { id: u.id, name: u.username, role: u.role, level: u.level, color: u.color };
   }
 
@@ -168,8 +155,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     let set = this.byUser.get(u.name);
     if (!set) this.byUser.set(u.name, (set = new Set()));
     set.add(s);
-    const how = this.justIn.get(s);
-    this.justIn.delete(s);
+    const how = this.tokens.take(s);
     this.log.info('login', { session: s.id, user: u.name, remote: s.remote, mode: s.mode, method: how?.method });
     const notice = s.fingerprint ? this.enroll?.afterLogin(u.name, s.peer) : undefined;
     s.send({
@@ -397,14 +383,16 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     return out;
   }
 
-  /** Graceful stop: bye SHUTDOWN to everyone, flush pending history (bounded by the grace period). */
+  /** Graceful stop: bye SHUTDOWN to everyone (with fresh resume tokens: lib/auth/resume-issuer.ts), flush pending history (bounded by the grace period). */
   async shutdown(graceMs: number): Promise<void> {
+    const deadline = Date.now() + graceMs;
     this.pollers.stop();
     this.retention.stop();
     this.logins.counters.close();
+    const tokens = await this.tokens.forShutdown(this.sessions, graceMs);
     this.delivery.flushPresence(); // held join/quit events go out before the byes
-    for (const s of [...this.sessions]) s.bye('SHUTDOWN');
-    const flushed = await this.history.drain(graceMs);
+    for (const s of [...this.sessions]) s.bye('SHUTDOWN', undefined, undefined, tokens.get(s));
+    const flushed = await this.history.drain(Math.max(0, deadline - Date.now()));
     if (!flushed) this.log.error('shutdown: unsaved history messages', { pending: this.history.pending });
     this.history.stop();
   }

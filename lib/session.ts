@@ -211,17 +211,18 @@ export class Session {
     this.onClose();
   }
 
-  protected byeData(code: ByeCode, reason: string): string {
-    return this.mode === 'json' ? JSON.stringify({ type: 'bye', code, reason }) + '\n' : `bye ${code}: ${reason}\n`;
+  /** `resume` (a resume token, bye SHUTDOWN only) exists in JSON alone: text mode and IRC have no field for it. */
+  protected byeData(code: ByeCode, reason: string, resume?: string): string {
+    return this.mode === 'json' ? JSON.stringify({ type: 'bye', code, reason, ...(resume ? { resume } : {}) }) + '\n' : `bye ${code}: ${reason}\n`;
   }
 
-  /** Says goodbye and closes; optionally an error first (LOGIN_TIMEOUT). */
-  bye(code: ByeCode, reason: string = BYE_CODES[code], errorFirst?: ErrorCode): void {
+  /** Says goodbye and closes; optionally an error first (LOGIN_TIMEOUT), or a resume token in the bye (SHUTDOWN). */
+  bye(code: ByeCode, reason: string = BYE_CODES[code], errorFirst?: ErrorCode, resume?: string): void {
     if (this.closing || this.closed) return;
     if (errorFirst) this.error(errorFirst);
     this.closing = true;
     this.host.metrics.byes.inc({ code });
-    this.write(this.byeData(code, reason));
+    this.write(this.byeData(code, reason, resume));
     this.end();
   }
 

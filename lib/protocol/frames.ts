@@ -48,7 +48,10 @@ export type HistoryFrame = {
 };
 export type ServerPingFrame = { type: 'ping'; id?: FrameId };
 export type ServerPongFrame = { type: 'pong'; id?: FrameId };
-export type ByeFrame = { type: 'bye'; code: ByeCode; reason: string };
+export type ByeFrame = {
+  type: 'bye'; code: ByeCode; reason: string;
+  /** bye SHUTDOWN of a JSON session with a client certificate: a fresh resume token (PROTOCOL.md). */ resume?: string;
+};
 export type RenewedFrame = { type: 'renewed'; cert: string; not_after: string; id?: FrameId };
 export type ServerFrame =
   | WelcomeFrame | LoginOkFrame | MessageFrame | DmFrame | EventFrame | ResultFrame | ErrorFrame | HistoryFrame
