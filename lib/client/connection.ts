@@ -305,6 +305,7 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
         link.onWelcome();
         break;
       case 'bye': {
+        f = this.resume.keepFromBye(f); // as for login_ok: front ends never see the token
         const code = clean(f.code) || '?';
         const reason = clean(f.reason);
         link.reason = `bye ${code}${reason ? `: ${reason}` : ''}`;

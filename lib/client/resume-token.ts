@@ -3,7 +3,7 @@
 // back at once). Memory only: never written to disk, never in a log, never in a frame a front end
 // sees (`--json` prints frames). A refusal forgets it, and the password follows on the same
 // connection: the user sees nothing but the speed.
-import type { FrameId, LoginFrame, LoginOkFrame } from '../protocol/frames.js';
+import type { ByeFrame, FrameId, LoginFrame, LoginOkFrame } from '../protocol/frames.js';
 import type { Answer } from './requests.js';
 
 /**
@@ -15,6 +15,11 @@ const FALL_BACK = new Set(['AUTH_FAILED', 'BAD_FRAME']);
 /** chatd's tokens are ~80 characters; a longer one is not kept, so a hostile server cannot make us carry megabytes. */
 const MAX_TOKEN = 256;
 
+/** A token as the server sent it, if it is one worth keeping. */
+function usable(t: unknown): string | null {
+  return typeof t === 'string' && t.length > 0 && t.length <= MAX_TOKEN ? t : null;
+}
+
 export class ResumeToken {
   private token: string | null = null;
   /** The id of the login frame that offers the token, while its answer is awaited. */
@@ -24,7 +29,18 @@ export class ResumeToken {
   /** Keeps the token of a login_ok (none: the server issues none now) and returns the frame without it. */
   keep(f: LoginOkFrame): LoginOkFrame {
     const { resume, ...rest } = f;
-    this.token = typeof resume === 'string' && resume.length > 0 && resume.length <= MAX_TOKEN ? resume : null;
+    this.token = usable(resume);
+    return rest;
+  }
+
+  /**
+   * A bye SHUTDOWN's token (chatd restarts: this one is fresh, the login_ok's may have expired) is
+   * kept like a login_ok's; a bye without one keeps the token there was. Returns the frame without it.
+   */
+  keepFromBye(f: ByeFrame): ByeFrame {
+    const { resume, ...rest } = f;
+    const token = f.code === 'SHUTDOWN' ? usable(resume) : null;
+    if (token !== null) this.token = token;
     return rest;
   }
 
