@@ -79,7 +79,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     this.nodeName = config.nodeName || 'node1';
     this.db = guardStore(store, () => this.config.limits.dbTimeoutMs);
     this.registry = new Registry(ALL_COMMANDS, config.commandLevels);
-    this.logins = new LoginService(store, config, log, loginCounters(config, bus, () => this.sessionsByUser()));
+    this.logins = new LoginService(store, config, log, loginCounters(config, bus, () => this.slots.byUser()));
     this.tokens = new ResumeIssuer(this.logins, store, () => this.config.limits, log);
     this.history = new HistoryWriter(store, config.limits.writeQueueMax, log, config.limits.historyFlushMs);
     this.pollers = new DatabasePollers(this, store, config.limits, log);
@@ -146,8 +146,6 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     this.tokens.loggedIn(s, u, 'certificate');
     return { id: u.id, name: u.username, role: u.role, level: u.level, color: u.color };
   }
-
-  private sessionsByUser(): Map<string, string[]> { return this.slots.byUser(); }
 
   async attach(s: Session, id?: FrameId): Promise<void> {
     const u = s.user!;
@@ -383,13 +381,14 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     return out;
   }
 
-  /** Graceful stop: bye SHUTDOWN to everyone (with fresh resume tokens: lib/auth/resume-issuer.ts), flush pending history (bounded by the grace period). */
+  /** Graceful stop: bye SHUTDOWN to everyone, with fresh resume tokens (lib/auth/resume-issuer.ts; waited for half the grace at
+   * most: the byes need the rest to reach their readers), then pending history flushed (bounded by the grace period). */
   async shutdown(graceMs: number): Promise<void> {
     const deadline = Date.now() + graceMs;
     this.pollers.stop();
     this.retention.stop();
     this.logins.counters.close();
-    const tokens = await this.tokens.forShutdown(this.sessions, graceMs);
+    const tokens = await this.tokens.forShutdown(this.sessions, graceMs / 2);
     this.delivery.flushPresence(); // held join/quit events go out before the byes
     for (const s of [...this.sessions]) s.bye('SHUTDOWN', undefined, undefined, tokens.get(s));
     const flushed = await this.history.drain(Math.max(0, deadline - Date.now()));

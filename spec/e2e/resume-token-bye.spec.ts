@@ -179,6 +179,25 @@ describe('e2e: bye SHUTDOWN with the database silent (mysql behind a frozen rela
       await stopping;
     }
   });
+
+  it('with a database timeout as long as the grace period: the wait for tokens takes half the grace at most, the bye still arrives', async function () {
+    if (!MYSQL) return this.skip();
+    await t.restart({ limits: { resumeTokenTtlMs: TTL_MS, dbTimeoutMs: 5000, shutdownGraceMs: 2000 } });
+    const { c: alice } = await loggedIn(t, 'alice', opened);
+    proxy!.freeze();
+    const started = Date.now();
+    const stopping = t.stop();
+    try {
+      // The node gets the grace less 500 ms (lib/server.ts): 1,500 ms, so 750 ms for the tokens.
+      const bye = await alice.waitFor((f) => f.type === 'bye', 5000, 'bye');
+      expect(Date.now() - started).to.be.at.least(700).and.below(1300);
+      expect(bye).to.include({ code: 'SHUTDOWN' });
+      expect(bye).to.not.have.property('resume');
+    } finally {
+      await proxy!.cut();
+      await stopping;
+    }
+  });
 });
 
 describe('e2e: chat-cli reconnects with the token of bye SHUTDOWN', function () {
