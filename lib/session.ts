@@ -84,8 +84,11 @@ export class Session {
   private pingTimer: NodeJS.Timeout | null = null;
   private textStage: { user?: string; tries: number } = { tries: 0 };
 
-  /** `peer`: the client certificate, when the listener has read it already (it is read once). */
-  constructor(readonly socket: TLSSocket, readonly mode: Mode, protected readonly host: SessionHost, nodeName: string, readonly peer: PeerCert | null = readPeer(socket)) {
+  /**
+   * `peer`: the client certificate, when the listener has read it already (it is read once). Its
+   * dates and serial are wanted once, at login (enrollment bookkeeping): the node drops it then.
+   */
+  constructor(readonly socket: TLSSocket, readonly mode: Mode, protected readonly host: SessionHost, nodeName: string, public peer: PeerCert | null = readPeer(socket)) {
     const lim = host.config.limits;
     this.color = host.config.textColor;
     this.id = `${nodeName ? nodeName + '-' : ''}${(++counter).toString(36)}`;
