@@ -75,7 +75,7 @@ describe('e2e: chat-cli resumes its TLS session on reconnect (chatd and chat-cli
       await alice.waitErr(/connection lost/);
       await proxy.restore();
       expect(await nthReconnect(alice, 1)).to.match(/reconnected as alice; in #lobby; TLS session resumed$/);
-      await proxy.cut(); // and again: the resumed connection's own ticket is offered next
+      await proxy.cut(); // and again: a resumed handshake brings no new ticket, so the same one is offered again
       await proxy.restore();
       expect(await nthReconnect(alice, 2)).to.match(/TLS session resumed$/);
     } finally {

@@ -15,7 +15,7 @@ import { enrollRaw } from '../helpers/enroll.js';
 import { deadline } from '../helpers/wait.js';
 import { testConfig, tlsFiles, tmpdir } from '../helpers/world.js';
 
-type Conn = { client: TestClient; resumed: boolean; ticket(): Promise<Buffer> };
+type Conn = { client: TestClient; resumed: boolean; ticket(): Promise<Buffer>; ephemeral: string | undefined };
 
 /** A mutual-TLS connection as `user` offering `session`: whether it resumed, and the next ticket it gets. */
 function connect(port: number, certs: string, user: string, session?: Buffer): Promise<Conn> {
@@ -29,7 +29,7 @@ function connect(port: number, certs: string, user: string, session?: Buffer): P
     const ticket = () => (latest ? Promise.resolve(latest)
       : deadline<Buffer>(5000, () => 'no session ticket in 5 s', (done) => { s.once('session', done); return () => s.off('session', done); }));
     s.once('error', reject);
-    s.once('secureConnect', () => resolve({ client: new TestClient(s), resumed: s.isSessionReused(), ticket }));
+    s.once('secureConnect', () => resolve({ client: new TestClient(s), resumed: s.isSessionReused(), ticket, ephemeral: (s.getEphemeralKeyInfo() as { type?: string })?.type }));
   });
 }
 
@@ -75,6 +75,8 @@ describe('e2e: TLS session resumption across chatd restarts (server side)', func
     await t.restart();
     const again = await connect(t.port, t.world.certs, 'alice', ticket);
     expect(again.resumed, 'resumed after the restart').to.equal(true);
+    // psk_dhe_ke: the resumed handshake made a fresh (EC)DHE exchange (forward secrecy, SECURITY.md).
+    expect(again.ephemeral).to.equal('ECDH');
     // Login needs the client certificate (CN binding, fingerprint): a resumed session still has it.
     expect(await again.client.login('alice')).to.include({ type: 'login_ok' });
     expect((await t.chatd.metrics.resumed.get()).values[0]?.value).to.equal(1);
