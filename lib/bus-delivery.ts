@@ -7,6 +7,7 @@ import type { Mailboxes } from './dms.js';
 import type { Metrics } from './metrics.js';
 import type { MuteList } from './mutes.js';
 import { Outgoing } from './protocol/outgoing.js';
+import { PresenceBatches } from './presence-batch.js';
 import type { RoomHistory } from './room-history.js';
 import type { Session } from './session.js';
 
@@ -21,17 +22,37 @@ export interface DeliveryState {
   readonly mutes: MuteList;
   readonly topics: Map<string, string>;
   readonly away: AwayList;
+  /** limits.presenceBatchMs: how long join, part and quit events may be held to be sent together. */
+  presenceBatchMs(): number;
   restyle(sessions: Iterable<Session>, r: { role?: string; level: number; color: string }): void;
 }
 
+/** The events that are batched (lib/presence-batch.ts): one per member per login, logout or part. */
+const PRESENCE = new Set(['join', 'part', 'quit']);
+
 export class BusDelivery {
-  constructor(private readonly node: DeliveryState) {}
+  private readonly presence: PresenceBatches;
+
+  constructor(private readonly node: DeliveryState) {
+    this.presence = new PresenceBatches(node.rooms, () => node.presenceBatchMs(), (n) => node.metrics.deliveries.inc(n));
+  }
+
+  /** `s` was added to `room`'s members: it gets the presence events from now on, not those held. */
+  joined(room: string, s: Session): void { this.presence.joined(room, s); }
+
+  /** Sends every held presence event (shutdown). */
+  flushPresence(): void { this.presence.flushAll(); }
 
   deliver(msg: BusMessage): void {
     switch (msg.t) {
       case 'room': {
         // Remembered in delivery order (not when said), which is the order a resuming join replays.
         if (msg.frame.type === 'message') this.node.roomHistory.remember(msg.frame);
+        if (msg.frame.type === 'event' && PRESENCE.has(msg.frame.event)) {
+          const told = msg.origin?.node === this.node.nodeName ? msg.origin.session : undefined;
+          return this.presence.add(msg.room, new Outgoing(msg.frame), told);
+        }
+        this.presence.flushRoom(msg.room); // what was held comes first
         const members = this.node.rooms.get(msg.room);
         if (!members) return;
         const out = new Outgoing(msg.frame);

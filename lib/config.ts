@@ -22,6 +22,8 @@ export type Limits = {
   maxRoomsPerUser: number; maxRooms: number; answerBytes: number;
   retentionDays: number;
   mailboxMax: number; resumeMax: number; dedupeWindowMs: number;
+  historyFlushMs: number; writeCoalesceMs: number; writeCoalesceAbove: number; presenceBatchMs: number;
+  resumeTokenTtlMs: number;
 };
 
 export type PasswordConfig = PasswordParams;
@@ -86,6 +88,8 @@ export const DEFAULT_LIMITS: Limits = {
   maxRoomsPerUser: L.MAX_ROOMS_PER_USER, maxRooms: L.MAX_ROOMS, answerBytes: L.ANSWER_BYTES,
   retentionDays: L.RETENTION_DAYS,
   mailboxMax: L.MAILBOX_MAX, resumeMax: L.RESUME_MAX, dedupeWindowMs: L.DEDUPE_WINDOW_MS,
+  historyFlushMs: L.HISTORY_FLUSH_MS, writeCoalesceMs: L.WRITE_COALESCE_MS, writeCoalesceAbove: L.WRITE_COALESCE_ABOVE, presenceBatchMs: L.PRESENCE_BATCH_MS,
+  resumeTokenTtlMs: L.RESUME_TOKEN_TTL_MS,
 };
 
 export const DEFAULT_ENROLL: EnrollConfig = { certDays: 90, attemptsPerIp: 10, attemptsWindowMs: 600_000, warnDays: 14 };
@@ -193,5 +197,7 @@ export function validateConfig(c: Config): string[] {
   if (c.limits.idleTimeoutMs && c.limits.pingIntervalMs && c.limits.idleTimeoutMs < c.limits.pingIntervalMs) {
     out.push('limits.idleTimeoutMs must be at least limits.pingIntervalMs');
   }
+  // A resume token stands in for the password until it expires: a short-lived credential, not a second password.
+  if (c.limits.resumeTokenTtlMs > L.RESUME_TOKEN_TTL_MAX_MS) out.push(`limits.resumeTokenTtlMs must be at most ${L.RESUME_TOKEN_TTL_MAX_MS} (7 days)`);
   return out;
 }

@@ -1,13 +1,19 @@
-// Message persistence off the hot path: messages are batched per event-loop turn and written in one
-// transaction. While the database is down they wait in a bounded queue (oldest dropped, logged)
-// and are flushed, in order, when it answers again.
+// Message persistence off the hot path: messages are batched over limits.historyFlushMs (or until a
+// batch is full) and written in one transaction. One transaction per message was a fifth of chatd's
+// CPU in a busy room: each commit appends to the WAL and FTS5 writes a new index segment per
+// transaction (BENCHMARKS.md, Performance II). Rows not yet written are still served: see
+// pendingIn(). While the database is down they wait in a bounded queue (oldest dropped, logged) and
+// are flushed, in order, when it answers again.
 import type { Logger } from './log.js';
 import type { MessageRow, Store } from './store/index.js';
+
+/** Rows per transaction; a full batch is written at once, without waiting for the flush window. */
+const BATCH = 500;
 
 export class HistoryWriter {
   private queue: MessageRow[] = [];
   private flushing = false;
-  private scheduled = false;
+  private scheduled: NodeJS.Timeout | NodeJS.Immediate | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private retryMs = 250;
   private dropped = 0;
@@ -15,20 +21,36 @@ export class HistoryWriter {
   private idleWaiters: Array<() => void> = [];
   down = false;
 
-  /** `max` is settable: a config reload changes the bound (limits.writeQueueMax). */
-  constructor(private readonly store: Store, public max: number, private readonly log: Logger) {}
+  /**
+   * `max` and `flushMs` are settable: a config reload changes them (limits.writeQueueMax,
+   * limits.historyFlushMs; 0 writes at the end of every event-loop turn).
+   */
+  constructor(private readonly store: Store, public max: number, private readonly log: Logger, public flushMs = 0) {}
 
   get pending(): number { return this.queue.length; }
+
+  /** The messages of a room that are queued, oldest first: said, delivered, not yet (known to be) written. */
+  pendingIn(room: string): MessageRow['frame'][] {
+    const out: MessageRow['frame'][] = [];
+    for (const r of this.queue) if (r.frame.room === room) out.push(r.frame);
+    return out;
+  }
 
   add(row: MessageRow): void {
     this.queue.push(row);
     // Rows being written do not count: they leave when the write ends, or become the oldest again
     // if it fails (and go first then, see flush). Memory stays within max + one batch.
     if (this.queue.length - this.inflight > this.max) this.drop(this.inflight, 1);
-    if (!this.scheduled && !this.retryTimer) {
-      this.scheduled = true;
-      setImmediate(() => { this.scheduled = false; void this.flush(); });
-    }
+    if (this.retryTimer) return;
+    if (this.queue.length - this.inflight >= BATCH) { this.unschedule(); void this.flush(); return; }
+    if (this.scheduled) return;
+    const run = () => { this.scheduled = null; void this.flush(); };
+    this.scheduled = this.flushMs > 0 ? setTimeout(run, this.flushMs) : setImmediate(run);
+  }
+
+  private unschedule(): void {
+    if (this.scheduled) { clearTimeout(this.scheduled as NodeJS.Timeout); clearImmediate(this.scheduled as NodeJS.Immediate); }
+    this.scheduled = null;
   }
 
   private drop(at: number, n: number): void {
@@ -47,7 +69,7 @@ export class HistoryWriter {
     this.flushing = true;
     try {
       while (this.queue.length) {
-        const batch = this.queue.slice(0, 500);
+        const batch = this.queue.slice(0, BATCH);
         this.inflight = batch.length;
         try {
           await this.store.insertMessages(batch);
@@ -84,6 +106,7 @@ export class HistoryWriter {
   /** Resolves when the queue is empty, or after `ms` (shutdown must not hang on a dead database). */
   drain(ms: number): Promise<boolean> {
     if (!this.queue.length) return Promise.resolve(true);
+    this.unschedule();
     void this.flush();
     return new Promise((resolve) => {
       const t = setTimeout(() => resolve(false), ms);
@@ -92,6 +115,7 @@ export class HistoryWriter {
   }
 
   stop(): void {
+    this.unschedule();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = null;
   }

@@ -52,3 +52,19 @@ export const RETENTION_DAYS = 0;
 export const MAILBOX_MAX = 500;
 export const RESUME_MAX = 1000;
 export const DEDUPE_WINDOW_MS = 10 * 60_000;
+// Performance II: history rows are written in one transaction per this many ms (or per 500 rows),
+// not one per message; a crash that skips the shutdown flush loses at most this window of history.
+export const HISTORY_FLUSH_MS = 50;
+// While the node writes more than WRITE_COALESCE_ABOVE frames/s to its sessions, a session's frames
+// are held up to WRITE_COALESCE_MS and written together (one TLS record, one syscall) instead of one
+// write per frame; below it every event-loop turn's frames go out at once. 0 ms turns it off.
+export const WRITE_COALESCE_MS = 4;
+export const WRITE_COALESCE_ABOVE = 5_000;
+// Join, part and quit events are held up to this long and sent to each member together
+// (lib/presence-batch.ts): a room filling at once costs a write per member per batch, not per login.
+export const PRESENCE_BATCH_MS = 100;
+// How long the resume token of a login_ok logs in again without a password (lib/auth/resume-token.ts):
+// long enough for a restart or a network blip, short enough that a token copied off a machine soon
+// means nothing. 0 issues none and refuses them all.
+export const RESUME_TOKEN_TTL_MS = 15 * 60_000;
+export const RESUME_TOKEN_TTL_MAX_MS = 7 * 24 * 3_600_000; // the most a config may set

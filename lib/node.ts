@@ -8,7 +8,7 @@ import { ChatdError } from './errors.js';
 import type { Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import type { Bus, BusMessage, BusNode, PresenceEntry } from './bus/types.js';
-import { LoginService } from './auth/login.js';
+import { LoginService, type LoginProof } from './auth/login.js';
 import { loginCounters } from './auth/counters.js';
 import { HistoryWriter } from './history.js';
 import type { DmFrame, EventFrame, EventName, FrameId, MessageFrame, ServerFrame, UserRef } from './protocol/frames.js';
@@ -32,8 +32,13 @@ import { RoomHistory } from './room-history.js';
 import { BusDelivery } from './bus-delivery.js';
 import { Conversations } from './conversations.js';
 import { FrameInput } from './frame-input.js';
+import { WriteCoalescer } from './write-coalescer.js';
 
 export const VERSION = '0.1.0';
+
+function eventFrame(event: EventName, fields: Omit<EventFrame, 'type' | 'event' | 'ts'>): EventFrame {
+  return { type: 'event', event, ...fields, ts: new Date().toISOString() };
+}
 export const DEFAULT_ROOM = 'lobby';
 
 export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
@@ -65,13 +70,16 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   private readonly delivery: BusDelivery;
   private readonly conversations = new Conversations(this);
   private readonly frameInput = new FrameInput(this);
+  readonly output = new WriteCoalescer(() => this.config.limits);
+  /** How a session logged in, and its resume token, from login() to the login_ok of attach(). */
+  private readonly justIn = new WeakMap<Session, { method: 'password' | 'resume' | 'certificate'; resume: string | null }>();
 
   constructor(readonly config: Config, readonly store: Store, readonly bus: Bus, readonly log: Logger, readonly metrics = new Metrics()) {
     this.nodeName = config.nodeName || 'node1';
     this.db = guardStore(store, () => this.config.limits.dbTimeoutMs);
     this.registry = new Registry(ALL_COMMANDS, config.commandLevels);
     this.logins = new LoginService(store, config, log, loginCounters(config, bus, () => this.sessionsByUser()));
-    this.history = new HistoryWriter(store, config.limits.writeQueueMax, log);
+    this.history = new HistoryWriter(store, config.limits.writeQueueMax, log, config.limits.historyFlushMs);
     this.pollers = new DatabasePollers(this, store, config.limits, log);
     this.retention = new Retention(store, config.limits, log);
     this.dedupe = new Dedupe(() => this.config.limits.dedupeWindowMs, () => this.bus.sharedRedis?.() ?? null, log);
@@ -80,10 +88,12 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     this.delivery = new BusDelivery({
       nodeName: this.nodeName, metrics: this.metrics, rooms: this.rooms, byUser: this.byUser, roomHistory: this.roomHistory,
       mailboxes: this.mailboxes, mutes: this.mutes, topics: this.topics, away: this.away, restyle: (ss, r) => this.restyle(ss, r),
+      presenceBatchMs: () => this.config.limits.presenceBatchMs,
     });
   }
 
   async start(): Promise<void> {
+    await this.logins.start();
     try {
       for (const r of await this.store.listRooms()) if (r.topic) this.topics.set(r.name, r.topic);
     } catch (e) {
@@ -117,11 +127,13 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
 
   add(s: Session): void { this.sessions.add(s); }
 
-  async login(s: Session, user: string, password: string): Promise<SessionUser> {
+  async login(s: Session, user: string, proof: LoginProof): Promise<SessionUser> {
     const u = await this.logins.check({
-      user, password, ip: s.remote, certUser: s.certUser, fingerprint: s.fingerprint, hasCert: s.fingerprint !== null,
+      user, proof, ip: s.remote, certUser: s.certUser, fingerprint: s.fingerprint, hasCert: s.fingerprint !== null,
     });
     await this.slots.reserve(s, u.username);
+    // A token for JSON sessions only: text mode and IRC have no field to carry it, nor a client to keep it.
+    this.justIn.set(s, { method: 'resume' in proof ? 'resume' : 'password', resume: s.mode === 'json' ? this.logins.issueToken(u, s.fingerprint) : null });
     return { id: u.id, name: u.username, role: u.role, level: u.level, color: await this.nameColor(u) };
   }
 
@@ -144,6 +156,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     if (!s.certUser || !s.fingerprint || !s.socket.authorized) throw new ChatdError('AUTH_FAILED', 'no verified client certificate');
     const u = await this.logins.checkCertificate({ certUser: s.certUser, ip: s.remote, fingerprint: s.fingerprint });
     await this.slots.reserve(s, u.username);
+    this.justIn.set(s, { method: 'certificate', resume: null });
     return { id: u.id, name: u.username, role: u.role, level: u.level, color: u.color };
   }
 
@@ -155,11 +168,13 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     let set = this.byUser.get(u.name);
     if (!set) this.byUser.set(u.name, (set = new Set()));
     set.add(s);
-    this.log.info('login', { session: s.id, user: u.name, remote: s.remote, mode: s.mode });
-    const notice = s.fingerprint ? this.enroll?.afterLogin(u.name, s.socket.getPeerCertificate()) : undefined;
+    const how = this.justIn.get(s);
+    this.justIn.delete(s);
+    this.log.info('login', { session: s.id, user: u.name, remote: s.remote, mode: s.mode, method: how?.method });
+    const notice = s.fingerprint ? this.enroll?.afterLogin(u.name, s.peer) : undefined;
     s.send({
       type: 'login_ok', user: { name: u.name, role: u.role, level: u.level, color: u.color }, room: DEFAULT_ROOM,
-      motd: this.motd, ...(notice ? { notice } : {}), ...(id !== undefined ? { id } : {}),
+      motd: this.motd, ...(notice ? { notice } : {}), ...(how?.resume ? { resume: how.resume } : {}), ...(id !== undefined ? { id } : {}),
     });
     await this.join(s, DEFAULT_ROOM);
     await this.conversations.deliverMailbox(s);
@@ -264,11 +279,18 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     let members = this.rooms.get(room);
     if (!members) this.rooms.set(room, (members = new Set()));
     members.add(s);
+    this.delivery.joined(room, s);
     // The history is older than the join, so it comes first (text mode showed the joiner arriving
     // before what was said earlier). A session that ended meanwhile has already said quit.
     if (since === undefined) s.send({ type: 'history', room, messages: await this.recentHistory(room, this.config.limits.historyOnJoin) });
     else for (const h of await this.roomHistory.resumeHistory(room, since)) s.send(h);
-    if (first && !s.closed && this.presenceEvents(room)) this.publishEvent('join', { room, user: s.user!.name });
+    if (first && !s.closed && this.presenceEvents(room)) {
+      // The joiner is told at once (it confirms the join); the others within limits.presenceBatchMs.
+      const frame = eventFrame('join', { room, user: s.user!.name });
+      s.send(frame);
+      this.metrics.deliveries.inc(1);
+      this.bus.publish({ t: 'room', room, frame, origin: { node: this.nodeName, session: s.id } });
+    }
     this.store.ensureRoom(room).catch(() => {}); // the room list survives restarts; best effort
   }
 
@@ -294,6 +316,8 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   /** The last n messages of a room: from the database, or this node's memory while it is down. */
   recentHistory(room: string, n: number): Promise<MessageFrame[]> { return this.roomHistory.recentHistory(room, n); }
 
+  async settleHistory(): Promise<void> { await this.history.drain(this.config.limits.dbTimeoutMs); }
+
   topicOf(room: string): string { return this.topics.get(room) ?? ''; }
 
   async setTopic(room: string, topic: string, by: string): Promise<void> {
@@ -305,7 +329,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   }
 
   publishEvent(event: EventName, fields: Omit<EventFrame, 'type' | 'event' | 'ts'>): void {
-    const frame: EventFrame = { type: 'event', event, ...fields, ts: new Date().toISOString() };
+    const frame = eventFrame(event, fields);
     if (frame.room) this.bus.publish({ t: 'room', room: frame.room, frame });
     else this.bus.publish({ t: 'all', frame });
   }
@@ -378,6 +402,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     this.pollers.stop();
     this.retention.stop();
     this.logins.counters.close();
+    this.delivery.flushPresence(); // held join/quit events go out before the byes
     for (const s of [...this.sessions]) s.bye('SHUTDOWN');
     const flushed = await this.history.drain(graceMs);
     if (!flushed) this.log.error('shutdown: unsaved history messages', { pending: this.history.pending });

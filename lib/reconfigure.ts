@@ -41,6 +41,7 @@ export function reconfigure(node: ChatNode, configs: Config[], next: Config, log
   log.setLevel(next.logLevel);
   passwordPool.maxQueue = next.limits.passwordQueueMax;
   node.history.max = next.limits.writeQueueMax;
+  node.history.flushMs = next.limits.historyFlushMs;
   node.logins.counters.reconfigure?.();
   for (const s of node.sessions) s.reconfigure();
   log.info('config reloaded', { applied: applied.length ? applied : 'nothing changed', ...(needsRestart.length ? { needsRestart } : {}) });

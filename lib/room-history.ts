@@ -22,11 +22,21 @@ export class RoomHistory {
     if (ring.length > RECENT_PER_ROOM) ring.shift();
   }
 
-  /** The last n messages of a room: from the database, or this node's memory while it is down. */
+  /**
+   * The last n messages of a room: from the database with what this node has not written yet
+   * (history writes are batched), or from this node's memory while the database is down.
+   */
   async recentHistory(room: string, n: number): Promise<MessageFrame[]> {
     if (n <= 0) return [];
     try {
-      if (this.history.pending === 0) return await withTimeout(this.store.history(room, n), this.config.limits.dbTimeoutMs);
+      if (!this.history.down) {
+        const stored = await withTimeout(this.store.history(room, n), this.config.limits.dbTimeoutMs);
+        const queued = this.history.pendingIn(room);
+        if (!queued.length) return stored;
+        // A batch being written may already be in `stored`: the queue's copy of a row is dropped then.
+        const ids = new Set(stored.map((m) => m.id));
+        return [...stored, ...queued.filter((m) => !ids.has(m.id))].slice(-n);
+      }
     } catch (e) {
       this.log.warn('history read failed; serving from memory', { room, err: (e as Error).message });
     }

@@ -6,6 +6,7 @@ import tls from 'node:tls';
 import type { Config } from './config.js';
 import { SetupError } from './errors.js';
 import type { ChatNode } from './node.js';
+import { readPeer } from './auth/peer.js';
 import { Session } from './session.js';
 import { listenOn } from './listen.js';
 import { ALPN, ENROLL_ALPN } from './protocol/frames.js';
@@ -139,8 +140,8 @@ export class ChatServer {
 
   private accept(socket: tls.TLSSocket): void {
     // A client may come without a certificate (to enroll, or with --client-cert optional), but never with a bad one.
-    const peer = socket.getPeerCertificate();
-    const hasCert = !!peer && Object.keys(peer).length > 0;
+    const peer = readPeer(socket);
+    const hasCert = peer !== null;
     if (hasCert && !socket.authorized) {
       this.node.metrics.handshakes.inc({ result: 'failed' });
       this.refusals.refused(certificateRefusal(socket, remoteOf(socket)));
@@ -165,7 +166,7 @@ export class ChatServer {
     this.node.metrics.handshakes.inc({ result: 'ok' });
     if (socket.isSessionReused()) this.node.metrics.resumed.inc();
     const mode = socket.alpnProtocol === ALPN ? 'json' : 'text';
-    const session = new Session(socket, mode, this.node, this.node.nodeName);
+    const session = new Session(socket, mode, this.node, this.node.nodeName, peer);
     this.node.add(session);
   }
 

@@ -1,6 +1,7 @@
 // One connection: its protocol state (greeting → authed → closed), input checks in a fixed order
 // (size, flood, parse), keepalive, and a bounded send queue. What a frame means is the host's job.
 import type { TLSSocket } from 'node:tls';
+import type { LoginProof } from './auth/login.js';
 import type { Config } from './config.js';
 import { BYE_CODES, ChatdError, type ByeCode, type ErrorCode } from './errors.js';
 import type { Logger } from './log.js';
@@ -9,7 +10,8 @@ import type { ClientFrame, FrameId, ServerFrame } from './protocol/frames.js';
 import { LineDecoder, frameId, parseClientFrame } from './protocol/jsonl.js';
 import { Outgoing, outgoing } from './protocol/outgoing.js';
 import { TokenBucket, WindowCounter } from './ratelimit.js';
-import { normalizeUsername } from './sanitize.js';
+import { readPeer, type PeerCert } from './auth/peer.js';
+import type { WriteCoalescer } from './write-coalescer.js';
 
 export type SessionUser = { id: number; name: string; role: string; level: number; color: string };
 export type Mode = 'json' | 'text' | 'irc';
@@ -19,8 +21,10 @@ export interface SessionHost {
   readonly config: Config;
   readonly log: Logger;
   readonly metrics: Metrics;
-  /** Checks credentials; resolves to the user, or rejects with a ChatdError. */
-  login(session: Session, user: string, password: string): Promise<SessionUser>;
+  /** Uncorks the sockets of the node's sessions, together (lib/write-coalescer.ts). */
+  readonly output: WriteCoalescer;
+  /** Checks credentials (a password, or a resume token); resolves to the user, or rejects with a ChatdError. */
+  login(session: Session, user: string, proof: LoginProof): Promise<SessionUser>;
   /** Sends login_ok, joins the lobby, history. */
   attach(session: Session, id?: FrameId): Promise<void>;
   /** A say (text, possibly a prefixed command) or a command line (no prefix) of a logged-in session. */
@@ -38,6 +42,8 @@ let counter = 0;
 /** How often, and how long at most, a session over its send queue waits for its peer to read the bye. */
 const SENDQ_PROGRESS_MS = 250;
 const SENDQ_GRACE_MS = 2000;
+/** Bytes a session holds before they are written out at once: a full TLS record's payload. */
+const PENDING_OUT_MAX_BYTES = 16 * 1024;
 
 /** The id of a JSON line, or undefined when it has none (or is not JSON). */
 function idOf(line: string): FrameId | undefined {
@@ -65,7 +71,9 @@ export class Session {
 
   protected closing = false;
   private lastHeard = Date.now();
-  private corked = false;
+  /** Frames not yet handed to the socket (see write); null when none. */
+  private pendingOut: Buffer[] | null = null;
+  private pendingOutBytes = 0;
   private sendqExceeded = false;
   private inputPaused = false;
   private chain: Promise<void> = Promise.resolve();
@@ -76,14 +84,14 @@ export class Session {
   private pingTimer: NodeJS.Timeout | null = null;
   private textStage: { user?: string; tries: number } = { tries: 0 };
 
-  constructor(readonly socket: TLSSocket, readonly mode: Mode, protected readonly host: SessionHost, nodeName: string) {
+  /** `peer`: the client certificate, when the listener has read it already (it is read once). */
+  constructor(readonly socket: TLSSocket, readonly mode: Mode, protected readonly host: SessionHost, nodeName: string, readonly peer: PeerCert | null = readPeer(socket)) {
     const lim = host.config.limits;
     this.color = host.config.textColor;
     this.id = `${nodeName ? nodeName + '-' : ''}${(++counter).toString(36)}`;
     this.remote = socket.remoteAddress ?? '?';
-    const peer = socket.getPeerCertificate();
-    this.certUser = peer && peer.subject && typeof peer.subject.CN === 'string' ? normalizeUsername(peer.subject.CN) : null; // no Unicode folding: \u212Aate is not kate
-    this.fingerprint = peer && peer.fingerprint256 ? peer.fingerprint256 : null;
+    this.certUser = peer?.user ?? null;
+    this.fingerprint = peer?.fingerprint ?? null;
     this.tlsVersion = socket.getProtocol() ?? '?';
     this.flood = new TokenBucket(lim.floodBurst, lim.floodRate);
     this.floodHits = new WindowCounter(lim.floodKickCount, lim.floodKickWindowMs);
@@ -97,7 +105,7 @@ export class Session {
     });
     socket.on('error', () => {}); // 'close' follows; a reset peer is not an event worth a log line
     socket.on('close', () => this.onClose());
-    socket.on('end', () => { if (!this.closing) socket.end(); });
+    socket.on('end', () => { if (!this.closing) { this.flushOutput(); socket.end(); } });
 
     if (lim.loginTimeoutMs > 0) {
       this.loginTimer = setTimeout(() => {
@@ -146,17 +154,37 @@ export class Session {
     this.send({ type: 'error', code: e.code, message: e.message, ...(id !== undefined ? { id } : {}) });
   }
 
-  /** Coalesces every write of one event-loop turn into one TLS record batch (cork/uncork). */
+  /**
+   * Frames are held here and written by the node's WriteCoalescer together with every other
+   * session's, at the end of the tick (or, under load, a few ms later): one socket.write, one TLS
+   * record, of all the frames a session got meanwhile. Held in a plain array rather than a corked
+   * socket: a corked stream allocates a request per write and hands Node's writev an array to walk.
+   */
   write(data: string | Buffer): void {
     if (this.closed || this.sendqExceeded) return;
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(() => { this.corked = false; this.socket.uncork(); });
+    const b = typeof data === 'string' ? Buffer.from(data) : data;
+    const output = this.host.output;
+    if (this.pendingOut === null) {
+      this.pendingOut = [b];
+      output.add(this);
+    } else {
+      this.pendingOut.push(b);
     }
-    this.socket.write(data);
-    this.bytesOut += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-    if (this.socket.writableLength > this.host.config.limits.sendqBytes && !this.closing) this.overflow();
+    this.pendingOutBytes += b.length;
+    this.bytesOut += b.length;
+    output.counted();
+    if (this.pendingOutBytes >= PENDING_OUT_MAX_BYTES) this.flushOutput();
+    if (this.socket.writableLength + this.pendingOutBytes > this.host.config.limits.sendqBytes && !this.closing) this.overflow();
+  }
+
+  /** Writes out the frames held (called by the WriteCoalescer, when a record's worth is held, and before the end). */
+  flushOutput(): void {
+    const out = this.pendingOut;
+    if (out === null) return;
+    this.pendingOut = null;
+    const n = this.pendingOutBytes;
+    this.pendingOutBytes = 0;
+    if (!this.socket.destroyed) this.socket.write(this.host.output.join(out, n));
   }
 
   /**
@@ -170,7 +198,8 @@ export class Session {
     this.closing = true;
     this.sendqExceeded = true;
     this.host.metrics.byes.inc({ code: 'SENDQ_EXCEEDED' });
-    this.host.log.warn('send queue exceeded', { session: this.id, user: this.user?.name, queued: this.socket.writableLength });
+    this.host.log.warn('send queue exceeded', { session: this.id, user: this.user?.name, queued: this.socket.writableLength + this.pendingOutBytes });
+    this.flushOutput();
     this.socket.write(this.byeData('SENDQ_EXCEEDED', BYE_CODES.SENDQ_EXCEEDED));
     this.socket.end();
     let left = this.socket.writableLength;
@@ -202,6 +231,7 @@ export class Session {
   /** Ends the connection after pending writes; destroys it if the peer does not read them soon. */
   end(): void {
     this.closing = true;
+    this.flushOutput();
     this.socket.end();
     setTimeout(() => this.socket.destroy(), 2000).unref();
   }
@@ -276,7 +306,7 @@ export class Session {
         return this.quit(f.id);
       case 'login':
         if (this.user) return this.error('BAD_FRAME', 'already logged in', f.id);
-        await this.doLogin(f.user, f.password, f.id);
+        await this.doLogin(f.user, 'resume' in f ? { resume: f.resume } : { password: f.password }, f.id);
         return;
       case 'say':
         if (!this.user) return this.error('NOT_LOGGED_IN', undefined, f.id);
@@ -301,9 +331,9 @@ export class Session {
     this.end();
   }
 
-  private async doLogin(user: string, password: string, id?: FrameId): Promise<boolean> {
+  private async doLogin(user: string, proof: LoginProof, id?: FrameId): Promise<boolean> {
     try {
-      this.user = await this.host.login(this, user, password);
+      this.user = await this.host.login(this, user, proof);
       this.host.metrics.logins.inc({ result: 'ok' });
     } catch (e) {
       if (!(e instanceof ChatdError)) throw e;
@@ -331,7 +361,7 @@ export class Session {
     }
     const user = this.textStage.user;
     this.textStage.user = undefined;
-    if (await this.doLogin(user, line, undefined)) return;
+    if (await this.doLogin(user, { password: line }, undefined)) return;
     if (++this.textStage.tries >= this.host.config.limits.textLoginTries) {
       this.write('bye\n');
       return this.end();

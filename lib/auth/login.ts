@@ -1,6 +1,9 @@
 // Checking a login, in a fixed order that leaks nothing: throttle by IP, certificate binding,
 // lockout by name (known or not), password (a dummy hash for unknown names, so both cost the same),
-// then account state (disabled, banned) only once the password is proven.
+// then account state (disabled, banned) only once the password is proven. A resume token (from an
+// earlier login_ok, lib/auth/resume-token.ts) takes the password's place in that order and nothing
+// else: a refused token is a wrong password (counted, locking, logged), a valid one meets every
+// other check.
 //
 // Reserve before the work: the IP token is taken and the attempt counted against the name BEFORE
 // the hash, so n logins sent at once cannot all pass a check that only looked; a right password
@@ -16,18 +19,46 @@ import type { Attempt, LoginCounters } from './counters.js';
 import { FailedLoginLog } from './faillog.js';
 import { passwordProblem } from './policy.js';
 import { withTimeout } from '../timeout.js';
+import { ResumeTokens } from './resume-token.js';
 
-export type LoginRequest = { user: string; password: string; ip: string; certUser: string | null; fingerprint: string | null; hasCert: boolean };
+/** What proves a login: the password, or a resume token from an earlier login_ok on the same certificate. */
+export type LoginProof = { password: string } | { resume: string };
+export type LoginRequest = { user: string; proof: LoginProof; ip: string; certUser: string | null; fingerprint: string | null; hasCert: boolean };
 
-/** A password check: who, from where, and what to answer when the hash pool is full. */
-type Verify = { name: string | null; ip: string; password: string; fingerprint: string | null; busy: ErrorCode; before?: () => void };
+/**
+ * A credential check: who, from where, what proves it (given the account, or null for a name
+ * without one: that must cost the same and fail), and what to answer when the hash pool is full.
+ */
+type Verify = {
+  name: string | null; ip: string; proof: (user: UserRecord | null) => Promise<boolean>; fingerprint: string | null; busy: ErrorCode; before?: () => void;
+};
+
+/** The server_secrets row that keys resume tokens. */
+const RESUME_SECRET = 'resume-token';
 
 export class LoginService {
   private readonly failures: FailedLoginLog;
+  /** Made and checked with the cluster's shared key, loaded by start(). */
+  private tokens: ResumeTokens | null = null;
 
   constructor(private readonly store: Store, private readonly config: Config, private readonly log: Logger, readonly counters: LoginCounters) {
     this.failures = new FailedLoginLog(log);
     passwordPool.maxQueue = config.limits.passwordQueueMax;
+  }
+
+  /** Loads (on a fresh database: makes) the resume-token key; before the node takes logins. */
+  async start(): Promise<void> {
+    this.tokens = new ResumeTokens(await this.store.serverSecret(RESUME_SECRET));
+  }
+
+  /**
+   * A fresh resume token for a login of `user` on the certificate `fingerprint`, or null: tokens
+   * off (limits.resumeTokenTtlMs 0), not started, or no certificate to bind it to.
+   */
+  issueToken(user: UserRecord, fingerprint: string | null): string | null {
+    const ttl = this.config.limits.resumeTokenTtlMs;
+    if (!this.tokens || !ttl || !fingerprint) return null;
+    return this.tokens.issue(user, fingerprint, Date.now() + ttl);
   }
 
   async check(req: LoginRequest): Promise<UserRecord> {
@@ -41,8 +72,10 @@ export class LoginService {
 
   private async checkLogin(req: LoginRequest): Promise<UserRecord> {
     const name = normalizeUsername(req.user);
+    const proof = req.proof;
     const user = await this.verify({
-      name, ip: req.ip, password: req.password, fingerprint: req.fingerprint, busy: 'SERVICE_UNAVAILABLE',
+      name, ip: req.ip, proof: 'password' in proof ? this.passwordProof(proof.password) : this.tokenProof(proof.resume, req.fingerprint),
+      fingerprint: req.fingerprint, busy: 'SERVICE_UNAVAILABLE',
       before: () => {
         if (name && this.config.certBinding === 'cn' && req.hasCert && req.certUser !== name) {
           throw new ChatdError('CERT_MISMATCH', `this certificate is for "${req.certUser ?? '?'}", not "${name}"`);
@@ -57,8 +90,21 @@ export class LoginService {
       throw new ChatdError('SERVICE_UNAVAILABLE');
     }
     if (ban) throw new ChatdError('BANNED', banMessage(ban));
-    this.afterSuccess(user, req.password);
+    this.afterSuccess(user, 'password' in proof ? proof.password : null);
     return user;
+  }
+
+  /** The password against the account's hash; a name without an account costs one hash too (a dummy). */
+  private passwordProof(password: string): Verify['proof'] {
+    return (user) => (user ? verifyPassword(password, user.passwordHash) : dummyVerify(password, this.config.password));
+  }
+
+  /** A resume token for the account on this certificate (none: no token can match). */
+  private tokenProof(token: string, fingerprint: string | null): Verify['proof'] {
+    return async (user) => {
+      if (!this.tokens || !fingerprint) return false;
+      return this.tokens.verify(token, user, fingerprint, Date.now(), this.config.limits.resumeTokenTtlMs);
+    };
   }
 
   /**
@@ -70,7 +116,7 @@ export class LoginService {
     if (problem) throw new ChatdError('BAD_ARGS', problem);
     let user: UserRecord;
     try {
-      user = await this.verify({ name: userName, ip, password: oldPassword, fingerprint: null, busy: 'RATE_LIMITED' });
+      user = await this.verify({ name: userName, ip, proof: this.passwordProof(oldPassword), fingerprint: null, busy: 'RATE_LIMITED' });
     } catch (e) {
       if (!(e instanceof ChatdError)) throw e;
       this.failures.record(ip, e.code, userName);
@@ -87,7 +133,7 @@ export class LoginService {
     await this.store.audit({ actor: userName, action: 'passwd', target: userName });
   }
 
-  /** The password check shared by logins and passwd; resolves to the user only for the right password. */
+  /** The credential check shared by logins and passwd; resolves to the user only for a right password (or token). */
   private async verify(v: Verify): Promise<UserRecord> {
     const lim = this.config.limits;
     if (!(await this.counters.takeIp(v.ip))) throw new ChatdError('RATE_LIMITED', 'too many failed logins from your address; wait a little');
@@ -118,7 +164,7 @@ export class LoginService {
       }
       let ok: boolean;
       try {
-        ok = user ? await verifyPassword(v.password, user.passwordHash) : await dummyVerify(v.password, this.config.password);
+        ok = await v.proof(user);
       } catch (e) {
         if (!(e instanceof PoolBusyError)) throw e;
         await this.notCounted(v);
@@ -203,10 +249,10 @@ export class LoginService {
     }
   }
 
-  /** Records the login and upgrades an old hash; neither delays the answer. */
-  private afterSuccess(user: UserRecord, password: string): void {
+  /** Records the login and upgrades an old hash (only a password login has the plaintext); neither delays the answer. */
+  private afterSuccess(user: UserRecord, password: string | null): void {
     this.store.recordLogin(user.id).catch((e) => this.log.warn('could not record login', { user: user.username, err: (e as Error).message }));
-    if (needsRehash(user.passwordHash, this.config.password)) {
+    if (password !== null && needsRehash(user.passwordHash, this.config.password)) {
       hashPassword(password, this.config.password)
         .then((h) => this.store.setPasswordHash(user.id, h))
         .then(() => this.log.info('password rehashed with current parameters', { user: user.username }))

@@ -14,6 +14,7 @@ import { clean, Disconnected, FATAL_BYE, FATAL_LOGIN } from './link-errors.js';
 import { newPasswordOf } from './passwd.js';
 import { Reconnector, resume } from './reconnect.js';
 import { Requests, type Answer } from './requests.js';
+import { ResumeToken } from './resume-token.js';
 import { SendQueue } from './send-queue.js';
 import { ShownMessages } from './shown-messages.js';
 import { TlsSessions } from './tls-session.js';
@@ -50,6 +51,8 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
   private readonly connectTimeoutMs: number;
   /** The password of the next login: the one given, until a //passwd of this session changes it (memory only). */
   private password: string;
+  /** The resume token of the latest login_ok, offered on a reconnect before the password (memory only). */
+  private readonly resume = new ResumeToken();
 
   constructor(readonly opts: ConnectionOptions) {
     super();
@@ -69,7 +72,10 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
       user: () => this.user,
       live: () => (this.state === 'ready' && !this.closing ? this.link : null),
       answered: (frame, a) => {
-        if (a.type === 'result' && a.command === 'passwd') this.password = newPasswordOf(frame, this.prefix) ?? this.password;
+        if (a.type === 'result' && a.command === 'passwd') {
+          this.password = newPasswordOf(frame, this.prefix) ?? this.password;
+          this.resume.forget();
+        }
       },
     }, this.requests);
     this.reconnector = new Reconnector(opts.backoff);
@@ -156,7 +162,7 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
     this.link = link;
     try {
       await link.within(link.welcome, WELCOME_TIMEOUT_MS, 'welcome from the server');
-      let ok = await this.login(link, this.password);
+      let ok = reconnect ? await this.relogin(link) : await this.login(link, this.password);
       // A //passwd whose answer was lost with the connection may have taken effect: then only its
       // new password logs in (once; chatd keeps a connection open after a refused login).
       const changed = reconnect && ok.type === 'error' && ok.code === 'AUTH_FAILED' ? this.lostPasswd() : null;
@@ -211,6 +217,26 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
 
   private login(link: Link, password: string): Promise<Answer> {
     return this.requests.send(link, { type: 'login', user: this.opts.user, password }, true, LOGIN_TIMEOUT_MS, false);
+  }
+
+  /**
+   * A reconnect: the resume token first (chatd checks it without a password hash), then, if it was
+   * refused as void, the password on the same connection (chatd keeps it open after a refusal).
+   */
+  private async relogin(link: Link): Promise<Answer> {
+    const id = this.requests.nextId('r');
+    const offer = this.resume.offer(this.opts.user, id);
+    if (offer) {
+      let a: Answer;
+      try {
+        a = await this.requests.send(link, offer, true, LOGIN_TIMEOUT_MS, false, id);
+      } catch (e) {
+        this.resume.answered(null);
+        throw e;
+      }
+      if (!this.resume.answered(a)) return a;
+    }
+    return this.login(link, this.password);
   }
 
   /** The new password of a passwd command that went out and whose answer was lost, if one did. */
@@ -272,6 +298,8 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
     const id = (f as { id?: unknown }).id;
     const idKey = typeof id === 'string' || typeof id === 'number' ? id : undefined;
     let historyKey: FrameId | undefined = idKey;
+    // A refused resume token is followed by the password at once: nothing a front end should show.
+    if (f.type === 'error' && this.resume.silent(idKey, f.code)) return this.requests.settle(idKey!, f);
     switch (f.type) {
       case 'ping':
         link.write({ type: 'pong', ...(idKey !== undefined ? { id: idKey } : {}) });
@@ -297,6 +325,7 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
         }
         break;
       case 'login_ok':
+        f = this.resume.keep(f); // the token stays here: front ends (--json prints frames) never see it
         // After a reconnect the lobby's last messages, sent with login_ok, would come before what the
         // resumed lobby replays: they are left to the replay, which has them in order.
         if (link.reconnect && typeof f.room === 'string' && this.shown.resumes(f.room)) link.skipHistoryOf = f.room;

@@ -41,6 +41,8 @@ export interface CommandHost {
   topicOf(room: string): string;
   setTopic(room: string, topic: string, by: string): Promise<void>;
   recentHistory(room: string, n: number): Promise<MessageFrame[]>;
+  /** Resolves once the messages said so far are written (history writes are batched), or after dbTimeoutMs. */
+  settleHistory(): Promise<void>;
   publishEvent(event: EventName, fields: Omit<EventFrame, 'type' | 'event' | 'ts'>): void;
   updateUser(user: string, role: { name: string; level: number; color: string }): void;
   kill(user: string, code: 'KICKED' | 'BANNED', reason: string): void;

@@ -20,6 +20,7 @@ const search = command({
     if (q.room && !ctx.session.rooms.has(q.room)) throw new ChatdError('NO_SUCH_ROOM', `you are not in #${q.room}; ${ctx.prefix}join it to search it`);
     const rooms = q.room ? [q.room] : mine;
     if (!rooms.length) throw new ChatdError('NO_SUCH_ROOM', `you are in no room; ${ctx.prefix}join one to search it`);
+    await ctx.host.settleHistory(); // what was just said is searchable
     const found = await ctx.host.db.searchMessages({ words: q.words, rooms, from: q.from, limit: q.limit });
     // Stored text was sanitized on the way in; sanitized again on the way out, as every text is
     // before it is shown (a database restored from elsewhere, rows written by an older chatd).

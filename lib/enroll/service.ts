@@ -5,7 +5,7 @@
 // and the password. Tokens and passwords never reach a log line or audit_log.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import type tls from 'node:tls';
+import type { PeerCert } from '../auth/peer.js';
 import forge from 'node-forge';
 import type { Config } from '../config.js';
 import { ChatdError, SetupError } from '../errors.js';
@@ -133,13 +133,13 @@ export class EnrollService {
    * so `chat-admin cert list` shows it and a re-enrollment can revoke it; and without a CA key the
    * user is warned when it runs out soon, since nothing will renew it.
    */
-  afterLogin(user: string, peer: tls.PeerCertificate | null): string | undefined {
-    if (!peer || !peer.fingerprint256) return undefined;
-    const fp = peer.fingerprint256;
-    const notAfter = Date.parse(peer.valid_to);
+  afterLogin(user: string, peer: PeerCert | null): string | undefined {
+    if (!peer || !peer.fingerprint) return undefined;
+    const fp = peer.fingerprint;
+    const notAfter = Date.parse(peer.validTo);
     if (!this.recorded.has(fp)) {
       this.recorded.add(fp);
-      this.db.recordCertificate({ user, fingerprint: fp, serial: String(peer.serialNumber ?? '').toLowerCase(), notAfter, issuedAt: Date.parse(peer.valid_from), source: 'chat-certs' })
+      this.db.recordCertificate({ user, fingerprint: fp, serial: peer.serial.toLowerCase(), notAfter, issuedAt: Date.parse(peer.validFrom), source: 'chat-certs' })
         .catch((e) => { this.recorded.delete(fp); this.log.warn('could not record a certificate', { user, err: (e as Error).message }); });
     }
     if (this.ca || !Number.isFinite(notAfter)) return undefined;

@@ -2,6 +2,7 @@
 // secureContextOptions()), client-certificate policy and connection caps (counted together), whose sessions
 // speak IRC. Kept beside lib/server.ts rather than in it: the chat listener chooses JSON or text by
 // ALPN, this one has a single protocol, and IRC clients send no ALPN at all.
+import { readPeer } from '../auth/peer.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -40,7 +41,8 @@ export class IrcServer {
   }
 
   private accept(socket: tls.TLSSocket): void {
-    if (!socket.authorized && socket.getPeerCertificate() && Object.keys(socket.getPeerCertificate()).length) {
+    const peer = readPeer(socket);
+    if (!socket.authorized && peer !== null) {
       this.node.metrics.handshakes.inc({ result: 'failed' });
       this.refusals.refused(certificateRefusal(socket, remoteOf(socket)));
       socket.destroy();
@@ -49,7 +51,7 @@ export class IrcServer {
     this.node.metrics.handshakes.inc({ result: 'ok' });
     if (socket.isSessionReused()) this.node.metrics.resumed.inc();
     refuseRenegotiation(socket, this.refusals);
-    this.node.add(new IrcSession(socket, this.node));
+    this.node.add(new IrcSession(socket, this.node, peer));
   }
 
   listen(): Promise<net.AddressInfo> {

@@ -2,6 +2,7 @@
 // cache, numerics and notices built per session), the welcome burst and MOTD, and a JOIN told with its
 // topic and names while other output waits behind it. Its own module because every other IRC layer
 // (registration, commands, queries) writes through it, and none of them needs to know how.
+import type { PeerCert } from '../auth/peer.js';
 import type { TLSSocket } from 'node:tls';
 import type { ByeCode } from '../errors.js';
 import type { ChatNode } from '../node.js';
@@ -66,8 +67,8 @@ export abstract class IrcOutput extends Session {
   /** A user who leaves gets one QUIT line, not one per shared room (the node reports each room). */
   private readonly quits = new Map<string, number>();
 
-  constructor(socket: TLSSocket, protected readonly node: ChatNode) {
-    super(socket, 'irc', node, node.nodeName);
+  constructor(socket: TLSSocket, protected readonly node: ChatNode, peer: PeerCert | null) {
+    super(socket, 'irc', node, node.nodeName, peer);
   }
 
   protected get me(): string { return this.user?.name ?? this.nick ?? '*'; }

@@ -113,7 +113,7 @@ export abstract class IrcRegistration extends IrcOutput {
   /** node.login, like every other login: throttle, lockout, certificate binding, session slots. */
   private async tryLogin(name: string, password: string): Promise<ChatdError | null> {
     try {
-      this.user = await this.host.login(this, name, password);
+      this.user = await this.host.login(this, name, { password });
       this.host.metrics.logins.inc({ result: 'ok' });
       return null;
     } catch (e) {

@@ -7,14 +7,15 @@
 // output.ts (writing IRC) ← registration.ts (CAP/SASL/PASS) ← channels.ts (commands that act) ←
 // queries.ts (NAMES/WHO/WHOIS/LIST) ← IrcSession.
 import type { TLSSocket } from 'node:tls';
+import type { PeerCert } from '../auth/peer.js';
 import type { ChatNode } from '../node.js';
 import { IRC_MAX_LINE, ircLine, overLimit, parseIrc, type IrcMessage } from './message.js';
 import { IrcQueries } from './queries.js';
 import { IRC_HOST } from './render.js';
 
 export class IrcSession extends IrcQueries {
-  constructor(socket: TLSSocket, node: ChatNode) {
-    super(socket, node);
+  constructor(socket: TLSSocket, node: ChatNode, peer: PeerCert | null) {
+    super(socket, node, peer);
     this.decoder.maxBytes = IRC_MAX_LINE;
   }
 

@@ -9,7 +9,8 @@ export const ENROLL_ALPN = 'chatd-enroll/1';
 export type FrameId = string | number;
 
 // client → server
-export type LoginFrame = { type: 'login'; user: string; password: string; id?: FrameId };
+/** With `resume` (a token from an earlier login_ok) instead of `password`: a cheap reconnect (PROTOCOL.md). */
+export type LoginFrame = { type: 'login'; user: string; password: string; id?: FrameId } | { type: 'login'; user: string; resume: string; id?: FrameId };
 export type SayFrame = { type: 'say'; text: string; room?: string; id?: FrameId };
 export type CommandFrame = { type: 'command'; line: string; id?: FrameId };
 export type PingFrame = { type: 'ping'; id?: FrameId };
@@ -24,7 +25,10 @@ export type ClientFrame = LoginFrame | SayFrame | CommandFrame | PingFrame | Pon
 // server → client
 export type UserRef = { name: string; role: string; color: string };
 export type WelcomeFrame = { type: 'welcome'; server: string; version: string; protocol: 1; prefix: string; cert_user: string | null };
-export type LoginOkFrame = { type: 'login_ok'; user: UserRef & { level: number }; room: string; motd: string; notice?: string; id?: FrameId };
+/** `resume`: JSON sessions with a client certificate, unless limits.resumeTokenTtlMs is 0 (PROTOCOL.md). */
+export type LoginOkFrame = {
+  type: 'login_ok'; user: UserRef & { level: number }; room: string; motd: string; notice?: string; resume?: string; id?: FrameId;
+};
 export type MessageFrame = {
   type: 'message'; id: string; ts: string; room: string; from: UserRef; text: string; kind: 'say' | 'me'; ack?: FrameId;
 };

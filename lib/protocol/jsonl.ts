@@ -101,8 +101,14 @@ export function parseClientFrame(line: string): { frame: ClientFrame } | { error
     if (!CLIENT_FRAME_TYPES.has(type)) throw new ChatdError('UNKNOWN_TYPE', `unknown frame type "${type.slice(0, 32)}"`);
     const withId = <T extends object>(f: T) => (id === undefined ? f : { ...f, id });
     switch (type) {
-      case 'login':
-        return { frame: withId({ type, user: str(o, 'user', true)!, password: str(o, 'password', true)! }) };
+      case 'login': {
+        const user = str(o, 'user', true)!;
+        const resume = str(o, 'resume', false);
+        if (resume === undefined) return { frame: withId({ type, user, password: str(o, 'password', true)! }) };
+        // One credential per login: which one failed must never be a guess (each refusal counts).
+        if ('password' in o) throw new ChatdError('BAD_FRAME', 'give "password" or "resume", not both');
+        return { frame: withId({ type, user, resume }) };
+      }
       case 'say': {
         const room = str(o, 'room', false);
         return { frame: withId({ type, text: str(o, 'text', true)!, ...(room !== undefined ? { room } : {}) }) };

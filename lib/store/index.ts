@@ -14,6 +14,7 @@ import { LifecycleStore } from './lifecycle.js';
 import { MessageStore } from './messages.js';
 import { ModerationStore } from './moderation.js';
 import { SchemaStore } from './schema.js';
+import { SecretStore } from './secrets.js';
 
 export type {
   BanRecord, CertificateRecord, CertSource, InviteRecord, MessageRow, MuteRecord, NewBan, NewInvite, AuditEntry, RoleRecord,
@@ -24,10 +25,11 @@ export type { ExportedDm, UserExport } from './lifecycle.js';
 export { AUDIT_DETAIL_MAX } from './audit.js';
 export { SQL } from './sql.js';
 
-const PARTS = [SchemaStore, AccountStore, ModerationStore, CertificateStore, MessageStore, DmStore, EnrollmentStore, LifecycleStore, AuditStore];
+const PARTS = [SchemaStore, AccountStore, ModerationStore, CertificateStore, MessageStore, DmStore, EnrollmentStore, LifecycleStore, AuditStore,
+  SecretStore];
 
 export interface Store extends SchemaStore, AccountStore, ModerationStore, CertificateStore, MessageStore, DmStore, EnrollmentStore,
-  LifecycleStore, AuditStore {}
+  LifecycleStore, AuditStore, SecretStore {}
 export class Store extends StoreCore {}
 
 for (const part of PARTS) {

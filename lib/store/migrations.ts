@@ -9,6 +9,7 @@ import * as m005 from '../../migrations/005_setter_level.js';
 import * as m006 from '../../migrations/006_enrollment.js';
 import * as m007 from '../../migrations/007_search.js';
 import * as m008 from '../../migrations/008_dms.js';
+import * as m009 from '../../migrations/009_server_secrets.js';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -17,6 +18,7 @@ export const MIGRATIONS: Array<[string, Migration]> = [
   ['006_enrollment', m006],
   ['007_search', m007],
   ['008_dms', m008],
+  ['009_server_secrets', m009],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {

@@ -37,6 +37,8 @@ describe('ops: metrics count what happened', function () {
     const mod = await TestClient.loggedIn(chatd.address.port, world.certs, 'mod');
     const carol = await TestClient.connect(chatd.address.port, world.certs, 'carol');
     expect((await carol.login('carol', 'wrong-password-1')).code).to.equal('AUTH_FAILED');
+    // The join events of these logins are batched (limits.presenceBatchMs): out before the next count.
+    await alice.waitFor((f) => f.type === 'event' && f.event === 'join' && f.user === 'mod');
     const t1 = await scrape(chatd);
     expect(delta(t0, t1, 'chatd_logins_total{result="ok"}')).to.equal(3);
     expect(delta(t0, t1, 'chatd_logins_total{result="AUTH_FAILED"}')).to.equal(1);

@@ -5,7 +5,7 @@ import { parseDbUrl } from '../../lib/store/url.js';
 import { auditLog, dbKinds, freshDb, liftBan } from '../helpers/world.js';
 import type { MessageFrame } from '../../lib/protocol/frames.js';
 
-const TABLES = ['roles', 'users', 'bans', 'revoked_certs', 'rooms', 'messages', 'audit_log', 'mutes', 'login_locks', 'invites', 'certificates', 'dms'];
+const TABLES = ['roles', 'users', 'bans', 'revoked_certs', 'rooms', 'messages', 'audit_log', 'mutes', 'login_locks', 'invites', 'certificates', 'dms', 'server_secrets'];
 
 function msg(id: string, room: string, text: string, ts: number): MessageFrame {
   return { type: 'message', id, ts: new Date(ts).toISOString(), room, from: { name: 'alice', role: 'user', color: 'cyan' }, text, kind: 'say' };
@@ -26,10 +26,10 @@ for (const kind of dbKinds()) {
     });
 
     it('migrates to the full schema; latest twice is a no-op', async () => {
-      expect(await store.migrateLatest()).to.deep.equal(['001_initial', '002_mutes', '003_login_locks', '004_audit_detail', '005_setter_level', '006_enrollment', '007_search', '008_dms']);
+      expect(await store.migrateLatest()).to.deep.equal(['001_initial', '002_mutes', '003_login_locks', '004_audit_detail', '005_setter_level', '006_enrollment', '007_search', '008_dms', '009_server_secrets']);
       expect(await store.migrateLatest()).to.deep.equal([]);
       for (const t of TABLES) expect(await store.knex.schema.hasTable(t), t).to.equal(true);
-      expect(await store.migrateStatus()).to.deep.equal({ applied: ['001_initial', '002_mutes', '003_login_locks', '004_audit_detail', '005_setter_level', '006_enrollment', '007_search', '008_dms'], pending: [] });
+      expect(await store.migrateStatus()).to.deep.equal({ applied: ['001_initial', '002_mutes', '003_login_locks', '004_audit_detail', '005_setter_level', '006_enrollment', '007_search', '008_dms', '009_server_secrets'], pending: [] });
     });
 
     it('seeds the default roles in level order', async () => {
@@ -163,13 +163,13 @@ for (const kind of dbKinds()) {
     }
 
     it('rolls back to an empty schema', async () => {
-      expect(await store.migrateRollback()).to.deep.equal(['008_dms', '007_search', '006_enrollment', '005_setter_level', '004_audit_detail', '003_login_locks', '002_mutes', '001_initial']);
+      expect(await store.migrateRollback()).to.deep.equal(['009_server_secrets', '008_dms', '007_search', '006_enrollment', '005_setter_level', '004_audit_detail', '003_login_locks', '002_mutes', '001_initial']);
       for (const t of TABLES) expect(await store.knex.schema.hasTable(t), t).to.equal(false);
-      expect(await store.migrateStatus()).to.deep.equal({ applied: [], pending: ['001_initial', '002_mutes', '003_login_locks', '004_audit_detail', '005_setter_level', '006_enrollment', '007_search', '008_dms'] });
+      expect(await store.migrateStatus()).to.deep.equal({ applied: [], pending: ['001_initial', '002_mutes', '003_login_locks', '004_audit_detail', '005_setter_level', '006_enrollment', '007_search', '008_dms', '009_server_secrets'] });
     });
 
     it('answers again on a schema made anew (statements prepared before are not stale)', async () => {
-      expect(await store.migrateLatest()).to.deep.equal(['001_initial', '002_mutes', '003_login_locks', '004_audit_detail', '005_setter_level', '006_enrollment', '007_search', '008_dms']);
+      expect(await store.migrateLatest()).to.deep.equal(['001_initial', '002_mutes', '003_login_locks', '004_audit_detail', '005_setter_level', '006_enrollment', '007_search', '008_dms', '009_server_secrets']);
       expect(await store.getUser('alice')).to.equal(null);
       await store.createUser({ username: 'alice', passwordHash: 'h3', role: 'admin' });
       expect(await store.getUser('alice')).to.include({ passwordHash: 'h3', level: 100 });
