@@ -50,7 +50,7 @@ function connectOpts(session?: Buffer, socket?: net.Socket): tls.ConnectionOptio
 
 // ---- one client connection ------------------------------------------------------------------
 
-type Frame = { type?: string; code?: string; message?: string; id?: unknown };
+type Frame = { type?: string; code?: string; message?: string; id?: unknown; resume?: unknown };
 
 class Conn {
   readonly sock: tls.TLSSocket;
@@ -65,6 +65,9 @@ class Conn {
   onClose: (() => void) | null = null;
   /** The latest TLS session ticket the server sent on this connection (offered by a reconnect). */
   ticket: Buffer | null = null;
+  /** chatd: who logged in here, and the resume token of its login_ok (a reconnect's login without a hash). */
+  user: string | null = null;
+  resumeToken: string | null = null;
   private carry: Buffer | null = null;
   private text = '';
 
@@ -159,7 +162,7 @@ function scanMarkers(buf: Buffer, now: number, conn: Conn): void {
 }
 
 /** Resolves when the connection is usable: TLS up (ceiling), or logged in (chatd, + part lobby). */
-function establish(conn: Conn, login: { user: string; password: string } | null, part: boolean, timeoutMs: number): Promise<void> {
+function establish(conn: Conn, login: { user: string; password: string; token?: string } | null, part: boolean, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => fail('timeout'), timeoutMs);
     const fail = (why: string) => {
@@ -191,8 +194,12 @@ function establish(conn: Conn, login: { user: string; password: string } | null,
       return;
     }
     conn.onFrame = (f) => {
-      if (f.type === 'welcome') conn.send(JSON.stringify({ type: 'login', user: login.user, password: login.password, id: 'L' }) + '\n');
-      else if (f.type === 'login_ok') {
+      if (f.type === 'welcome') {
+        const proof = login.token ? { resume: login.token } : { password: login.password };
+        conn.send(JSON.stringify({ type: 'login', user: login.user, ...proof, id: 'L' }) + '\n');
+      } else if (f.type === 'login_ok') {
+        conn.user = login.user;
+        conn.resumeToken = typeof f.resume === 'string' ? f.resume : null;
         if (part) conn.send('{"type":"command","line":"part lobby","id":"P"}\n');
         else done();
       } else if (f.type === 'result' && f.id === 'P') done();
@@ -390,7 +397,7 @@ function reconnectArm(a: ReconnectArgs): { armed: number } {
   let finish!: () => void;
   const r: NonNullable<typeof reconnecting> = {
     pending: held.length, done: new Promise<void>((res) => (finish = res)), finish: () => finish(),
-    result: { back: 0, failed: 0, offered: 0, resumed: 0, refused: 0, errors: {}, backUs: [], firstConnectUs: null },
+    result: { back: 0, failed: 0, offered: 0, resumed: 0, tokens: 0, refused: 0, errors: {}, backUs: [], firstConnectUs: null },
   };
   reconnecting = r;
   if (r.pending === 0) r.finish();
@@ -408,8 +415,13 @@ async function comeBack(old: Conn, i: number, a: ReconnectArgs, r: NonNullable<t
   const deadline = Date.now() + a.deadlineMs;
   const ticket = a.resume ? old.ticket ?? undefined : undefined;
   if (ticket) r.result.offered++;
-  const login = a.login ? { user: a.users[i % a.users.length]!, password: a.password } : null;
+  // With tokens the client logs in again as itself, with the token of its last login_ok (as chat-cli
+  // does); a refused token falls back to the password at the next attempt.
+  let token = a.tokens && old.user && old.resumeToken ? old.resumeToken : undefined;
+  if (token) r.result.tokens++;
+  const user = token ? old.user! : a.users[i % a.users.length]!;
   while (Date.now() < deadline) {
+    const login = a.login ? { user, password: a.password, ...(token ? { token } : {}) } : null;
     try {
       // TCP first, TLS only over a connection that was accepted, as a client's connect() then
       // handshake: a refused attempt then costs the generator a socket, not a TLS client.
@@ -429,6 +441,7 @@ async function comeBack(old: Conn, i: number, a: ReconnectArgs, r: NonNullable<t
       const why = (e as Error).message;
       if (why === 'ECONNREFUSED') r.result.refused++;
       else bump(r.result.errors, why);
+      if (why === 'AUTH_FAILED') token = undefined;
       // A client whose backoff has run out tries again soon: every ~retryMs, jittered so that the
       // clients do not move in lockstep.
       await sleep(a.retryMs * (0.5 + Math.random()));

@@ -47,13 +47,14 @@ export type StormResult = {
  * their server closes them, retrying refused or failed connects every ~`retryMs` until `deadlineMs`
  * after they lost the old one; chatd ones log in again as `users[i % users.length]`. With `resume`
  * each offers the TLS session ticket of the connection it lost.
+ * `tokens`: a chatd client logs in again as itself with the resume token of its last login_ok.
  */
-export type ReconnectArgs = { n: number; resume: boolean; login: boolean; users: string[]; password: string; retryMs: number; deadlineMs: number };
+export type ReconnectArgs = { n: number; resume: boolean; tokens: boolean; login: boolean; users: string[]; password: string; retryMs: number; deadlineMs: number };
 export type ReconnectResult = {
   /** Connections back (TLS up, and logged in for chatd), and those still out at the deadline. */
   back: number; failed: number;
-  /** Offered a ticket; of those back, the handshakes that resumed. */
-  offered: number; resumed: number;
+  /** Offered a ticket; of those back, the handshakes that resumed; logins tried with a resume token. */
+  offered: number; resumed: number; tokens: number;
   /** Connects refused while no server listened (expected, not errors), and every other failed attempt by kind. */
   refused: number; errors: Record<string, number>;
   /** CLOCK_MONOTONIC µs at which each connection was back, and of the first TCP connect that got through. */

@@ -55,6 +55,8 @@ export function outsideLoad(res: Results): Array<{ what: string; pct: number }> 
     const r = k === 'irc' ? undefined : s.reconnect?.[k];
     if (r) out.push({ what: `${k} reconnect storm, full`, pct: r.full.othersPct }, { what: `${k} reconnect storm, resumed`, pct: r.resumed.othersPct });
     if (r?.costly) out.push({ what: `${k} reconnect storm, default hash`, pct: r.costly.othersPct });
+    if (r?.tokens) out.push({ what: `${k} reconnect storm, tokens`, pct: r.tokens.othersPct });
+    if (r?.costlyTokens) out.push({ what: `${k} reconnect storm, default hash, tokens`, pct: r.costlyTokens.othersPct });
   }
   return out;
 }
@@ -132,6 +134,9 @@ export function rows(res: Results, p: Plan): Row[] {
       out.push(row(`reconnect_${key}_p50_ms`, `reconnect storm, ${how}: p50 of a client's time back`, 'ms', c?.[key].p50Ms ?? null, r?.[key].p50Ms ?? null));
       out.push(row(`reconnect_${key}_p99_ms`, `reconnect storm, ${how}: p99 of a client's time back`, 'ms', c?.[key].p99Ms ?? null, r?.[key].p99Ms ?? null));
     }
+    const t = c?.tokens;
+    out.push(row('reconnect_tokens_all_back_ms', `reconnect storm, ${n} clients, resumed + resume tokens (no password hash; ceiling column: resumed TLS only): all back`, 'ms', t?.allBackMs ?? null, r?.resumed.allBackMs ?? null));
+    out.push(row('reconnect_tokens_p99_ms', 'reconnect storm, resumed + resume tokens: p99 of a client\'s time back', 'ms', t?.p99Ms ?? null, r?.resumed.p99Ms ?? null));
     const share = (f?: { resumed: number; back: number }) => (f && f.back ? f.resumed / f.back : null);
     out.push(row('reconnect_resumed_fraction', 'reconnect storm: handshakes that resumed (of clients back)', 'share', share(c?.resumed), share(r?.resumed)));
     const k = c?.costly;
@@ -140,6 +145,8 @@ export function rows(res: Results, p: Plan): Row[] {
     out.push(row('reconnect_default_hash_all_back_ms', `reconnect storm, ${fmtInt(x.costlyClients)} clients at the default password cost, resumed: all back ` +
       `(ceiling column: ${fmtInt(x.costlyClients)} hashes on ${res.machine.nproc} cores)`, 'ms', k?.allBackMs ?? null, hashOnly));
     out.push(row('reconnect_default_hash_p99_ms', 'reconnect storm at the default password cost: p99 of a client\'s time back', 'ms', k?.p99Ms ?? null, null));
+    const kt = c?.costlyTokens;
+    out.push(row('reconnect_default_hash_tokens_all_back_ms', `reconnect storm, ${fmtInt(x.costlyClients)} clients at the default password cost, resumed + resume tokens: all back`, 'ms', kt?.allBackMs ?? null, null));
   }
   if (s.history) {
     for (const [name, h] of [['SQLite', s.history.sqlite], ['MariaDB', s.history.mariadb]] as const) {
