@@ -138,7 +138,10 @@ export class Session {
 
   // ---- output -------------------------------------------------------------------------------
   send(f: ServerFrame | Outgoing): void {
-    if (this.closed) return;
+    // Nothing after the bye (or the end): the socket is ended, and a write to it only makes an
+    // ERR_STREAM_WRITE_AFTER_END error. On a shutdown with 1,000 sessions in a room, every session's
+    // quit event went to every other already-ended session that way: seconds of the restart (issue 18).
+    if (this.closed || this.closing) return;
     const data = this.encode(outgoing(f));
     if (data !== null) this.write(data);
   }

@@ -11,6 +11,7 @@ import { FIXED_DELIVERIES_PER_SEC, type FanoutFigures } from '../sections/fanout
 import type { HandshakeFigures } from '../sections/handshake.js';
 import type { IdleFigures } from '../sections/idle.js';
 import type { LoginFigures } from '../sections/login.js';
+import type { ReconnectSection } from '../sections/reconnect.js';
 
 export type Results = {
   machine: Machine; command: string; startedAt: string; durationS: number; quick: boolean; notes: string[];
@@ -25,6 +26,7 @@ export type Results = {
       /** What processes outside the bench took while the hash was timed (% of a core). */
       hashOthersPct: number;
     } & Partial<Record<TargetKind, LoginFigures>>;
+    reconnect?: ReconnectSection;
     history?: HistorySection;
   };
   rows: Row[];
@@ -50,6 +52,11 @@ export function outsideLoad(res: Results): Array<{ what: string; pct: number }> 
     const l = s.login?.[k];
     if (l) out.push({ what: `${k} chat without storm`, pct: l.idle.cpu.othersPct }, { what: `${k} storm under chat`, pct: l.storm.othersPct });
     if (l?.logins) out.push({ what: `${k} logins alone`, pct: l.logins.othersPct });
+    const r = k === 'irc' ? undefined : s.reconnect?.[k];
+    if (r) out.push({ what: `${k} reconnect storm, full`, pct: r.full.othersPct }, { what: `${k} reconnect storm, resumed`, pct: r.resumed.othersPct });
+    if (r?.costly) out.push({ what: `${k} reconnect storm, default hash`, pct: r.costly.othersPct });
+    if (r?.tokens) out.push({ what: `${k} reconnect storm, tokens`, pct: r.tokens.othersPct });
+    if (r?.costlyTokens) out.push({ what: `${k} reconnect storm, default hash, tokens`, pct: r.costlyTokens.othersPct });
   }
   return out;
 }
@@ -117,6 +124,29 @@ export function rows(res: Results, p: Plan): Row[] {
     out.push({ ...lr, target: '≥ 0.9× theory', met: lr.ratio === null ? null : lr.ratio >= 0.9 });
     out.push(row('chat_p99_idle_ms', `chat p99, room of ${c?.chatMembers ?? p.chatMembers} at 100 msg/s, no storm`, 'ms', c?.idle.p99Ms ?? null, r?.idle.p99Ms ?? null));
     out.push(row('chat_p99_login_storm_ms', 'chat p99 during the login storm (ceiling: same rate of new TLS connections)', 'ms', c?.duringStorm.p99Ms ?? null, r?.duringStorm.p99Ms ?? null));
+  }
+  if (s.reconnect) {
+    const x = s.reconnect, c = x.chatd, r = x.ceiling;
+    const n = fmtInt(x.clients);
+    // chatd: logged in again (lobby); ceiling: TLS up. Times from the restarted server listening.
+    for (const [how, key] of [['full handshakes', 'full'], ['resumed (tickets)', 'resumed']] as const) {
+      out.push(row(`reconnect_${key}_all_back_ms`, `reconnect storm after a restart, ${n} clients, ${how}: all back (chatd: logged in)`, 'ms', c?.[key].allBackMs ?? null, r?.[key].allBackMs ?? null));
+      out.push(row(`reconnect_${key}_p50_ms`, `reconnect storm, ${how}: p50 of a client's time back`, 'ms', c?.[key].p50Ms ?? null, r?.[key].p50Ms ?? null));
+      out.push(row(`reconnect_${key}_p99_ms`, `reconnect storm, ${how}: p99 of a client's time back`, 'ms', c?.[key].p99Ms ?? null, r?.[key].p99Ms ?? null));
+    }
+    const t = c?.tokens;
+    out.push(row('reconnect_tokens_all_back_ms', `reconnect storm, ${n} clients, resumed + resume tokens (no password hash; ceiling column: resumed TLS only): all back`, 'ms', t?.allBackMs ?? null, r?.resumed.allBackMs ?? null));
+    out.push(row('reconnect_tokens_p99_ms', 'reconnect storm, resumed + resume tokens: p99 of a client\'s time back', 'ms', t?.p99Ms ?? null, r?.resumed.p99Ms ?? null));
+    const share = (f?: { resumed: number; back: number }) => (f && f.back ? f.resumed / f.back : null);
+    out.push(row('reconnect_resumed_fraction', 'reconnect storm: handshakes that resumed (of clients back)', 'share', share(c?.resumed), share(r?.resumed)));
+    const k = c?.costly;
+    // The ceiling has no login: its column is the time the server's hash workers need for these logins alone.
+    const hashOnly = k && s.login ? (k.clients * s.login.hashMs) / res.machine.nproc : null;
+    out.push(row('reconnect_default_hash_all_back_ms', `reconnect storm, ${fmtInt(x.costlyClients)} clients at the default password cost, resumed: all back ` +
+      `(ceiling column: ${fmtInt(x.costlyClients)} hashes on ${res.machine.nproc} cores)`, 'ms', k?.allBackMs ?? null, hashOnly));
+    out.push(row('reconnect_default_hash_p99_ms', 'reconnect storm at the default password cost: p99 of a client\'s time back', 'ms', k?.p99Ms ?? null, null));
+    const kt = c?.costlyTokens;
+    out.push(row('reconnect_default_hash_tokens_all_back_ms', `reconnect storm, ${fmtInt(x.costlyClients)} clients at the default password cost, resumed + resume tokens: all back`, 'ms', kt?.allBackMs ?? null, null));
   }
   if (s.history) {
     for (const [name, h] of [['SQLite', s.history.sqlite], ['MariaDB', s.history.mariadb]] as const) {
