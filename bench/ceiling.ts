@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { parseArgs } from 'node:util';
+import { ticketOptions } from '../lib/tls-tickets.js';
 
 const MAX_LINE = 16 * 1024; // chatd's limit; a longer unterminated line closes the connection
 
@@ -30,8 +31,10 @@ if (!args.cert || !args.key || !args.ca) {
 
 const clients = new Set<tls.TLSSocket>();
 
+const pem = { cert: fs.readFileSync(args.cert), key: fs.readFileSync(args.key), ca: fs.readFileSync(args.ca) };
 const server = tls.createServer({
-  cert: fs.readFileSync(args.cert), key: fs.readFileSync(args.key), ca: fs.readFileSync(args.ca),
+  // Ticket keys as chatd makes them (lib/tls-tickets.ts), so that tickets survive a restart here too.
+  ...pem, ...ticketOptions(pem),
   requestCert: true, rejectUnauthorized: true, ALPNProtocols: ['chatd/1'], minVersion: 'TLSv1.3', handshakeTimeout: 10_000,
 }, (socket) => {
   socket.setNoDelay(true);

@@ -9,9 +9,10 @@
 // JSON-parsed while a connection logs in.
 import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
+import net from 'node:net';
 import tls from 'node:tls';
 import type {
-  GenRequest, OpenArgs, OpenResult, PhaseResult, SendArgs, SendResult, SetupArgs, StormArgs, StormResult,
+  GenRequest, OpenArgs, OpenResult, PhaseResult, ReconnectArgs, ReconnectResult, SendArgs, SendResult, SetupArgs, StormArgs, StormResult,
 } from './lib/gen-api.js';
 import { monoUs as nowUs } from './lib/proc.js';
 import { Histogram } from './lib/stats.js';
@@ -40,16 +41,16 @@ function bump(map: Record<string, number>, key: string): void {
   map[key] = (map[key] ?? 0) + 1;
 }
 
-function connectOpts(session?: Buffer): tls.ConnectionOptions {
+function connectOpts(session?: Buffer, socket?: net.Socket): tls.ConnectionOptions {
   return {
     host: setup!.host, port: setup!.port, servername: 'localhost', secureContext: ctx!, ...(setup!.kind === 'irc' ? {} : { ALPNProtocols: ALPN }),
-    ...(session ? { session } : {}),
+    ...(session ? { session } : {}), ...(socket ? { socket } : {}),
   };
 }
 
 // ---- one client connection ------------------------------------------------------------------
 
-type Frame = { type?: string; code?: string; message?: string; id?: unknown };
+type Frame = { type?: string; code?: string; message?: string; id?: unknown; resume?: unknown };
 
 class Conn {
   readonly sock: tls.TLSSocket;
@@ -62,14 +63,21 @@ class Conn {
   /** IRC: called per line until registered and in #lobby. */
   onIrcLine: ((line: string) => void) | null = null;
   onClose: (() => void) | null = null;
+  /** The latest TLS session ticket the server sent on this connection (offered by a reconnect). */
+  ticket: Buffer | null = null;
+  /** chatd: who logged in here, and the resume token of its login_ok (a reconnect's login without a hash). */
+  user: string | null = null;
+  resumeToken: string | null = null;
   private carry: Buffer | null = null;
   private text = '';
 
-  constructor(session?: Buffer) {
-    this.sock = tls.connect(connectOpts(session));
+  /** `socket`: TLS over this TCP connection, already made, instead of a new one. */
+  constructor(session?: Buffer, socket?: net.Socket) {
+    this.sock = tls.connect(connectOpts(session, socket));
     this.sock.setNoDelay(true);
     this.sock.on('data', (d: Buffer) => this.onData(d));
     this.sock.on('error', () => {});
+    this.sock.on('session', (t: Buffer) => { this.ticket = t; });
     this.sock.on('close', () => {
       this.closed = true;
       if (this.ready && phase.id >= 0) phase.closed++;
@@ -154,7 +162,7 @@ function scanMarkers(buf: Buffer, now: number, conn: Conn): void {
 }
 
 /** Resolves when the connection is usable: TLS up (ceiling), or logged in (chatd, + part lobby). */
-function establish(conn: Conn, login: { user: string; password: string } | null, part: boolean, timeoutMs: number): Promise<void> {
+function establish(conn: Conn, login: { user: string; password: string; token?: string } | null, part: boolean, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => fail('timeout'), timeoutMs);
     const fail = (why: string) => {
@@ -186,8 +194,12 @@ function establish(conn: Conn, login: { user: string; password: string } | null,
       return;
     }
     conn.onFrame = (f) => {
-      if (f.type === 'welcome') conn.send(JSON.stringify({ type: 'login', user: login.user, password: login.password, id: 'L' }) + '\n');
-      else if (f.type === 'login_ok') {
+      if (f.type === 'welcome') {
+        const proof = login.token ? { resume: login.token } : { password: login.password };
+        conn.send(JSON.stringify({ type: 'login', user: login.user, ...proof, id: 'L' }) + '\n');
+      } else if (f.type === 'login_ok') {
+        conn.user = login.user;
+        conn.resumeToken = typeof f.resume === 'string' ? f.resume : null;
         if (part) conn.send('{"type":"command","line":"part lobby","id":"P"}\n');
         else done();
       } else if (f.type === 'result' && f.id === 'P') done();
@@ -374,6 +386,88 @@ function fetchTicket(): Promise<Buffer> {
   });
 }
 
+// ---- reconnect storm (bench/sections/reconnect.ts) ---------------------------------------------
+
+let reconnecting: { pending: number; result: ReconnectResult; done: Promise<void>; finish: () => void } | null = null;
+
+function reconnectArm(a: ReconnectArgs): { armed: number } {
+  const live = held.filter((c) => !c.closed);
+  for (const c of live.slice(a.n)) c.destroy();
+  held.splice(0, held.length, ...live.slice(0, a.n));
+  let finish!: () => void;
+  const r: NonNullable<typeof reconnecting> = {
+    pending: held.length, done: new Promise<void>((res) => (finish = res)), finish: () => finish(),
+    result: { back: 0, failed: 0, offered: 0, resumed: 0, tokens: 0, refused: 0, errors: {}, backUs: [], firstConnectUs: null },
+  };
+  reconnecting = r;
+  if (r.pending === 0) r.finish();
+  held.forEach((old, i) => {
+    old.onClose = () => {
+      old.onClose = null;
+      void comeBack(old, i, a, r);
+    };
+  });
+  return { armed: held.length };
+}
+
+/** One client whose connection the restart closed: connect again until it is back (or out of time). */
+async function comeBack(old: Conn, i: number, a: ReconnectArgs, r: NonNullable<typeof reconnecting>): Promise<void> {
+  const deadline = Date.now() + a.deadlineMs;
+  const ticket = a.resume ? old.ticket ?? undefined : undefined;
+  if (ticket) r.result.offered++;
+  // With tokens the client logs in again as itself, with the token of its last login_ok (as chat-cli
+  // does); a refused token falls back to the password at the next attempt.
+  let token = a.tokens && old.user && old.resumeToken ? old.resumeToken : undefined;
+  if (token) r.result.tokens++;
+  const user = token ? old.user! : a.users[i % a.users.length]!;
+  while (Date.now() < deadline) {
+    const login = a.login ? { user, password: a.password, ...(token ? { token } : {}) } : null;
+    try {
+      // TCP first, TLS only over a connection that was accepted, as a client's connect() then
+      // handshake: a refused attempt then costs the generator a socket, not a TLS client.
+      const tcp = await tcpConnect();
+      const t = nowUs();
+      if (r.result.firstConnectUs === null || t < r.result.firstConnectUs) r.result.firstConnectUs = t;
+      const conn = new Conn(ticket, tcp);
+      await establish(conn, login, false, Math.max(1, deadline - Date.now()));
+      r.result.backUs.push(nowUs());
+      r.result.back++;
+      // A resumed TLS 1.3 handshake brings no new ticket (Node's server does not renew them): the
+      // one just used stays the one to offer next time, as chat-cli does.
+      if (conn.sock.isSessionReused()) { r.result.resumed++; conn.ticket ??= ticket ?? null; }
+      held[i] = conn;
+      break;
+    } catch (e) {
+      const why = (e as Error).message;
+      if (why === 'ECONNREFUSED') r.result.refused++;
+      else bump(r.result.errors, why);
+      if (why === 'AUTH_FAILED') token = undefined;
+      // A client whose backoff has run out tries again soon: every ~retryMs, jittered so that the
+      // clients do not move in lockstep.
+      await sleep(a.retryMs * (0.5 + Math.random()));
+    }
+  }
+  if (held[i] === old) r.result.failed++;
+  if (--r.pending === 0) r.finish();
+}
+
+function tcpConnect(): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host: setup!.host, port: setup!.port });
+    const onError = (e: NodeJS.ErrnoException) => { sock.destroy(); reject(new Error(e.code ?? e.message)); };
+    sock.once('error', onError);
+    sock.once('connect', () => { sock.off('error', onError); sock.on('error', () => {}); resolve(sock); });
+  });
+}
+
+async function reconnectWait(): Promise<ReconnectResult> {
+  const r = reconnecting;
+  if (!r) throw new Error('reconnectWait before reconnectArm');
+  await r.done;
+  reconnecting = null;
+  return r.result;
+}
+
 async function closeAll(): Promise<{ closed: number }> {
   const all = held.splice(0);
   const waits = all.filter((c) => !c.closed).map((c) => new Promise<void>((r) => { c.sock.once('close', () => r()); c.destroy(); }));
@@ -396,6 +490,8 @@ async function handle(req: GenRequest): Promise<unknown> {
     case 'storm': return storm(req.args);
     case 'status': return { held: held.filter((c) => !c.closed).length };
     case 'closeAll': return closeAll();
+    case 'reconnectArm': return reconnectArm(req.args);
+    case 'reconnectWait': return reconnectWait();
   }
 }
 

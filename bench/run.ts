@@ -2,7 +2,7 @@
 // ceiling, bench/ceiling.ts) under the same load, in the same run. Prints one table and writes the
 // same figures to bench/results/latest.json. BENCHMARKS.md explains every figure.
 //
-//   node dist/bench/run.js [--quick] [--only idle,fanout,handshake,login,history] [--profile] …
+//   node dist/bench/run.js [--quick] [--only idle,fanout,handshake,login,reconnect,history] [--profile] …
 //   (--help lists every flag; bench/lib/plan.ts)
 //
 // Processes: this orchestrator; the server under test (dist/cli/chatd.js, or dist/bench/ceiling.js)
@@ -27,6 +27,7 @@ import { handshakes, type HandshakeFigures } from './sections/handshake.js';
 import { history } from './sections/history.js';
 import { idle, type IdleFigures } from './sections/idle.js';
 import { hashFigures, loginStorm } from './sections/login.js';
+import { reconnect } from './sections/reconnect.js';
 
 async function main(ctx: RunContext): Promise<void> {
   const p = ctx.plan;
@@ -110,6 +111,12 @@ async function main(ctx: RunContext): Promise<void> {
       // The ceiling has no login: it gets the same arrival of new (full-handshake) connections,
       // paced to the login rate chatd just reached, so "chat p99 during the storm" compares alike.
       s.ceiling = await loginStorm(ctx, 'ceiling', Math.max(1, s.chatd.storm.perSec));
+    }
+    if (p.sections.has('reconnect')) {
+      const clients = p.reconnectClients, costlyClients = Math.min(p.reconnectCostly, clients);
+      res.sections.reconnect = { clients, costlyClients };
+      res.sections.reconnect.chatd = await reconnect(ctx, 'chatd');
+      res.sections.reconnect.ceiling = await reconnect(ctx, 'ceiling');
     }
     if (p.sections.has('history')) res.sections.history = await history(ctx, note);
   } finally {

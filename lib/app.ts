@@ -86,6 +86,7 @@ export async function startChatd(config: Config, files: TlsFiles, log = new Logg
       busUp: async () => (await probe(() => bus!.ping())) === null,
     });
     await node.start();
+    passwordPool.warm();
     const address = await server.listen();
     const irc = config.ircPort >= 0 ? new IrcServer(config, node, files, server) : null;
     const ircAddress = irc ? await irc.listen().catch(async (e) => { await server.close(); throw e; }) : null;

@@ -16,6 +16,7 @@ export class Metrics {
   readonly registry = new Registry();
   readonly logins: Counter<'result'>;
   readonly handshakes: Counter<'result'>;
+  readonly resumed: Counter;
   readonly messages: Counter<'kind'>;
   readonly deliveries: Counter;
   readonly byes: Counter<'code'>;
@@ -28,6 +29,8 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
     this.logins = new Counter({ name: 'chatd_logins_total', help: 'Logins by result: ok, or the error code', labelNames: ['result'], registers });
     this.handshakes = new Counter({ name: 'chatd_handshakes_total', help: 'TLS handshakes by result: ok or failed', labelNames: ['result'], registers });
+    // Not a third result of chatd_handshakes_total: a resumed handshake is one of its `ok` ones.
+    this.resumed = new Counter({ name: 'chatd_tls_resumed_total', help: 'TLS handshakes counted ok that resumed a session (ticket), chat and IRC ports', registers });
     this.messages = new Counter({ name: 'chatd_messages_total', help: 'Messages accepted, by kind: say, me, dm', labelNames: ['kind'], registers });
     this.deliveries = new Counter({ name: 'chatd_deliveries_total', help: 'Message and event frames handed to sessions on this node', registers });
     this.byes = new Counter({ name: 'chatd_byes_total', help: 'Sessions ended by the server, by bye code', labelNames: ['code'], registers });

@@ -156,6 +156,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     const how = this.tokens.take(s);
     this.log.info('login', { session: s.id, user: u.name, remote: s.remote, mode: s.mode, method: how?.method });
     const notice = s.fingerprint ? this.enroll?.afterLogin(u.name, s.peer) : undefined;
+    s.peer = null; // certUser and fingerprint stay; the rest is not kept per session
     s.send({
       type: 'login_ok', user: { name: u.name, role: u.role, level: u.level, color: u.color }, room: DEFAULT_ROOM,
       motd: this.motd, ...(notice ? { notice } : {}), ...(how?.resume ? { resume: how.resume } : {}), ...(id !== undefined ? { id } : {}),

@@ -13,6 +13,7 @@ import { ALPN, ENROLL_ALPN } from './protocol/frames.js';
 import { certificateRefusal, noCertificateRefusal, refusalOf, RefusalLog } from './tls-refusals.js';
 import { serveEnrollment } from './enroll/connection.js';
 import type { EnrollService } from './enroll/service.js';
+import { rotateTicketKeys, ticketOptions } from './tls-tickets.js';
 
 
 export type TlsFiles = { cert: string; key: string; ca: string };
@@ -23,9 +24,11 @@ export type TlsPem = { cert: Buffer; key: Buffer; ca: Buffer };
  * that spelled them out again once dropped `minVersion` and let TLS 1.2 clients in (issue 12).
  * Every setting that lives in the secure context (versions, ciphers, curves) belongs here and only here;
  * the client-certificate policy and ALPN are listener options, which a reload does not touch.
+ * Session tickets are made with keys derived from the server key and the CA (lib/tls-tickets.ts), so
+ * that a restart or a reload keeps them resumable.
  */
-export function secureContextOptions(config: Config, pem: TlsPem): tls.SecureContextOptions {
-  return { ...pem, minVersion: config.tlsMinVersion };
+export function secureContextOptions(config: Config, pem: TlsPem, now = Date.now()): tls.SecureContextOptions {
+  return { ...pem, minVersion: config.tlsMinVersion, ...ticketOptions(pem, now) };
 }
 
 /** Reads and checks the PEM files: each readable, and the key matching the certificate. */
@@ -92,11 +95,15 @@ export class ChatServer {
   private total = 0;
   private stopping = false;
   private readonly refusals: RefusalLog;
+  /** The PEM of the current secure context: the ticket keys of the next period come from it. */
+  private pem: TlsPem;
+  private readonly tickets: { stop(): void };
 
   constructor(readonly config: Config, readonly node: ChatNode, private files: TlsFiles, private readonly enroll: EnrollService | null = null) {
     this.refusals = new RefusalLog(node.log);
+    this.pem = loadTls(files);
     this.server = tls.createServer({
-      ...secureContextOptions(config, loadTls(files)),
+      ...secureContextOptions(config, this.pem),
       // Checked in accept(), not by the handshake: a client without a certificate may still enroll
       // (ALPN chatd-enroll/1), and only that, even with --client-cert required.
       requestCert: true,
@@ -107,6 +114,7 @@ export class ChatServer {
     this.server.on('connection', (raw: net.Socket) => this.admit(raw));
     this.server.on('secureConnection', (s: tls.TLSSocket) => this.accept(s));
     this.server.on('tlsClientError', onHandshakeError(node, this.refusals));
+    this.tickets = rotateTicketKeys(this.server, () => this.pem);
   }
 
   /** Connection caps, checked on the raw TCP socket before any TLS work is spent on it (the IRC listener's too). */
@@ -156,6 +164,7 @@ export class ChatServer {
       return;
     }
     this.node.metrics.handshakes.inc({ result: 'ok' });
+    if (socket.isSessionReused()) this.node.metrics.resumed.inc();
     const mode = socket.alpnProtocol === ALPN ? 'json' : 'text';
     const session = new Session(socket, mode, this.node, this.node.nodeName, peer);
     this.node.add(session);
@@ -168,7 +177,9 @@ export class ChatServer {
   /** SIGHUP: new certificate, key and CA for new connections; a broken file keeps the old ones. */
   reload(): boolean {
     try {
-      this.server.setSecureContext(secureContextOptions(this.config, loadTls(this.files)));
+      const pem = loadTls(this.files);
+      this.server.setSecureContext(secureContextOptions(this.config, pem));
+      this.pem = pem;
       this.node.log.info('certificates reloaded', { cert: this.files.cert });
       return true;
     } catch (e) {
@@ -181,6 +192,7 @@ export class ChatServer {
   async close(graceMs = this.config.limits.shutdownGraceMs): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.tickets.stop();
     this.refusals.summarize();
     const closed = new Promise<void>((r) => this.server.close(() => r()));
     const deadline = Date.now() + graceMs - 500;

@@ -84,8 +84,11 @@ export class Session {
   private pingTimer: NodeJS.Timeout | null = null;
   private textStage: { user?: string; tries: number } = { tries: 0 };
 
-  /** `peer`: the client certificate, when the listener has read it already (it is read once). */
-  constructor(readonly socket: TLSSocket, readonly mode: Mode, protected readonly host: SessionHost, nodeName: string, readonly peer: PeerCert | null = readPeer(socket)) {
+  /**
+   * `peer`: the client certificate, when the listener has read it already (it is read once). Its
+   * dates and serial are wanted once, at login (enrollment bookkeeping): the node drops it then.
+   */
+  constructor(readonly socket: TLSSocket, readonly mode: Mode, protected readonly host: SessionHost, nodeName: string, public peer: PeerCert | null = readPeer(socket)) {
     const lim = host.config.limits;
     this.color = host.config.textColor;
     this.id = `${nodeName ? nodeName + '-' : ''}${(++counter).toString(36)}`;
@@ -135,7 +138,10 @@ export class Session {
 
   // ---- output -------------------------------------------------------------------------------
   send(f: ServerFrame | Outgoing): void {
-    if (this.closed) return;
+    // Nothing after the bye (or the end): the socket is ended, and a write to it only makes an
+    // ERR_STREAM_WRITE_AFTER_END error. On a shutdown with 1,000 sessions in a room, every session's
+    // quit event went to every other already-ended session that way: seconds of the restart (issue 18).
+    if (this.closed || this.closing) return;
     const data = this.encode(outgoing(f));
     if (data !== null) this.write(data);
   }

@@ -42,6 +42,25 @@ export type StormResult = {
   completed: number; resumed: number; failed: number; errors: Record<string, number>; windowMs: number; hist: HistogramData;
 };
 
+/**
+ * A reconnect storm: the first `n` held connections (the rest are closed) connect again as soon as
+ * their server closes them, retrying refused or failed connects every ~`retryMs` until `deadlineMs`
+ * after they lost the old one; chatd ones log in again as `users[i % users.length]`. With `resume`
+ * each offers the TLS session ticket of the connection it lost.
+ * `tokens`: a chatd client logs in again as itself with the resume token of its last login_ok.
+ */
+export type ReconnectArgs = { n: number; resume: boolean; tokens: boolean; login: boolean; users: string[]; password: string; retryMs: number; deadlineMs: number };
+export type ReconnectResult = {
+  /** Connections back (TLS up, and logged in for chatd), and those still out at the deadline. */
+  back: number; failed: number;
+  /** Offered a ticket; of those back, the handshakes that resumed; logins tried with a resume token. */
+  offered: number; resumed: number; tokens: number;
+  /** Connects refused while no server listened (expected, not errors), and every other failed attempt by kind. */
+  refused: number; errors: Record<string, number>;
+  /** CLOCK_MONOTONIC µs at which each connection was back, and of the first TCP connect that got through. */
+  backUs: number[]; firstConnectUs: number | null;
+};
+
 export type GenRequest =
   | { op: 'setup'; args: SetupArgs }
   | { op: 'open'; args: OpenArgs }
@@ -51,12 +70,16 @@ export type GenRequest =
   | { op: 'send'; args: SendArgs }
   | { op: 'storm'; args: StormArgs }
   | { op: 'status'; args: Record<string, never> }
-  | { op: 'closeAll'; args: Record<string, never> };
+  | { op: 'closeAll'; args: Record<string, never> }
+  /** Arms the reconnect storm (returns at once); `reconnectWait` resolves when every armed connection is back or out of time. */
+  | { op: 'reconnectArm'; args: ReconnectArgs }
+  | { op: 'reconnectWait'; args: Record<string, never> };
 
 export type GenReply = { id: number; result?: unknown; error?: string };
 
 type ResultOf = {
   setup: void; open: OpenResult; measureStart: void; measureStop: PhaseResult; send: SendResult; storm: StormResult; status: { held: number }; closeAll: { closed: number };
+  reconnectArm: { armed: number }; reconnectWait: ReconnectResult;
 };
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));

@@ -10,7 +10,7 @@ const ROOT = path.resolve(HERE, '..', '..');
 export const CHATD_JS = path.join(ROOT, 'dist', 'cli', 'chatd.js');
 export const CEILING_JS = path.join(HERE, 'ceiling.js');
 export const RESULTS = path.join(ROOT, 'bench', 'results');
-export const SECTIONS = ['idle', 'fanout', 'handshake', 'login', 'history'] as const;
+export const SECTIONS = ['idle', 'fanout', 'handshake', 'login', 'reconnect', 'history'] as const;
 export type Section = (typeof SECTIONS)[number];
 export const KINDS: TargetKind[] = ['chatd', 'ceiling'];
 
@@ -20,6 +20,8 @@ const USAGE = `usage: npm run bench [-- options]   (or: node dist/bench/run.js [
   --sessions N         idle sessions to hold (default 10000; --quick 1000)
   --members LIST       fan-out room sizes (default 100,1000)
   --gens N             load-generator processes holding connections (default 1)
+  --reconnect-clients N  clients of the reconnect storms (default 1000; --quick 300)
+  --reconnect-costly N   of those, clients of the storm at the default password cost (default 200; --quick 100)
   --profile            run the servers under node --cpu-prof; profiles in bench/results/profiles/
   --mysql URL          MariaDB for the history section (default $CHATD_BENCH_MYSQL or
                        mysql://root@127.0.0.1:3306/test; a database chatd_bench_<pid> is created and dropped)
@@ -36,6 +38,7 @@ const USAGE = `usage: npm run bench [-- options]   (or: node dist/bench/run.js [
 export type Plan = {
   quick: boolean; sections: Set<Section>; sessions: number; members: number[]; gens: number; profile: boolean;
   mysql: string | null; out: string; verbose: boolean; chatd: string; serverEnv: Record<string, string>; idlePart: boolean;
+  reconnectClients: number; reconnectCostly: number;
   phaseMs: number; satMs: number; handshakeMs: number; stormMs: number; chatMembers: number;
   historyMessages: number; historyQueries: number; searchMessages: number; searchQueries: number; deadlineMs: number;
 };
@@ -47,7 +50,7 @@ export function plan(argv: string[]): Plan {
       quick: { type: 'boolean', default: false }, only: { type: 'string' }, sessions: { type: 'string' }, members: { type: 'string' },
       gens: { type: 'string' }, profile: { type: 'boolean', default: false }, mysql: { type: 'string' }, 'no-mysql': { type: 'boolean', default: false },
       out: { type: 'string' }, verbose: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
-      chatd: { type: 'string' }, 'server-env': { type: 'string', multiple: true }, 'idle-part': { type: 'boolean', default: false },
+      chatd: { type: 'string' }, 'reconnect-clients': { type: 'string' }, 'reconnect-costly': { type: 'string' }, 'server-env': { type: 'string', multiple: true }, 'idle-part': { type: 'boolean', default: false },
     },
   });
   if (v.help) { process.stdout.write(USAGE); process.exit(0); }
@@ -68,6 +71,9 @@ export function plan(argv: string[]): Plan {
     quick, sections, members,
     sessions: int(v.sessions, quick ? 1000 : 10_000, '--sessions'),
     gens: int(v.gens, 1, '--gens'),
+    reconnectClients: int(v['reconnect-clients'], quick ? 300 : 1000, '--reconnect-clients'),
+    // Each of these logins is a full argon2id hash (~175 ms of a core, 2 workers): 200 take ~20 s.
+    reconnectCostly: int(v['reconnect-costly'], quick ? 100 : 200, '--reconnect-costly'),
     profile: v.profile!,
     mysql: v['no-mysql'] ? null : (v.mysql ?? process.env.CHATD_BENCH_MYSQL ?? 'mysql://root@127.0.0.1:3306/test'),
     out: path.resolve(v.out ?? path.join(RESULTS, 'latest.json')),

@@ -92,7 +92,8 @@ export class RunContext {
 
   // ---- servers ------------------------------------------------------------------------------
 
-  async startServer(kind: TargetKind, tag: string): Promise<Server> {
+  /** `port` 0: any free port; a restart asks for the port its predecessor had. */
+  async startServer(kind: TargetKind, tag: string, port = 0): Promise<Server> {
     const p = this.plan;
     const world = this.w;
     // One directory per server: every thread (the main one is tid 0 in the name, the password
@@ -101,9 +102,9 @@ export class RunContext {
     const prof = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
     const tlsArgs = ['--cert', world.server.cert, '--key', world.server.key, '--ca', world.server.ca];
     const args = kind !== 'ceiling'
-      ? [...prof, p.chatd, ...tlsArgs, '--db', world.db, '--host', '127.0.0.1', '--port', '0', '--config', world.configFile,
+      ? [...prof, p.chatd, ...tlsArgs, '--db', world.db, '--host', '127.0.0.1', '--port', String(port), '--config', world.configFile,
         '--cert-binding', 'none', '--log-level', 'warn', ...(kind === 'irc' ? ['--irc-port', '0'] : [])]
-      : [...prof, CEILING_JS, ...tlsArgs, '--host', '127.0.0.1', '--port', '0'];
+      : [...prof, CEILING_JS, ...tlsArgs, '--host', '127.0.0.1', '--port', String(port)];
     const child = new Child(`${kind}(${tag})`, args, { echo: p.verbose, env: p.serverEnv });
     // chatd prints its chat port first, then (with --irc-port) the IRC one; IRC clients use the latter.
     const m = await child.waitForLine(kind === 'irc' ? /irc listening on [\d.]+:(\d+)\s*$/ : /listening on [\d.]+:(\d+)\s*$/, 30_000);
@@ -123,6 +124,22 @@ export class RunContext {
       s.child.kill();
       await s.child.exited;
     }
+  }
+
+  /**
+   * Restarts a server as an operator does: SIGTERM (chatd says bye SHUTDOWN to every session and
+   * exits), then the same binary with the same arguments on the same port. `server` then stands for
+   * the new process. Resolves with CLOCK_MONOTONIC µs (monoUs) of the moment the old one had exited
+   * and of the moment the new one said it listens, the start of the load generators' reconnect timings.
+   */
+  async restartServer(server: Server, tag: string): Promise<{ exitedUs: number; listeningUs: number }> {
+    await server.child.stop(30_000);
+    const exitedUs = monoUs();
+    const next = await this.startServer(server.kind, tag, server.port);
+    const listeningUs = monoUs();
+    server.child = next.child;
+    server.profileDir = next.profileDir;
+    return { exitedUs, listeningUs };
   }
 
   /** A section's server: started, every generator pointed at it, stopped (and connections closed) after. */

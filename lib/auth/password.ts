@@ -154,7 +154,7 @@ const WORKER_ROLE = 'chatd/password-worker';
 
 /**
  * Runs argon2id in up to `limit` worker threads; further hashes wait in a FIFO queue. Workers
- * start on first use, stay for the next login, and are unref'd while idle so they never keep a
+ * start on first use (the daemon starts them at boot: warm()), stay for the next login, and are unref'd while idle so they never keep a
  * process (the daemon at shutdown, a CLI) alive. Lowering `limit` retires surplus workers as they
  * become idle; a worker that dies fails only its own hash and is replaced on the next one.
  */
@@ -202,6 +202,18 @@ export class PasswordWorkerPool {
       this.#queue.push({ request, resolve, reject });
       this.#pump();
     });
+  }
+
+  /**
+   * Starts the workers now (idle, unref'd), so that the first logins after a start, a restart's
+   * whole reconnect storm, do not each wait for a thread to boot and load this module.
+   */
+  warm(): void {
+    while (this.#workers.size < this.#limit) {
+      const worker = this.#spawn();
+      worker.unref();
+      this.#idle.push(worker);
+    }
   }
 
   /** Stops every worker and fails queued and running hashes (shutdown). Later calls respawn workers. */

@@ -17,6 +17,7 @@ import { Requests, type Answer } from './requests.js';
 import { ResumeToken } from './resume-token.js';
 import { SendQueue } from './send-queue.js';
 import { ShownMessages } from './shown-messages.js';
+import { TlsSessions } from './tls-session.js';
 
 export type { Answer } from './requests.js';
 export type { ConnectionEvents, ConnectionOptions, FrameMeta, State } from './connection-types.js';
@@ -42,6 +43,8 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
   private readonly reconnector: Reconnector;
   /** Message ids shown and the last one per room: what a reconnect resumes after. */
   private readonly shown: ShownMessages;
+  /** The latest TLS session ticket from the server, offered when reconnecting (memory only). */
+  private readonly tlsSessions = new TlsSessions();
   /** The id of our own quit frame, whose answer is internal. */
   private quitId: string | null = null;
   private readonly idleTimeoutMs: number;
@@ -152,7 +155,7 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
   private async session(reconnect: boolean): Promise<LoginOkFrame> {
     const { host, port, ca, cert, key, certFile } = this.opts;
     const link = await openLink(
-      { host, port, ca, cert, key, certFile, connectTimeoutMs: this.connectTimeoutMs, idleTimeoutMs: this.idleTimeoutMs },
+      { host, port, ca, cert, key, certFile, connectTimeoutMs: this.connectTimeoutMs, idleTimeoutMs: this.idleTimeoutMs, tlsSessions: this.tlsSessions },
       { onLine: (l, line) => this.onLine(l, line), onClose: (l) => this.onClose(l) },
     );
     link.reconnect = reconnect;
@@ -186,7 +189,8 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
         const join = (room: string): Promise<Answer> => this.requests.send(link, this.shown.rejoin(room), true);
         await resume(this.rooms, this.current, join, (line) => this.requests.send(link, { type: 'command', line }, true), (t) => this.emit('status', t));
         const list = this.rooms.map((r) => `#${r}`).join(' ');
-        this.emit('status', `reconnected as ${this.opts.user}${list ? `; in ${list}` : ''}`);
+        // Whether the server took our TLS session ticket: a full handshake otherwise (a new server key or CA).
+        this.emit('status', `reconnected as ${this.opts.user}${list ? `; in ${list}` : ''}${link.resumed ? '; TLS session resumed' : ''}`);
       } else {
         const room = clean(ok.room) || 'lobby';
         this.rooms = [room];

@@ -8,6 +8,7 @@ import type { ClientFrame } from '../protocol/frames.js';
 import { ALPN } from '../protocol/frames.js';
 import { LineDecoder } from '../protocol/jsonl.js';
 import { certRefused, Disconnected, networkReason, tlsProblem } from './link-errors.js';
+import type { TlsSessions } from './tls-session.js';
 
 /** Server frames can be large (a history of 200 long messages); anything beyond this is not chatd. */
 const MAX_SERVER_LINE = 8 * 1024 * 1024;
@@ -24,6 +25,8 @@ export type LinkOptions = {
   idleTimeoutMs: number;
   /** The --cert path, to name it when the server refuses the certificate. */
   certFile?: string;
+  /** The session tickets of this connection's server: the latest is offered, the new ones kept. */
+  tlsSessions?: TlsSessions;
 };
 
 export type LinkHandlers = {
@@ -40,6 +43,8 @@ export class Link {
   ready = false;
   abandoned = false;
   isClosed = false;
+  /** The TLS handshake resumed an earlier session (a ticket of a previous connection). */
+  readonly resumed: boolean;
   welcome: Promise<void>;
   closed: Promise<void>;
   /** The first history frame the server sent by itself (on login: the lobby's). */
@@ -58,6 +63,7 @@ export class Link {
     this.welcome = new Promise((r) => (this.onWelcome = r));
     this.closed = new Promise((r) => (this.onClosed = r));
     this.firstHistory = new Promise((r) => (this.onHistory = r));
+    this.resumed = socket.isSessionReused();
     socket.setNoDelay(true);
     const decoder = new LineDecoder(MAX_SERVER_LINE, (line) => handlers.onLine(this, line), () => {
       this.reason = 'the server sent an over-long line';
@@ -124,15 +130,18 @@ export class Link {
 /** TCP + TLS with our certificate, the server's checked against --ca, ALPN chatd/1. */
 export function openLink(o: LinkOptions, handlers: LinkHandlers): Promise<Link> {
   const { host, port, ca, cert, key } = o;
+  const session = o.tlsSessions?.get();
   return new Promise<Link>((resolve, reject) => {
     const socket = tls.connect({
       host, port, ca, cert, key,
+      ...(session ? { session } : {}),
       // No SNI for an IP address; a name is both the SNI and what the certificate must cover.
       ...(net.isIP(host) ? {} : { servername: host }),
       ALPNProtocols: [ALPN],
       rejectUnauthorized: true,
       minVersion: 'TLSv1.2',
     });
+    o.tlsSessions?.keep(socket);
     const timer = setTimeout(() => fail(new Disconnected(`no TLS handshake within ${o.connectTimeoutMs / 1000} s`)), o.connectTimeoutMs);
     const fail = (e: Error) => {
       clearTimeout(timer);
