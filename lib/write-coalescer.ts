@@ -75,10 +75,13 @@ export class WriteCoalescer {
     this.lastParts = this.lastJoined = null;
     const t = this.now();
     const elapsed = t - this.periodStart;
+    const above = this.limits().writeCoalesceAbove;
     if (elapsed >= RATE_PERIOD_MS) {
-      this.busy = (this.frames * 1000) / elapsed > this.limits().writeCoalesceAbove;
+      this.busy = (this.frames * 1000) / elapsed > above;
       this.frames = 0;
       this.periodStart = t;
+    } else if (this.frames > (above * RATE_PERIOD_MS) / 1000) {
+      this.busy = true; // over the period's allowance already: a burst need not wait for the period to end
     }
   };
 }

@@ -45,6 +45,18 @@ describe('output: WriteCoalescer', () => {
     expect(c.busy).to.equal(false);
   });
 
+  it('turns waiting on within a period as soon as its frames exceed the period\'s allowance', () => {
+    const clock = fakeClock();
+    const c = new WriteCoalescer(() => ({ writeCoalesceMs: 30, writeCoalesceAbove: 1000 }), clock.now);
+    for (let i = 0; i < 100; i++) c.counted(); // 100 in 10 ms: the allowance of a 100 ms period is 100
+    clock.advance(10);
+    c.flush();
+    expect(c.busy).to.equal(false);
+    c.counted();
+    c.flush();
+    expect(c.busy).to.equal(true);
+  });
+
   it('gives holders of the same frames one shared buffer, and makes a new one for different frames', () => {
     const c = new WriteCoalescer(() => ({ writeCoalesceMs: 0, writeCoalesceAbove: 1000 }));
     const f1 = Buffer.from('one\n'), f2 = Buffer.from('two\n'), own = Buffer.from('own\n');
