@@ -10,6 +10,7 @@ import { LineDecoder, frameId, parseClientFrame } from './protocol/jsonl.js';
 import { Outgoing, outgoing } from './protocol/outgoing.js';
 import { TokenBucket, WindowCounter } from './ratelimit.js';
 import { normalizeUsername } from './sanitize.js';
+import { holdFirstWrites } from './first-write.js';
 
 export type SessionUser = { id: number; name: string; role: string; level: number; color: string };
 export type Mode = 'json' | 'text' | 'irc';
@@ -90,6 +91,7 @@ export class Session {
     this.decoder = new LineDecoder(lim.maxLineBytes, (l, n) => this.onLine(l, n), () => this.onOverflow());
 
     socket.setNoDelay(true); // Nagle adds ~35 ms to p99 (DESIGN "Benchmarks")
+    holdFirstWrites(socket);
     socket.on('data', (d: Buffer) => {
       this.bytesIn += d.length;
       this.lastHeard = Date.now();
