@@ -12,6 +12,7 @@ import { TokenBucket, WindowCounter } from './ratelimit.js';
 import { normalizeUsername } from './sanitize.js';
 import { holdFirstWrites } from './first-write.js';
 import { DelayQueues } from './delay-queue.js';
+import { RoomSet } from './room-set.js';
 
 export type SessionUser = { id: number; name: string; role: string; level: number; color: string };
 export type Mode = 'json' | 'text' | 'irc';
@@ -58,7 +59,7 @@ export class Session {
   readonly fingerprint: string | null;
   readonly tlsVersion: string;
   user: SessionUser | null = null;
-  rooms = new Set<string>();
+  rooms = new RoomSet();
   current: string | null = null;
   lastActive = Date.now();
   /** Text mode only: role colours in rendered lines (config textColor, then //textcolor). */
