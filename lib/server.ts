@@ -9,6 +9,7 @@ import type { ChatNode } from './node.js';
 import { readPeer } from './auth/peer.js';
 import { Session } from './session.js';
 import { listenOn } from './listen.js';
+import { chooseAlpn } from './alpn.js';
 import { ALPN, ENROLL_ALPN } from './protocol/frames.js';
 import { certificateRefusal, noCertificateRefusal, refusalOf, RefusalLog } from './tls-refusals.js';
 import { serveEnrollment } from './enroll/connection.js';
@@ -108,7 +109,7 @@ export class ChatServer {
       // (ALPN chatd-enroll/1), and only that, even with --client-cert required.
       requestCert: true,
       rejectUnauthorized: false,
-      ALPNProtocols: [ALPN, ENROLL_ALPN],
+      ALPNCallback: chooseAlpn,
       handshakeTimeout: config.limits.handshakeTimeoutMs,
     });
     this.server.on('connection', (raw: net.Socket) => this.admit(raw));

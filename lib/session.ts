@@ -12,6 +12,9 @@ import { Outgoing, outgoing } from './protocol/outgoing.js';
 import { TokenBucket, WindowCounter } from './ratelimit.js';
 import { readPeer, type PeerCert } from './auth/peer.js';
 import type { WriteCoalescer } from './write-coalescer.js';
+import { holdFirstWrites } from './first-write.js';
+import { DelayQueues } from './delay-queue.js';
+import { RoomSet } from './room-set.js';
 
 export type SessionUser = { id: number; name: string; role: string; level: number; color: string };
 export type Mode = 'json' | 'text' | 'irc';
@@ -39,6 +42,10 @@ export interface SessionHost {
 
 let counter = 0;
 
+/** The session a socket or a line decoder belongs to: their listeners are shared functions, not closures per session. */
+const OWNER = Symbol('chatd.session');
+type Owned<T> = T & { [OWNER]: Session };
+
 /** How often, and how long at most, a session over its send queue waits for its peer to read the bye. */
 const SENDQ_PROGRESS_MS = 250;
 const SENDQ_GRACE_MS = 2000;
@@ -58,7 +65,7 @@ export class Session {
   readonly fingerprint: string | null;
   readonly tlsVersion: string;
   user: SessionUser | null = null;
-  rooms = new Set<string>();
+  rooms = new RoomSet();
   current: string | null = null;
   lastActive = Date.now();
   /** Text mode only: role colours in rendered lines (config textColor, then //textcolor). */
@@ -78,11 +85,25 @@ export class Session {
   private inputPaused = false;
   private chain: Promise<void> = Promise.resolve();
   protected readonly decoder: LineDecoder;
-  protected readonly flood: TokenBucket;
-  private readonly floodHits: WindowCounter;
-  private loginTimer: NodeJS.Timeout | null = null;
-  private pingTimer: NodeJS.Timeout | null = null;
-  private textStage: { user?: string; tries: number } = { tries: 0 };
+  /** Created by the first line, dropped by the keepalive tick once full again: a full bucket is what a new one is. */
+  private floodBucket: TokenBucket | null = null;
+  /** Created by the first refused line. */
+  private floodHitCounter: WindowCounter | null = null;
+  /** Text mode, before login: the name typed, and failed tries. */
+  private textStage: { user?: string; tries: number } | null = null;
+
+  /**
+   * Every session's login timeout and keepalive tick: one timer per delay, not one per session
+   * (lib/delay-queue.ts). Keepalive ticks every min(ping interval, idle timeout) / 2, as fixed when
+   * the session started, the login timeout fires once; both stop when the session closes.
+   */
+  private static readonly loginDeadlines = new DelayQueues<Session>((s, q) => {
+    if (!s.user) s.bye('LOGIN_TIMEOUT', `no login within ${Math.round(q.delayMs / 1000)} s`, 'LOGIN_TIMEOUT');
+  });
+  private static readonly keepalives = new DelayQueues<Session>((s, q) => {
+    s.keepalive();
+    if (!s.closed) Session.keepalives.of(q.delayMs).arm(s);
+  });
 
   /**
    * `peer`: the client certificate, when the listener has read it already (it is read once). Its
@@ -96,27 +117,21 @@ export class Session {
     this.certUser = peer?.user ?? null;
     this.fingerprint = peer?.fingerprint ?? null;
     this.tlsVersion = socket.getProtocol() ?? '?';
-    this.flood = new TokenBucket(lim.floodBurst, lim.floodRate);
-    this.floodHits = new WindowCounter(lim.floodKickCount, lim.floodKickWindowMs);
-    this.decoder = new LineDecoder(lim.maxLineBytes, (l, n) => this.onLine(l, n), () => this.onOverflow());
+    const decoder = new LineDecoder(lim.maxLineBytes, Session.decodedLine, Session.decodedOverflow) as Owned<LineDecoder>;
+    decoder[OWNER] = this;
+    this.decoder = decoder;
 
     socket.setNoDelay(true); // Nagle adds ~35 ms to p99 (DESIGN "Benchmarks")
-    socket.on('data', (d: Buffer) => {
-      this.bytesIn += d.length;
-      this.lastHeard = Date.now();
-      this.decoder.push(d);
-    });
-    socket.on('error', () => {}); // 'close' follows; a reset peer is not an event worth a log line
-    socket.on('close', () => this.onClose());
-    socket.on('end', () => { if (!this.closing) { this.flushOutput(); socket.end(); } });
+    holdFirstWrites(socket);
+    (socket as Owned<TLSSocket>)[OWNER] = this;
+    socket.on('data', Session.socketData);
+    socket.on('error', Session.socketError);
+    socket.on('close', Session.socketClose);
+    socket.on('end', Session.socketEnd);
 
-    if (lim.loginTimeoutMs > 0) {
-      this.loginTimer = setTimeout(() => {
-        if (!this.user) this.bye('LOGIN_TIMEOUT', `no login within ${Math.round(lim.loginTimeoutMs / 1000)} s`, 'LOGIN_TIMEOUT');
-      }, lim.loginTimeoutMs);
-    }
+    if (lim.loginTimeoutMs > 0) Session.loginDeadlines.of(lim.loginTimeoutMs).arm(this);
     if (mode !== 'text' && lim.pingIntervalMs > 0) {
-      this.pingTimer = setInterval(() => this.keepalive(), Math.min(lim.pingIntervalMs, lim.idleTimeoutMs || lim.pingIntervalMs) / 2);
+      Session.keepalives.of(Math.min(lim.pingIntervalMs, lim.idleTimeoutMs || lim.pingIntervalMs) / 2).arm(this);
     } else {
       // Text-mode peers (openssl s_client) cannot answer a ping frame; TCP keepalive finds dead ones.
       socket.setKeepAlive(true, lim.pingIntervalMs || 30_000);
@@ -125,14 +140,46 @@ export class Session {
     if (mode === 'text') this.write('login: ');
   }
 
+  // The socket's and the decoder's listeners: Node and LineDecoder call them with `this` set to
+  // the socket or the decoder, whose OWNER is the session.
+  private static socketData(this: Owned<TLSSocket>, d: Buffer): void {
+    const s = this[OWNER];
+    s.bytesIn += d.length;
+    s.lastHeard = Date.now();
+    s.decoder.push(d);
+  }
+
+  private static socketError(): void {} // 'close' follows; a reset peer is not an event worth a log line
+
+  private static socketClose(this: Owned<TLSSocket>): void { this[OWNER].onClose(); }
+
+  private static socketEnd(this: Owned<TLSSocket>): void {
+    const s = this[OWNER];
+    if (!s.closing) { s.flushOutput(); this.end(); }
+  }
+
+  private static decodedLine(this: Owned<LineDecoder>, line: string, bytes: number): void { this[OWNER].onLine(line, bytes); }
+
+  private static decodedOverflow(this: Owned<LineDecoder>): void { this[OWNER].onOverflow(); }
+
+  protected get flood(): TokenBucket {
+    const lim = this.host.config.limits;
+    return (this.floodBucket ??= new TokenBucket(lim.floodBurst, lim.floodRate));
+  }
+
+  private get floodHits(): WindowCounter {
+    const lim = this.host.config.limits;
+    return (this.floodHitCounter ??= new WindowCounter(lim.floodKickCount, lim.floodKickWindowMs));
+  }
+
   /** Someone's away state changed (away, or back: null). Only IRC tells its client (away-notify). */
   awayChanged(_user: string, _message: string | null): void {}
 
   /** The config was reloaded (SIGHUP): this session's flood control and line limit follow it. */
   reconfigure(): void {
     const lim = this.host.config.limits;
-    this.flood.configure(lim.floodBurst, lim.floodRate);
-    this.floodHits.configure(lim.floodKickCount, lim.floodKickWindowMs);
+    this.floodBucket?.configure(lim.floodBurst, lim.floodRate);
+    this.floodHitCounter?.configure(lim.floodKickCount, lim.floodKickWindowMs);
     this.decoder.maxBytes = lim.maxLineBytes;
   }
 
@@ -358,15 +405,16 @@ export class Session {
       this.lastActive = Date.now();
       return this.host.input(this, { kind: 'say', text: line });
     }
-    if (this.textStage.user === undefined) {
+    const stage = (this.textStage ??= { tries: 0 });
+    if (stage.user === undefined) {
       if (!line.trim()) return this.write('login: ');
-      this.textStage.user = line.trim();
+      stage.user = line.trim();
       return this.write('password: ');
     }
-    const user = this.textStage.user;
-    this.textStage.user = undefined;
+    const user = stage.user;
+    stage.user = undefined;
     if (await this.doLogin(user, { password: line }, undefined)) return;
-    if (++this.textStage.tries >= this.host.config.limits.textLoginTries) {
+    if (++stage.tries >= this.host.config.limits.textLoginTries) {
       this.write('bye\n');
       return this.end();
     }
@@ -375,10 +423,12 @@ export class Session {
 
   /** Logged in: the login timeout no longer applies. */
   protected loggedIn(): void {
-    if (this.loginTimer) clearTimeout(this.loginTimer);
+    Session.loginDeadlines.cancel(this);
+    this.textStage = null;
   }
 
   private keepalive(): void {
+    if (this.floodBucket?.full()) this.floodBucket = null;
     const lim = this.host.config.limits;
     const silent = Date.now() - this.lastHeard;
     if (lim.idleTimeoutMs > 0 && silent >= lim.idleTimeoutMs) return this.bye('IDLE', `no data for ${Math.round(silent / 1000)} s`);
@@ -389,8 +439,8 @@ export class Session {
     if (this.closed) return;
     this.closed = true;
     this.closing = true;
-    if (this.loginTimer) clearTimeout(this.loginTimer);
-    if (this.pingTimer) clearInterval(this.pingTimer);
+    Session.loginDeadlines.cancel(this);
+    Session.keepalives.cancel(this);
     this.host.detach(this);
   }
 }

@@ -153,6 +153,16 @@ export class PoolBusyError extends Error {
 const WORKER_ROLE = 'chatd/password-worker';
 
 /**
+ * A hash worker's young generation, in MiB. What argon2id allocates per hash is either large (its
+ * m KiB block array, outside the JS heap) or dies at once, so a small young generation costs it
+ * nothing measurable (CPU per hash at the default parameters, three runs each: 187–190 ms, one
+ * run 219, against 185–190 with V8's default), while the default one grows by ~5 MiB of resident
+ * memory per worker over a few thousand logins and keeps it: 5 KiB per idle session at 3,000
+ * sessions (BENCHMARKS.md, finding 8).
+ */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 2 };
+
+/**
  * Runs argon2id in up to `limit` worker threads; further hashes wait in a FIFO queue. Workers
  * start on first use (the daemon starts them at boot: warm()), stay for the next login, and are unref'd while idle so they never keep a
  * process (the daemon at shutdown, a CLI) alive. Lowering `limit` retires surplus workers as they
@@ -234,7 +244,7 @@ export class PasswordWorkerPool {
   }
 
   #spawn(): Worker {
-    const worker = new Worker(new URL(import.meta.url), { workerData: WORKER_ROLE });
+    const worker = new Worker(new URL(import.meta.url), { workerData: WORKER_ROLE, resourceLimits: WORKER_LIMITS });
     worker.on('message', (reply: DeriveReply) => this.#finished(worker, reply));
     worker.on('error', (err) => this.#lost(worker, err));
     worker.on('exit', (code) => this.#lost(worker, new Error(`password worker exited with code ${code}`)));
