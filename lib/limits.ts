@@ -59,7 +59,7 @@ export const HISTORY_FLUSH_MS = 50;
 // are held up to WRITE_COALESCE_MS and written together (one TLS record, one syscall) instead of one
 // write per frame; below it every event-loop turn's frames go out at once. 0 ms turns it off.
 export const WRITE_COALESCE_MS = 4;
-export const WRITE_COALESCE_ABOVE = 5_000;
+export const WRITE_COALESCE_ABOVE = 100_000;
 // Join, part and quit events are held up to this long and sent to each member together
 // (lib/presence-batch.ts): a room filling at once costs a write per member per batch, not per login.
 export const PRESENCE_BATCH_MS = 100;
