@@ -1,17 +1,18 @@
 // One connection: its protocol state (greeting → authed → closed), input checks in a fixed order
-// (size, flood, parse), keepalive, and a bounded send queue. What a frame means is the host's job.
+// (size, flood, parse) and keepalive; the output half (held frames, the bounded send queue, the bye) is
+// SessionOutput (lib/session-output.ts). What a frame means is the host's job.
 import type { TLSSocket } from 'node:tls';
 import type { LoginProof } from './auth/login.js';
 import type { Config } from './config.js';
-import { BYE_CODES, ChatdError, type ByeCode, type ErrorCode } from './errors.js';
+import { ChatdError } from './errors.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import type { ClientFrame, FrameId, ServerFrame } from './protocol/frames.js';
 import { LineDecoder, frameId, parseClientFrame } from './protocol/jsonl.js';
-import { Outgoing, outgoing } from './protocol/outgoing.js';
 import { TokenBucket, WindowCounter } from './ratelimit.js';
 import { readPeer, type PeerCert } from './auth/peer.js';
 import type { WriteCoalescer } from './write-coalescer.js';
+import { SessionOutput } from './session-output.js';
 import { holdFirstWrites } from './first-write.js';
 import { DelayQueues } from './delay-queue.js';
 import { RoomSet } from './room-set.js';
@@ -46,18 +47,13 @@ let counter = 0;
 const OWNER = Symbol('chatd.session');
 type Owned<T> = T & { [OWNER]: Session };
 
-/** How often, and how long at most, a session over its send queue waits for its peer to read the bye. */
-const SENDQ_PROGRESS_MS = 250;
-const SENDQ_GRACE_MS = 2000;
-/** Bytes a session holds before they are written out at once: a full TLS record's payload. */
-const PENDING_OUT_MAX_BYTES = 16 * 1024;
 
 /** The id of a JSON line, or undefined when it has none (or is not JSON). */
 function idOf(line: string): FrameId | undefined {
   try { return frameId(JSON.parse(line)); } catch { return undefined; }
 }
 
-export class Session {
+export class Session extends SessionOutput {
   readonly id: string;
   readonly remote: string;
   readonly since = Date.now();
@@ -68,20 +64,11 @@ export class Session {
   rooms = new RoomSet();
   current: string | null = null;
   lastActive = Date.now();
-  /** Text mode only: role colours in rendered lines (config textColor, then //textcolor). */
-  color: boolean;
   bytesIn = 0;
-  bytesOut = 0;
-  closed = false;
   /** Bytes of input lines accepted but not yet handled (queued behind a slow login or command). */
   pendingInputBytes = 0;
 
-  protected closing = false;
   private lastHeard = Date.now();
-  /** Frames not yet handed to the socket (see write); null when none. */
-  private pendingOut: Buffer[] | null = null;
-  private pendingOutBytes = 0;
-  private sendqExceeded = false;
   private inputPaused = false;
   private chain: Promise<void> = Promise.resolve();
   protected readonly decoder: LineDecoder;
@@ -109,9 +96,9 @@ export class Session {
    * `peer`: the client certificate, when the listener has read it already (it is read once). Its
    * dates and serial are wanted once, at login (enrollment bookkeeping): the node drops it then.
    */
-  constructor(readonly socket: TLSSocket, readonly mode: Mode, protected readonly host: SessionHost, nodeName: string, public peer: PeerCert | null = readPeer(socket)) {
+  constructor(socket: TLSSocket, mode: Mode, host: SessionHost, nodeName: string, public peer: PeerCert | null = readPeer(socket)) {
+    super(socket, mode, host);
     const lim = host.config.limits;
-    this.color = host.config.textColor;
     this.id = `${nodeName ? nodeName + '-' : ''}${(++counter).toString(36)}`;
     this.remote = socket.remoteAddress ?? '?';
     this.certUser = peer?.user ?? null;
@@ -181,110 +168,6 @@ export class Session {
     this.floodBucket?.configure(lim.floodBurst, lim.floodRate);
     this.floodHitCounter?.configure(lim.floodKickCount, lim.floodKickWindowMs);
     this.decoder.maxBytes = lim.maxLineBytes;
-  }
-
-  // ---- output -------------------------------------------------------------------------------
-  send(f: ServerFrame | Outgoing): void {
-    // Nothing after the bye (or the end): the socket is ended, and a write to it only makes an
-    // ERR_STREAM_WRITE_AFTER_END error. On a shutdown with 1,000 sessions in a room, every session's
-    // quit event went to every other already-ended session that way: seconds of the restart (issue 18).
-    if (this.closed || this.closing) return;
-    const data = this.encode(outgoing(f));
-    if (data !== null) this.write(data);
-  }
-
-  /** This session's bytes for a frame, or null when its protocol has nothing to show for it. */
-  protected encode(out: Outgoing): Buffer | null {
-    return this.mode === 'json' ? out.json : this.color ? out.textColor : out.text;
-  }
-
-  error(code: ErrorCode, message?: string, id?: FrameId): void {
-    const e = new ChatdError(code, message);
-    this.host.metrics.errors.inc({ code });
-    this.send({ type: 'error', code: e.code, message: e.message, ...(id !== undefined ? { id } : {}) });
-  }
-
-  /**
-   * Frames are held here and written by the node's WriteCoalescer together with every other
-   * session's, at the end of the tick (or, under load, a few ms later): one socket.write, one TLS
-   * record, of all the frames a session got meanwhile. Held in a plain array rather than a corked
-   * socket: a corked stream allocates a request per write and hands Node's writev an array to walk.
-   */
-  write(data: string | Buffer): void {
-    if (this.closed || this.sendqExceeded) return;
-    const b = typeof data === 'string' ? Buffer.from(data) : data;
-    const output = this.host.output;
-    if (this.pendingOut === null) {
-      this.pendingOut = [b];
-      output.add(this);
-    } else {
-      this.pendingOut.push(b);
-    }
-    this.pendingOutBytes += b.length;
-    this.bytesOut += b.length;
-    output.counted();
-    if (this.pendingOutBytes >= PENDING_OUT_MAX_BYTES) this.flushOutput();
-    if (this.socket.writableLength + this.pendingOutBytes > this.host.config.limits.sendqBytes && !this.closing) this.overflow();
-  }
-
-  /** Writes out the frames held (called by the WriteCoalescer, when a record's worth is held, and before the end). */
-  flushOutput(): void {
-    const out = this.pendingOut;
-    if (out === null) return;
-    this.pendingOut = null;
-    const n = this.pendingOutBytes;
-    this.pendingOutBytes = 0;
-    if (!this.socket.destroyed) this.socket.write(this.host.output.join(out, n));
-  }
-
-  /**
-   * Over the send queue limit: nothing more is queued, the bye goes after what is queued, and the
-   * socket is destroyed as soon as the peer stops taking bytes (at the latest after SENDQ_GRACE_MS).
-   * Destroying at once would discard the bye with the queue, so a client that reads, but was sent one
-   * answer too large, would be cut off without a word. The session itself ends now: it leaves its
-   * rooms and presence at once, only the socket lingers to deliver the bye.
-   */
-  private overflow(): void {
-    this.closing = true;
-    this.sendqExceeded = true;
-    this.host.metrics.byes.inc({ code: 'SENDQ_EXCEEDED' });
-    this.host.log.warn('send queue exceeded', { session: this.id, user: this.user?.name, queued: this.socket.writableLength + this.pendingOutBytes });
-    this.flushOutput();
-    this.socket.write(this.byeData('SENDQ_EXCEEDED', BYE_CODES.SENDQ_EXCEEDED));
-    this.socket.end();
-    let left = this.socket.writableLength;
-    const deadline = Date.now() + SENDQ_GRACE_MS;
-    const check = setInterval(() => {
-      const now = this.socket.writableLength;
-      // All handed on (now 0): the end already under way closes it; no progress: a slow reader.
-      if ((now > 0 && now >= left) || Date.now() >= deadline) { clearInterval(check); this.socket.destroy(); }
-      left = now;
-    }, SENDQ_PROGRESS_MS).unref();
-    this.socket.once('close', () => clearInterval(check));
-    this.onClose();
-  }
-
-  /** `resume` (a resume token, bye SHUTDOWN only) exists in JSON alone: text mode and IRC have no field for it. */
-  protected byeData(code: ByeCode, reason: string, resume?: string): string {
-    return this.mode === 'json' ? JSON.stringify({ type: 'bye', code, reason, ...(resume ? { resume } : {}) }) + '\n' : `bye ${code}: ${reason}\n`;
-  }
-
-  /** Says goodbye and closes; optionally an error first (LOGIN_TIMEOUT), or a resume token in the bye (SHUTDOWN). */
-  bye(code: ByeCode, reason: string = BYE_CODES[code], errorFirst?: ErrorCode, resume?: string): void {
-    if (this.closing || this.closed) return;
-    if (errorFirst) this.error(errorFirst);
-    this.closing = true;
-    this.host.metrics.byes.inc({ code });
-    this.write(this.byeData(code, reason, resume));
-    this.end();
-  }
-
-  /** Ends the connection after pending writes; destroys it if the peer does not read them soon. */
-  end(): void {
-    this.closing = true;
-    this.flushOutput();
-    this.socket.end();
-    setTimeout(() => this.socket.destroy(), 2000).unref();
   }
 
   // ---- input --------------------------------------------------------------------------------
@@ -435,7 +318,7 @@ export class Session {
     if (silent >= lim.pingIntervalMs) this.send({ type: 'ping' });
   }
 
-  private onClose(): void {
+  protected onClose(): void {
     if (this.closed) return;
     this.closed = true;
     this.closing = true;
