@@ -1,10 +1,10 @@
 // The fan-out section: one room of N members, a fixed offered load (deliveries/s and latency), then
 // saturated (the most deliveries/s the server reaches).
 import type { TargetKind } from '../lib/gen-api.js';
-import { monoUs } from '../lib/proc.js';
+import { cpuMeter, monoUs } from '../lib/proc.js';
 import type { Phase, RunContext } from '../lib/run-context.js';
 
-export type FanoutFigures = { members: number; held: number; fillMs: number; fillPerSec: number; senders: number; roomRate: number; rate: Phase; saturated: Phase };
+export type FanoutFigures = { members: number; held: number; fillMs: number; fillPerSec: number; fillCpuMs: number; senders: number; roomRate: number; rate: Phase; saturated: Phase };
 
 /** Offered load of the fixed-rate phase: 20,000 deliveries/s, i.e. 200 msg/s in a room of 100, 20 in a room of 1,000. */
 export const FIXED_DELIVERIES_PER_SEC = 20_000;
@@ -14,8 +14,16 @@ const WINDOW = 8;
 export async function fanout(ctx: RunContext, kind: TargetKind, n: number): Promise<FanoutFigures> {
   const p = ctx.plan;
   return ctx.withServer(kind, `fanout${n}`, async (server) => {
+    // Warm-up, as in the idle section: code compiled, password workers up, TLS tables allocated, so
+    // the fill measures logins into a room and not a process's first seconds (the reconnect section
+    // measures a cold start on purpose).
+    await ctx.openAcross(20, { part: false });
+    await ctx.closeAll();
+    await ctx.quiet(server, 5000);
     const from = monoUs();
+    const cpu = cpuMeter([server.child.pid]);
     const o = await ctx.openAcross(n, { part: false });
+    const fillCpuMs = cpu().ms[0]! / Math.max(1, o.opened);
     ctx.markPhase(server, `fanout ${n} room fill`, from);
     if (o.failed) throw new Error(`fan-out ${kind} N=${n}: ${o.failed} connections failed ${JSON.stringify(o.errors)}`);
     await ctx.quiet(server, 20_000); // join events of the fill have been written
@@ -31,6 +39,6 @@ export async function fanout(ctx: RunContext, kind: TargetKind, n: number): Prom
     });
     ctx.log(`fanout ${kind} N=${n}: fixed ${Math.round(rate.perSec)}/s p99 ${rate.p99Ms.toFixed(2)} ms; max ${Math.round(saturated.perSec)}/s ` +
       `(CPU: server ${saturated.cpu.serverPct.toFixed(0)} %, generators ${saturated.cpu.generatorsPct.toFixed(0)} %, other processes ${saturated.cpu.othersPct.toFixed(0)} %)`);
-    return { members: n, held: o.held, fillMs: o.ms, fillPerSec: (o.opened * 1000) / o.ms, senders, roomRate, rate, saturated };
+    return { members: n, held: o.held, fillMs: o.ms, fillPerSec: (o.opened * 1000) / o.ms, fillCpuMs, senders, roomRate, rate, saturated };
   });
 }

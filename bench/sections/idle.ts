@@ -26,9 +26,9 @@ export async function idle(ctx: RunContext, kind: TargetKind): Promise<IdleFigur
     ctx.markPhase(server, 'idle sessions ramp', from);
     ctx.log(`idle ${kind}: ${o.opened}/${p.sessions} sessions in ${o.ms} ms${o.failed ? `, ${o.failed} failed ${JSON.stringify(o.errors)}` : ''}`);
     if (kind === 'ceiling') {
-      // Every chatd session has received data (welcome, login_ok, history); a TLS socket that has
-      // written application data keeps ~12 KiB more (measured), so each ceiling session gets one
-      // broadcast line too: both servers then hold sessions that have carried data.
+      // Every chatd session has received data (welcome, login_ok, history), so each ceiling session
+      // gets one broadcast line too: both servers then hold sessions that have carried data (it
+      // costs the ceiling ~0.4 KiB per session; BENCHMARKS.md finding 8).
       const done = ctx.nextPhase();
       await Promise.all(ctx.gens.map((g) => g.call('measureStart', { phase: done, windowMs: 0 })));
       await ctx.gens[0]!.call('send', { phase: done, senders: 1, durationMs: 1, ratePerSender: 1000, textBytes: 64, drainMs: 5000 });

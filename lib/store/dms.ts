@@ -1,5 +1,6 @@
 // The Store's direct messages (migration 008): stored, the mailbox of undelivered ones, and the
 // history between two users. Its own module: DMs have their own table and lifecycle, apart from rooms.
+import { SQL } from './sql.js';
 import type { DmFrame } from '../protocol/frames.js';
 import { StoreCore } from './core.js';
 import { toDm } from './records.js';
@@ -22,8 +23,7 @@ export abstract class DmStore extends StoreCore {
 
   /** The DMs waiting for a user, oldest first (up to `limit`). */
   async mailbox(user: string, limit: number): Promise<DmFrame[]> {
-    const rows = await this.knex('dms').where({ recipient: user }).whereNull('delivered_at').orderBy('seq', 'asc').limit(limit);
-    return rows.map(toDm);
+    return (await this.direct.all(SQL.mailbox, [user, limit])).map(toDm);
   }
 
   /** Marks DMs delivered (they leave the mailbox). */

@@ -152,7 +152,7 @@ for (const kind of dbKinds()) {
 
     if (kind === 'sqlite') {
       it('answers every login, join and history query from an index, without a temporary sort', async () => {
-        const hot = ['userByName', 'revoked', 'loginLock', 'matchingBans', 'room', 'history', 'historyAfter'] as const;
+        const hot = ['userByName', 'revoked', 'loginLock', 'matchingBans', 'room', 'history', 'historyAfter', 'mailbox'] as const;
         for (const name of hot) {
           const sql = SQL[name];
           const binds = Array((sql.match(/\?/g) ?? []).length).fill(1);
