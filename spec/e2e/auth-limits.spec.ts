@@ -8,32 +8,16 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import forge from 'node-forge';
-import { passwordPool } from '../../lib/auth/password.js';
 import type { ConfigInput } from '../../lib/config.js';
 import { Logger } from '../../lib/log.js';
 import { TestClient, type Frame } from '../helpers/client.js';
 import { until } from '../helpers/wait.js';
 import { withChatd } from '../helpers/chatd.js';
 import { tmpdir, USERS } from '../helpers/world.js';
+import { countingHashes } from '../helpers/hashes.js';
 
 /** Slow enough that logins sent together are really in flight together (~tens of ms per hash). */
 const SLOW_HASH = { m: 8192, t: 2, p: 1 };
-
-/** Counts the hashes the in-process password pool is asked for while `fn` runs. */
-async function countingHashes<T>(fn: () => Promise<T>): Promise<{ result: T; hashes: number }> {
-  const original = passwordPool.derive;
-  let hashes = 0;
-  passwordPool.derive = function (this: typeof passwordPool, ...args: Parameters<typeof original>) {
-    hashes++;
-    return original.apply(this, args);
-  };
-  try {
-    const result = await fn();
-    return { result, hashes };
-  } finally {
-    passwordPool.derive = original;
-  }
-}
 
 /** Opens n connections (certificate of `certOf`) and waits for every welcome. */
 async function connectMany(port: number, certs: string, certOf: string, n: number): Promise<TestClient[]> {

@@ -4,7 +4,6 @@
 // chatd on the same database before and after, real mutual TLS, real clients. Expiry is waited for
 // by the clock against the expiry written in the token itself, never by a blind sleep.
 import { expect } from 'chai';
-import { passwordPool } from '../../lib/auth/password.js';
 import { LoginService } from '../../lib/auth/login.js';
 import { TestClient, type Frame } from '../helpers/client.js';
 import { withChatd, type ChatdFixture } from '../helpers/chatd.js';
@@ -12,6 +11,7 @@ import { flags, pw, Run } from '../helpers/cli-run.js';
 import { TcpProxy } from '../helpers/proxy.js';
 import { until } from '../helpers/wait.js';
 import { dbKinds } from '../helpers/world.js';
+import { countingHashes } from '../helpers/hashes.js';
 
 const TOKEN = /^v1\.[1-9]\d*\.[1-9]\d*\.[A-Za-z0-9_-]{43}$/;
 /**
@@ -26,21 +26,6 @@ const expiryOf = (token: string): number => Number(token.split('.')[2]);
 async function expired(token: string): Promise<void> {
   const at = expiryOf(token);
   await until(async () => Date.now() > at, TTL_MS + 5000, `token expiry at ${at}`);
-}
-
-/** Counts the hashes the in-process password pool computes while `fn` runs. */
-async function countingHashes<T>(fn: () => Promise<T>): Promise<{ result: T; hashes: number }> {
-  const original = passwordPool.derive;
-  let hashes = 0;
-  passwordPool.derive = function (this: typeof passwordPool, ...args: Parameters<typeof original>) {
-    hashes++;
-    return original.apply(this, args);
-  };
-  try {
-    return { result: await fn(), hashes };
-  } finally {
-    passwordPool.derive = original;
-  }
 }
 
 let ids = 0;

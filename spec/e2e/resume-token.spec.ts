@@ -5,26 +5,11 @@
 import { expect } from 'chai';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { passwordPool } from '../../lib/auth/password.js';
 import { ResumeTokens } from '../../lib/auth/resume-token.js';
 import { TestClient, type Frame } from '../helpers/client.js';
 import { withChatd } from '../helpers/chatd.js';
 import { USERS } from '../helpers/world.js';
-
-/** Counts the hashes the in-process password pool computes while `fn` runs. */
-async function countingHashes<T>(fn: () => Promise<T>): Promise<{ result: T; hashes: number }> {
-  const original = passwordPool.derive;
-  let hashes = 0;
-  passwordPool.derive = function (this: typeof passwordPool, ...args: Parameters<typeof original>) {
-    hashes++;
-    return original.apply(this, args);
-  };
-  try {
-    return { result: await fn(), hashes };
-  } finally {
-    passwordPool.derive = original;
-  }
-}
+import { countingHashes } from '../helpers/hashes.js';
 
 let ids = 0;
 const welcomed = new WeakSet<TestClient>();
