@@ -25,7 +25,7 @@ export interface SessionHost {
   readonly config: Config;
   readonly log: Logger;
   readonly metrics: Metrics;
-  /** Uncorks the sockets of the node's sessions, together (lib/write-coalescer.ts). */
+  /** Writes the frames the node's sessions hold, together (lib/write-coalescer.ts). */
   readonly output: WriteCoalescer;
   /** Checks credentials (a password, or a resume token); resolves to the user, or rejects with a ChatdError. */
   login(session: Session, user: string, proof: LoginProof): Promise<SessionUser>;
