@@ -77,10 +77,6 @@ async function main(): Promise<void> {
   const chatd = await startChatd(config, files, log);
   const { address } = chatd;
   const lines = after ? await after(address.port) : [];
-  process.stdout.write(`chatd listening on ${address.address}:${address.port}\n`);
-  if (chatd.ircAddress) process.stdout.write(`chatd irc listening on ${chatd.ircAddress.address}:${chatd.ircAddress.port}\n`);
-  if (chatd.ops) process.stdout.write(`metrics on http://${hostPort(chatd.ops)}/metrics (also /healthz, /readyz)\n`);
-  for (const l of lines) process.stdout.write(l + '\n');
 
   // SIGHUP: new certificates, and the config file read again. Either one that fails validation
   // changes nothing (the running one stays, with a log line); flags still win over the file.
@@ -128,6 +124,12 @@ async function main(): Promise<void> {
   };
   process.on('uncaughtException', crash('uncaught exception'));
   process.on('unhandledRejection', crash('unhandled rejection'));
+  // Announced only now: whoever waits for "listening" may signal at once (a supervisor's reload, a
+  // test's SIGHUP), and a SIGHUP before its handler exists would end the process (Node's default).
+  process.stdout.write(`chatd listening on ${address.address}:${address.port}\n`);
+  if (chatd.ircAddress) process.stdout.write(`chatd irc listening on ${chatd.ircAddress.address}:${chatd.ircAddress.port}\n`);
+  if (chatd.ops) process.stdout.write(`metrics on http://${hostPort(chatd.ops)}/metrics (also /healthz, /readyz)\n`);
+  for (const l of lines) process.stdout.write(l + '\n');
 }
 
 main().catch((e) => reportAndExit(NAME, e));

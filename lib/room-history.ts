@@ -31,11 +31,15 @@ export class RoomHistory {
     try {
       if (!this.history.down) {
         const stored = await withTimeout(this.store.history(room, n), this.config.limits.dbTimeoutMs);
-        const queued = this.history.pendingIn(room);
-        if (!queued.length) return stored;
-        // A batch being written may already be in `stored`: the queue's copy of a row is dropped then.
+        // Rows not written yet: this node's queue, and (with several nodes) what other nodes said in
+        // their last flush window, which this node has delivered and remembers. Only what is newer
+        // than the newest stored row; a batch being written may be in `stored` already.
         const ids = new Set(stored.map((m) => m.id));
-        return [...stored, ...queued.filter((m) => !ids.has(m.id))].slice(-n);
+        const newest = stored.length ? stored[stored.length - 1]!.ts : '';
+        const unwritten = [...this.history.pendingIn(room), ...(this.recent.get(room) ?? [])]
+          .filter((m) => m.ts >= newest && !ids.has(m.id) && (ids.add(m.id), true))
+          .sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
+        return unwritten.length ? [...stored, ...unwritten].slice(-n) : stored;
       }
     } catch (e) {
       this.log.warn('history read failed; serving from memory', { room, err: (e as Error).message });
@@ -68,6 +72,13 @@ export class RoomHistory {
         const r = await withTimeout(this.store.historySince(room, since, lim.resumeMax), lim.dbTimeoutMs);
         ({ found, messages } = r);
         truncated = r.more;
+        // `since` is older than this node's ring, so all of the ring came after it; what of it is not
+        // in the database yet (another node's last flush window) is added, as delivered.
+        if (found) {
+          const ids = new Set(messages.map((m) => m.id));
+          messages = [...messages, ...ring.filter((m) => !ids.has(m.id))];
+          if (messages.length > lim.resumeMax) { messages = messages.slice(-lim.resumeMax); truncated = true; }
+        }
       } catch (e) {
         this.log.warn('resume read failed', { room, err: (e as Error).message });
       }

@@ -47,7 +47,8 @@ export function startBin(name: string, args: string[], opts: { env?: Record<stri
 
 /** Waits for a child to exit; resolves its exit code (or signal name). */
 export function exited(child: ChildProcess, ms = 10000): Promise<number | string | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  // Ended already, by an exit or by a signal ('exit' will not come again).
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode ?? child.signalCode);
   return deadline(ms, () => 'child did not exit', (resolve) => {
     const on = (code: number | null, sig: NodeJS.Signals | null) => resolve(code ?? sig);
     child.once('exit', on);
