@@ -34,9 +34,14 @@ export class RoomHistory {
         // Rows not written yet: this node's queue, and (with several nodes) what other nodes said in
         // their last flush window, which this node has delivered and remembers. Only what is newer
         // than the newest stored row; a batch being written may be in `stored` already.
-        const ids = new Set(stored.map((m) => m.id));
         const newest = stored.length ? stored[stored.length - 1]!.ts : '';
-        const unwritten = [...this.history.pendingIn(room), ...(this.recent.get(room) ?? [])]
+        const queued = this.history.pendingIn(room);
+        const ring = this.recent.get(room) ?? [];
+        // Every join asks: nothing to add (the usual case) is decided without copying the ring.
+        const last = ring[ring.length - 1];
+        if (!queued.length && (!last || last.ts < newest || last.id === stored[stored.length - 1]?.id)) return stored;
+        const ids = new Set(stored.map((m) => m.id));
+        const unwritten = [...queued, ...ring]
           .filter((m) => m.ts >= newest && !ids.has(m.id) && (ids.add(m.id), true))
           .sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : 0));
         return unwritten.length ? [...stored, ...unwritten].slice(-n) : stored;

@@ -3,10 +3,10 @@
 // (a new key) is followed by the password, and the user sees nothing of it. Proven by chatd's own
 // log line "login" and its `method`, not by timing. The real binary, a real chatd, real TLS.
 import { expect } from 'chai';
-import { LoginService } from '../../lib/auth/login.js';
 import { flags, pw, Run } from '../helpers/cli-run.js';
 import { withChatd } from '../helpers/chatd.js';
 import { USERS } from '../helpers/world.js';
+import { recordIssuedTokens } from '../helpers/hashes.js';
 
 describe('e2e: chat-cli reconnects with its resume token', function () {
   this.timeout(30000);
@@ -14,20 +14,9 @@ describe('e2e: chat-cli reconnects with its resume token', function () {
   const runs: Run[] = [];
   const track = (r: Run): Run => { runs.push(r); return r; };
   /** Every token chatd issued in this test: none may appear in what chat-cli prints. */
-  const issued: string[] = [];
-  const original = LoginService.prototype.issueToken;
-
-  before(() => {
-    LoginService.prototype.issueToken = function (this: LoginService, ...args: Parameters<typeof original>) {
-      const token = original.apply(this, args);
-      if (token) issued.push(token);
-      return token;
-    };
-  });
-  after(() => { LoginService.prototype.issueToken = original; });
+  const issued = recordIssuedTokens();
   beforeEach(() => {
     t.logs.length = 0; // the fixture keeps one log for the whole suite
-    issued.length = 0;
   });
   afterEach(() => { for (const r of runs.splice(0)) r.kill(); });
 

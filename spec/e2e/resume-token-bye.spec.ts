@@ -4,14 +4,13 @@
 // chatd on the same database before and after, real mutual TLS, real clients. Expiry is waited for
 // by the clock against the expiry written in the token itself, never by a blind sleep.
 import { expect } from 'chai';
-import { LoginService } from '../../lib/auth/login.js';
 import { TestClient, type Frame } from '../helpers/client.js';
 import { withChatd, type ChatdFixture } from '../helpers/chatd.js';
 import { flags, pw, Run } from '../helpers/cli-run.js';
 import { TcpProxy } from '../helpers/proxy.js';
 import { until } from '../helpers/wait.js';
 import { dbKinds } from '../helpers/world.js';
-import { countingHashes } from '../helpers/hashes.js';
+import { countingHashes, recordIssuedTokens } from '../helpers/hashes.js';
 
 const TOKEN = /^v1\.[1-9]\d*\.[1-9]\d*\.[A-Za-z0-9_-]{43}$/;
 /**
@@ -190,17 +189,8 @@ describe('e2e: chat-cli reconnects with the token of bye SHUTDOWN', function () 
   const t = withChatd({ each: true, logLevel: 'info', config: { limits: { resumeTokenTtlMs: TTL_MS } } });
   const runs: Run[] = [];
   /** Every token chatd issued in this test (at login and at shutdown): none may appear in what chat-cli prints. */
-  const issued: string[] = [];
-  const original = LoginService.prototype.issueToken;
-  before(() => {
-    LoginService.prototype.issueToken = function (this: LoginService, ...args: Parameters<typeof original>) {
-      const token = original.apply(this, args);
-      if (token) issued.push(token);
-      return token;
-    };
-  });
-  after(() => { LoginService.prototype.issueToken = original; });
-  beforeEach(() => { t.logs.length = 0; issued.length = 0; });
+  const issued = recordIssuedTokens();
+  beforeEach(() => { t.logs.length = 0; });
   afterEach(() => { for (const r of runs.splice(0)) r.kill(); });
 
   const lines = () => t.logs.map((l) => JSON.parse(l) as Record<string, unknown>);
