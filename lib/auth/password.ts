@@ -1,15 +1,18 @@
 // Password hashing: argon2id (RFC 9106) at OWASP parameters, stored as a PHC string, computed in a
 // small worker_threads pool so the event loop never runs a hash.
 //
-// Why argon2id from @noble/hashes rather than node:crypto scrypt: measured on the 2-core target
-// (bench/hash.bench.ts, numbers in SECURITY.md) argon2id at OWASP m=19 MiB,t=2 costs 227 ms and
-// 19 MiB per hash, scrypt at the OWASP-equivalent N=2^17,r=8 costs 628 ms and 128 MiB. Same attacker
-// cost, a third of the defender's. Node 20 has no native argon2; the PHC strings are the standard
-// ones, so a later switch to a native implementation (crypto.argon2 in Node 24) needs no rehash.
+// Why argon2id rather than node:crypto scrypt: measured on the 2-core target (bench/hash.bench.ts,
+// numbers in SECURITY.md) argon2id at OWASP m=19 MiB,t=2 costs 227 ms and 19 MiB per hash, scrypt
+// at the OWASP-equivalent N=2^17,r=8 costs 628 ms and 128 MiB. Same attacker cost, a third of the
+// defender's. Node 20 has no native argon2, so it is JS: ./argon2.ts, @noble/hashes' block code
+// with node:crypto's native blake2b for the 64-byte hashes (noble's JS blake2b was a fixed ~0.75 ms
+// of every hash), byte-identical to noble's argon2id, which computed every hash stored before it.
+// The PHC strings are the standard ones, so a later switch to a native implementation
+// (crypto.argon2 in Node 24) needs no rehash either.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { availableParallelism, constants as osConstants, setPriority } from 'node:os';
 import { Worker, isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { argon2id } from '@noble/hashes/argon2.js';
+import { argon2id } from './argon2.js';
 
 /** Argon2id cost: m = memory in KiB, t = passes over it, p = lanes. */
 export type PasswordParams = { m: number; t: number; p: number };
@@ -299,7 +302,7 @@ function serveDerivations(port: MessagePort): void {
   port.on('message', ({ password, salt, params, dkLen }: DeriveRequest) => {
     let reply: DeriveReply;
     try {
-      reply = { key: argon2id(password, salt, { ...params, dkLen, version: VERSION }) };
+      reply = { key: argon2id(password, salt, { ...params, dkLen }) }; // v=19 (VERSION), its only version
     } catch (err) {
       reply = { error: err instanceof Error ? err.message : String(err) };
     }

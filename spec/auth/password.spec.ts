@@ -54,6 +54,17 @@ describe('password hashing', () => {
       expect(await verifyPassword('passwore', REFERENCE)).to.equal(false);
     });
 
+    it('verifies what noble’s argon2id made before lib/auth/argon2.ts, and hashes as it would', async () => {
+      const password = 'Grüße \ufb01 😀'; // the ligature ﬁ: NFKC changes it to "fi"
+      const nobleKey = (salt: Uint8Array, { m, t, p }: PasswordParams) =>
+        Buffer.from(argon2id(password.normalize('NFKC'), salt, { m, t, p, dkLen: 32, version: 0x13 })).toString('base64').replace(/=+$/, '');
+      const salt = Buffer.from('0123456789abcdef');
+      const old = `$argon2id$v=19$m=1024,t=2,p=2$${salt.toString('base64').replace(/=+$/, '')}$${nobleKey(salt, { m: 1024, t: 2, p: 2 })}`;
+      expect(await verifyPassword(password, old)).to.equal(true);
+      const [, , , , newSalt, newHash] = (await hashPassword(password, FAST)).split('$');
+      expect(newHash).to.equal(nobleKey(Buffer.from(newSalt!, 'base64'), FAST));
+    });
+
     it('treats canonically equivalent passwords alike (NFKC)', async () => {
       const phc = await hashPassword('caf\u00e9', FAST); // é precomposed, as most keyboards send it
       expect(await verifyPassword('cafe\u0301', phc)).to.equal(true); // e + combining acute (macOS)
