@@ -6,8 +6,8 @@
 // calls each). Here every blake2b whose output is 64 bytes runs in OpenSSL (node:crypto
 // 'blake2b512', ~1 µs a call warm against noble's ~4.5); other output lengths, which OpenSSL cannot
 // produce (the 32-byte tag chatd stores: ~32 µs), stay with noble's blake2b. Measured in-process,
-// warm, p=1, median ms per call, this vs noble: m=8,t=1 0.18 vs 0.45; m=64,t=1 0.50 vs 0.75;
-// m=19456,t=2 234 vs 239 (there the block filling, the same code as noble's, is nearly all).
+// warm, p=1, ms per call (best batch, 2 cores shared with other work), this vs noble: m=8,t=1 0.18
+// vs 0.43; m=64,t=1 0.48 vs 0.74; m=19456,t=2 220 vs 224 (block filling, noble's code, is the rest).
 //
 // The block filling (G with BlaMka, the permutation P, argon2id's data-independent addresses in the
 // first half of the first pass, reference block selection) is adapted from @noble/hashes
