@@ -42,6 +42,7 @@ async function main(ctx: RunContext): Promise<void> {
 
   for (const f of [p.chatd, CEILING_JS]) if (!fs.existsSync(f)) usage(`${f} is missing: build first (npm run build)`);
   if (p.chatd !== CHATD_JS) note(`chatd under test: ${p.chatd}`);
+  if (Object.keys(p.limits).length) note(`chatd limits set for this run: ${JSON.stringify(p.limits)}`);
   for (const [k, v] of Object.entries(p.serverEnv)) note(`servers run with ${k}=${v}`);
   const fdMax = fdHardLimit();
   if (p.sections.has('idle') && p.sessions + 512 > fdMax) {
@@ -76,7 +77,7 @@ async function main(ctx: RunContext): Promise<void> {
         `${hash.parallelPerSec.toFixed(2)} hashes/s on ${m.nproc} workers`);
     }
     if (needsServers) {
-      ctx.world = await makeWorld({ users: 1000, stormUsers: 16, log });
+      ctx.world = await makeWorld({ users: 1000, stormUsers: 16, log, limits: p.limits });
       ctx.gens = Array.from({ length: p.gens }, (_, i) => new Generator(i, p.verbose));
       if (p.sections.has('login') || p.sections.has('handshake')) ctx.stormGen = new Generator(p.gens, p.verbose);
     }

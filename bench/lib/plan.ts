@@ -33,11 +33,13 @@ const USAGE = `usage: npm run bench [-- options]   (or: node dist/bench/run.js [
   --chatd FILE         the chatd binary under test (default dist/cli/chatd.js): A/B a patched build
   --server-env K=V     environment for both servers under test, repeatable
                        (e.g. LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2)
+  --limit K=V          a chatd limit for the run (config limits.K, a number), repeatable: a sweep
+                       (e.g. --limit writeCoalesceMs=6); the results say which were set
 `;
 
 export type Plan = {
   quick: boolean; sections: Set<Section>; sessions: number; members: number[]; gens: number; profile: boolean;
-  mysql: string | null; out: string; verbose: boolean; chatd: string; serverEnv: Record<string, string>; idlePart: boolean;
+  mysql: string | null; out: string; verbose: boolean; chatd: string; serverEnv: Record<string, string>; limits: Record<string, number>; idlePart: boolean;
   reconnectClients: number; reconnectCostly: number;
   phaseMs: number; satMs: number; handshakeMs: number; stormMs: number; chatMembers: number;
   historyMessages: number; historyQueries: number; searchMessages: number; searchQueries: number; deadlineMs: number;
@@ -50,7 +52,7 @@ export function plan(argv: string[]): Plan {
       quick: { type: 'boolean', default: false }, only: { type: 'string' }, sessions: { type: 'string' }, members: { type: 'string' },
       gens: { type: 'string' }, profile: { type: 'boolean', default: false }, mysql: { type: 'string' }, 'no-mysql': { type: 'boolean', default: false },
       out: { type: 'string' }, verbose: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
-      chatd: { type: 'string' }, 'reconnect-clients': { type: 'string' }, 'reconnect-costly': { type: 'string' }, 'server-env': { type: 'string', multiple: true }, 'idle-part': { type: 'boolean', default: false },
+      chatd: { type: 'string' }, 'reconnect-clients': { type: 'string' }, 'reconnect-costly': { type: 'string' }, 'server-env': { type: 'string', multiple: true }, limit: { type: 'string', multiple: true }, 'idle-part': { type: 'boolean', default: false },
     },
   });
   if (v.help) { process.stdout.write(USAGE); process.exit(0); }
@@ -80,10 +82,11 @@ export function plan(argv: string[]): Plan {
     verbose: v.verbose!,
     chatd: path.resolve(v.chatd ?? CHATD_JS),
     idlePart: v['idle-part']!,
-    serverEnv: Object.fromEntries((v['server-env'] ?? []).map((kv) => {
-      const i = kv.indexOf('=');
-      if (i < 1) usage(`--server-env wants K=V (got "${kv}")`);
-      return [kv.slice(0, i), kv.slice(i + 1)];
+    serverEnv: Object.fromEntries((v['server-env'] ?? []).map((kv) => keyValue('--server-env', kv))),
+    limits: Object.fromEntries((v.limit ?? []).map((kv) => {
+      const [k, val] = keyValue('--limit', kv);
+      if (val.trim() === '' || !Number.isFinite(Number(val))) usage(`--limit ${k} wants a number (got "${val}")`);
+      return [k, Number(val)];
     })),
     phaseMs: quick ? 2500 : 5000,
     satMs: quick ? 2500 : 5000,
@@ -96,6 +99,12 @@ export function plan(argv: string[]): Plan {
     searchQueries: quick ? 200 : 400,
     deadlineMs: (quick ? 5 : 10) * 60_000,
   };
+}
+
+function keyValue(flag: string, kv: string): [string, string] {
+  const i = kv.indexOf('=');
+  if (i < 1) usage(`${flag} wants K=V (got "${kv}")`);
+  return [kv.slice(0, i), kv.slice(i + 1)];
 }
 
 export function usage(msg: string): never {

@@ -41,7 +41,7 @@ export type World = {
 export const userName = (i: number) => `u${String(i).padStart(4, '0')}`;
 
 /** The limits a bench trips on purpose, raised; everything else stays at chatd's defaults. */
-export function benchConfig(): ConfigInput {
+export function benchConfig(overrides: Record<string, number> = {}): ConfigInput {
   return {
     password: CHEAP,
     limits: {
@@ -49,11 +49,12 @@ export function benchConfig(): ConfigInput {
       floodBurst: 1_000_000, floodRate: 1_000_000, // senders run far above a human's 5 frames/s
       maxSessionsPerUser: 100_000, // user names are reused across sessions
       loginIpBurst: 1_000_000, loginIpRate: 1_000_000, // a login storm from one address
-    },
+      ...overrides, // bench --limit K=V
+    } as ConfigInput['limits'],
   };
 }
 
-export async function makeWorld(opts: { users: number; stormUsers: number; log: (s: string) => void }): Promise<World> {
+export async function makeWorld(opts: { users: number; stormUsers: number; log: (s: string) => void; limits?: Record<string, number> }): Promise<World> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatd-bench-'));
   const certs = path.join(dir, 'certs');
   await initCertDir(certs, ['localhost', '127.0.0.1'], {});
@@ -81,7 +82,7 @@ export async function makeWorld(opts: { users: number; stormUsers: number; log: 
     await store.close();
   }
   const configFile = path.join(dir, 'chatd-bench.json');
-  fs.writeFileSync(configFile, JSON.stringify(benchConfig(), null, 2));
+  fs.writeFileSync(configFile, JSON.stringify(benchConfig(opts.limits), null, 2));
   return {
     dir,
     server: { cert: path.join(certs, 'server.crt'), key: path.join(certs, 'server.key'), ca: path.join(certs, 'ca.crt') },
