@@ -2,12 +2,16 @@
 // and is flushed here, together with every other session written to meanwhile:
 // - normally at the end of the current tick, so the frames of one event (a message, its events) go
 //   out as one TLS record per session, with no added latency;
-// - while the node writes more than limits.writeCoalesceAbove frames per second, after up to
-//   limits.writeCoalesceMs, so that the frames of several messages share one record and one syscall.
+// - while the node writes more than limits.writeCoalesceAbove frames per second AND output comes
+//   often enough that a window of limits.writeCoalesceMs would hold two turns of it, in windows: a
+//   window opens with a turn's output and is written once it holds as many turns as windows held on
+//   average last period (at least 2), or after writeCoalesceMs. Two messages 5 ms apart into a room
+//   of 100 (200 msg/s) then share one record and one syscall per member, the first waiting for the
+//   second (~5 ms), not for the whole window; at 20 msg/s into 1,000 (the same frames/s) a window
+//   would join nothing, so nothing waits.
 // A TLS write costs ~10 µs of CPU (encrypt, syscall, and on loopback the peer's receive path) whatever
-// its size up to a record; in a busy room that per-write cost, not the bytes, is the bill (BENCHMARKS.md,
-// Performance II). The wait is bounded and only taken under load, when a message already waits
-// behind a queue of writes of about that length.
+// its size up to a record; in a busy room that per-write cost, not the bytes, is the bill: two frames
+// per write cost ~0.65× of one each (BENCHMARKS.md, Performance II).
 import { performance } from 'node:perf_hooks';
 
 /** A session whose output this coalescer flushes. */
@@ -28,8 +32,16 @@ export class WriteCoalescer {
   private lastJoined: Buffer | null = null;
   private scheduled = false;
   private frames = 0;
+  /** Event-loop turns that produced output, this period (see newEvent). */
+  private events = 0;
+  private inEvent = false;
+  /** The open window's timer, and how many turns' output it holds. */
+  private timer: NodeJS.Timeout | null = null;
+  private windowEvents = 0;
+  /** Turns a window takes before it is written: as many as a window saw on average last period, at least 2. */
+  private windowTarget = 2;
   private periodStart: number;
-  /** True while the last period's rate was over the threshold: flushes then wait writeCoalesceMs. */
+  /** True while the last period's rates called for windows (see the top of this file). */
   busy = false;
 
   constructor(private readonly limits: () => CoalesceLimits, private readonly now: () => number = () => performance.now()) {
@@ -39,12 +51,35 @@ export class WriteCoalescer {
   /** `s` holds output now: it is flushed at the next flush. */
   add(s: HoldsOutput): void {
     this.dirty.push(s);
+    if (!this.inEvent) this.newEvent();
     if (this.scheduled) return;
     this.scheduled = true;
     const wait = this.busy ? this.limits().writeCoalesceMs : 0;
-    if (wait > 0) setTimeout(this.flush, wait);
-    else process.nextTick(this.flush);
+    if (wait > 0) {
+      this.windowEvents = 1;
+      this.timer = setTimeout(this.flush, wait);
+    } else {
+      process.nextTick(this.flush);
+    }
   }
+
+  /**
+   * The first output of an event-loop turn (a message, a command's answer): counted (the rate of
+   * turns decides whether windows pay), and in an open window, the turn that brings it to its
+   * target closes it at the end of this turn.
+   */
+  private newEvent(): void {
+    this.inEvent = true;
+    this.events++;
+    process.nextTick(this.endEvent);
+    if (this.timer !== null && ++this.windowEvents >= this.windowTarget) {
+      clearTimeout(this.timer);
+      this.timer = null;
+      process.nextTick(this.flush);
+    }
+  }
+
+  private readonly endEvent = (): void => { this.inEvent = false; };
 
   /**
    * The frames one session holds, as one buffer. The members of a room are flushed one after the
@@ -64,11 +99,15 @@ export class WriteCoalescer {
     return (this.lastJoined = Buffer.concat(parts, bytes));
   }
 
+  /** True while held output waits for its flush. */
+  get pending(): boolean { return this.scheduled; }
+
   /** One frame was written to some session (the rate that turns waiting on and off). */
   counted(): void { this.frames++; }
 
   readonly flush = (): void => {
     this.scheduled = false;
+    if (this.timer !== null) { clearTimeout(this.timer); this.timer = null; }
     const dirty = this.dirty;
     this.dirty = [];
     for (const s of dirty) s.flushOutput();
@@ -77,8 +116,13 @@ export class WriteCoalescer {
     const elapsed = t - this.periodStart;
     const above = this.limits().writeCoalesceAbove;
     if (elapsed >= RATE_PERIOD_MS) {
-      this.busy = (this.frames * 1000) / elapsed > above;
+      // Waiting pays only when another event is likely within the window: at 20 messages/s into a
+      // room of 1,000 (20,000 frames/s) a 6 ms window would join nothing and only delay.
+      const perWindow = (this.events * this.limits().writeCoalesceMs) / elapsed;
+      this.busy = (this.frames * 1000) / elapsed > above && perWindow >= 0.5;
+      this.windowTarget = Math.max(2, Math.ceil(perWindow));
       this.frames = 0;
+      this.events = 0;
       this.periodStart = t;
     } else if (this.frames > (above * RATE_PERIOD_MS) / 1000) {
       this.busy = true; // over the period's allowance already: a burst need not wait for the period to end

@@ -112,6 +112,18 @@ export function cpuMs(pid: number): number {
   }
 }
 
+/**
+ * Write syscalls a process made so far (/proc/PID/io syscw: write, writev, sendmsg…, every thread):
+ * beside CPU time, what output coalescing changes, and unlike CPU time not inflated by other load.
+ */
+export function writeCalls(pid: number): number {
+  try {
+    return Number(/^syscw:\s*(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN);
+  } catch {
+    return NaN;
+  }
+}
+
 /** CPU time the whole machine spent busy (every core, every process), ms, from /proc/stat. */
 export function machineBusyMs(): number {
   try {

@@ -85,6 +85,8 @@ export function rows(res: Results, p: Plan): Row[] {
     const cost = row(`fanout_${n}_fixed_server_us_per_delivery`, `fan-out N=${fmtInt(n)} at ${rate}: server CPU per delivery`, 'µs',
       c?.rate.cpu.serverUsPerDelivery ?? null, r?.rate.cpu.serverUsPerDelivery ?? null);
     out.push(big ? cost : { ...cost, target: '≤ 0.8× ceiling, p99 ≤ 10 ms', met: cost.ratio === null || !c ? null : cost.ratio <= 0.8 && c.rate.p99Ms <= 10 });
+    out.push(row(`fanout_${n}_fixed_writes_per_delivery`, `fan-out N=${fmtInt(n)} at ${rate}: server write syscalls per delivery`, '',
+      c?.rate.writesPerDelivery ?? null, r?.rate.writesPerDelivery ?? null));
     const max = row(`fanout_${n}_max_deliveries_per_sec`, `fan-out N=${fmtInt(n)}, saturated: deliveries/s`, '1/s', c?.saturated.perSec ?? null, r?.saturated.perSec ?? null);
     out.push(big ? { ...max, target: '≥ 0.7× ceiling', met: max.ratio === null ? null : max.ratio >= 0.7 } : max);
     out.push(row(`fanout_${n}_saturated_p99_ms`, `fan-out N=${fmtInt(n)}, saturated: p99 latency`, 'ms', c?.saturated.p99Ms ?? null, r?.saturated.p99Ms ?? null));

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Generator, type OpenResult, type PhaseResult, type StormResult, type TargetKind } from './gen-api.js';
 import { CEILING_JS, RESULTS, type Plan } from './plan.js';
-import { Child, cpuMeter, cpuMs, monoUs, type CpuUse } from './proc.js';
+import { Child, cpuMeter, cpuMs, monoUs, writeCalls, type CpuUse } from './proc.js';
 import { Histogram } from './stats.js';
 import { PASSWORD, type World } from './world.js';
 
@@ -20,6 +20,8 @@ export type Phase = {
   /** Sent messages whose sender's own copy (its ack) had not come back when the phase's drain ended. */
   outstanding: number;
   expected: number; closed: number; byes: Record<string, number>; errors: Record<string, number>; windowMs: number; bytesPerDelivery: number;
+  /** The server's write syscalls per delivery (1 when every frame is a write of its own; a log line is one too). */
+  writesPerDelivery: number;
   /** % of one core; `othersPct` is what processes outside the bench took meanwhile. */
   cpu: { serverPct: number; generatorsPct: number; othersPct: number; serverUsPerDelivery: number };
 };
@@ -188,8 +190,10 @@ export class RunContext {
     const from = monoUs();
     await Promise.all(gens.map((g) => g.call('measureStart', { phase, windowMs: a.durationMs })));
     const cpu = cpuMeter([server.child.pid, ...this.allGens().map((g) => g.pid)]); // generators: gens, then the storm one
+    const writes0 = writeCalls(server.child.pid);
     const sent = await gens[0]!.call('send', { phase, textBytes: 64, ...a });
     const used = cpu();
+    const writes = writeCalls(server.child.pid) - writes0;
     this.markPhase(server, label, from);
     const parts: PhaseResult[] = await Promise.all(gens.map((g) => g.call('measureStop', {})));
     const hist = new Histogram();
@@ -208,6 +212,7 @@ export class RunContext {
       delivered, inWindow, perSec: inWindow / windowS, p50Ms: hist.quantile(0.5) / 1000, p99Ms: hist.quantile(0.99) / 1000, maxMs: hist.max / 1000,
       sent: sent.sent, outstanding: sent.outstanding, expected: sent.sent * members, closed: sum(parts.map((r) => r.closed)), byes, errors, windowMs: sent.windowMs,
       bytesPerDelivery: delivered ? sum(parts.map((r) => r.bytes)) / delivered : NaN,
+      writesPerDelivery: delivered ? writes / delivered : NaN,
       cpu: {
         serverPct: (100 * used.ms[0]!) / cpuWindowMs,
         generatorsPct: (100 * sum(used.ms.slice(1))) / cpuWindowMs,
