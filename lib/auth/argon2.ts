@@ -9,8 +9,9 @@
 // 64-bit words with pairs of u32 (~4-6 µs a block); here G is WebAssembly (./argon2-block.wat)
 // with native i64 multiply, add, xor and rotate (~1.2 µs a block, near native argon2's ~1), and B
 // lives in the module's memory. Measured in-process, warm, p=1, dkLen=32, ms per call (best of 5
-// batches, 2 cores shared with other work), this vs the JS-G version before it vs noble:
-// m=8,t=1 0.14 / 0.31 / 0.78; m=64,t=1 0.19 / 0.76 / 1.28; m=19456,t=2 46 / 232 / 236.
+// batches in each of 3 runs, 2 cores shared with other work), this vs the JS-G version before it
+// vs noble: m=8,t=1 0.13 / 0.19 / 0.43; m=64,t=1 0.17 / 0.49 / 0.77; m=19456,t=2 47 / 227 / 235.
+// A thread's first default hash takes up to ~2x longer (fresh code and memory pages).
 // Where WebAssembly is missing (node --jitless) this is noble's argon2id, the same bytes, slower.
 //
 // Memory: a thread keeps one 1 MiB WebAssembly memory for every B up to 1024 blocks; a larger B

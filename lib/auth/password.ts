@@ -5,7 +5,7 @@
 // numbers in SECURITY.md) argon2id at OWASP m=19 MiB,t=2 costs 227 ms and 19 MiB per hash, scrypt
 // at the OWASP-equivalent N=2^17,r=8 costs 628 ms and 128 MiB. Same attacker cost, a third of the
 // defender's (figures for @noble/hashes' JS argon2id). Node 20 has no native argon2: ./argon2.ts
-// computes G in WebAssembly on native 64-bit words and the 64-byte blake2b in node:crypto, ~46 ms
+// computes G in WebAssembly on native 64-bit words and the 64-byte blake2b in node:crypto, ~47 ms
 // at the defaults against noble's ~230 (figures in its header), byte-identical to noble's
 // argon2id, which computed every hash stored before it.
 // The PHC strings are the standard ones, so a later switch to a native implementation
