@@ -1,19 +1,30 @@
 // Argon2id (RFC 9106, version 0x13), byte-identical to @noble/hashes' argon2id(password, salt,
 // { m, t, p, dkLen, version: 0x13 }), for the password workers (password.ts).
 //
-// Why not noble's own: its argon2id has a fixed cost per call whatever m is, nearly all of it in
-// its pure-JS blake2b: H0, and H'^1024 for the first two blocks of every lane (31 blake2b-512
-// calls each). Here every blake2b whose output is 64 bytes runs in OpenSSL (node:crypto
-// 'blake2b512', ~1 µs a call warm against noble's ~4.5); other output lengths, which OpenSSL cannot
-// produce (the 32-byte tag chatd stores: ~32 µs), stay with noble's blake2b. Measured in-process,
-// warm, p=1, ms per call (best batch, 2 cores shared with other work), this vs noble: m=8,t=1 0.18
-// vs 0.43; m=64,t=1 0.48 vs 0.74; m=19456,t=2 220 vs 224 (block filling, noble's code, is the rest).
+// Why not noble's own: two costs. A fixed one per call, nearly all in noble's pure-JS blake2b (H0,
+// and H'^1024 for the first two blocks of every lane, 31 blake2b-512 calls each): here every
+// blake2b whose output is 64 bytes runs in OpenSSL (node:crypto 'blake2b512', ~1 µs a call warm
+// against noble's ~4.5); other output lengths, which OpenSSL cannot produce (the 32-byte tag chatd
+// stores: ~32 µs), stay with noble's blake2b. And one per 1 KiB block, G: noble emulates BlaMka's
+// 64-bit words with pairs of u32 (~4-6 µs a block); here G is WebAssembly (./argon2-block.wat)
+// with native i64 multiply, add, xor and rotate (~1.2 µs a block, near native argon2's ~1), and B
+// lives in the module's memory. Measured in-process, warm, p=1, dkLen=32, ms per call (best of 5
+// batches in each of 3 runs, 2 cores shared with other work), this vs the JS-G version before it
+// vs noble: m=8,t=1 0.13 / 0.19 / 0.43; m=64,t=1 0.17 / 0.49 / 0.77; m=19456,t=2 47 / 227 / 235.
+// A thread's first default hash takes up to ~2x longer (fresh code and memory pages).
+// Where WebAssembly is missing (node --jitless) this is noble's argon2id, the same bytes, slower.
 //
-// The block filling (G with BlaMka, the permutation P, argon2id's data-independent addresses in the
-// first half of the first pass, reference block selection) is adapted from @noble/hashes
-// argon2.js, MIT licence, Copyright (c) 2022 Paul Miller (https://paulmillr.com).
+// Memory: a thread keeps one 1 MiB WebAssembly memory for every B up to 1024 blocks; a larger B
+// gets a memory of its own, wiped and dropped after the hash, and freed by a later GC like the
+// Uint32Array it replaces (figures at blockMachine()).
+//
+// Argon2id's data-independent addresses in the first half of the first pass and the reference
+// block selection are adapted from @noble/hashes argon2.js, MIT licence, Copyright (c) 2022 Paul
+// Miller (https://paulmillr.com).
 import { hash } from 'node:crypto';
+import { argon2id as nobleArgon2id } from '@noble/hashes/argon2.js';
 import { blake2b } from '@noble/hashes/blake2.js';
+import { ARGON2_BLOCK_WASM_BASE64 } from './argon2-block.wasm.js';
 
 export type Argon2idParams = {
   /** Memory in KiB, at least 8·p; rounded down to a multiple of 4·p blocks, as RFC 9106 says. */
@@ -38,10 +49,13 @@ export function argon2id(password: string | Uint8Array, salt: Uint8Array, { m, t
     throw new RangeError(`argon2id: bad parameters m=${m} t=${t} p=${p} dkLen=${dkLen}`);
   }
   if (salt.length < 8) throw new RangeError('argon2id: salt must be at least 8 bytes');
+  // node --jitless has no WebAssembly: noble's argon2id gives the same bytes (see the header).
+  if (typeof WebAssembly !== 'object') return nobleArgon2id(password, salt, { m, t, p, dkLen, version: VERSION });
   const pw = typeof password === 'string' ? utf8.encode(password) : password;
 
   const laneLen = 4 * Math.floor(m / (4 * p)); // blocks per lane: m' / p
-  const B = new Uint32Array(p * laneLen * 256);
+  const blocks = p * laneLen;
+  const { bytes, words, fillBlock } = blockMachine(blocks);
   // H'^1024 input: LE32(1024) reserved, H0, LE32(0 or 1) for the block, LE32(lane) (RFC 9106 §3.2).
   const seed = new Uint8Array(4 + 64 + 8);
   const seedView = new DataView(seed.buffer);
@@ -52,25 +66,24 @@ export function argon2id(password: string | Uint8Array, salt: Uint8Array, { m, t
     seedView.setUint32(72, lane, true);
     for (let j = 0; j < 2; j++) {
       seedView.setUint32(68, j, true);
-      hPrime(BLOCK_BYTES, seed);
-      const at = (lane * laneLen + j) * 256;
-      for (let i = 0; i < 256; i++) B[at + i] = BLOCK_VIEW.getUint32(4 * i, true);
+      const at = B_AT + (lane * laneLen + j) * 1024;
+      hPrime(bytes.subarray(at, at + 1024), seed); // blocks are little-endian, as is WebAssembly
     }
   }
-  fillMemory(B, laneLen, p, t);
+  fillMemory(words, fillBlock, laneLen, p, t);
 
   // Tag: H'^dkLen of the XOR of every lane's last block.
   const last = new Uint8Array(4 + 1024);
-  const lastView = new DataView(last.buffer);
-  for (let i = 0; i < 256; i++) {
-    let word = 0;
-    for (let lane = 0; lane < p; lane++) word ^= B[(lane * laneLen + laneLen - 1) * 256 + i]!;
-    lastView.setUint32(4 + 4 * i, word, true);
+  for (let lane = 0; lane < p; lane++) {
+    const at = B_AT + (lane * laneLen + laneLen - 1) * 1024;
+    for (let i = 0; i < 1024; i++) last[4 + i] ^= bytes[at + i]!;
   }
   const tag = new Uint8Array(dkLen);
   hPrime(tag, last);
   // Best effort: each of these is enough to test password guesses without the memory cost.
-  for (const secret of [B, seed, last, BLOCK_BYTES, R, ADDRESS]) secret.fill(0);
+  bytes.fill(0, 0, B_AT + blocks * 1024);
+  seed.fill(0);
+  last.fill(0);
   if (pw !== password) pw.fill(0);
   return tag;
 }
@@ -119,99 +132,51 @@ function hPrime(out: Uint8Array, input: Uint8Array): void {
   V.fill(0);
 }
 
-// ---- block filling (adapted from noble's argon2.js) ----
+// ---- block filling: G in WebAssembly (./argon2-block.wat), the rest adapted from noble's argon2.js ----
 
-// Scratch, reused by every call (a worker hashes one password at a time): a block is 256 u32,
-// the 128 64-bit words of RFC 9106's 8x8 matrix of 16-byte registers as low/high u32 pairs.
-const BLOCK_BYTES = new Uint8Array(1024);
-const BLOCK_VIEW = new DataView(BLOCK_BYTES.buffer);
-const R = new Uint32Array(256); // G's working block
-const ADDRESS = new Uint32Array(3 * 256); // address block, input block, zero block (§3.4.1.2)
+// The module's memory, in bytes (see the .wat): G's working block R, then argon2id's address,
+// input and zero blocks (§3.4.1.2), then B, block i of the p x laneLen matrix at B_AT + 1024·i.
+const ADDRESS_AT = 1024;
+const INPUT_AT = 2048;
+const ZERO_AT = 3072;
+const B_AT = 4096;
+// Up to this many blocks (1 MiB), a thread reuses one memory for every hash; a larger B gets a
+// memory of its own, dropped after the hash, so that a worker does not keep tens of MiB.
+const SMALL_BLOCKS = 1024;
 
-// One GB of RFC 9106 Figure 19 on words a, b, c, d of R. Each BlaMka step x + y + 2·lo(x)·lo(y)
-// gets the product's low half exactly from Math.imul; the double product is within 1024 of the
-// exact one, so subtracting the low half and rounding recovers the high half exactly.
-function G(a: number, b: number, c: number, d: number): void {
-  let Al = R[2 * a]!, Ah = R[2 * a + 1]!;
-  let Bl = R[2 * b]!, Bh = R[2 * b + 1]!;
-  let Cl = R[2 * c]!, Ch = R[2 * c + 1]!;
-  let Dl = R[2 * d]!, Dh = R[2 * d + 1]!;
-  let ml, mh, rl, xh, xl;
-  // A = blamka(A, B); D = rotr64(D ^ A, 32)
-  ml = Math.imul(Al, Bl);
-  mh = (((Al >>> 0) * (Bl >>> 0) - (ml >>> 0)) / 0x100000000 + 0.5) | 0;
-  rl = (Al >>> 0) + (Bl >>> 0) + ((ml << 1) >>> 0);
-  Ah = (Ah + Bh + ((mh << 1) | (ml >>> 31)) + ((rl / 0x100000000) | 0)) | 0;
-  Al = rl | 0;
-  xh = Dh ^ Ah; xl = Dl ^ Al;
-  Dh = xl; Dl = xh;
-  // C = blamka(C, D); B = rotr64(B ^ C, 24)
-  ml = Math.imul(Cl, Dl);
-  mh = (((Cl >>> 0) * (Dl >>> 0) - (ml >>> 0)) / 0x100000000 + 0.5) | 0;
-  rl = (Cl >>> 0) + (Dl >>> 0) + ((ml << 1) >>> 0);
-  Ch = (Ch + Dh + ((mh << 1) | (ml >>> 31)) + ((rl / 0x100000000) | 0)) | 0;
-  Cl = rl | 0;
-  xh = Bh ^ Ch; xl = Bl ^ Cl;
-  Bh = (xh >>> 24) | (xl << 8); Bl = (xh << 8) | (xl >>> 24);
-  // A = blamka(A, B); D = rotr64(D ^ A, 16)
-  ml = Math.imul(Al, Bl);
-  mh = (((Al >>> 0) * (Bl >>> 0) - (ml >>> 0)) / 0x100000000 + 0.5) | 0;
-  rl = (Al >>> 0) + (Bl >>> 0) + ((ml << 1) >>> 0);
-  Ah = (Ah + Bh + ((mh << 1) | (ml >>> 31)) + ((rl / 0x100000000) | 0)) | 0;
-  Al = rl | 0;
-  xh = Dh ^ Ah; xl = Dl ^ Al;
-  Dh = (xh >>> 16) | (xl << 16); Dl = (xh << 16) | (xl >>> 16);
-  // C = blamka(C, D); B = rotr64(B ^ C, 63)
-  ml = Math.imul(Cl, Dl);
-  mh = (((Cl >>> 0) * (Dl >>> 0) - (ml >>> 0)) / 0x100000000 + 0.5) | 0;
-  rl = (Cl >>> 0) + (Dl >>> 0) + ((ml << 1) >>> 0);
-  Ch = (Ch + Dh + ((mh << 1) | (ml >>> 31)) + ((rl / 0x100000000) | 0)) | 0;
-  Cl = rl | 0;
-  xh = Bh ^ Ch; xl = Bl ^ Cl;
-  Bh = (xh << 1) | (xl >>> 31); Bl = (xh >>> 31) | (xl << 1);
-  R[2 * a] = Al; R[2 * a + 1] = Ah;
-  R[2 * b] = Bl; R[2 * b + 1] = Bh;
-  R[2 * c] = Cl; R[2 * c + 1] = Ch;
-  R[2 * d] = Dl; R[2 * d + 1] = Dh;
-}
+type FillBlock = (x: number, y: number, out: number, xor: number) => void;
+type BlockMachine = { bytes: Uint8Array; words: Uint32Array; fillBlock: FillBlock };
 
-// RFC 9106 Figures 17-18: the permutation P over 16 word indices of R (rows, then columns).
-function P(
-  v00: number, v01: number, v02: number, v03: number, v04: number, v05: number, v06: number, v07: number,
-  v08: number, v09: number, v10: number, v11: number, v12: number, v13: number, v14: number, v15: number,
-): void {
-  G(v00, v04, v08, v12); G(v01, v05, v09, v13); G(v02, v06, v10, v14); G(v03, v07, v11, v15);
-  G(v00, v05, v10, v15); G(v01, v06, v11, v12); G(v02, v07, v08, v13); G(v03, v04, v09, v14);
-}
+let compiled: WebAssembly.Module | undefined;
+let small: BlockMachine | undefined;
 
 /**
- * out = G(X, Y) = P(X ^ Y) ^ X ^ Y, blocks of `x` at u32 offsets xPos, yPos, outPos; with `xor`
- * (version 0x13, passes after the first) the old out block is XORed in as well.
+ * A memory holding the scratch blocks and B (`blocks` blocks), and the module's fillBlock on it:
+ * the thread's shared one up to SMALL_BLOCKS, else a new one (the compiled code is shared).
+ * Measured, a worker as password.ts starts them (2 MiB young generation), process RSS: 53.5 MiB
+ * loaded; after 20 hashes at m=19456,t=2 115 MiB (dropped memories the GC has not yet freed; the
+ * JS version's Uint32Arrays: 124-138), and 51 within half a second idle (JS: 54-97).
  */
-function fillBlock(x: Uint32Array, xPos: number, yPos: number, outPos: number, xor: boolean): void {
-  // Two loops rather than a test per word: this is the hot path.
-  if (xor) for (let i = 0; i < 256; i++) x[outPos + i] ^= R[i] = x[xPos + i]! ^ x[yPos + i]!;
-  else for (let i = 0; i < 256; i++) x[outPos + i] = R[i] = x[xPos + i]! ^ x[yPos + i]!;
-  for (let i = 0; i < 128; i += 16) {
-    P(i, i + 1, i + 2, i + 3, i + 4, i + 5, i + 6, i + 7, i + 8, i + 9, i + 10, i + 11, i + 12, i + 13, i + 14, i + 15);
-  }
-  for (let i = 0; i < 16; i += 2) {
-    P(i, i + 1, i + 16, i + 17, i + 32, i + 33, i + 48, i + 49, i + 64, i + 65, i + 80, i + 81, i + 96, i + 97, i + 112, i + 113);
-  }
-  for (let i = 0; i < 256; i++) x[outPos + i] ^= R[i]!;
-}
-
-/** The next address block: ADDRESS[0..256) = G(0, G(0, input block)), after bumping the counter. */
-function nextAddresses(): void {
-  ADDRESS[256 + 12]++;
-  fillBlock(ADDRESS, 256, 512, 0, false);
-  fillBlock(ADDRESS, 0, 512, 0, false);
+function blockMachine(blocks: number): BlockMachine {
+  if (blocks <= SMALL_BLOCKS && small) return small;
+  compiled ??= new WebAssembly.Module(Buffer.from(ARGON2_BLOCK_WASM_BASE64, 'base64'));
+  const pages = Math.ceil((B_AT + 1024 * Math.max(blocks, SMALL_BLOCKS)) / 65536);
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  const instance = new WebAssembly.Instance(compiled, { env: { memory } });
+  const machine = {
+    bytes: new Uint8Array(memory.buffer),
+    words: new Uint32Array(memory.buffer),
+    fillBlock: instance.exports['fillBlock'] as FillBlock,
+  };
+  if (blocks <= SMALL_BLOCKS) small = machine;
+  return machine;
 }
 
 /**
  * RFC 9106 §3.4.2: maps J1 (randL) to a block position in the reference lane. The area W is the
- * blocks computed so far that may be referenced; its size times J1²/2^64 is taken with the
- * exact-high-half trick of G.
+ * blocks computed so far that may be referenced; its size times J1²/2^64 is taken exactly in
+ * doubles: Math.imul gives a product's low half, and the double product is within 1024 of the
+ * exact one, so subtracting the low half and rounding recovers the high half.
  */
 function indexAlpha(r: number, s: number, laneLen: number, segmentLen: number, index: number, randL: number, sameLane: boolean): number {
   let area: number;
@@ -229,23 +194,34 @@ function indexAlpha(r: number, s: number, laneLen: number, segmentLen: number, i
   return (startPos + area - 1 - areaHigh) % laneLen;
 }
 
-/** RFC 9106 §3.2 steps 5-6: every block after the first two of each lane, t passes. */
-function fillMemory(B: Uint32Array, laneLen: number, p: number, t: number): void {
+/**
+ * RFC 9106 §3.2 steps 5-6: every block after the first two of each lane, t passes, in `words`
+ * (the machine's memory as u32: a 64-bit word is a low, high pair).
+ */
+function fillMemory(words: Uint32Array, fillBlock: FillBlock, laneLen: number, p: number, t: number): void {
   const segmentLen = laneLen / SYNC_POINTS;
+  const input = INPUT_AT / 4; // the input block, as u32 words
+  const address = ADDRESS_AT / 4;
+  // The next address block: G(0, G(0, input block)), after bumping the counter.
+  const nextAddresses = () => {
+    words[input + 12]++;
+    fillBlock(INPUT_AT, ZERO_AT, ADDRESS_AT, 0);
+    fillBlock(ADDRESS_AT, ZERO_AT, ADDRESS_AT, 0);
+  };
   // The input block's fixed words (low halves; high halves stay 0): m', t, type.
-  ADDRESS[256 + 6] = laneLen * p;
-  ADDRESS[256 + 8] = t;
-  ADDRESS[256 + 10] = TYPE_ID;
+  words[input + 6] = laneLen * p;
+  words[input + 8] = t;
+  words[input + 10] = TYPE_ID;
   for (let r = 0; r < t; r++) {
-    const xor = r !== 0;
-    ADDRESS[256 + 0] = r;
+    const xor = r !== 0 ? 1 : 0;
+    words[input + 0] = r;
     for (let s = 0; s < SYNC_POINTS; s++) {
-      ADDRESS[256 + 4] = s;
+      words[input + 4] = s;
       // argon2id: Argon2i's data-independent addressing in pass 0, slices 0 and 1 (§3.4.1.3).
       const dataIndependent = r === 0 && s < 2;
       for (let l = 0; l < p; l++) {
-        ADDRESS[256 + 2] = l;
-        ADDRESS[256 + 12] = 0; // the counter
+        words[input + 2] = l;
+        words[input + 12] = 0; // the counter
         let startPos = 0;
         if (r === 0 && s === 0) {
           startPos = 2; // blocks 0 and 1 come from H'
@@ -258,15 +234,15 @@ function fillMemory(B: Uint32Array, laneLen: number, p: number, t: number): void
           if (dataIndependent) {
             const i128 = index % 128;
             if (i128 === 0) nextAddresses();
-            randL = ADDRESS[2 * i128]!;
-            randH = ADDRESS[2 * i128 + 1]!;
+            randL = words[address + 2 * i128]!;
+            randH = words[address + 2 * i128 + 1]!;
           } else {
-            randL = B[256 * prev]!;
-            randH = B[256 * prev + 1]!;
+            randL = words[B_AT / 4 + 256 * prev]!;
+            randH = words[B_AT / 4 + 256 * prev + 1]!;
           }
           const refLane = r === 0 && s === 0 ? l : randH % p;
           const refPos = indexAlpha(r, s, laneLen, segmentLen, index, randL, refLane === l);
-          fillBlock(B, 256 * prev, 256 * (laneLen * refLane + refPos), 256 * offset, xor);
+          fillBlock(B_AT + 1024 * prev, B_AT + 1024 * (laneLen * refLane + refPos), B_AT + 1024 * offset, xor);
         }
       }
     }

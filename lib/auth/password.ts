@@ -4,9 +4,10 @@
 // Why argon2id rather than node:crypto scrypt: measured on the 2-core target (bench/hash.bench.ts,
 // numbers in SECURITY.md) argon2id at OWASP m=19 MiB,t=2 costs 227 ms and 19 MiB per hash, scrypt
 // at the OWASP-equivalent N=2^17,r=8 costs 628 ms and 128 MiB. Same attacker cost, a third of the
-// defender's. Node 20 has no native argon2, so it is JS: ./argon2.ts, @noble/hashes' block code
-// with node:crypto's native blake2b for the 64-byte hashes (noble's JS blake2b was a fixed ~0.75 ms
-// of every hash), byte-identical to noble's argon2id, which computed every hash stored before it.
+// defender's (figures for @noble/hashes' JS argon2id). Node 20 has no native argon2: ./argon2.ts
+// computes G in WebAssembly on native 64-bit words and the 64-byte blake2b in node:crypto, ~47 ms
+// at the defaults against noble's ~230 (figures in its header), byte-identical to noble's
+// argon2id, which computed every hash stored before it.
 // The PHC strings are the standard ones, so a later switch to a native implementation
 // (crypto.argon2 in Node 24) needs no rehash either.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
@@ -21,7 +22,7 @@ export type PasswordParams = { m: number; t: number; p: number };
 export const DEFAULT_PASSWORD_PARAMS: Readonly<PasswordParams> = Object.freeze({ m: 19456, t: 2, p: 1 });
 
 /**
- * Hashes in flight at once. Each one holds m KiB (19 MiB by default) and a core for ~230 ms here,
+ * Hashes in flight at once. Each one holds m KiB (19 MiB by default) and a core for ~50 ms here,
  * so a login storm must queue in JS rather than fan out into unbounded memory and threads.
  * One worker per core (at least 2, so one slow hash never serialises every login).
  */
