@@ -293,7 +293,10 @@ function derive(password: string, salt: Uint8Array, params: PasswordParams, dkLe
   // NFKC (NIST SP 800-63B §5.1.1.2): the same password typed on macOS (NFD) or with full-width
   // input must hash the same. Done here, the one place every hash and verify goes through.
   const { m, t, p } = params; // just the numbers: the request is structured-cloned to the worker
-  return passwordPool.derive({ password: password.normalize('NFKC'), salt, params: { m, t, p }, dkLen });
+  // A salt decoded from base64 is a view into Node's shared 8 KiB Buffer pool, and cloning a view
+  // clones its whole ArrayBuffer: 8 KiB of whatever else the pool holds would travel to the worker
+  // with every login. Its own 16 bytes instead.
+  return passwordPool.derive({ password: password.normalize('NFKC'), salt: new Uint8Array(salt), params: { m, t, p }, dkLen });
 }
 
 // ---- worker side ----
