@@ -7,14 +7,16 @@
 //   - the event loop's worst gap between 5 ms ticks during that parallel run (what every other
 //     connection of the daemon would feel).
 // scrypt runs through node:crypto's async API, i.e. on the libuv threadpool (4 threads unless
-// UV_THREADPOOL_SIZE says otherwise). @noble/hashes' argon2id is pure JS, so it is run the only
-// way a daemon could use it: in a worker_threads pool, one worker per core. One extra row runs
-// noble's argon2idAsync on the main thread to show what the event loop feels without workers.
+// UV_THREADPOOL_SIZE says otherwise). argon2id runs the way chatd runs it: in a worker_threads pool,
+// one worker per core, both chatd's own (lib/auth/argon2.ts: native blake2b, G in WebAssembly) and
+// @noble/hashes' pure-JS one it replaced (same bytes). One extra row runs noble's argon2idAsync on
+// the main thread to show what the event loop feels without workers.
 import { randomBytes, scrypt, type ScryptOptions } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Worker, isMainThread, parentPort } from 'node:worker_threads';
-import { argon2id, argon2idAsync, type ArgonOpts } from '@noble/hashes/argon2.js';
+import { argon2id as nobleArgon2id, argon2idAsync } from '@noble/hashes/argon2.js';
+import { argon2id as chatdArgon2id } from '../lib/auth/argon2.js';
 
 const SAMPLES = 5;
 const PARALLEL = 10;
@@ -39,11 +41,13 @@ function scryptHash(N: number, r: number, p: number): HashFn {
 
 // ---- argon2id in a worker_threads pool (this same file is the worker's entry point) ----
 
-type ArgonJob = { id: number; opts: ArgonOpts };
+type Impl = 'chatd' | 'noble';
+type ArgonJob = { id: number; impl: Impl; opts: { m: number; t: number; p: number } };
 
 function runArgonWorker(): void {
-  parentPort!.on('message', ({ id, opts }: ArgonJob) => {
-    argon2id(PASSWORD, randomBytes(16), { ...opts, dkLen: KEY_LENGTH });
+  parentPort!.on('message', ({ id, impl, opts }: ArgonJob) => {
+    if (impl === 'chatd') chatdArgon2id(PASSWORD, randomBytes(16), { ...opts, dkLen: KEY_LENGTH });
+    else nobleArgon2id(PASSWORD, randomBytes(16), { ...opts, dkLen: KEY_LENGTH });
     parentPort!.postMessage(id);
   });
 }
@@ -63,9 +67,9 @@ class ArgonPool {
     }
   }
 
-  hash(opts: ArgonOpts): Promise<void> {
+  hash(impl: Impl, opts: ArgonJob['opts']): Promise<void> {
     return new Promise((done) => {
-      this.queue.push({ job: { id: this.nextId++, opts }, done });
+      this.queue.push({ job: { id: this.nextId++, impl, opts }, done });
       this.dispatch();
     });
   }
@@ -144,16 +148,19 @@ function row(c: Candidate, r: Result): string {
 async function main(): Promise<void> {
   const cores = availableParallelism();
   const pool = new ArgonPool(cores);
-  const argonOwasp1: ArgonOpts = { m: 19456, t: 2, p: 1 };
-  const argonOwasp2: ArgonOpts = { m: 47104, t: 1, p: 1 };
+  const argonOwasp1 = { m: 19456, t: 2, p: 1 };
+  const argonOwasp2 = { m: 47104, t: 1, p: 1 };
+  const workers = `${cores} worker threads`;
   const threadpool = `libuv threadpool (${process.env.UV_THREADPOOL_SIZE ?? 4} threads)`;
   const candidates: Candidate[] = [
     { name: 'scrypt', params: 'N=2^17 r=8 p=1', where: threadpool, hash: scryptHash(2 ** 17, 8, 1) },
     { name: 'scrypt', params: 'N=2^16 r=8 p=2', where: threadpool, hash: scryptHash(2 ** 16, 8, 2) },
-    { name: 'argon2id', params: 'm=19456 t=2 p=1', where: `${cores} worker threads`, hash: () => pool.hash(argonOwasp1) },
-    { name: 'argon2id', params: 'm=47104 t=1 p=1', where: `${cores} worker threads`, hash: () => pool.hash(argonOwasp2) },
+    { name: 'argon2id (chatd)', params: 'm=19456 t=2 p=1', where: workers, hash: () => pool.hash('chatd', argonOwasp1) },
+    { name: 'argon2id (chatd)', params: 'm=47104 t=1 p=1', where: workers, hash: () => pool.hash('chatd', argonOwasp2) },
+    { name: 'argon2id (noble)', params: 'm=19456 t=2 p=1', where: workers, hash: () => pool.hash('noble', argonOwasp1) },
+    { name: 'argon2id (noble)', params: 'm=47104 t=1 p=1', where: workers, hash: () => pool.hash('noble', argonOwasp2) },
     {
-      name: 'argon2id',
+      name: 'argon2id (noble)',
       params: 'm=19456 t=2 p=1',
       where: 'main thread (argon2idAsync)',
       hash: () => argon2idAsync(PASSWORD, randomBytes(16), { ...argonOwasp1, dkLen: KEY_LENGTH }),
