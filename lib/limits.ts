@@ -55,9 +55,12 @@ export const DEDUPE_WINDOW_MS = 10 * 60_000;
 // Performance II: history rows are written in one transaction per this many ms (or per 500 rows),
 // not one per message; a crash that skips the shutdown flush loses at most this window of history.
 export const HISTORY_FLUSH_MS = 50;
-// While the node writes more than WRITE_COALESCE_ABOVE frames/s to its sessions, a session's frames
-// are held up to WRITE_COALESCE_MS and written together (one TLS record, one syscall) instead of one
-// write per frame; below it every event-loop turn's frames go out at once. 0 ms turns it off.
+// While the node writes more than WRITE_COALESCE_ABOVE frames/s to its sessions (and output comes
+// often enough for a window to catch two event-loop turns of it), a session's frames are held up to
+// WRITE_COALESCE_MS and written together (one TLS record, one syscall) instead of one write per
+// frame; otherwise every turn's frames go out at once (lib/write-coalescer.ts). 0 ms turns it off.
+// Not lower by default: at 200 msg/s, one every 5 ms, a window joins two messages only by holding
+// the first ~5 ms, which costs the p99 (BENCHMARKS.md, finding 14).
 export const WRITE_COALESCE_MS = 4;
 export const WRITE_COALESCE_ABOVE = 100_000;
 // Join, part and quit events are held up to this long and sent to each member together
