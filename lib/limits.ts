@@ -36,7 +36,7 @@ export const PRESENCE_EVENTS_MAX_ROOM = 500;
 export const DATABASE_POLL_MS = 1_000;
 export const SHUTDOWN_GRACE_MS = 5_000;
 // Hashes waiting for a worker beyond those running; more are refused at once (SERVICE_UNAVAILABLE for a
-// login, RATE_LIMITED for passwd). At ~230 ms a hash on 2 workers the last one waits ~7 s, well within
+// login, RATE_LIMITED for passwd). At ~50–90 ms a hash on 2 workers the last one waits ~3 s, well within
 // LOGIN_TIMEOUT_MS, instead of latency growing without bound in a login storm.
 export const PASSWORD_QUEUE_MAX = 64;
 // Issue 20: answers a user can make large are capped and paged (users, rooms, history).

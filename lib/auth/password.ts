@@ -2,12 +2,11 @@
 // small worker_threads pool so the event loop never runs a hash.
 //
 // Why argon2id rather than node:crypto scrypt: measured on the 2-core target (bench/hash.bench.ts,
-// numbers in SECURITY.md) argon2id at OWASP m=19 MiB,t=2 costs 227 ms and 19 MiB per hash, scrypt
-// at the OWASP-equivalent N=2^17,r=8 costs 628 ms and 128 MiB. Same attacker cost, a third of the
-// defender's (figures for @noble/hashes' JS argon2id). Node 20 has no native argon2: ./argon2.ts
-// computes G in WebAssembly on native 64-bit words and the 64-byte blake2b in node:crypto, ~47 ms
-// at the defaults against noble's ~230 (figures in its header), byte-identical to noble's
-// argon2id, which computed every hash stored before it.
+// numbers in SECURITY.md) argon2id at OWASP m=19 MiB,t=2 costs chatd 78–91 ms and 19 MiB per hash
+// through this pool, scrypt at the OWASP-equivalent N=2^17,r=8 ~480 ms and 128 MiB: the same attacker
+// cost at a sixth of the defender's. Node 20 has no native argon2: ./argon2.ts computes G in
+// WebAssembly on native 64-bit words and the 64-byte blake2b in node:crypto, byte-identical to
+// @noble/hashes' JS argon2id (4-5x slower), which computed every hash stored before it.
 // The PHC strings are the standard ones, so a later switch to a native implementation
 // (crypto.argon2 in Node 24) needs no rehash either.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
@@ -159,8 +158,8 @@ const WORKER_ROLE = 'chatd/password-worker';
 /**
  * A hash worker's young generation, in MiB. What argon2id allocates per hash is either large (its
  * m KiB block array, outside the JS heap) or dies at once, so a small young generation costs it
- * nothing measurable (CPU per hash at the default parameters, three runs each: 187–190 ms, one
- * run 219, against 185–190 with V8's default), while the default one grows by ~5 MiB of resident
+ * nothing measurable (CPU per hash at the default parameters with noble's argon2id, three runs
+ * each: 187–190 ms, one run 219, against 185–190 with V8's default), while the default one grows by ~5 MiB of resident
  * memory per worker over a few thousand logins and keeps it: 5 KiB per idle session at 3,000
  * sessions (BENCHMARKS.md, finding 8).
  */
