@@ -49,13 +49,17 @@ export function argon2id(password: string | Uint8Array, salt: Uint8Array, { m, t
     throw new RangeError(`argon2id: bad parameters m=${m} t=${t} p=${p} dkLen=${dkLen}`);
   }
   if (salt.length < 8) throw new RangeError('argon2id: salt must be at least 8 bytes');
-  // node --jitless has no WebAssembly: noble's argon2id gives the same bytes (see the header).
-  if (typeof WebAssembly !== 'object') return nobleArgon2id(password, salt, { m, t, p, dkLen, version: VERSION });
-  const pw = typeof password === 'string' ? utf8.encode(password) : password;
-
   const laneLen = 4 * Math.floor(m / (4 * p)); // blocks per lane: m' / p
   const blocks = p * laneLen;
-  const { bytes, words, fillBlock } = blockMachine(blocks);
+  // Where there is no WebAssembly (node --jitless), or no memory for it: noble's argon2id gives the
+  // same bytes (see the header). V8 reserves gigabytes of address space per WebAssembly memory
+  // (guard regions), so under an address-space limit (ulimit -v, systemd LimitAS) every memory is
+  // refused; logins must then be slow, not impossible.
+  const machine = typeof WebAssembly === 'object' ? tryBlockMachine(blocks) : null;
+  if (!machine) return nobleArgon2id(password, salt, { m, t, p, dkLen, version: VERSION });
+  const { bytes, words, fillBlock } = machine;
+  const pw = typeof password === 'string' ? utf8.encode(password) : password;
+
   // H'^1024 input: LE32(1024) reserved, H0, LE32(0 or 1) for the block, LE32(lane) (RFC 9106 §3.2).
   const seed = new Uint8Array(4 + 64 + 8);
   const seedView = new DataView(seed.buffer);
@@ -157,6 +161,16 @@ let small: BlockMachine | undefined;
  * loaded; after 20 hashes at m=19456,t=2 115 MiB (dropped memories the GC has not yet freed; the
  * JS version's Uint32Arrays: 124-138), and 51 within half a second idle (JS: 54-97).
  */
+/** blockMachine, or null when the WebAssembly memory cannot be had (RangeError: could not allocate). */
+function tryBlockMachine(blocks: number): BlockMachine | null {
+  try {
+    return blockMachine(blocks);
+  } catch (e) {
+    if (e instanceof RangeError) return null;
+    throw e;
+  }
+}
+
 function blockMachine(blocks: number): BlockMachine {
   if (blocks <= SMALL_BLOCKS && small) return small;
   compiled ??= new WebAssembly.Module(Buffer.from(ARGON2_BLOCK_WASM_BASE64, 'base64'));

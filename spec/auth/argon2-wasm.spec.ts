@@ -47,4 +47,19 @@ describe('argon2id’s WebAssembly block function (lib/auth/argon2-block.wat)', 
     const out = execFileSync(process.execPath, ['--jitless', '--input-type=module', '-e', code], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     expect(out).to.equal(hex(noble('pw', Buffer.from('saltsaltsalt'), { m: 64, t: 2, p: 2, dkLen: 32 })));
   });
+
+  it('falls back to noble’s argon2id where no WebAssembly memory can be had (an address-space limit)', function () {
+    if (process.platform !== 'linux') this.skip();
+    const module = fileURLToPath(new URL('../../lib/auth/argon2.js', import.meta.url));
+    // Under ulimit -v 3 GB, V8 cannot reserve a WebAssembly memory's guard regions: the control
+    // line proves that, then the hash must still come out (and right).
+    const code = `import { argon2id } from ${JSON.stringify(module)};
+      let refused = false;
+      try { new WebAssembly.Memory({ initial: 1 }); } catch { refused = true; }
+      if (!refused) throw new Error('WebAssembly memory was allocated: the limit did not bite');
+      process.stdout.write(Buffer.from(argon2id('pw', Buffer.from('saltsaltsalt'), { m: 64, t: 2, p: 2, dkLen: 32 })).toString('hex'));`;
+    const out = execFileSync('/bin/sh', ['-c', 'ulimit -v 3000000 && exec "$0" --input-type=module -e "$1"', process.execPath, code],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(out).to.equal(hex(noble('pw', Buffer.from('saltsaltsalt'), { m: 64, t: 2, p: 2, dkLen: 32 })));
+  });
 });
