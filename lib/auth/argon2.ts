@@ -12,7 +12,8 @@
 // batches in each of 3 runs, 2 cores shared with other work), this vs the JS-G version before it
 // vs noble: m=8,t=1 0.13 / 0.19 / 0.43; m=64,t=1 0.17 / 0.49 / 0.77; m=19456,t=2 47 / 227 / 235.
 // A thread's first default hash takes up to ~2x longer (fresh code and memory pages).
-// Where WebAssembly is missing (node --jitless) this is noble's argon2id, the same bytes, slower.
+// Where WebAssembly is missing (node --jitless) or cannot get a memory (an address-space limit:
+// ulimit -v, systemd LimitAS) this is noble's argon2id, the same bytes, slower.
 //
 // Memory: a thread keeps one 1 MiB WebAssembly memory for every B up to 1024 blocks; a larger B
 // gets a memory of its own, wiped and dropped after the hash, and freed by a later GC like the
