@@ -124,8 +124,10 @@ export class WriteCoalescer {
       this.frames = 0;
       this.events = 0;
       this.periodStart = t;
-    } else if (this.frames > (above * RATE_PERIOD_MS) / 1000) {
-      this.busy = true; // over the period's allowance already: a burst need not wait for the period to end
+    } else if (this.frames > (above * RATE_PERIOD_MS) / 1000 && (this.events * this.limits().writeCoalesceMs) / RATE_PERIOD_MS >= 0.5) {
+      // Over the period's allowance already, in turns that windows would join: a burst need not
+      // wait for the period to end (a few huge turns, a big room at a slow pace, are no burst).
+      this.busy = true;
     }
   };
 }

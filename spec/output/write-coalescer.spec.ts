@@ -70,6 +70,8 @@ describe('output: WriteCoalescer', () => {
   it('writes a window out at the end of the turn that brings its second turn of output', async () => {
     const clock = fakeClock();
     const c = new WriteCoalescer(() => ({ writeCoalesceMs: 5000, writeCoalesceAbove: 1000 }), clock.now);
+    c.add(holder()); // a turn of output: a 5 s window would hold many such
+    await turn();
     for (let i = 0; i < 200; i++) c.counted();
     c.flush(); // 200 frames within the period: over its allowance, busy at once
     expect(c.busy).to.equal(true);
@@ -97,9 +99,10 @@ describe('output: WriteCoalescer', () => {
     expect(held.map((h) => h.flushes)).to.deep.equal([1, 1, 1]);
   });
 
-  it('turns waiting on within a period as soon as its frames exceed the period\'s allowance', () => {
+  it('turns waiting on within a period as soon as its frames exceed the period\'s allowance', async () => {
     const clock = fakeClock();
     const c = new WriteCoalescer(() => ({ writeCoalesceMs: 30, writeCoalesceAbove: 1000 }), clock.now);
+    for (let i = 0; i < 2; i++) { c.add(holder()); await turn(); } // two turns: 2 × 30 ms / 100 ms ≥ 0.5
     for (let i = 0; i < 100; i++) c.counted(); // 100 in 10 ms: the allowance of a 100 ms period is 100
     clock.advance(10);
     c.flush();
@@ -107,6 +110,17 @@ describe('output: WriteCoalescer', () => {
     c.counted();
     c.flush();
     expect(c.busy).to.equal(true);
+  });
+
+  it('takes no burst of a few huge turns for load (a big room at a slow pace)', async () => {
+    const clock = fakeClock();
+    const c = new WriteCoalescer(() => ({ writeCoalesceMs: 30, writeCoalesceAbove: 1000 }), clock.now);
+    c.add(holder()); // one turn (one message into a big room)…
+    await turn();
+    for (let i = 0; i < 1000; i++) c.counted(); // …of 1,000 frames: ten times the period's allowance
+    clock.advance(1);
+    c.flush();
+    expect(c.busy).to.equal(false);
   });
 
   it('gives holders of the same frames one shared buffer, and makes a new one for different frames', () => {
