@@ -13,11 +13,14 @@ import fs from 'node:fs';
 import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_PASSWORD_PARAMS } from '../lib/auth/password.js';
+import { LineDecoder } from '../lib/protocol/jsonl.js';
 import { CHATD_JS } from './lib/plan.js';
 import { Child, cpuMeter, killAll } from './lib/proc.js';
 import { CHEAP, makeWorld, PASSWORD, removeWorld, type World } from './lib/world.js';
 
 const CONCURRENCY = 8;
+/** A history frame of the lobby fits many times over. */
+const MAX_LINE = 1 << 20;
 type Creds = { tls: tls.ConnectionOptions; port: number };
 type Outcome = { token: string | null };
 
@@ -25,28 +28,23 @@ type Outcome = { token: string | null };
 function once(c: Creds, login: Record<string, string> | null): Promise<Outcome> {
   return new Promise((resolve, reject) => {
     const s = tls.connect({ ...c.tls, port: c.port });
-    let buf = '';
     const done = (o: Outcome | Error) => {
       s.destroy();
       if (o instanceof Error) reject(o); else resolve(o);
     };
-    s.setEncoding('utf8');
-    s.on('error', done);
-    s.on('data', (d: string) => {
-      buf += d;
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const f = JSON.parse(buf.slice(0, i));
-        buf = buf.slice(i + 1);
-        if (f.type === 'welcome') {
-          if (!login) return done({ token: null });
-          s.write(JSON.stringify({ type: 'login', ...login, id: 'L' }) + '\n');
-        } else if (f.id === 'L') {
-          if (f.type !== 'login_ok') return done(new Error(`login refused: ${JSON.stringify(f)}`));
-          return done({ token: typeof f.resume === 'string' ? f.resume : null });
-        }
+    const lines = new LineDecoder(MAX_LINE, (line) => {
+      if (s.destroyed) return;
+      const f = JSON.parse(line);
+      if (f.type === 'welcome') {
+        if (!login) return done({ token: null });
+        s.write(JSON.stringify({ type: 'login', ...login, id: 'L' }) + '\n');
+      } else if (f.id === 'L') {
+        if (f.type !== 'login_ok') return done(new Error(`login refused: ${JSON.stringify(f)}`));
+        done({ token: typeof f.resume === 'string' ? f.resume : null });
       }
-    });
+    }, () => done(new Error(`a line over ${MAX_LINE} bytes`)));
+    s.on('error', done);
+    s.on('data', (d: Buffer) => lines.push(d));
   });
 }
 
