@@ -59,6 +59,35 @@ const RENEGOTIATION_ERRORS = new Set(['ERR_TLS_RENEGOTIATION_DISABLED', 'ERR_TLS
  * is refused. Node reports a refused one only as an 'error' event and leaves the connection open (issue
  * 20: behind an empty error handler, 300 renegotiations went through), so the connection is closed here.
  */
+/**
+ * A listener's TLS material: its secure context from the PEM files, rebuilt on SIGHUP, and its
+ * session-ticket key moved on as each period ends, derived from the PEM in use (lib/tls-tickets.ts).
+ * The chat and the IRC listener each keep one.
+ */
+export class ListenerTls {
+  private pem: TlsPem;
+  private tickets: { stop(): void } | null = null;
+
+  constructor(private readonly config: Config, readonly files: TlsFiles) {
+    this.pem = loadTls(files);
+  }
+
+  /** The secure-context options to create the listener with. */
+  options(): tls.SecureContextOptions { return secureContextOptions(this.config, this.pem); }
+
+  /** Keeps `server`'s ticket key current from now on (until stop()). */
+  rotate(server: tls.Server): void { this.tickets = rotateTicketKeys(server, () => this.pem); }
+
+  /** Reads the files again into `server`; throws, and keeps the old context, when one is broken. */
+  reload(server: tls.Server): void {
+    const pem = loadTls(this.files);
+    server.setSecureContext(secureContextOptions(this.config, pem));
+    this.pem = pem;
+  }
+
+  stop(): void { this.tickets?.stop(); }
+}
+
 export function refuseRenegotiation(socket: tls.TLSSocket, refusals: RefusalLog): void {
   socket.disableRenegotiation();
   socket.on('error', (e: NodeJS.ErrnoException) => {
@@ -96,15 +125,13 @@ export class ChatServer {
   private total = 0;
   private stopping = false;
   private readonly refusals: RefusalLog;
-  /** The PEM of the current secure context: the ticket keys of the next period come from it. */
-  private pem: TlsPem;
-  private readonly tickets: { stop(): void };
+  private readonly tls: ListenerTls;
 
-  constructor(readonly config: Config, readonly node: ChatNode, private files: TlsFiles, private readonly enroll: EnrollService | null = null) {
+  constructor(readonly config: Config, readonly node: ChatNode, files: TlsFiles, private readonly enroll: EnrollService | null = null) {
     this.refusals = new RefusalLog(node.log);
-    this.pem = loadTls(files);
+    this.tls = new ListenerTls(config, files);
     this.server = tls.createServer({
-      ...secureContextOptions(config, this.pem),
+      ...this.tls.options(),
       // Checked in accept(), not by the handshake: a client without a certificate may still enroll
       // (ALPN chatd-enroll/1), and only that, even with --client-cert required.
       requestCert: true,
@@ -115,7 +142,7 @@ export class ChatServer {
     this.server.on('connection', (raw: net.Socket) => this.admit(raw));
     this.server.on('secureConnection', (s: tls.TLSSocket) => this.accept(s));
     this.server.on('tlsClientError', onHandshakeError(node, this.refusals));
-    this.tickets = rotateTicketKeys(this.server, () => this.pem);
+    this.tls.rotate(this.server);
   }
 
   /** Connection caps, checked on the raw TCP socket before any TLS work is spent on it (the IRC listener's too). */
@@ -178,10 +205,8 @@ export class ChatServer {
   /** SIGHUP: new certificate, key and CA for new connections; a broken file keeps the old ones. */
   reload(): boolean {
     try {
-      const pem = loadTls(this.files);
-      this.server.setSecureContext(secureContextOptions(this.config, pem));
-      this.pem = pem;
-      this.node.log.info('certificates reloaded', { cert: this.files.cert });
+      this.tls.reload(this.server);
+      this.node.log.info('certificates reloaded', { cert: this.tls.files.cert });
       return true;
     } catch (e) {
       this.node.log.error('certificate reload refused; keeping the old ones', { err: (e as Error).message });
@@ -193,7 +218,7 @@ export class ChatServer {
   async close(graceMs = this.config.limits.shutdownGraceMs): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    this.tickets.stop();
+    this.tls.stop();
     this.refusals.summarize();
     const closed = new Promise<void>((r) => this.server.close(() => r()));
     const deadline = Date.now() + graceMs - 500;

@@ -8,26 +8,23 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Config } from '../config.js';
 import type { ChatNode } from '../node.js';
-import { loadTls, onHandshakeError, refuseRenegotiation, remoteOf, secureContextOptions, type ChatServer, type TlsFiles, type TlsPem } from '../server.js';
+import { ListenerTls, onHandshakeError, refuseRenegotiation, remoteOf, type ChatServer, type TlsFiles } from '../server.js';
 import { certificateRefusal, RefusalLog } from '../tls-refusals.js';
 import { IrcSession } from './session.js';
 import { listenOn } from '../listen.js';
-import { rotateTicketKeys } from '../tls-tickets.js';
 
 export class IrcServer {
   readonly server: tls.Server;
   private stopping = false;
   private readonly refusals: RefusalLog;
-  /** The PEM of the current secure context: the ticket keys of the next period come from it. */
-  private pem: TlsPem;
-  private readonly tickets: { stop(): void };
+  private readonly tls: ListenerTls;
 
   /** `chat` counts this port's connections with its own against the same caps (maxConnPerIp, maxConnTotal). */
-  constructor(readonly config: Config, readonly node: ChatNode, private readonly files: TlsFiles, chat: ChatServer) {
+  constructor(readonly config: Config, readonly node: ChatNode, files: TlsFiles, chat: ChatServer) {
     this.refusals = new RefusalLog(node.log);
-    this.pem = loadTls(files);
+    this.tls = new ListenerTls(config, files);
     this.server = tls.createServer({
-      ...secureContextOptions(config, this.pem),
+      ...this.tls.options(),
       requestCert: true,
       rejectUnauthorized: config.clientCert === 'required',
       handshakeTimeout: config.limits.handshakeTimeoutMs,
@@ -37,7 +34,7 @@ export class IrcServer {
     });
     this.server.on('secureConnection', (s: tls.TLSSocket) => this.accept(s));
     this.server.on('tlsClientError', onHandshakeError(node, this.refusals));
-    this.tickets = rotateTicketKeys(this.server, () => this.pem);
+    this.tls.rotate(this.server);
   }
 
   private accept(socket: tls.TLSSocket): void {
@@ -61,9 +58,7 @@ export class IrcServer {
   /** SIGHUP: the same files as the chat listener, read again; a broken one keeps the old context. */
   reload(): boolean {
     try {
-      const pem = loadTls(this.files);
-      this.server.setSecureContext(secureContextOptions(this.config, pem));
-      this.pem = pem;
+      this.tls.reload(this.server);
       return true;
     } catch {
       return false; // the chat listener logs the refusal for both
@@ -74,7 +69,7 @@ export class IrcServer {
   async close(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
-    this.tickets.stop();
+    this.tls.stop();
     this.refusals.summarize();
     await Promise.race([new Promise<void>((r) => this.server.close(() => r())), sleep(500)]);
   }
