@@ -15,23 +15,39 @@ export interface DirectSql {
   readonly sqlite: null | (<T>(fn: (prepare: (sql: string) => Statement) => T) => Promise<T>);
 }
 
+/** The part of knex's tarn pool asked here. */
+type PoolState = { numUsed(): number; numPendingAcquires(): number; numPendingCreates(): number };
+
 /** SQLite: statements prepared once per connection, kept while the connection lives. */
 function sqliteDirect(knex: Knex): DirectSql {
-  const client = knex.client as { acquireConnection(): Promise<Database>; releaseConnection(db: Database): void };
+  const client = knex.client as { pool?: PoolState; acquireConnection(): Promise<Database>; releaseConnection(db: Database): void };
   const cache = new WeakMap<Database, Map<string, Statement>>();
+  /** The pool's connection, as last acquired from it. */
+  let known: Database | null = null;
+  function onDb<T>(db: Database, fn: (prepare: (sql: string) => Statement, db: Database) => T): T {
+    let statements = cache.get(db);
+    if (!statements) cache.set(db, (statements = new Map()));
+    const prepare = (sql: string): Statement => {
+      let st = statements!.get(sql);
+      if (!st) statements!.set(sql, (st = db.prepare(sql)));
+      return st;
+    };
+    return fn(prepare, db);
+  }
   // The pool has one connection (knexConfig: max 1), so holding it here also waits for a knex
   // transaction in progress and keeps these statements out of it.
   async function withDb<T>(fn: (prepare: (sql: string) => Statement, db: Database) => T): Promise<T> {
+    // While nothing holds the connection and nobody waits for it, it is used without the pool's
+    // acquire and release: they cost a pending operation, a timer and several promises per query,
+    // more than most queries (a login's seven reads: 52 µs through the pool, 33 µs without; BENCHMARKS.md
+    // finding 18). The work below is synchronous, so nothing can take the connection meanwhile. A
+    // connection the pool has destroyed is closed, and the next query acquires the new one.
+    const pool = client.pool;
+    if (known?.open && pool && pool.numUsed() === 0 && pool.numPendingAcquires() === 0 && pool.numPendingCreates() === 0) return onDb(known, fn);
     const db = await client.acquireConnection();
+    known = db;
     try {
-      let statements = cache.get(db);
-      if (!statements) cache.set(db, (statements = new Map()));
-      const prepare = (sql: string): Statement => {
-        let st = statements!.get(sql);
-        if (!st) statements!.set(sql, (st = db.prepare(sql)));
-        return st;
-      };
-      return fn(prepare, db);
+      return onDb(db, fn);
     } finally {
       client.releaseConnection(db);
     }

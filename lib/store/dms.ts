@@ -23,7 +23,7 @@ export abstract class DmStore extends StoreCore {
 
   /** The DMs waiting for a user, oldest first (up to `limit`). */
   async mailbox(user: string, limit: number): Promise<DmFrame[]> {
-    return (await this.direct.all(SQL.mailbox, [user, limit])).map(toDm);
+    return (await this.direct.all(SQL.mailbox(limit), [user])).map(toDm);
   }
 
   /** Marks DMs delivered (they leave the mailbox). */

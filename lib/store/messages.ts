@@ -62,8 +62,8 @@ export abstract class MessageStore extends StoreCore {
   /** The last `limit` messages of a room, oldest first; with `afterTs`, only newer ones. */
   async history(room: string, limit: number, afterTs?: number): Promise<MessageFrame[]> {
     const rows = afterTs === undefined
-      ? await this.direct.all(SQL.history, [room, limit])
-      : await this.direct.all(SQL.historyAfter, [room, afterTs, limit]);
+      ? await this.direct.all(SQL.history(limit), [room])
+      : await this.direct.all(SQL.historyAfter(limit), [room, afterTs]);
     return rows.reverse().map(toMessage);
   }
 

@@ -3,6 +3,19 @@
 // messages) use them, and a spec checks their SQLite query plans.
 const USERS = 'select users.*, roles.level, roles.color from users join roles on users.role = roles.name';
 const ACTIVE_BAN = 'lifted_at is null and (expires_at is null or expires_at > ?)'; // binds: now
+
+/**
+ * `limit N` written into the SQL, not bound. SQLite (3.53, better-sqlite3) marks a statement whose
+ * LIMIT is a parameter to be prepared again whenever that parameter is bound, and better-sqlite3
+ * binds every parameter on every call: the history and mailbox reads of every login were parsed
+ * and planned anew, 13–14 µs a call instead of 3 (BENCHMARKS.md, Performance II, finding 18). The
+ * few limits in use (config values) each get their own prepared statement.
+ */
+function limit(n: number): string {
+  if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`limit ${n} is not a whole number ≥ 0`);
+  return `limit ${n}`;
+}
+
 export const SQL = {
   userByName: `${USERS} where users.username = ?`,
   users: `${USERS} order by users.username`,
@@ -18,10 +31,10 @@ export const SQL = {
   recordLogin: 'update users set last_login = ? where id = ?',
   loginLock: 'select locked_until from login_locks where name = ? and locked_until > ?',
   room: 'select name, topic, created_at from rooms where name = ?',
-  history: 'select * from messages where room = ? order by ts desc, seq desc limit ?',
-  historyAfter: 'select * from messages where room = ? and ts > ? order by ts desc, seq desc limit ?',
+  history: (n: number) => `select * from messages where room = ? order by ts desc, seq desc ${limit(n)}`,
+  historyAfter: (n: number) => `select * from messages where room = ? and ts > ? order by ts desc, seq desc ${limit(n)}`,
   // Every login asks (issue 16): through knex it cost ~100 µs of a login's ~1.8 ms (issue 18).
-  mailbox: 'select * from dms where recipient = ? and delivered_at is null order by seq asc limit ?',
+  mailbox: (n: number) => `select * from dms where recipient = ? and delivered_at is null order by seq asc ${limit(n)}`,
   // SQLite only (MySQL inserts a batch as one multi-row statement through knex).
   insertRoom: "insert into rooms (name, topic, created_at) values (?, '', ?) on conflict (name) do nothing",
   insertMessage: 'insert into messages (id, room, sender_id, sender_name, sender_role, sender_color, kind, text, ts)'

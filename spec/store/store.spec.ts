@@ -154,11 +154,48 @@ for (const kind of dbKinds()) {
       it('answers every login, join and history query from an index, without a temporary sort', async () => {
         const hot = ['userByName', 'revoked', 'loginLock', 'matchingBans', 'room', 'history', 'historyAfter', 'mailbox'] as const;
         for (const name of hot) {
-          const sql = SQL[name];
+          const entry = SQL[name];
+          const sql = typeof entry === 'function' ? entry(50) : entry;
           const binds = Array((sql.match(/\?/g) ?? []).length).fill(1);
           const plan = (await store.knex.raw(`explain query plan ${sql}`, binds) as Array<{ detail: string }>).map((r) => r.detail).join(' | ');
           expect(plan, name).to.not.match(/TEMP B-TREE|^SCAN|\| SCAN/);
         }
+      });
+
+      it('binds no LIMIT in a hot query: SQLite would prepare the statement again on every call', () => {
+        // SQLite marks a statement with a bound LIMIT to be re-prepared whenever it is bound again
+        // (13–14 µs instead of 3 per history or mailbox read, BENCHMARKS.md finding 18).
+        for (const [name, entry] of Object.entries(SQL)) {
+          const sql = typeof entry === 'function' ? entry(50) : entry;
+          expect(sql, name).to.not.match(/limit\s+\?/i);
+        }
+        expect(SQL.history(7)).to.match(/ limit 7$/);
+        // Only whole numbers reach the SQL text.
+        for (const bad of [-1, 1.5, NaN, Infinity, 2 ** 60]) expect(() => SQL.mailbox(bad), String(bad)).to.throw(RangeError);
+      });
+
+      it('runs a hot query only while no knex transaction holds the one connection', async () => {
+        // The hot queries skip the pool's acquire while the connection is free (lib/store/direct.ts).
+        // Inside a transaction they would read its uncommitted rows, and their writes would join it.
+        let inserted!: () => void;
+        let finish!: () => void;
+        const insertedP = new Promise<void>((r) => { inserted = r; });
+        const finishP = new Promise<void>((r) => { finish = r; });
+        const trx = store.knex.transaction(async (t) => {
+          await t('users').insert({ username: 'txn-carol', password_hash: 'h', role: 'user', created_at: Date.now() });
+          inserted();
+          await finishP;
+          throw new Error('rolled back');
+        });
+        await insertedP;
+        let answered = false;
+        const read = store.getUser('txn-carol').then((u) => { answered = true; return u; });
+        await new Promise((r) => setImmediate(r));
+        expect(answered, 'the read waited for the transaction').to.equal(false);
+        finish();
+        await trx.catch(() => {});
+        expect(await read, 'the rolled-back row is not seen').to.equal(null);
+        expect(await store.getUser('alice')).to.not.equal(null); // and the connection serves again without the pool
       });
     }
 
