@@ -15,6 +15,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import forge from 'node-forge';
 import { SetupError } from '../errors.js';
+import { commonNames } from './peer.js';
 
 const { pki } = forge;
 const generateKeyPair = promisify(crypto.generateKeyPair);
@@ -248,8 +249,7 @@ function oneLineName(name: string): string {
 
 function commonNameOf(cert: string | crypto.X509Certificate): string | null {
   const x = typeof cert === 'string' ? parseX509(cert) : cert;
-  const line = x.subject.split('\n').find((l) => l.startsWith('CN='));
-  return line === undefined ? null : line.slice(3);
+  return commonNames(x.subject)[0] ?? null;
 }
 
 /** "DNS:a, IP Address:1.2.3.4" → entries; Node quotes values that contain commas, so split outside quotes. */

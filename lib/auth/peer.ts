@@ -1,7 +1,8 @@
-// What chatd uses of a client's certificate, read once per connection. TLSSocket#getPeerCertificate()
-// converts the whole certificate into an object (key, DER, extensions) each time it is called, ~0.1 ms;
-// a login read it three times (accept, Session, enrollment bookkeeping), a tenth of a room fill's
-// main-thread time (BENCHMARKS.md, Performance II).
+// What chatd uses of a client's certificate, read once per connection. It is read through
+// TLSSocket#getPeerX509Certificate(), whose fields are computed only when asked for:
+// getPeerCertificate() converts the whole certificate into an object (key, modulus, DER, extensions),
+// ~30 µs warm and ~70 µs in a room fill, a twentieth of a login's main-thread time (BENCHMARKS.md,
+// Performance II, finding 18).
 import type { TLSSocket } from 'node:tls';
 import { normalizeUsername } from '../sanitize.js';
 
@@ -17,12 +18,23 @@ export type PeerCert = {
 
 /** The peer's certificate, or null when it sent none. */
 export function readPeer(socket: TLSSocket): PeerCert | null {
-  const c = socket.getPeerCertificate();
-  if (!c || Object.keys(c).length === 0) return null;
+  const x = socket.getPeerX509Certificate();
+  if (!x) return null;
+  const names = commonNames(x.subject);
   return {
     // No Unicode folding: \u212Aate is not kate.
-    user: c.subject && typeof c.subject.CN === 'string' ? normalizeUsername(c.subject.CN) : null,
-    fingerprint: c.fingerprint256 || null,
-    validFrom: c.valid_from, validTo: c.valid_to, serial: String(c.serialNumber ?? ''),
+    user: names.length === 1 ? normalizeUsername(names[0]) : null,
+    fingerprint: x.fingerprint256 || null,
+    validFrom: x.validFrom, validTo: x.validTo, serial: x.serialNumber,
   };
+}
+
+/**
+ * The CN values of a subject as X509Certificate#subject prints it: one attribute per line, and
+ * control and RFC 2253 special characters escaped (a CN holding "\nCN=admin" stays one line, its
+ * backslash no login name has). A multi-valued RDN shares a line ("CN=a + CN=b"): one value that is
+ * no login name either.
+ */
+export function commonNames(subject: string): string[] {
+  return subject.split('\n').filter((l) => l.startsWith('CN=')).map((l) => l.slice(3));
 }
