@@ -100,6 +100,8 @@ export function rows(res: Results, p: Plan): Row[] {
     const fill = row(`fanout_${n}_fill_per_sec`, `fan-out N=${fmtInt(n)}: room fill (logins into one room)`, '1/s', c?.fillPerSec ?? null, r?.fillPerSec ?? null);
     out.push({ ...fill, target: '≥ 0.7× ceiling', met: fill.ratio === null ? null : fill.ratio >= 0.7 }); // issue 18
     out.push(row(`fanout_${n}_fill_server_cpu_ms`, `fan-out N=${fmtInt(n)}: room fill, server CPU per login (ceiling: per connection)`, 'ms', c?.fillCpuMs ?? null, r?.fillCpuMs ?? null));
+    // The generators share the machine's cores with the server: their CPU per login is the rest of what a fill costs.
+    out.push(row(`fanout_${n}_fill_generator_cpu_ms`, `fan-out N=${fmtInt(n)}: room fill, load generator CPU per login (ceiling: per connection)`, 'ms', c?.fillGenCpuMs ?? null, r?.fillGenCpuMs ?? null));
     const i = f.irc;
     if (i) {
       // IRC readers against JSON readers of the same chatd: the chatd column is IRC, the ceiling column JSON.
