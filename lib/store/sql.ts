@@ -8,8 +8,9 @@ const ACTIVE_BAN = 'lifted_at is null and (expires_at is null or expires_at > ?)
  * `limit N` written into the SQL, not bound. SQLite (3.53, better-sqlite3) marks a statement whose
  * LIMIT is a parameter to be prepared again whenever that parameter is bound, and better-sqlite3
  * binds every parameter on every call: the history and mailbox reads of every login were parsed
- * and planned anew, 13–14 µs a call instead of 3 (BENCHMARKS.md, Performance II, finding 18). The
- * few limits in use (config values) each get their own prepared statement.
+ * and planned anew, 13–14 µs a call instead of 3 (BENCHMARKS.md, Performance II, finding 18). Each
+ * limit gets its own prepared statement; the limits are config values and //history's n (at most
+ * limits.historyMax), so they stay few.
  */
 function limit(n: number): string {
   if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`limit ${n} is not a whole number ≥ 0`);
