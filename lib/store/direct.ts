@@ -39,9 +39,9 @@ function sqliteDirect(knex: Knex): DirectSql {
   async function withDb<T>(fn: (prepare: (sql: string) => Statement, db: Database) => T): Promise<T> {
     // While nothing holds the connection and nobody waits for it, it is used without the pool's
     // acquire and release: they cost a pending operation, a timer and several promises per query,
-    // more than most queries (a login's seven reads: 52 µs through the pool, 33 µs without; BENCHMARKS.md
-    // finding 18). The work below is synchronous, so nothing can take the connection meanwhile. A
-    // connection the pool has destroyed is closed, and the next query acquires the new one.
+    // more than most queries (a login's seven reads: 52 µs through the pool, 33 µs without;
+    // BENCHMARKS.md finding 18). The work below is synchronous, so nothing can take the connection
+    // meanwhile. A connection the pool has destroyed is closed, and the next query acquires the new one.
     const pool = client.pool;
     if (known?.open && pool && pool.numUsed() === 0 && pool.numPendingAcquires() === 0 && pool.numPendingCreates() === 0) return onDb(known, fn);
     const db = await client.acquireConnection();
