@@ -51,14 +51,6 @@ export function loadTls(files: TlsFiles): TlsPem {
   return pem;
 }
 
-/** Node's codes for a client-initiated renegotiation: refused outright, or past its own limit of 3 per 10 min. */
-const RENEGOTIATION_ERRORS = new Set(['ERR_TLS_RENEGOTIATION_DISABLED', 'ERR_TLS_SESSION_ATTACK']);
-
-/**
- * TLS 1.2 renegotiation costs the server a full handshake each time and serves no client of chatd, so it
- * is refused. Node reports a refused one only as an 'error' event and leaves the connection open (issue
- * 20: behind an empty error handler, 300 renegotiations went through), so the connection is closed here.
- */
 /**
  * A listener's TLS material: its secure context from the PEM files, rebuilt on SIGHUP, and its
  * session-ticket key moved on as each period ends, derived from the PEM in use (lib/tls-tickets.ts).
@@ -88,6 +80,14 @@ export class ListenerTls {
   stop(): void { this.tickets?.stop(); }
 }
 
+/** Node's codes for a client-initiated renegotiation: refused outright, or past its own limit of 3 per 10 min. */
+const RENEGOTIATION_ERRORS = new Set(['ERR_TLS_RENEGOTIATION_DISABLED', 'ERR_TLS_SESSION_ATTACK']);
+
+/**
+ * TLS 1.2 renegotiation costs the server a full handshake each time and serves no client of chatd, so it
+ * is refused. Node reports a refused one only as an 'error' event and leaves the connection open (issue
+ * 20: behind an empty error handler, 300 renegotiations went through), so the connection is closed here.
+ */
 export function refuseRenegotiation(socket: tls.TLSSocket, refusals: RefusalLog): void {
   socket.disableRenegotiation();
   socket.on('error', (e: NodeJS.ErrnoException) => {

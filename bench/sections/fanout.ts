@@ -27,10 +27,11 @@ export async function fanout(ctx: RunContext, kind: TargetKind, n: number): Prom
     const o = await ctx.openAcross(n, { part: false });
     const fillCpu = cpu();
     const fillCpuMs = fillCpu.ms[0]! / Math.max(1, o.opened);
-    const genCpuMs = fillCpu.ms.slice(1).reduce((a, b) => a + b, 0) / Math.max(1, o.opened);
+    const genMs = fillCpu.ms.slice(1).reduce((a, b) => a + b, 0);
+    const genCpuMs = genMs / Math.max(1, o.opened);
     ctx.markPhase(server, `fanout ${n} room fill`, from);
     const pct = (ms: number) => `${Math.round((ms * 100) / fillCpu.wallMs)} %`;
-    ctx.log(`fanout ${kind} N=${n}: room fill ${o.opened} in ${o.ms} ms (CPU: server ${pct(fillCpu.ms[0]!)}, generators ${pct(genCpuMs * o.opened)}, other processes ${pct(fillCpu.othersMs)})`);
+    ctx.log(`fanout ${kind} N=${n}: room fill ${o.opened} in ${o.ms} ms (CPU: server ${pct(fillCpu.ms[0]!)}, generators ${pct(genMs)}, other processes ${pct(fillCpu.othersMs)})`);
     if (o.failed) throw new Error(`fan-out ${kind} N=${n}: ${o.failed} connections failed ${JSON.stringify(o.errors)}`);
     await ctx.quiet(server, 20_000); // join events of the fill have been written
     const senders = Math.min(SENDERS, n);
