@@ -15,7 +15,6 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import forge from 'node-forge';
 import { SetupError } from '../errors.js';
-import { commonNames } from './peer.js';
 
 const { pki } = forge;
 const generateKeyPair = promisify(crypto.generateKeyPair);
@@ -245,6 +244,16 @@ function parseX509(pem: string | Buffer): crypto.X509Certificate {
 /** Node separates RDNs with newlines; one line reads better and keeps `show` to one line per key. */
 function oneLineName(name: string): string {
   return name.split('\n').join(', ');
+}
+
+/**
+ * The CN values of a subject as X509Certificate#subject prints it: one attribute per line, and
+ * control and RFC 2253 special characters escaped (a CN holding "\nCN=admin" stays one line, its
+ * backslash no login name has). A multi-valued RDN shares a line ("CN=a + CN=b"): one value that is
+ * no login name either.
+ */
+function commonNames(subject: string): string[] {
+  return subject.split('\n').filter((l) => l.startsWith('CN=')).map((l) => l.slice(3));
 }
 
 function commonNameOf(cert: string | crypto.X509Certificate): string | null {

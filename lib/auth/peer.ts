@@ -1,8 +1,8 @@
 // What chatd uses of a client's certificate, read once per connection. It is read through
-// TLSSocket#getPeerX509Certificate(), whose fields are computed only when asked for:
-// getPeerCertificate() converts the whole certificate into an object (key, modulus, DER, extensions),
-// ~30 µs warm and ~70 µs in a room fill, a twentieth of a login's main-thread time (BENCHMARKS.md,
-// Performance II, finding 18).
+// TLSSocket#getPeerCertificate(), which converts the certificate OpenSSL already holds into an object
+// (~57 µs per connection with a 2,048-bit RSA key). getPeerX509Certificate() looks lighter (fields on
+// demand) but costs ~150 µs: it parses the DER again, and OpenSSL 3 decodes the public key through its
+// provider machinery, which is most of a parse (BENCHMARKS.md, Performance II, finding 20).
 import type { TLSSocket } from 'node:tls';
 import { normalizeUsername } from '../sanitize.js';
 
@@ -18,23 +18,15 @@ export type PeerCert = {
 
 /** The peer's certificate, or null when it sent none. */
 export function readPeer(socket: TLSSocket): PeerCert | null {
-  const x = socket.getPeerX509Certificate();
-  if (!x) return null;
-  const names = commonNames(x.subject);
+  const c = socket.getPeerCertificate();
+  if (!c || !c.raw) return null; // no certificate: an empty object
+  // The subject object is built from the certificate's attributes, not parsed from a string, so a CN
+  // holding "\nCN=admin" stays one value (and no login name); two CNs make an array, no user either.
+  const cn = c.subject?.CN as string | string[] | undefined;
   return {
     // No Unicode folding: \u212Aate is not kate.
-    user: names.length === 1 ? normalizeUsername(names[0]) : null,
-    fingerprint: x.fingerprint256 || null,
-    validFrom: x.validFrom, validTo: x.validTo, serial: x.serialNumber,
+    user: typeof cn === 'string' ? normalizeUsername(cn) : null,
+    fingerprint: c.fingerprint256 || null,
+    validFrom: c.valid_from, validTo: c.valid_to, serial: c.serialNumber,
   };
-}
-
-/**
- * The CN values of a subject as X509Certificate#subject prints it: one attribute per line, and
- * control and RFC 2253 special characters escaped (a CN holding "\nCN=admin" stays one line, its
- * backslash no login name has). A multi-valued RDN shares a line ("CN=a + CN=b"): one value that is
- * no login name either.
- */
-export function commonNames(subject: string): string[] {
-  return subject.split('\n').filter((l) => l.startsWith('CN=')).map((l) => l.slice(3));
 }
