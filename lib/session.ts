@@ -85,7 +85,7 @@ export class Session extends SessionOutput {
    * the session started, the login timeout fires once; both stop when the session closes.
    */
   private static readonly loginDeadlines = new DelayQueues<Session>((s, q) => {
-    if (!s.user) s.bye('LOGIN_TIMEOUT', `no login within ${Math.round(q.delayMs / 1000)} s`, 'LOGIN_TIMEOUT');
+    if (s.loggingIn()) s.bye('LOGIN_TIMEOUT', `no login within ${Math.round(q.delayMs / 1000)} s`, 'LOGIN_TIMEOUT');
   });
   private static readonly keepalives = new DelayQueues<Session>((s, q) => {
     s.keepalive();
@@ -305,6 +305,11 @@ export class Session extends SessionOutput {
   }
 
   /** Logged in: the login timeout no longer applies. */
+  /** Not (yet) a session in the chat: the login timeout ends it. IRC overrides: its login ends with registration. */
+  protected loggingIn(): boolean {
+    return this.user === null;
+  }
+
   protected loggedIn(): void {
     Session.loginDeadlines.cancel(this);
     this.textStage = null;

@@ -134,6 +134,14 @@ export abstract class IrcRegistration extends IrcOutput {
   }
 
   /**
+   * Logged in by SASL is not yet in the chat: a client that authenticates and never sends NICK, USER
+   * or CAP END would hold its connection (and the account's session slot) for good.
+   */
+  protected override loggingIn(): boolean {
+    return !this.registered;
+  }
+
+  /**
    * Registration ends once NICK and USER are in and CAP negotiation (if any) is over: logged in by SASL
    * already, or now with PASS. The account is the certificate's name where the certificate binds it,
    * else the nick; the 001 names the account, which is how a client learns its nick.

@@ -5,6 +5,7 @@ import { withChatd } from '../helpers/chatd.js';
 import { RawIrc } from '../helpers/irc.js';
 import { TestClient } from '../helpers/client.js';
 import { until } from '../helpers/wait.js';
+import { USERS } from '../helpers/world.js';
 
 describe('IRC front door: limits', function () {
   this.timeout(20000);
@@ -93,5 +94,22 @@ describe('IRC front door: limits', function () {
     await r.line(/^ERROR :SENDQ_EXCEEDED: send queue exceeded$/);
     await r.ended();
     expect([...s.node.sessions].some((x) => x.user?.name === 'dave')).to.equal(false);
+  });
+
+  it('the login timeout ends a connection that never registers, also one that logged in by SASL and stopped there', async () => {
+    const s = await t.start({ ircPort: 0, limits: { loginTimeoutMs: 400 } });
+    const silent = await RawIrc.connect(s.ircAddress!.port, t.world.certs, 'alice');
+    const saslOnly = await RawIrc.connect(s.ircAddress!.port, t.world.certs, 'bob');
+    open.push(silent, saslOnly);
+    // SASL PLAIN succeeds (903), then no CAP END, NICK or USER: authenticated, never registered.
+    saslOnly.send('CAP LS 302', 'CAP REQ :sasl', 'AUTHENTICATE PLAIN');
+    await saslOnly.line(/^AUTHENTICATE \+$/);
+    saslOnly.send(`AUTHENTICATE ${Buffer.from(`\0bob\0${USERS.bob.password}`).toString('base64')}`);
+    await saslOnly.line(/ 903 \S+ :SASL authentication successful/);
+    for (const r of [silent, saslOnly]) {
+      await r.line(/^ERROR :LOGIN_TIMEOUT: /, 3000);
+      await r.ended();
+    }
+    await until(async () => ![...s.node.sessions].some((x) => x.user?.name === 'bob'), 2000, 'the SASL-only session gone from the node');
   });
 });
