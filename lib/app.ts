@@ -72,7 +72,7 @@ export async function startChatd(config: Config, files: TlsFiles, log = new Logg
     const nodeName = config.nodeName || defaultNodeName(config);
     bus = await createBus(config.bus, nodeName, config, log);
     const node = new ChatNode({ ...config, nodeName }, store, bus, log, metrics);
-    node.enroll = new EnrollService(node.db, config, log, fs.readFileSync(files.ca, 'utf8'), ca);
+    node.enroll = new EnrollService(node.db, config, log, fs.readFileSync(files.ca, 'utf8'), ca, (name) => node.logins.counters.clear(name));
     const server = new ChatServer(config, node, files, node.enroll);
     metrics.attach({
       sessions: () => {

@@ -53,6 +53,8 @@ export class EnrollService {
     /** The CA certificate(s) clients are told to trust (the --ca file), sent in enroll_hello. */
     readonly caPem: string,
     private readonly ca: CertKeyPair | null,
+    /** Forgets a login name's failures and lock in the login counters (this node's memory, or Redis). */
+    private readonly clearLoginFailures: (name: string) => Promise<void> = async () => {},
   ) {
     this.attempts = new AttemptWindow(() => config.enroll.attemptsPerIp, () => config.enroll.attemptsWindowMs);
   }
@@ -104,6 +106,9 @@ export class EnrollService {
     });
     if (!done) throw invalid(); // another attempt used the token first, or the name was taken meanwhile
     this.recorded.add(record.fingerprint);
+    // A re-enrollment sets a new password: the lock the old one's failures earned must not keep the
+    // user out of it (the database's copy went with the enrollment's transaction).
+    if (invite.existing) await this.clearLoginFailures(name).catch((e) => this.log.warn('login lock not cleared', { user: name, err: (e as Error).message }));
     return { cert: pem, not_after: new Date(record.notAfter).toISOString() };
   }
 

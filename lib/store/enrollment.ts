@@ -51,6 +51,8 @@ export abstract class EnrollmentStore extends StoreCore {
           const u = await trx('users').where({ username: e.user }).first();
           if (!u) throw new NotClaimed();
           await trx('users').where({ id: u.id }).update({ password_hash: e.passwordHash, failed_logins: 0, locked_until: null });
+          // An invite to recover the account ends the lock that failed logins put on its name.
+          await trx('login_locks').where({ name: e.user }).del();
           await this.revokeEarlier(trx, e.user, e.cert.fingerprint, e.now, 'enroll');
         } else {
           if (await trx('users').where({ username: e.user }).first()) throw new NotClaimed();

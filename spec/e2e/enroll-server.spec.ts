@@ -12,7 +12,7 @@ import { runBin } from '../helpers/bin.js';
 import { TestClient, type Frame } from '../helpers/client.js';
 import { enrollRaw, inviteCode } from '../helpers/enroll.js';
 import { probe } from '../helpers/tls-probe.js';
-import { auditLog, makeWorld, startServer, tmpdir, type World } from '../helpers/world.js';
+import { auditLog, makeWorld, startServer, tmpdir, USERS, type World } from '../helpers/world.js';
 
 const PASSWORD = 'correct horse battery';
 
@@ -52,11 +52,11 @@ describe('e2e: enrollment (chatd-enroll/1, chat-admin invite)', function () {
     fs.rmSync(mine, { recursive: true, force: true });
   });
 
-  async function enroll(user: string, token: string, opts: { password?: string; csrUser?: string; bits?: number; csr?: string } = {}) {
+  async function enroll(user: string, token: string, opts: { password?: string; csrUser?: string; bits?: number; csr?: string; port?: number } = {}) {
     const { keyPem, csrPem } = await newKeyAndCsr(opts.csrUser ?? user, opts.bits);
     const password = opts.password ?? PASSWORD;
     secrets.push(token, password);
-    const r = await enrollRaw(port(), world.certs, { type: 'enroll', id: 'e1', user, token, csr: opts.csr ?? csrPem, password });
+    const r = await enrollRaw(opts.port ?? port(), world.certs, { type: 'enroll', id: 'e1', user, token, csr: opts.csr ?? csrPem, password });
     return { ...r, keyPem };
   }
 
@@ -222,6 +222,30 @@ describe('e2e: enrollment (chatd-enroll/1, chat-admin invite)', function () {
     expect(await fresh.login('alice', 'a whole new passphrase')).to.include({ type: 'login_ok' });
     fresh.close();
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('--existing re-enrollment ends a lock of the name (failed logins): the new password logs in at once', async () => {
+    // A server of its own: the lock lives in its memory (or Redis) as well as in login_locks.
+    const s = await startServer(world, { caKey: `${world.certs}/ca.key`, enroll: { attemptsPerIp: 1000 }, limits: { loginFailLimit: 2, loginIpBurst: 1000 } });
+    const dir = tmpdir('dave-new');
+    try {
+      const attempt = async (password: string, certDir?: string) => {
+        const c = await TestClient.connect(s.address.port, world.certs, 'dave', certDir ? { certDir } : {});
+        try { return await c.login('dave', password); } finally { c.close(); }
+      };
+      for (let i = 0; i < 2; i++) expect(await attempt('not-daves-password')).to.include({ type: 'error', code: 'AUTH_FAILED' });
+      expect(await attempt(USERS.dave.password)).to.include({ type: 'error', code: 'AUTH_LOCKED' });
+      expect(await world.store.loginLock('dave')).to.be.above(Date.now());
+      const { invite } = await inviteCode(world.db, world.certs, 'dave', '--existing');
+      const r = await enroll('dave', invite.t, { password: 'daves new passphrase', port: s.address.port });
+      expect(r.answer).to.include({ type: 'enrolled' });
+      keep(dir, 'dave', r.answer!.cert, r.keyPem);
+      expect(await attempt('daves new passphrase', dir)).to.include({ type: 'login_ok' });
+      expect(await world.store.loginLock('dave')).to.equal(0);
+    } finally {
+      await s.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('renew over a logged-in session: renewed with a certificate for the new key; a CSR for someone else is BAD_CSR; before login NOT_LOGGED_IN', async () => {
