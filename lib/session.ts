@@ -304,12 +304,12 @@ export class Session extends SessionOutput {
     this.write('login: ');
   }
 
-  /** Logged in: the login timeout no longer applies. */
   /** Not (yet) a session in the chat: the login timeout ends it. IRC overrides: its login ends with registration. */
   protected loggingIn(): boolean {
     return this.user === null;
   }
 
+  /** Logged in: the login timeout no longer applies. */
   protected loggedIn(): void {
     Session.loginDeadlines.cancel(this);
     this.textStage = null;
