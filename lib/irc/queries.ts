@@ -33,6 +33,7 @@ export abstract class IrcQueries extends IrcChannels {
 
   protected async whois(target: string | undefined): Promise<void> {
     if (!target) return this.num('431', 'No nickname given');
+    this.assertLevel('whois');
     const nick = normalizeUsername(target);
     const entries = nick ? (await this.node.presence()).filter((p) => p.user === nick) : [];
     if (!nick || !entries.length) {
@@ -55,6 +56,7 @@ export abstract class IrcQueries extends IrcChannels {
   }
 
   protected async list(): Promise<void> {
+    this.assertLevel('rooms');
     const counts = new Map<string, Set<string>>();
     for (const p of await this.node.presence()) for (const r of p.rooms) (counts.get(r) ?? counts.set(r, new Set()).get(r)!).add(p.user);
     let known: string[] = [];
