@@ -25,6 +25,12 @@ export interface DeliveryState {
   /** limits.presenceBatchMs: how long join, part and quit events may be held to be sent together. */
   presenceBatchMs(): number;
   restyle(sessions: Iterable<Session>, r: { role?: string; level: number; color: string }): void;
+  /**
+   * A user's sessions that are logged in but not attached yet (not in byUser): an IRC client may stay
+   * so between SASL and registration for up to limits.loginTimeoutMs, and a kill or a new role must
+   * reach it there too, or it registers banned, or with the role it had.
+   */
+  loggingIn(user: string): Session[];
 }
 
 /** The events that are batched (lib/presence-batch.ts): one per member per login, logout or part. */
@@ -78,10 +84,10 @@ export class BusDelivery {
         return;
       }
       case 'kill':
-        for (const s of [...(this.node.byUser.get(msg.user) ?? [])]) s.bye(msg.code, msg.reason);
+        for (const s of [...(this.node.byUser.get(msg.user) ?? []), ...this.node.loggingIn(msg.user)]) s.bye(msg.code, msg.reason);
         return;
       case 'user':
-        this.node.restyle(this.node.byUser.get(msg.user) ?? [], msg);
+        this.node.restyle([...(this.node.byUser.get(msg.user) ?? []), ...this.node.loggingIn(msg.user)], msg);
         return;
       case 'mute': this.node.mutes.set(msg.user, msg.until); return;
       case 'unmute': this.node.mutes.set(msg.user, undefined); return;

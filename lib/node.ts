@@ -90,6 +90,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     this.delivery = new BusDelivery({
       nodeName: this.nodeName, metrics: this.metrics, rooms: this.rooms, byUser: this.byUser, roomHistory: this.roomHistory,
       mailboxes: this.mailboxes, mutes: this.mutes, topics: this.topics, away: this.away, restyle: (ss, r) => this.restyle(ss, r),
+      loggingIn: (user) => this.slots.reservedFor(user),
       presenceBatchMs: () => this.config.limits.presenceBatchMs,
     });
   }
@@ -106,7 +107,14 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     this.retention.start();
   }
 
-  sessionsOf(user: string): ReadonlySet<Session> | undefined { return this.byUser.get(user); }
+  /**
+   * A user's sessions here, those logged in but not attached yet included (an IRC client between SASL
+   * and registration): chat-admin's disable and role changes must reach them too.
+   */
+  sessionsOf(user: string): ReadonlySet<Session> | undefined {
+    const waiting = this.slots.reservedFor(user);
+    return waiting.length ? new Set([...(this.byUser.get(user) ?? []), ...waiting]) : this.byUser.get(user);
+  }
 
   beginMuteLoad(): (list: MuteRecord[]) => void { return this.mutes.beginLoad(); }
 

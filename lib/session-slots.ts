@@ -32,6 +32,11 @@ export class SessionSlots {
     if (s.closed) { this.releaseSlot(s, user); throw new ChatdError('SERVICE_UNAVAILABLE', 'connection closed'); }
   }
 
+  /** `user`'s sessions whose login passed and that are not attached yet. */
+  reservedFor(user: string): Session[] {
+    return [...this.reserved].filter(([, name]) => name === user).map(([s]) => s);
+  }
+
   /** `s` is attached now: its slot is counted among the attached sessions. */
   attach(s: Session): void { this.reserved.delete(s); }
 

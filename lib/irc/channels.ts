@@ -30,6 +30,15 @@ export abstract class IrcChannels extends IrcRegistration {
     return err;
   }
 
+  /**
+   * An IRC command that does what a chatd command does without running it (ACTION for //me, WHOIS,
+   * LIST) needs that command's level, commandLevels included, as the JSON join frame needs //join's.
+   */
+  protected assertLevel(command: string): void {
+    const need = this.node.registry.levelOf(this.node.registry.get(command)!);
+    if (need > this.user!.level) throw new ChatdError('FORBIDDEN', `${this.node.prefix}${command} needs level ${need}`);
+  }
+
   private isCommand(text: string): boolean {
     return sanitizeText(text).trimStart().startsWith(this.node.prefix);
   }
@@ -50,6 +59,7 @@ export abstract class IrcChannels extends IrcRegistration {
             if (!notice) this.num('404', target, 'Cannot send to channel (join it first)');
             continue;
           }
+          if (c) this.assertLevel('me');
           this.node.say(this, c ? c.arg : text, c ? 'me' : 'say', room, `irc-${++this.ackSeq}`);
         } else {
           const to = normalizeUsername(target);

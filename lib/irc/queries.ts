@@ -12,6 +12,8 @@ export abstract class IrcQueries extends IrcChannels {
     for (const name of [...new Set(arg.split(','))].slice(0, 10)) {
       const room = normalizeRoom(name);
       if (!room) { this.num('366', name, 'End of /NAMES list.'); continue; }
+      // Who is in a channel one is not in is what //users tells: its level (a member sees them on JOIN).
+      if (!this.rooms.has(room)) this.assertLevel('users');
       for (const l of await this.namesLines(room)) this.out(l);
     }
   }
@@ -22,8 +24,10 @@ export abstract class IrcQueries extends IrcChannels {
       this.num('352', chan, nick, IRC_HOST, node, nick, `H${rolePrefix(role)}`, `0 ${nick}`);
     if (mask.startsWith('#')) {
       const room = normalizeRoom(mask);
+      if (room && !this.rooms.has(room)) this.assertLevel('users');
       if (room) for (const [nick, m] of await this.members(room)) row(channel(room), nick, m.role, m.node);
     } else {
+      this.assertLevel('whois');
       const nick = normalizeUsername(mask);
       const p = nick ? (await this.node.presence()).find((x) => x.user === nick) : undefined;
       if (p) row('*', p.user, p.role, p.node);
@@ -33,6 +37,7 @@ export abstract class IrcQueries extends IrcChannels {
 
   protected async whois(target: string | undefined): Promise<void> {
     if (!target) return this.num('431', 'No nickname given');
+    this.assertLevel('whois');
     const nick = normalizeUsername(target);
     const entries = nick ? (await this.node.presence()).filter((p) => p.user === nick) : [];
     if (!nick || !entries.length) {
@@ -55,6 +60,7 @@ export abstract class IrcQueries extends IrcChannels {
   }
 
   protected async list(): Promise<void> {
+    this.assertLevel('rooms');
     const counts = new Map<string, Set<string>>();
     for (const p of await this.node.presence()) for (const r of p.rooms) (counts.get(r) ?? counts.set(r, new Set()).get(r)!).add(p.user);
     let known: string[] = [];
