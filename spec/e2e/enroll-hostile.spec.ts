@@ -1,0 +1,62 @@
+// Enrollment against a hostile client: certificate requests built to cost the server, and an
+// enrollment connection that says more than its one frame. Real chatd, real TLS.
+import { expect } from 'chai';
+import crypto from 'node:crypto';
+import forge from 'node-forge';
+import type { Chatd } from '../../lib/app.js';
+import { newKeyAndCsr } from '../../lib/client/keys.js';
+import { enrollRaw, inviteCode } from '../helpers/enroll.js';
+import { makeWorld, startServer, type World } from '../helpers/world.js';
+
+const PASSWORD = 'correct horse battery';
+
+/**
+ * A request for `user` whose RSA key has a `bits`-bit modulus and a `bits`-bit public exponent, with a
+ * random signature: checking it means raising that signature to the huge exponent (forge does it in
+ * JavaScript, on the event loop) before anything can tell it is a forgery. No key pair is needed.
+ */
+function heavyCsr(user: string, bits: number): string {
+  const big = () => {
+    const b = crypto.randomBytes(bits / 8);
+    b[0]! |= 0x80; // all `bits` bits
+    b[b.length - 1]! |= 1; // odd
+    return new forge.jsbn.BigInteger(b.toString('hex'), 16);
+  };
+  const csr = forge.pki.createCertificationRequest();
+  csr.publicKey = forge.pki.setRsaPublicKey(big(), big());
+  csr.setSubject([{ shortName: 'CN', value: user }]);
+  const signer = { sign: () => crypto.randomBytes(bits / 8).toString('binary') };
+  csr.sign(signer as unknown as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
+  return forge.pki.certificationRequestToPem(csr);
+}
+
+describe('e2e: enrollment against a hostile client', function () {
+  this.timeout(60000);
+  let world: World;
+  let chatd: Chatd;
+  const port = () => chatd.address.port;
+
+  before(async () => {
+    world = await makeWorld();
+    chatd = await startServer(world, { caKey: `${world.certs}/ca.key`, enroll: { attemptsPerIp: 1000 } });
+  });
+  after(async () => {
+    await chatd?.stop();
+    await world?.drop();
+  });
+
+  it('a CSR with an 8192-bit modulus and an 8192-bit exponent is BAD_CSR at once: its signature is not worked out first', async () => {
+    const { invite } = await inviteCode(world.db, world.certs, 'heavy');
+    const csr = heavyCsr('heavy', 8192);
+    expect(csr.length).to.be.below(8192); // within the PEM cap: only the key's numbers make it heavy
+    const started = Date.now();
+    const r = await enrollRaw(port(), world.certs, { type: 'enroll', id: 'h1', user: 'heavy', token: invite.t, csr, password: PASSWORD });
+    expect(r.answer).to.include({ type: 'error', code: 'BAD_CSR' });
+    // forge takes seconds over it (event loop blocked for every user); refusing by size takes milliseconds.
+    expect(Date.now() - started).to.be.below(1000);
+    // The token still works with an ordinary request.
+    const { csrPem } = await newKeyAndCsr('heavy');
+    expect((await enrollRaw(port(), world.certs, { type: 'enroll', id: 'h2', user: 'heavy', token: invite.t, csr: csrPem, password: PASSWORD })).answer)
+      .to.include({ type: 'enrolled' });
+  });
+});
