@@ -6,7 +6,9 @@ import forge from 'node-forge';
 import type { Chatd } from '../../lib/app.js';
 import { newKeyAndCsr } from '../../lib/client/keys.js';
 import { enrollRaw, inviteCode } from '../helpers/enroll.js';
-import { makeWorld, startServer, type World } from '../helpers/world.js';
+import { auditLog, makeWorld, startServer, type World } from '../helpers/world.js';
+import fs from 'node:fs';
+import tls from 'node:tls';
 
 const PASSWORD = 'correct horse battery';
 
@@ -58,5 +60,28 @@ describe('e2e: enrollment against a hostile client', function () {
     const { csrPem } = await newKeyAndCsr('heavy');
     expect((await enrollRaw(port(), world.certs, { type: 'enroll', id: 'h2', user: 'heavy', token: invite.t, csr: csrPem, password: PASSWORD })).answer)
       .to.include({ type: 'enrolled' });
+  });
+
+  it('one enroll frame per connection: frames sent with it in the same write are not acted on', async () => {
+    const { invite } = await inviteCode(world.db, world.certs, 'twice');
+    const { csrPem } = await newKeyAndCsr('twice');
+    const bad = { type: 'enroll', id: 'b', user: 'twice', token: 'A'.repeat(22), csr: csrPem, password: PASSWORD };
+    const good = { type: 'enroll', id: 'g', user: 'twice', token: invite.t, csr: csrPem, password: PASSWORD };
+    const frames = await new Promise<string>((resolve) => {
+      const s = tls.connect({ host: '127.0.0.1', port: port(), servername: 'localhost', ca: fs.readFileSync(`${world.certs}/ca.crt`), ALPNProtocols: ['chatd-enroll/1'] });
+      let got = '';
+      s.setEncoding('utf8');
+      s.on('data', (d: string) => {
+        if (!got) s.write(JSON.stringify(bad) + '\n' + JSON.stringify(good) + '\n'); // one write, one TLS record
+        got += d;
+      });
+      s.on('error', () => {});
+      s.on('close', () => resolve(got));
+    });
+    expect(frames).to.contain('ENROLL_INVALID');
+    await new Promise((r) => setTimeout(r, 1500)); // what a second frame would have done by now
+    // The client was told ENROLL_INVALID and got no certificate: nothing may have been enrolled behind its back.
+    expect(await world.store.getUser('twice')).to.equal(null);
+    expect((await auditLog(world.store)).filter((a) => a.action === 'enroll' && a.target === 'twice')).to.have.length(1);
   });
 });
