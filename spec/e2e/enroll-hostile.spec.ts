@@ -4,9 +4,12 @@ import { expect } from 'chai';
 import crypto from 'node:crypto';
 import forge from 'node-forge';
 import type { Chatd } from '../../lib/app.js';
+import { createServerCert, initCertDir, loadCA, signClientKey } from '../../lib/auth/certs.js';
 import { newKeyAndCsr } from '../../lib/client/keys.js';
+import { runBin } from '../helpers/bin.js';
 import { enrollRaw, inviteCode } from '../helpers/enroll.js';
-import { auditLog, makeWorld, startServer, type World } from '../helpers/world.js';
+import { auditLog, makeWorld, startServer, tmpdir, type World } from '../helpers/world.js';
+import path from 'node:path';
 import fs from 'node:fs';
 import tls from 'node:tls';
 
@@ -83,5 +86,66 @@ describe('e2e: enrollment against a hostile client', function () {
     // The client was told ENROLL_INVALID and got no certificate: nothing may have been enrolled behind its back.
     expect(await world.store.getUser('twice')).to.equal(null);
     expect((await auditLog(world.store)).filter((a) => a.action === 'enroll' && a.target === 'twice')).to.have.length(1);
+  });
+});
+
+describe('e2e: chat-cli enroll against a server that adds to the CA it greets with', function () {
+  this.timeout(60000);
+  let world: World;
+  let foreign: string;
+  let xdg: string;
+  before(async () => {
+    world = await makeWorld();
+    foreign = tmpdir('foreign-ca');
+    xdg = tmpdir('xdg-hostile');
+    await initCertDir(foreign, ['localhost', '127.0.0.1'], {});
+  });
+  after(async () => {
+    await world?.drop();
+    fs.rmSync(foreign, { recursive: true, force: true });
+    fs.rmSync(xdg, { recursive: true, force: true });
+  });
+
+  it('a second CA in enroll_hello, in a PEM block the fingerprint does not cover, is not written to ca.crt (nor trusted later)', async () => {
+    // The invite's CA signs this server's certificate, and its hello carries that CA, which hashes to
+    // the invite's fp, followed by another CA relabelled "X509 CERTIFICATE": OpenSSL trusts such a
+    // block as much as a "CERTIFICATE" one.
+    const ca = loadCA(world.certs);
+    const foreignCa = fs.readFileSync(`${foreign}/ca.crt`, 'utf8').replace(/(BEGIN|END) CERTIFICATE/g, '$1 X509 CERTIFICATE');
+    const hello = fs.readFileSync(`${world.certs}/ca.crt`, 'utf8') + foreignCa;
+    const own = await createServerCert(ca, ['127.0.0.1']);
+    const server = tls.createServer({ cert: own.certPem, key: own.keyPem, ALPNProtocols: ['chatd-enroll/1'] }, (s) => {
+      let buf = '';
+      s.setEncoding('utf8');
+      s.on('error', () => {});
+      s.on('data', (d: string) => {
+        buf += d;
+        if (!buf.includes('\n')) return;
+        const f = JSON.parse(buf.slice(0, buf.indexOf('\n')));
+        const cert = signClientKey(ca, forge.pki.certificationRequestFromPem(f.csr).publicKey as forge.pki.rsa.PublicKey, f.user, 90);
+        s.end(JSON.stringify({ type: 'enrolled', id: f.id, cert, not_after: new Date(Date.now() + 86_400_000).toISOString() }) + '\n');
+      });
+      s.write(JSON.stringify({ type: 'enroll_hello', ca: hello }) + '\n');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    const dir = path.join(xdg, 'trusting');
+    try {
+      const { code } = await inviteCode(world.db, world.certs, 'trusting', '--server', `127.0.0.1:${port}`);
+      const r = await runBin('chat-cli', ['enroll', code, '--dir', dir], { env: { CHATD_PASSWORD: 'a secret kept well' } });
+      expect(r.code, r.err).to.equal(0);
+    } finally { server.close(); }
+    const written = fs.readFileSync(path.join(dir, 'ca.crt'), 'utf8');
+    expect(written).not.to.contain('X509 CERTIFICATE');
+    // What the profile trusts from now on: a server of the foreign CA must not pass.
+    const other = tls.createServer({ cert: fs.readFileSync(`${foreign}/server.crt`), key: fs.readFileSync(`${foreign}/server.key`) }, (s) => s.end());
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', () => r()));
+    try {
+      const authorized = await new Promise<boolean>((resolve) => {
+        const c = tls.connect({ host: '127.0.0.1', port: (other.address() as { port: number }).port, ca: written, rejectUnauthorized: false }, () => { resolve(c.authorized); c.destroy(); });
+        c.on('error', () => resolve(false));
+      });
+      expect(authorized).to.equal(false);
+    } finally { other.close(); }
   });
 });
