@@ -75,7 +75,12 @@ function exchange(host: string, port: number, fp: string, frame: (caPem: string)
         if (got !== fp) return fail(`the server's CA (fingerprint ${got}) is not the one of the invite (${fp}); nothing was sent: check the address, or ask for a new invite`);
         const problem = serverProblem(s.getPeerX509Certificate(), f.ca, host);
         if (problem) return fail(`${host}:${port} is not the server of the invite: ${problem}; nothing was sent`);
-        caPem = f.ca;
+        // Only the blocks the fingerprint covers are kept (the PEM as sent when it holds nothing else):
+        // OpenSSL also trusts "X509 CERTIFICATE" and "TRUSTED CERTIFICATE" blocks, which the
+        // fingerprint leaves out, so they could add a CA of the server's choosing to what this profile
+        // trusts from now on.
+        const blocks = pemBlocks(f.ca);
+        caPem = blocks.reduce((rest, b) => rest.replace(b, ''), f.ca).trim() === '' ? f.ca : blocks.join('\n') + '\n';
         s.write(JSON.stringify(frame(caPem)) + '\n');
         return;
       }

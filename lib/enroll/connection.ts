@@ -27,9 +27,14 @@ export function serveEnrollment(socket: tls.TLSSocket, service: EnrollService, l
   socket.once('close', () => clearTimeout(timer));
   if (!service.enabled) return fail(new ChatdError('ENROLL_DISABLED'));
 
+  let taken = false;
   const decoder = new LineDecoder(limits.maxLineBytes, (line) => {
-    if (done || !line.trim()) return;
-    socket.pause(); // one frame per connection: whatever follows is not read
+    if (done || taken || !line.trim()) return;
+    // One frame per connection: whatever follows is not read. pause() alone stops further reads, but
+    // the decoder still hands over the lines already in this chunk, and `done` is set only once the
+    // first frame is answered: a second enroll in the same write was served behind the first's answer.
+    taken = true;
+    socket.pause();
     let o: Record<string, unknown>;
     try { o = JSON.parse(line); } catch { return fail(new ChatdError('BAD_FRAME', 'line is not valid JSON')); }
     const id = frameId(o);
