@@ -36,7 +36,9 @@ export class OpsServer {
   private readonly server: http.Server;
 
   constructor(private readonly metrics: Metrics, private readonly checks: ReadinessChecks, private readonly log: Logger) {
-    this.server = http.createServer((req, res) => void this.handle(req, res).catch((e) => {
+    // Node checks requestTimeout and headersTimeout only every connectionsCheckingInterval (30 s by
+    // default), so a peer trickling its headers kept a socket for 31 s; once a second keeps it to ~6.
+    this.server = http.createServer({ connectionsCheckingInterval: 1000 }, (req, res) => void this.handle(req, res).catch((e) => {
       this.log.error('metrics endpoint failed', { err: String((e as Error)?.stack ?? e) });
       if (!res.headersSent) res.writeHead(500).end();
     }));
@@ -44,6 +46,9 @@ export class OpsServer {
     this.server.requestTimeout = 5000;
     this.server.headersTimeout = 5000;
     this.server.keepAliveTimeout = 5000;
+    // Neither timeout starts before the first byte of a request: a connection that sends nothing was
+    // held for good. The socket's own inactivity timeout closes it (no 'timeout' listener: destroyed).
+    this.server.timeout = 5000;
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

@@ -179,7 +179,8 @@ export type RedisSource = () => { redis: Redis; prefix: string } | null;
 
 export class RedisCounters implements LoginCounters {
   private readonly local: MemoryCounters;
-  private readonly timer: NodeJS.Timeout;
+  private timer!: NodeJS.Timeout;
+  private closed = false;
 
   /**
    * `sessions` lists this node's sessions per user (reserved or attached); they are refreshed in
@@ -190,7 +191,12 @@ export class RedisCounters implements LoginCounters {
     private readonly sessions: () => Map<string, string[]>,
   ) {
     this.local = new MemoryCounters(limits);
-    this.timer = setInterval(() => void this.refresh(), Math.max(200, Math.floor(limits.presenceTtlMs / 3)));
+    this.arm();
+  }
+
+  /** The refresh every third of the current presenceTtlMs (which each refresh also sets as the slots' lifetime). */
+  private arm(): void {
+    this.timer = setInterval(() => void this.refresh(), Math.max(200, Math.floor(this.limits.presenceTtlMs / 3)));
     this.timer.unref();
   }
 
@@ -213,7 +219,13 @@ export class RedisCounters implements LoginCounters {
   }
 
   /** A reload changes the limits object in place: the memory fallback's buckets take the new values. */
-  reconfigure(): void { this.local.reconfigure(); }
+  reconfigure(): void {
+    this.local.reconfigure();
+    // A lowered presenceTtlMs shortens the slots at the next refresh; refreshed at the start's interval
+    // still, they would lapse between refreshes and other nodes would admit the user beyond the limit.
+    clearInterval(this.timer);
+    if (!this.closed) this.arm();
+  }
 
   /** How long an IP's bucket is kept: until it would be full again, read from the limits as they are now. */
   private ipTtlMs(): number {
@@ -272,7 +284,7 @@ export class RedisCounters implements LoginCounters {
     }
   }
 
-  close(): void { clearInterval(this.timer); }
+  close(): void { this.closed = true; clearInterval(this.timer); }
 }
 
 /** Cluster-wide counters when the bus is Redis, this node's own otherwise. */

@@ -9,7 +9,7 @@ import tls from 'node:tls';
 import type { Config } from '../config.js';
 import type { ChatNode } from '../node.js';
 import { ListenerTls, onHandshakeError, refuseRenegotiation, remoteOf, type ChatServer, type TlsFiles } from '../server.js';
-import { certificateRefusal, RefusalLog } from '../tls-refusals.js';
+import { certificateRefusal, noCertificateRefusal, RefusalLog } from '../tls-refusals.js';
 import { IrcSession } from './session.js';
 import { listenOn } from '../listen.js';
 
@@ -42,6 +42,15 @@ export class IrcServer {
     if (!socket.authorized && peer !== null) {
       this.node.metrics.handshakes.inc({ result: 'failed' });
       this.refusals.refused(certificateRefusal(socket, remoteOf(socket)));
+      socket.destroy();
+      return;
+    }
+    // rejectUnauthorized does not make OpenSSL ask a resumed session for a certificate: a ticket of
+    // the chat port's enrollment (no certificate; the two listeners share ticket keys) resumed here
+    // has none, and Node calls it authorized. So the policy is checked here too, as on the chat port.
+    if (peer === null && this.config.clientCert === 'required') {
+      this.node.metrics.handshakes.inc({ result: 'failed' });
+      this.refusals.refused(noCertificateRefusal(remoteOf(socket)));
       socket.destroy();
       return;
     }

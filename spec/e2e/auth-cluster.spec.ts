@@ -67,6 +67,27 @@ const REDIS = process.env.CHATD_TEST_REDIS;
     expect(r.type).to.equal('login_ok');
   });
 
+  it('keeps the limit after a reload that lowers presenceTtlMs on the node that holds the sessions', async () => {
+    const [a, b] = [await node('a', { limits: { maxSessionsPerUser: 1, presenceTtlMs: 9000 } }), await node('b', { limits: { maxSessionsPerUser: 1 } })];
+    const first = await connect(a, 'alice');
+    expect((await login(first, 'alice')).type).to.equal('login_ok');
+    // SIGHUP with a shorter lifetime: a's slots must now be refreshed within it (they were every 3 s still).
+    const next = structuredClone(a.config);
+    next.limits.presenceTtlMs = 600;
+    a.reconfigure(next);
+    // Refreshed at the start's interval (3 s) with the new lifetime, a's slot would lapse 0.6 s after
+    // each refresh until the next: b is asked again and again over two such intervals.
+    const second = await connect(b, 'alice');
+    const codes = new Set<string>();
+    for (const end = Date.now() + 7000; Date.now() < end;) {
+      const r = await login(second, 'alice');
+      codes.add(r.type === 'login_ok' ? 'login_ok' : r.code);
+      if (r.type === 'login_ok') break;
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    expect([...codes]).to.deep.equal(['FORBIDDEN']);
+  });
+
   it('locks a name after four wrong passwords on each of two nodes, for both nodes', async () => {
     const [a, b] = [await node('a'), await node('b')];
     const ca = await connect(a, 'bob');

@@ -1,0 +1,40 @@
+// The operator's HTTP port gives no peer a long hold on a socket (SECURITY.md: "requests and headers
+// time out after 5 s"): a connection that sends nothing, or trickles its headers, is closed within
+// seconds, as a probe or a scraper never needs longer.
+import { expect } from 'chai';
+import net from 'node:net';
+import { withChatd } from '../helpers/chatd.js';
+
+/** Opens a plain TCP connection to the ops port; resolves how long it stayed open (ms), or null if still open after `maxMs`. */
+function heldFor(port: number, maxMs: number, trickle: boolean): Promise<number | null> {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const s = net.connect(port, '127.0.0.1');
+    s.on('error', () => {});
+    let timer: NodeJS.Timeout | undefined;
+    if (trickle) {
+      s.write('GET /metrics HTTP/1.1\r\nHost: x\r\n');
+      let n = 0;
+      timer = setInterval(() => s.write(`X-${n++}: y\r\n`), 500);
+    }
+    const give = setTimeout(() => { clearInterval(timer); s.destroy(); resolve(null); }, maxMs);
+    s.on('close', () => { clearInterval(timer); clearTimeout(give); resolve(Date.now() - t0); });
+  });
+}
+
+describe('ops: the --metrics port holds no idle or slow connection', function () {
+  this.timeout(30000);
+  const t = withChatd({ config: { metrics: '127.0.0.1:0' } });
+
+  it('closes a connection that sends nothing within seconds', async () => {
+    const ms = await heldFor(t.chatd.ops!.port, 15000, false);
+    expect(ms, 'an idle connection was still open after 15 s').to.not.equal(null);
+    expect(ms!).to.be.below(8000);
+  });
+
+  it('closes a connection that trickles its headers within seconds', async () => {
+    const ms = await heldFor(t.chatd.ops!.port, 15000, true);
+    expect(ms, 'a slow-header connection was still open after 15 s').to.not.equal(null);
+    expect(ms!).to.be.below(8000);
+  });
+});
