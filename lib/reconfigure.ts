@@ -23,7 +23,11 @@ export type Reconfigured = { applied: string[]; needsRestart: string[] };
 export function reconfigure(node: ChatNode, configs: Config[], next: Config, log: Logger): Reconfigured {
   const current = node.config;
   const applied = LIVE.filter((k) => !same(current[k], next[k]));
-  const needsRestart = AT_START.filter((k) => k !== 'nodeName' && !same(current[k], next[k]));
+  const needsRestart: string[] = AT_START.filter((k) => k !== 'nodeName' && !same(current[k], next[k]));
+  // The one limit a listener takes at its creation (tls.createServer's handshakeTimeout, kept where
+  // nothing can change it): it stays as it is, and is named among the settings for the next restart.
+  const handshakeTimeoutMs = current.limits.handshakeTimeoutMs;
+  if (next.limits.handshakeTimeoutMs !== handshakeTimeoutMs) needsRestart.push('limits.handshakeTimeoutMs');
   // Checked before anything changes, so a failure leaves the running config whole.
   node.registry.setLevels(next.commandLevels);
   for (const c of new Set(configs)) {
@@ -33,7 +37,7 @@ export function reconfigure(node: ChatNode, configs: Config[], next: Config, log
     c.logLevel = next.logLevel;
     c.textColor = next.textColor; // sessions that start from now on; a live one keeps its //textcolor
     // Shared objects are replaced key by key, never swapped: every part holds a reference to them.
-    Object.assign(c.limits, next.limits);
+    Object.assign(c.limits, next.limits, { handshakeTimeoutMs });
     Object.assign(c.password, next.password);
     for (const k of Object.keys(c.commandLevels)) delete c.commandLevels[k];
     Object.assign(c.commandLevels, next.commandLevels);

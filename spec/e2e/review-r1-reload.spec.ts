@@ -24,6 +24,24 @@ describe('e2e: a reload applies textColor', function () {
   });
 });
 
+describe('e2e: a reload and the TLS handshake timeout', function () {
+  this.timeout(30000);
+  const t = withChatd({ server: false });
+
+  it('names limits.handshakeTimeoutMs for the next restart (the listeners took it at start) and keeps it as it is', async () => {
+    const s = await t.start();
+    const before = s.config.limits.handshakeTimeoutMs;
+    const next = { ...s.config, limits: { ...s.config.limits, handshakeTimeoutMs: before + 1000, floodBurst: s.config.limits.floodBurst + 1 }, password: { ...s.config.password }, commandLevels: { ...s.config.commandLevels } };
+    const r = s.reconfigure(next);
+    expect(r.needsRestart).to.include('limits.handshakeTimeoutMs');
+    expect(r.applied).to.include('limits');
+    expect(s.config.limits.floodBurst).to.equal(next.limits.floodBurst);
+    expect(s.config.limits.handshakeTimeoutMs).to.equal(before);
+    // Still pending at the next reload of the same file.
+    expect(s.reconfigure(next).needsRestart).to.include('limits.handshakeTimeoutMs');
+  });
+});
+
 describe('e2e: the join frame obeys the level of //join', function () {
   this.timeout(30000);
   const t = withChatd({ config: { commandLevels: { join: 50 } } });
