@@ -81,8 +81,26 @@ export class KeyedBuckets {
     return b;
   }
 
+  /**
+   * Forgets the buckets that are full again. When the map is still nine-tenths full after that (a
+   * flood from more addresses than maxKeys, each still owing tokens), the oldest keys go too, down to
+   * nine-tenths: otherwise every new address would walk the whole map again, and the map would grow
+   * without bound. Forgiving the oldest debtors then costs nothing an attacker with that many
+   * addresses does not have already.
+   */
   sweep(now = this.clock()): void {
     for (const [k, b] of this.map) if (b.full(now)) this.map.delete(k);
+    evictOldest(this.map, Math.floor(this.maxKeys * 0.9));
+  }
+}
+
+/** Deletes a Map's first-inserted keys until it holds at most `keep`. */
+export function evictOldest(map: Map<string, unknown>, keep: number): void {
+  if (map.size <= keep) return;
+  let drop = map.size - keep;
+  for (const k of map.keys()) {
+    if (drop-- <= 0) break;
+    map.delete(k);
   }
 }
 

@@ -83,6 +83,17 @@ describe('ratelimit: KeyedBuckets', () => {
   });
 });
 
+describe('ratelimit: KeyedBuckets under a flood from more addresses than maxKeys', () => {
+  it('stays within maxKeys, letting the oldest keys go, even when every bucket still owes tokens', () => {
+    const clock = fakeClock();
+    const k = new KeyedBuckets(1, 0.001, 1000, clock.now);
+    for (let i = 0; i < 5000; i++) k.get(`2001:db8::${i.toString(16)}`).take();
+    expect((k as unknown as { map: Map<string, unknown> }).map.size).to.be.at.most(1000);
+    // The newest debtor is kept: it still owes its token.
+    expect(k.get(`2001:db8::${(4999).toString(16)}`).take()).to.equal(false);
+  });
+});
+
 describe('ratelimit: WindowCounter', () => {
   it('reports the limit reached within the window', () => {
     const clock = fakeClock();

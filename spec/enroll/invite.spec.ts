@@ -37,4 +37,13 @@ describe('enroll/attempts: a sliding window per key', () => {
     now = 1001;
     expect(w.hit('a')).to.equal(false);
   });
+
+  it('stays within maxKeys under attempts from more addresses than that, all within the window', () => {
+    const now = 0;
+    const w = new AttemptWindow(() => 3, () => 600_000, () => now, 1000);
+    for (let i = 0; i < 5000; i++) w.hit(`2001:db8::${i.toString(16)}`);
+    expect((w as unknown as { times: Map<string, unknown> }).times.size).to.be.at.most(1000);
+    const last = `2001:db8::${(4999).toString(16)}`;
+    expect([w.hit(last), w.hit(last), w.hit(last)]).to.deep.equal([false, false, 'first']);
+  });
 });
