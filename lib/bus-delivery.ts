@@ -26,11 +26,11 @@ export interface DeliveryState {
   presenceBatchMs(): number;
   restyle(sessions: Iterable<Session>, r: { role?: string; level: number; color: string }): void;
   /**
-   * A user's sessions that are logged in but not attached yet (not in byUser): an IRC client may stay
-   * so between SASL and registration for up to limits.loginTimeoutMs, and a kill or a new role must
-   * reach it there too, or it registers banned, or with the role it had.
+   * A user's sessions here, those logged in but not attached yet (not in byUser) included: an IRC
+   * client may stay so between SASL and registration for up to limits.loginTimeoutMs, and a kill or a
+   * new role must reach it there too, or it registers banned, or with the role it had.
    */
-  loggingIn(user: string): Session[];
+  sessionsOf(user: string): ReadonlySet<Session> | undefined;
 }
 
 /** The events that are batched (lib/presence-batch.ts): one per member per login, logout or part. */
@@ -84,10 +84,10 @@ export class BusDelivery {
         return;
       }
       case 'kill':
-        for (const s of [...(this.node.byUser.get(msg.user) ?? []), ...this.node.loggingIn(msg.user)]) s.bye(msg.code, msg.reason);
+        for (const s of [...(this.node.sessionsOf(msg.user) ?? [])]) s.bye(msg.code, msg.reason);
         return;
       case 'user':
-        this.node.restyle([...(this.node.byUser.get(msg.user) ?? []), ...this.node.loggingIn(msg.user)], msg);
+        this.node.restyle(this.node.sessionsOf(msg.user) ?? [], msg);
         return;
       case 'mute': this.node.mutes.set(msg.user, msg.until); return;
       case 'unmute': this.node.mutes.set(msg.user, undefined); return;

@@ -90,7 +90,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     this.delivery = new BusDelivery({
       nodeName: this.nodeName, metrics: this.metrics, rooms: this.rooms, byUser: this.byUser, roomHistory: this.roomHistory,
       mailboxes: this.mailboxes, mutes: this.mutes, topics: this.topics, away: this.away, restyle: (ss, r) => this.restyle(ss, r),
-      loggingIn: (user) => this.slots.reservedFor(user),
+      sessionsOf: (user) => this.sessionsOf(user),
       presenceBatchMs: () => this.config.limits.presenceBatchMs,
     });
   }
@@ -109,7 +109,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
 
   /**
    * A user's sessions here, those logged in but not attached yet included (an IRC client between SASL
-   * and registration): chat-admin's disable and role changes must reach them too.
+   * and registration): kills, role changes and chat-admin's disable must reach them too.
    */
   sessionsOf(user: string): ReadonlySet<Session> | undefined {
     const waiting = this.slots.reservedFor(user);
@@ -203,8 +203,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   /** The `join` frame: like //join, and with `since` the messages after that one instead of the last few. */
   async joinFrame(s: Session, raw: string, since: string | undefined, id?: FrameId): Promise<void> {
     // The frame is //join by another way in: the level the operator set for //join holds for it too.
-    const need = this.registry.levelOf(this.registry.get('join')!, true);
-    if (need > s.user!.level) throw new ChatdError('FORBIDDEN', `${this.prefix}join needs level ${need}`);
+    this.registry.assertLevel('join', s.user!.level, this.prefix, true);
     const room = normalizeRoom(raw);
     if (!room) throw new ChatdError('BAD_ARGS', `"${raw.slice(0, 40)}" is not a valid room name (a-z 0-9 _ -, up to 32)`);
     await this.admitRoom(s, room);

@@ -95,6 +95,16 @@ export class Registry {
     return withArgs && c.levelWithArgs !== undefined ? Math.max(base, c.levelWithArgs) : base;
   }
 
+  /**
+   * FORBIDDEN unless `level` reaches what the command `name` needs: for a frame or an IRC command that
+   * does a command's work without running it (the join frame, CTCP ACTION, WHOIS, LIST), so the level
+   * an operator set for the command holds there too.
+   */
+  assertLevel(name: string, level: number, prefix: string, withArgs = false): void {
+    const need = this.levelOf(this.get(name)!, withArgs);
+    if (need > level) throw new ChatdError('FORBIDDEN', `${prefix}${name} needs level ${need}`);
+  }
+
   permitted(level: number): Command[] {
     return this.all().filter((c) => this.levelOf(c) <= level).sort((a, b) => a.name.localeCompare(b.name));
   }

@@ -35,8 +35,7 @@ export abstract class IrcChannels extends IrcRegistration {
    * LIST) needs that command's level, commandLevels included, as the JSON join frame needs //join's.
    */
   protected assertLevel(command: string): void {
-    const need = this.node.registry.levelOf(this.node.registry.get(command)!);
-    if (need > this.user!.level) throw new ChatdError('FORBIDDEN', `${this.node.prefix}${command} needs level ${need}`);
+    this.node.registry.assertLevel(command, this.user!.level, this.node.prefix);
   }
 
   private isCommand(text: string): boolean {
