@@ -20,6 +20,9 @@ export const LOGIN_LOCK_MS = 15 * 60_000; // lock the name this long
 export const LOGIN_IP_BURST = 10; // failed logins per IP before RATE_LIMITED
 export const LOGIN_IP_RATE = 0.5; // failed-login tokens refilled per second per IP
 export const MAX_CONN_PER_IP = 100;
+// Per-address limits (connections, the failed-login throttle, enrollment attempts) count an IPv6
+// client by this many leading bits of its address: a host holds a whole /64 (lib/address-key.ts).
+export const IPV6_PREFIX_LENGTH = 64;
 export const MAX_CONN_TOTAL = 20_000;
 export const MAX_SESSIONS_PER_USER = 5;
 export const TEXT_LOGIN_TRIES = 3;

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import fs from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
+import { addressKey } from './address-key.js';
 import type { Config } from './config.js';
 import { SetupError } from './errors.js';
 import type { ChatNode } from './node.js';
@@ -149,7 +150,8 @@ export class ChatServer {
   admit(raw: net.Socket): void {
     const lim = this.config.limits;
     const ip = raw.remoteAddress ?? '?';
-    const n = this.perIp.get(ip) ?? 0;
+    const key = addressKey(ip, lim.ipv6PrefixLength); // an IPv6 host's whole /64 counts as one address
+    const n = this.perIp.get(key) ?? 0;
     if (this.stopping || n >= lim.maxConnPerIp || this.total >= lim.maxConnTotal) {
       // Within the refusal log's budget: one line per refused connection would let a flood fill the disk.
       if (this.stopping) this.node.log.debug('connection refused: shutting down', { remote: ip });
@@ -157,12 +159,12 @@ export class ChatServer {
       raw.destroy();
       return;
     }
-    this.perIp.set(ip, n + 1);
+    this.perIp.set(key, n + 1);
     this.total++;
     raw.once('close', () => {
       this.total--;
-      const left = (this.perIp.get(ip) ?? 1) - 1;
-      if (left > 0) this.perIp.set(ip, left); else this.perIp.delete(ip);
+      const left = (this.perIp.get(key) ?? 1) - 1;
+      if (left > 0) this.perIp.set(key, left); else this.perIp.delete(key);
     });
   }
 

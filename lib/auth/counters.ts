@@ -9,6 +9,7 @@
 // What was counted in memory meanwhile is not carried over when Redis is back (both sides expire).
 import type { Redis } from 'ioredis';
 import crypto from 'node:crypto';
+import { addressKey } from '../address-key.js';
 import type { Bus } from '../bus/types.js';
 import type { Config, Limits } from '../config.js';
 import { KeyedBuckets } from '../ratelimit.js';
@@ -21,7 +22,7 @@ import { KeyedBuckets } from '../ratelimit.js';
 export type Attempt = { refused: null | 'locked' | 'busy'; lockedUntil: number };
 
 export interface LoginCounters {
-  /** Takes one login token of `ip`; false when it has none left (RATE_LIMITED). */
+  /** Takes one login token of `ip` (counted by its addressKey); false when it has none left (RATE_LIMITED). */
   takeIp(ip: string): Promise<boolean>;
   /** Gives back a token taken by takeIp: the password was right, or the failure was ours. */
   returnIp(ip: string): Promise<void>;
@@ -54,8 +55,8 @@ export class MemoryCounters implements LoginCounters {
 
   reconfigure(): void { this.ips.configure(this.limits.loginIpBurst, this.limits.loginIpRate); }
 
-  async takeIp(ip: string): Promise<boolean> { return this.ips.get(ip).take(); }
-  async returnIp(ip: string): Promise<void> { this.ips.get(ip).give(); }
+  async takeIp(ip: string): Promise<boolean> { return this.ips.get(addressKey(ip, this.limits.ipv6PrefixLength)).take(); }
+  async returnIp(ip: string): Promise<void> { this.ips.get(addressKey(ip, this.limits.ipv6PrefixLength)).give(); }
 
   async attempt(name: string, now = Date.now()): Promise<Attempt> {
     const s = this.state(name, now);
@@ -235,12 +236,12 @@ export class RedisCounters implements LoginCounters {
   }
 
   async takeIp(ip: string): Promise<boolean> {
-    const r = await this.run(TAKE_IP, [`login:ip:${ip}`], [this.limits.loginIpBurst, this.limits.loginIpRate, this.ipTtlMs()]);
+    const r = await this.run(TAKE_IP, [`login:ip:${addressKey(ip, this.limits.ipv6PrefixLength)}`], [this.limits.loginIpBurst, this.limits.loginIpRate, this.ipTtlMs()]);
     return r === null ? this.local.takeIp(ip) : r === 1;
   }
 
   async returnIp(ip: string): Promise<void> {
-    if ((await this.run(RETURN_IP, [`login:ip:${ip}`], [this.limits.loginIpBurst])) === null) await this.local.returnIp(ip);
+    if ((await this.run(RETURN_IP, [`login:ip:${addressKey(ip, this.limits.ipv6PrefixLength)}`], [this.limits.loginIpBurst])) === null) await this.local.returnIp(ip);
   }
 
   async attempt(name: string): Promise<Attempt> {

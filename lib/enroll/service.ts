@@ -17,6 +17,7 @@ import { hashPassword, PoolBusyError } from '../auth/password.js';
 import { enrollPasswordProblem } from '../auth/policy.js';
 import { checkCsr } from './csr.js';
 import { pemBlocks, tokenHash } from './invite.js';
+import { addressKey } from '../address-key.js';
 import { AttemptWindow } from './attempts.js';
 
 export type Issued = { cert: string; not_after: string };
@@ -65,7 +66,7 @@ export class EnrollService {
   async enroll(req: EnrollRequest): Promise<Issued> {
     const name = typeof req.user === 'string' ? normalizeUsername(req.user) : null;
     let outcome = 'ok';
-    const limited = this.attempts.hit(req.ip);
+    const limited = this.attempts.hit(addressKey(req.ip, this.config.limits.ipv6PrefixLength));
     try {
       if (!this.ca) throw new ChatdError('ENROLL_DISABLED');
       if (limited) throw new ChatdError('RATE_LIMITED', 'too many enrollment attempts from your address; try again later');
