@@ -34,6 +34,7 @@ export async function probe(check: () => Promise<unknown>, ms = READY_TIMEOUT_MS
 
 export class OpsServer {
   private readonly server: http.Server;
+  private round: Promise<Record<string, string>> | null = null;
 
   constructor(private readonly metrics: Metrics, private readonly checks: ReadinessChecks, private readonly log: Logger) {
     // Node checks requestTimeout and headersTimeout only every connectionsCheckingInterval (30 s by
@@ -60,13 +61,28 @@ export class OpsServer {
     }
     if (path === '/healthz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     if (path === '/readyz') {
-      const names = Object.keys(this.checks);
-      const results = await Promise.all(names.map((n) => this.checks[n]()));
-      const failed = Object.fromEntries(names.flatMap((n, i) => (results[i] === null ? [] : [[n, results[i]]])));
+      const failed = await this.readiness();
       const ready = Object.keys(failed).length === 0;
       return void res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(ready ? { ready } : { ready, failed }) + '\n');
     }
     res.writeHead(404).end();
+  }
+
+  /**
+   * The failed checks of one round. Requests that arrive while a round runs share it: each round is
+   * a database round trip (and a Redis PING), and a burst of probes, or a flood where the port is not
+   * on loopback, would otherwise take the pool's connections from logins. A request after the round
+   * ended starts a new one: no answer comes from a round that had finished before its request arrived.
+   */
+  private readiness(): Promise<Record<string, string>> {
+    this.round ??= (async () => {
+      try {
+        const names = Object.keys(this.checks);
+        const results = await Promise.all(names.map((n) => this.checks[n]()));
+        return Object.fromEntries(names.flatMap((n, i) => (results[i] === null ? [] : [[n, results[i]!]])));
+      } finally { this.round = null; }
+    })();
+    return this.round;
   }
 
   listen(hostPort: string): Promise<AddressInfo> {
