@@ -5,7 +5,7 @@ import { ChatdError } from '../errors.js';
 import type { ErrorFrame } from '../protocol/frames.js';
 import { normalizeRoom, normalizeUsername, sanitizeText } from '../sanitize.js';
 import { ircLine } from './message.js';
-import { channel, userPrefix } from './render.js';
+import { channel, TARGMAX, userPrefix } from './render.js';
 import { IrcRegistration } from './registration.js';
 
 /** ACTION and the other CTCP requests: \x01WORD text\x01. */
@@ -18,6 +18,18 @@ function ctcp(text: string): { verb: string; arg: string } | null {
 
 export abstract class IrcChannels extends IrcRegistration {
   private ackSeq = 0;
+
+  /**
+   * The first TARGMAX targets of a comma list; the others are answered ERR_TOOMANYTARGETS (407),
+   * except for NOTICE, which is never answered, so a client that ignored TARGMAX learns what was not done.
+   */
+  protected targets(command: keyof typeof TARGMAX, list: string, unique = false): string[] {
+    const all = list.split(',');
+    const names = unique ? [...new Set(all)] : all;
+    const max = TARGMAX[command];
+    if (command !== 'NOTICE') for (const t of names.slice(max)) this.num('407', t, `Too many targets: at most ${max} a line for ${command}`);
+    return names.slice(0, max);
+  }
 
   /** Runs a chatd command for an IRC command; its result is the IRC reply, so only an error is returned. */
   private async quiet(line: string): Promise<ErrorFrame | null> {
@@ -50,7 +62,7 @@ export abstract class IrcChannels extends IrcRegistration {
     const c = ctcp(text);
     // CTCP other than ACTION (VERSION, DCC, ...) is not passed on: DESIGN "IRC front door".
     if (c && c.verb !== 'ACTION') return;
-    for (const target of targets.split(',').slice(0, 4)) {
+    for (const target of this.targets(notice ? 'NOTICE' : 'PRIVMSG', targets)) {
       try {
         if (target.startsWith('#')) {
           const room = normalizeRoom(target);
@@ -84,7 +96,7 @@ export abstract class IrcChannels extends IrcRegistration {
       for (const room of [...this.rooms]) await this.quiet(`part ${room}`);
       return;
     }
-    for (const name of arg.split(',').slice(0, 10)) {
+    for (const name of this.targets('JOIN', arg)) {
       const room = normalizeRoom(name);
       if (!room || !name.startsWith('#')) { this.num('403', name, 'No such channel (names are #a-z0-9_-, up to 32)'); continue; }
       if (this.rooms.has(room)) continue;

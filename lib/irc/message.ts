@@ -85,7 +85,9 @@ export function ircLine(prefix: string | null, command: string, params: readonly
     const p = raw.replace(/[\r\n\0]/g, ' ');
     const last = n === params.length - 1;
     if (last && (trailing || p === '' || p.includes(' ') || p.startsWith(':'))) out += ` :${p}`;
-    else out += ` ${p.replace(/ /g, '_') || '*'}`;
+    // A middle parameter is one word that does not start with ':' (which would make the rest of the
+    // line one trailing parameter): an echoed target like `:x` or `a b` must not shift the fields.
+    else out += ` ${p.replace(/ /g, '_').replace(/^:+/, '') || '*'}`;
   });
   return out + '\r\n';
 }

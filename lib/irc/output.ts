@@ -12,7 +12,7 @@ import { outgoing, type Outgoing } from '../protocol/outgoing.js';
 import { Session } from '../session.js';
 import { withTimeout } from '../timeout.js';
 import { ircLine } from './message.js';
-import { channel, renderIrc, rolePrefix, userPrefix } from './render.js';
+import { channel, renderIrc, rolePrefix, TARGMAX, userPrefix } from './render.js';
 
 /** Numerics whose last parameter is a token, not text (004 server info, 324 channel modes, 221 user modes). */
 const NO_TRAILING = new Set(['004', '221', '324']);
@@ -160,7 +160,7 @@ export abstract class IrcOutput extends Session {
     this.num('003', `This server is chatd ${VERSION}; rooms, moderation and history are shared with chat-cli users`);
     this.num('004', s, `chatd-${VERSION}`, 'i', 'nt');
     this.num('005', 'CHANTYPES=#', 'PREFIX=(qaov)~&@+', 'CASEMAPPING=ascii', 'NICKLEN=32', `NETWORK=${s}`,
-      'CHANNELLEN=33', 'CHANMODES=,,,nt', 'are supported by this server');
+      'CHANNELLEN=33', 'CHANMODES=,,,nt', `TARGMAX=${Object.entries(TARGMAX).map(([c, n]) => `${c}:${n}`).join(',')}`, 'are supported by this server');
     this.motd();
   }
 

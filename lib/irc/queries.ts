@@ -9,7 +9,7 @@ export abstract class IrcQueries extends IrcChannels {
   protected async namesCommand(arg: string | undefined): Promise<void> {
     if (!arg) return this.num('366', '*', 'End of /NAMES list.');
     // Each name costs a presence read (Redis in a cluster): as with JOIN, at most 10 a line, each once.
-    for (const name of [...new Set(arg.split(','))].slice(0, 10)) {
+    for (const name of this.targets('NAMES', arg, true)) {
       const room = normalizeRoom(name);
       if (!room) { this.num('366', name, 'End of /NAMES list.'); continue; }
       // Who is in a channel one is not in is what //users tells: its level (a member sees them on JOIN).
