@@ -89,6 +89,9 @@ export class BusDelivery {
       case 'user':
         this.node.restyle(this.node.sessionsOf(msg.user) ?? [], msg);
         return;
+      case 'color':
+        for (const s of this.node.sessionsOf(msg.user) ?? []) if (s.user) s.user = { ...s.user, color: msg.color };
+        return;
       case 'mute': this.node.mutes.set(msg.user, msg.until); return;
       case 'unmute': this.node.mutes.set(msg.user, undefined); return;
       case 'topic': this.node.topics.set(msg.room, msg.topic); return;

@@ -373,6 +373,8 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     this.bus.publish({ t: 'user', user, role: role.name, level: role.level, color: role.color });
   }
 
+  recolor(user: string, color: string): void { this.bus.publish({ t: 'color', user, color }); }
+
   // ---- BusNode ------------------------------------------------------------------------------
   deliver(msg: BusMessage): void { this.delivery.deliver(msg); }
 
