@@ -122,12 +122,15 @@ export class DatabasePollers {
   /**
    * chat-admin changes the database only; its audit entries tell running nodes what to apply to
    * live sessions: a new role (`user role`), a role's new level or color (`role set`), a disabled
-   * account (`user disable`: its sessions end with bye KICKED). Entries before this node started
-   * were in the database when its sessions logged in. A failed poll resumes from the cursor.
+   * account (`user disable`: its sessions end with bye KICKED). A `//role` is followed too: its bus
+   * message is lost when the issuing node is cut off from Redis (delivered there only), and a
+   * demoted moderator kept their level on every other node until they logged in again. Entries
+   * before this node started were in the database when its sessions logged in. A failed poll
+   * resumes from the cursor.
    */
   private async pollAdminChanges(): Promise<void> {
     if (this.auditCursor === null) { this.auditCursor = await this.store.lastAuditId(); return; }
-    for (const e of await this.store.auditAfter(this.auditCursor, ADMIN_ACTOR)) {
+    for (const e of await this.store.auditAfter(this.auditCursor, ADMIN_ACTOR, ['role'])) {
       this.auditCursor = Math.max(this.auditCursor, e.id);
       await this.applyAdminChange(e.action, e.target);
     }
@@ -143,7 +146,9 @@ export class DatabasePollers {
       for (const s of [...this.node.sessions]) if (s.user?.id === id) s.bye('KICKED', 'account erased by an administrator');
       return;
     }
-    if (action === 'user.role' || action === 'user.disable') {
+    // `role` (//role) is audited just before the role is stored: read in between, the old role is
+    // applied again (nothing changes) and the bus message, when it is not lost, brings the new one.
+    if (action === 'user.role' || action === 'user.disable' || action === 'role') {
       const sessions = this.node.sessionsOf(target);
       if (!sessions?.size) return;
       const u = await this.store.getUser(target);
