@@ -4,6 +4,7 @@
 // query the database has not answered yet is not sent again: an outage cannot stack them up.
 import { ADMIN_ACTOR } from './auth/policy.js';
 import { banMessage } from './duration.js';
+import { nameColor } from './name-color.js';
 import type { Logger } from './log.js';
 import type { Session } from './session.js';
 import type { MuteRecord, Store } from './store/index.js';
@@ -154,7 +155,8 @@ export class DatabasePollers {
       const u = await this.store.getUser(target);
       if (!u) return;
       if (u.disabled) for (const s of [...sessions]) s.bye('KICKED', 'account disabled by an administrator');
-      else this.node.restyle(sessions, { role: u.role, level: u.level, color: u.color });
+      // The color a login would show: their own, unless that is now the color of a role above them.
+      else this.node.restyle(sessions, { role: u.role, level: u.level, color: await nameColor(this.store, this.limits.dbTimeoutMs, u) });
     } else if (action === 'role.set') {
       const r = await this.store.getRole(target);
       if (!r) return;

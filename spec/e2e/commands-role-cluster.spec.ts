@@ -14,7 +14,7 @@ const REDIS = process.env.CHATD_TEST_REDIS;
 
 (REDIS ? describe : describe.skip)('e2e: //role across nodes when the bus message is lost (Redis)', function () {
   this.timeout(30_000);
-  const t = withChatd({ kind: process.env.CHATD_TEST_MYSQL ? 'mysql' : 'sqlite', server: false });
+  const t = withChatd({ kind: process.env.CHATD_TEST_MYSQL ? 'mysql' : 'sqlite', server: false, each: true });
   let prefix: string;
   const clients: TestClient[] = [];
   beforeEach(() => { prefix = `spec-role-${crypto.randomBytes(4).toString('hex')}:`; });
@@ -45,5 +45,23 @@ const REDIS = process.env.CHATD_TEST_REDIS;
     }, 5000, 'mod on node b at level 1', 300);
     expect(who.data).to.include({ role: 'user' });
     expect(await modOnB.command('//kick carol')).to.include({ type: 'error', code: 'FORBIDDEN' });
+  });
+
+  it('a demoted moderator whose own name color is the moderators\' is shown in the color of the new role', async () => {
+    const limits = { databasePollMs: 100 };
+    const a = await t.start({ bus: busUrl(REDIS!, prefix), nodeName: 'a', limits });
+    const b = await t.start({ bus: busUrl(REDIS!, prefix), nodeName: 'b', limits });
+    const mod = await login(b.address.port, 'mod');
+    const boss = await login(a.address.port, 'boss');
+    expect(await mod.command('//color yellow')).to.include({ type: 'result' });
+    expect(await boss.command('//role mod user')).to.include({ type: 'result' });
+    await until(async () => (await mod.command('//whoami')).data?.level === 1, 5000, 'mod demoted', 300);
+    // Two of node b's poll rounds later (each reads audit_log once), as at the next login: not a staff color.
+    const store = b.node.store;
+    const real = store.auditAfter.bind(store);
+    let rounds = 0;
+    store.auditAfter = (...args) => { rounds++; return real(...args); };
+    await until(async () => rounds >= 3, 5000, 'three poll rounds on node b', 20);
+    expect((await mod.say('after')).from).to.include({ role: 'user', color: 'cyan' });
   });
 });
