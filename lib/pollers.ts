@@ -5,6 +5,7 @@
 import { ADMIN_ACTOR } from './auth/policy.js';
 import { banMessage } from './duration.js';
 import { nameColor } from './name-color.js';
+import { EVERY_ACCOUNT } from './account-changes.js';
 import type { Logger } from './log.js';
 import type { Session } from './session.js';
 import type { MuteRecord, Store } from './store/index.js';
@@ -17,6 +18,8 @@ export interface PolledNode {
   restyle(sessions: Iterable<Session>, r: { role?: string; level: number; color: string }): void;
   /** Applies a mute list read from the database, unless a mute changed since `beginMuteLoad`. */
   beginMuteLoad(): (list: MuteRecord[]) => void;
+  /** A role, level or state change heard of (lib/account-changes.ts); EVERY_ACCOUNT for a role's. */
+  accountChanged(user: string): void;
 }
 
 export type PollLimits = { databasePollMs: number; dbTimeoutMs: number };
@@ -150,6 +153,7 @@ export class DatabasePollers {
     // `role` (//role) is audited just before the role is stored: read in between, the old role is
     // applied again (nothing changes) and the bus message, when it is not lost, brings the new one.
     if (action === 'user.role' || action === 'user.disable' || action === 'role') {
+      this.node.accountChanged(target);
       const sessions = this.node.sessionsOf(target);
       if (!sessions?.size) return;
       const u = await this.store.getUser(target);
@@ -158,6 +162,7 @@ export class DatabasePollers {
       // The color a login would show: their own, unless that is now the color of a role above them.
       else this.node.restyle(sessions, { role: u.role, level: u.level, color: await nameColor(this.store, this.limits.dbTimeoutMs, u) });
     } else if (action === 'role.set') {
+      this.node.accountChanged(EVERY_ACCOUNT);
       const r = await this.store.getRole(target);
       if (!r) return;
       for (const s of this.node.sessions) if (s.user?.role === r.name) this.node.restyle([s], r);
