@@ -31,6 +31,8 @@ export interface DeliveryState {
    * new role must reach it there too, or it registers banned, or with the role it had.
    */
   sessionsOf(user: string): ReadonlySet<Session> | undefined;
+  /** A role change heard of: logins of the user in flight read their account again (lib/account-changes.ts). */
+  accountChanged(user: string): void;
 }
 
 /** The events that are batched (lib/presence-batch.ts): one per member per login, logout or part. */
@@ -87,7 +89,11 @@ export class BusDelivery {
         for (const s of [...(this.node.sessionsOf(msg.user) ?? [])]) s.bye(msg.code, msg.reason);
         return;
       case 'user':
+        this.node.accountChanged(msg.user);
         this.node.restyle(this.node.sessionsOf(msg.user) ?? [], msg);
+        return;
+      case 'color':
+        for (const s of this.node.sessionsOf(msg.user) ?? []) if (s.user) s.user = { ...s.user, color: msg.color };
         return;
       case 'mute': this.node.mutes.set(msg.user, msg.until); return;
       case 'unmute': this.node.mutes.set(msg.user, undefined); return;

@@ -15,7 +15,7 @@ import { HistoryWriter } from './history.js';
 import type { DmFrame, EventFrame, EventName, FrameId, MessageFrame, ServerFrame, UserRef } from './protocol/frames.js';
 import { checkText, normalizeRoom } from './sanitize.js';
 import type { Session, SessionHost, SessionUser } from './session.js';
-import type { MuteRecord, Store } from './store/index.js';
+import type { MuteRecord, Store, UserRecord } from './store/index.js';
 import { Registry } from './commands/registry.js';
 import { ALL_COMMANDS } from './commands/index.js';
 import { DatabasePollers, type PolledNode } from './pollers.js';
@@ -33,6 +33,7 @@ import { RoomHistory } from './room-history.js';
 import { BusDelivery } from './bus-delivery.js';
 import { Conversations } from './conversations.js';
 import { FrameInput } from './frame-input.js';
+import { AccountChanges } from './account-changes.js';
 import { WriteCoalescer } from './write-coalescer.js';
 
 export const VERSION = '0.1.0';
@@ -74,6 +75,8 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   readonly output = new WriteCoalescer(() => this.config.limits);
   /** Resume tokens for login_ok and for bye SHUTDOWN. */
   private readonly tokens: ResumeIssuer;
+  /** Role and state changes heard of, for logins that read the account before them (lib/account-changes.ts). */
+  private readonly accounts = new AccountChanges();
 
   constructor(readonly config: Config, readonly store: Store, readonly bus: Bus, readonly log: Logger, readonly metrics = new Metrics()) {
     this.nodeName = config.nodeName || 'node1';
@@ -91,6 +94,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
       nodeName: this.nodeName, metrics: this.metrics, rooms: this.rooms, byUser: this.byUser, roomHistory: this.roomHistory,
       mailboxes: this.mailboxes, mutes: this.mutes, topics: this.topics, away: this.away, restyle: (ss, r) => this.restyle(ss, r),
       sessionsOf: (user) => this.sessionsOf(user),
+      accountChanged: (user) => this.accountChanged(user),
       presenceBatchMs: () => this.config.limits.presenceBatchMs,
     });
   }
@@ -118,6 +122,26 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
 
   beginMuteLoad(): (list: MuteRecord[]) => void { return this.mutes.beginLoad(); }
 
+  /** `user`'s role, level or state changed (a //role, chat-admin): logins in flight read the account again. */
+  accountChanged(user: string): void { this.accounts.changed(user); }
+
+  /**
+   * The account as it is now, for a login that read it at `began` and holds a session slot since:
+   * from here on role changes and kills reach the session, and one heard of in between is read again
+   * (a disabled account is refused). The slot is given back when the login is refused.
+   */
+  private async settled(s: Session, u: UserRecord, began: number): Promise<UserRecord> {
+    if (!this.accounts.since(u.username, began)) return u;
+    try {
+      const now = await this.db.getUser(u.username);
+      if (!now || now.disabled) throw new ChatdError('FORBIDDEN', 'this account is disabled');
+      return now;
+    } catch (e) {
+      this.slots.release(s);
+      throw e;
+    }
+  }
+
   /** New role, level or color for live sessions (a role change, a role's new level or color). */
   restyle(sessions: Iterable<Session>, r: { role?: string; level: number; color: string }): void {
     for (const s of sessions) if (s.user) s.user = { ...s.user, ...(r.role ? { role: r.role } : {}), level: r.level, color: r.color };
@@ -138,10 +162,12 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   add(s: Session): void { this.sessions.add(s); }
 
   async login(s: Session, user: string, proof: LoginProof): Promise<SessionUser> {
-    const u = await this.logins.check({
+    const began = this.accounts.now();
+    const checked = await this.logins.check({
       user, proof, ip: s.remote, certUser: s.certUser, fingerprint: s.fingerprint, hasCert: s.fingerprint !== null,
     });
-    await this.slots.reserve(s, u.username);
+    await this.slots.reserve(s, checked.username);
+    const u = await this.settled(s, checked, began);
     this.tokens.loggedIn(s, u, 'resume' in proof ? 'resume' : 'password');
     return { id: u.id, name: u.username, role: u.role, level: u.level, color: await nameColor(this.store, this.config.limits.dbTimeoutMs, u) };
   }
@@ -149,8 +175,10 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   /** SASL EXTERNAL (IRC): the session's verified client certificate instead of a password. */
   async loginByCertificate(s: Session): Promise<SessionUser> {
     if (!s.certUser || !s.fingerprint || !s.socket.authorized) throw new ChatdError('AUTH_FAILED', 'no verified client certificate');
-    const u = await this.logins.checkCertificate({ certUser: s.certUser, ip: s.remote, fingerprint: s.fingerprint });
-    await this.slots.reserve(s, u.username);
+    const began = this.accounts.now();
+    const checked = await this.logins.checkCertificate({ certUser: s.certUser, ip: s.remote, fingerprint: s.fingerprint });
+    await this.slots.reserve(s, checked.username);
+    const u = await this.settled(s, checked, began);
     this.tokens.loggedIn(s, u, 'certificate');
     return { id: u.id, name: u.username, role: u.role, level: u.level, color: u.color };
   }
@@ -372,6 +400,8 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   updateUser(user: string, role: { name: string; level: number; color: string }): void {
     this.bus.publish({ t: 'user', user, role: role.name, level: role.level, color: role.color });
   }
+
+  recolor(user: string, color: string): void { this.bus.publish({ t: 'color', user, color }); }
 
   // ---- BusNode ------------------------------------------------------------------------------
   deliver(msg: BusMessage): void { this.delivery.deliver(msg); }

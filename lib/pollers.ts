@@ -4,6 +4,8 @@
 // query the database has not answered yet is not sent again: an outage cannot stack them up.
 import { ADMIN_ACTOR } from './auth/policy.js';
 import { banMessage } from './duration.js';
+import { nameColor } from './name-color.js';
+import { EVERY_ACCOUNT } from './account-changes.js';
 import type { Logger } from './log.js';
 import type { Session } from './session.js';
 import type { MuteRecord, Store } from './store/index.js';
@@ -16,6 +18,8 @@ export interface PolledNode {
   restyle(sessions: Iterable<Session>, r: { role?: string; level: number; color: string }): void;
   /** Applies a mute list read from the database, unless a mute changed since `beginMuteLoad`. */
   beginMuteLoad(): (list: MuteRecord[]) => void;
+  /** A role, level or state change heard of (lib/account-changes.ts); EVERY_ACCOUNT for a role's. */
+  accountChanged(user: string): void;
 }
 
 export type PollLimits = { databasePollMs: number; dbTimeoutMs: number };
@@ -122,12 +126,15 @@ export class DatabasePollers {
   /**
    * chat-admin changes the database only; its audit entries tell running nodes what to apply to
    * live sessions: a new role (`user role`), a role's new level or color (`role set`), a disabled
-   * account (`user disable`: its sessions end with bye KICKED). Entries before this node started
-   * were in the database when its sessions logged in. A failed poll resumes from the cursor.
+   * account (`user disable`: its sessions end with bye KICKED). A `//role` is followed too: its bus
+   * message is lost when the issuing node is cut off from Redis (delivered there only), and a
+   * demoted moderator kept their level on every other node until they logged in again. Entries
+   * before this node started were in the database when its sessions logged in. A failed poll
+   * resumes from the cursor.
    */
   private async pollAdminChanges(): Promise<void> {
     if (this.auditCursor === null) { this.auditCursor = await this.store.lastAuditId(); return; }
-    for (const e of await this.store.auditAfter(this.auditCursor, ADMIN_ACTOR)) {
+    for (const e of await this.store.auditAfter(this.auditCursor, ADMIN_ACTOR, ['role'])) {
       this.auditCursor = Math.max(this.auditCursor, e.id);
       await this.applyAdminChange(e.action, e.target);
     }
@@ -143,14 +150,19 @@ export class DatabasePollers {
       for (const s of [...this.node.sessions]) if (s.user?.id === id) s.bye('KICKED', 'account erased by an administrator');
       return;
     }
-    if (action === 'user.role' || action === 'user.disable') {
+    // `role` (//role) is audited just before the role is stored: read in between, the old role is
+    // applied again (nothing changes) and the bus message, when it is not lost, brings the new one.
+    if (action === 'user.role' || action === 'user.disable' || action === 'role') {
+      this.node.accountChanged(target);
       const sessions = this.node.sessionsOf(target);
       if (!sessions?.size) return;
       const u = await this.store.getUser(target);
       if (!u) return;
       if (u.disabled) for (const s of [...sessions]) s.bye('KICKED', 'account disabled by an administrator');
-      else this.node.restyle(sessions, { role: u.role, level: u.level, color: u.color });
+      // The color a login would show: their own, unless that is now the color of a role above them.
+      else this.node.restyle(sessions, { role: u.role, level: u.level, color: await nameColor(this.store, this.limits.dbTimeoutMs, u) });
     } else if (action === 'role.set') {
+      this.node.accountChanged(EVERY_ACCOUNT);
       const r = await this.store.getRole(target);
       if (!r) return;
       for (const s of this.node.sessions) if (s.user?.role === r.name) this.node.restyle([s], r);

@@ -159,8 +159,8 @@ export class RedisBus implements Bus {
     let msg: BusMessage;
     try { msg = JSON.parse(raw); } catch { this.log.warn('bad bus message ignored'); return; }
     if (!msg || typeof msg !== 'object' || typeof msg.t !== 'string') { this.log.warn('bad bus message ignored'); return; }
-    // A role change alters this node's sessions; the node that published it cannot push that.
-    if (msg.t === 'user') this.presenceChanged();
+    // A role or color change alters this node's sessions; the node that published it cannot push that.
+    if (msg.t === 'user' || msg.t === 'color') this.presenceChanged();
     try {
       this.node?.deliver(msg);
     } catch (e) {

@@ -11,6 +11,8 @@ export type BusMessage =
   | { t: 'all'; frame: EventFrame }
   | { t: 'kill'; user: string; code: ByeCode; reason: string }
   | { t: 'user'; user: string; role: string; level: number; color: string }
+  /** A user's own name color (//color): the color only, never a role or level (those may change meanwhile). */
+  | { t: 'color'; user: string; color: string }
   | { t: 'mute'; user: string; until: number | null }
   | { t: 'unmute'; user: string }
   | { t: 'topic'; room: string; topic: string }

@@ -50,7 +50,9 @@ const color = command({
       await ctx.host.db.setNameColor(me.id, want);
       chosen = want;
     }
-    ctx.host.updateUser(ctx.user.name, { name: ctx.user.role, level: ctx.user.level, color: chosen });
+    // The color alone: the role and level this command began with may have changed meanwhile (a
+    // demotion while it ran), and carrying them to every session would undo that.
+    ctx.host.recolor(ctx.user.name, chosen);
     return { text: want === 'reset' ? `your name has your role's color again (${chosen})` : `your name is ${chosen} now`, data: { color: chosen } };
   },
 });

@@ -45,6 +45,8 @@ export interface CommandHost {
   settleHistory(): Promise<void>;
   publishEvent(event: EventName, fields: Omit<EventFrame, 'type' | 'event' | 'ts'>): void;
   updateUser(user: string, role: { name: string; level: number; color: string }): void;
+  /** A new name color for a user's live sessions on every node; their role and level stay what they are. */
+  recolor(user: string, color: string): void;
   kill(user: string, code: 'KICKED' | 'BANNED', reason: string): void;
   mute(user: { id: number; username: string }, until: number | null, by: { name: string; level: number }): Promise<void>;
   unmute(user: { id: number; username: string }): Promise<void>;

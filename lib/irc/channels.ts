@@ -57,8 +57,11 @@ export abstract class IrcChannels extends IrcRegistration {
   protected async privmsg(notice: boolean, targets: string | undefined, text: string | undefined): Promise<void> {
     if (!targets) return notice ? undefined : this.num('411', 'No recipient given (PRIVMSG)');
     if (!text) return notice ? undefined : this.num('412', 'No text to send');
-    // A command goes to chatd once, whatever the targets; its answer comes back as notices.
-    if (!notice && this.isCommand(text)) return this.node.input(this, { kind: 'say', text, id: `irc-${++this.ackSeq}` });
+    // A command goes to chatd once, whatever the targets; its answer comes back as notices. Without
+    // an id: an id makes a frame exactly-once per user (lib/dedupe.ts), and ids numbered per
+    // connection repeat on the next one, where the same command line was answered from memory and
+    // never run (a moderator's //kick after a reconnect). IRC clients do not resend.
+    if (!notice && this.isCommand(text)) return this.node.input(this, { kind: 'say', text });
     const c = ctcp(text);
     // CTCP other than ACTION (VERSION, DCC, ...) is not passed on: DESIGN "IRC front door".
     if (c && c.verb !== 'ACTION') return;

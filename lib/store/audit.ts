@@ -18,9 +18,11 @@ export abstract class AuditStore extends StoreCore {
     return Number(r?.id ?? 0);
   }
 
-  /** One actor's audit entries after `afterId`, oldest first (up to 1,000). */
-  async auditAfter(afterId: number, actor: string): Promise<Array<Required<AuditEntry> & { id: number }>> {
-    const rows = await this.knex('audit_log').where('id', '>', afterId).andWhere({ actor }).orderBy('id', 'asc').limit(1000);
+  /** The audit entries after `afterId` of one actor, or of any actor with one of `actions`; oldest first (up to 1,000). */
+  async auditAfter(afterId: number, actor: string, actions: string[] = []): Promise<Array<Required<AuditEntry> & { id: number }>> {
+    const rows = await this.knex('audit_log').where('id', '>', afterId)
+      .andWhere((q) => { q.where({ actor }); if (actions.length) q.orWhereIn('action', actions); })
+      .orderBy('id', 'asc').limit(1000);
     return rows.map((r: any) => ({ id: Number(r.id), actor: r.actor, action: r.action, target: r.target, detail: r.detail, ts: Number(r.ts) }));
   }
 }
