@@ -14,7 +14,11 @@ export const RETENTION_BATCH = 500;
 export const RETENTION_PAUSE_MS = 10;
 
 export type RetentionLimits = { retentionDays: number; dbTimeoutMs: number };
-export type RetentionOptions = { batch?: number; pauseMs?: number; intervalMs?: number };
+export type RetentionOptions = {
+  batch?: number; pauseMs?: number; intervalMs?: number;
+  /** Called at every run with its cutoff (ms): what the node remembers of older messages goes too. */
+  forget?: (before: number) => void;
+};
 
 export class Retention {
   private timer: NodeJS.Timeout | null = null;
@@ -50,6 +54,8 @@ export class Retention {
     const days = this.limits.retentionDays;
     if (!(days > 0)) return 0;
     const before = Date.now() - days * DAY_MS;
+    // Even when this run deletes nothing: another node on the database may have deleted them first.
+    this.opts.forget?.(before);
     const batch = this.opts.batch ?? RETENTION_BATCH;
     let deleted = 0;
     try {
