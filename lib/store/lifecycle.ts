@@ -72,6 +72,17 @@ export abstract class LifecycleStore extends StoreCore {
       : this.direct.run('delete from messages where ts < ? order by ts, seq limit ?', [before, batch]);
   }
 
+  /**
+   * Deletes up to `batch` DMs older than `before` (ms), delivered or still in a mailbox; returns how
+   * many. By seq, oldest first: the old ones are at the head, so a batch stops as soon as it has them
+   * (the table has no ts index; when nothing is due, one pass over it per run).
+   */
+  async pruneDms(before: number, batch: number): Promise<number> {
+    return this.target.kind === 'sqlite'
+      ? this.direct.run('delete from dms where seq in (select seq from dms where ts < ? order by seq limit ?)', [before, batch])
+      : this.direct.run('delete from dms where ts < ? order by seq limit ?', [before, batch]);
+  }
+
   async countMessages(): Promise<number> {
     const r = await this.knex('messages').count({ n: '*' }).first();
     return Number(r?.n ?? 0);
