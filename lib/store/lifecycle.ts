@@ -39,8 +39,12 @@ export abstract class LifecycleStore extends StoreCore {
     const from = q.from ? ' and m.sender_name = ?' : '';
     const params: unknown[] = [...q.rooms, ...(q.from ? [q.from] : []), q.limit];
     if (this.target.kind === 'sqlite') {
-      const rows = await this.direct.all(`select m.* from messages_fts join messages m on m.seq = messages_fts.rowid where messages_fts match ?`
-        + ` and m.room in (${inRooms})${from} order by messages_fts.rowid desc limit ?`, [fts5Match(q.words), ...params]);
+      // On a worker thread where the database is a file (lib/store/search-worker.ts): the walk over
+      // a common word's matches outside the session's rooms must not hold chatd's event loop.
+      const sql = `select m.* from messages_fts join messages m on m.seq = messages_fts.rowid where messages_fts match ?`
+        + ` and m.room in (${inRooms})${from} order by messages_fts.rowid desc limit ?`;
+      const reader = this.searchReader();
+      const rows = reader ? await reader.all(sql, [fts5Match(q.words), ...params]) : await this.direct.all(sql, [fts5Match(q.words), ...params]);
       return rows.map(toMessage);
     }
     // InnoDB's FULLTEXT hands out every match of a word before anything is ordered or limited, at
