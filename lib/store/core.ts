@@ -3,7 +3,7 @@
 // can extend it and reach the same knex and `direct` without importing the Store itself.
 import knexFactory, { type Knex } from 'knex';
 import { directSql, type DirectSql } from './direct.js';
-import { SqliteSearchReader } from './search-worker.js';
+import { SearchGate, SEARCH_QUEUE_MAX, SqliteSearchReader } from './search-worker.js';
 import { knexConfig, parseDbUrl, redact, type DbTarget } from './url.js';
 
 export abstract class StoreCore {
@@ -13,6 +13,8 @@ export abstract class StoreCore {
   protected readonly direct: DirectSql;
   /** SQLite file databases: search's read-only connection on a worker thread, started at the first search. */
   private reader: SqliteSearchReader | null = null;
+  /** MySQL/MariaDB: searches using the pool at once (the rest of chatd keeps the other connections). */
+  protected readonly searchGate = new SearchGate(2, SEARCH_QUEUE_MAX - 2);
 
   constructor(url: string, opts: { connectTimeoutMs?: number } = {}) {
     this.url = url;

@@ -47,18 +47,22 @@ export abstract class LifecycleStore extends StoreCore {
       const rows = reader ? await reader.all(sql, [fts5Match(q.words), ...params]) : await this.direct.all(sql, [fts5Match(q.words), ...params]);
       return rows.map(toMessage);
     }
+    return this.searchGate.run(() => this.searchMysql(q.words, against, inRooms, from, params, q.limit));
+  }
+
+  private async searchMysql(all: string[], against: string, inRooms: string, from: string, params: unknown[], limit: number): Promise<MessageFrame[]> {
     // InnoDB's FULLTEXT hands out every match of a word before anything is ordered or limited, at
     // ~33 µs a match: a word in 2 % of 1,000,000 messages cost 0.7 s, one in a third of them 3 s
     // (BENCHMARKS.md). Such words are found among the newest messages, so those are tried first:
     // the newest rows by primary key, in growing windows, checked here word by word. Enough matches
     // in a window are the newest matches overall (every row outside it is older); otherwise the
     // index answers, for words rare enough that their matches are few.
-    const words = innodbWords(q.words);
+    const words = innodbWords(all);
     for (const window of RECENT_WINDOWS) {
       const recent = await this.direct.all(`select m.* from messages m where m.seq > (select coalesce(max(seq), 0) - ${window} from messages)`
         + ` and m.room in (${inRooms})${from} order by m.seq desc`, params.slice(0, -1));
       const hits = recent.filter((r) => hasAllWords(r.text, words));
-      if (hits.length >= q.limit) return hits.slice(0, q.limit).map(toMessage);
+      if (hits.length >= limit) return hits.slice(0, limit).map(toMessage);
     }
     const rows = await this.direct.all(`select m.* from messages m where match(m.text) against (? in boolean mode)`
       + ` and m.room in (${inRooms})${from} order by m.seq desc limit ?`, [against, ...params]);

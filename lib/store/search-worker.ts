@@ -71,6 +71,33 @@ export class SqliteSearchReader {
   }
 }
 
+/**
+ * MySQL/MariaDB search: at most `running` searches use the pool at once, `waiting` more wait their
+ * turn, and the next is refused. From a quiet room the FULLTEXT index produces every match of the
+ * words in the database (seconds on a large one); without a bound, a few users' sessions searching
+ * at once held all of the pool's connections, and logins and history writes waited behind them.
+ */
+export class SearchGate {
+  private active = 0;
+  private readonly queue: Array<() => void> = [];
+
+  constructor(private readonly running: number, private readonly waiting: number) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.active >= this.running) {
+      if (this.queue.length >= this.waiting) throw new Error(`${this.running + this.waiting} searches are running or waiting already`);
+      await new Promise<void>((resolve) => this.queue.push(resolve));
+    } else this.active++;
+    try {
+      return await work();
+    } finally {
+      const next = this.queue.shift();
+      if (next) next(); // the slot passes on
+      else this.active--;
+    }
+  }
+}
+
 function serve(filename: string): void {
   const db = new Database(filename, { readonly: true, fileMustExist: true });
   db.pragma('busy_timeout = 5000');
