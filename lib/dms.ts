@@ -17,10 +17,9 @@ export class Mailboxes {
   /** A DM for an offline user: in their mailbox, or MAILBOX_FULL. */
   async post(frame: DmFrame): Promise<void> {
     const max = this.max();
-    if (await this.db.mailboxSize(frame.to) >= max) {
+    if (!(await this.db.postToMailbox(frame, max))) {
       throw new ChatdError('MAILBOX_FULL', `${frame.to} has ${max} messages waiting, the most a mailbox holds; try again when they have read them`);
     }
-    await this.db.addDm(frame, false);
   }
 
   /** A mailbox DM reached its recipient live after all (they had just logged in): best effort. */

@@ -86,7 +86,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     this.tokens = new ResumeIssuer(this.logins, store, () => this.config.limits, log);
     this.history = new HistoryWriter(store, config.limits.writeQueueMax, log, config.limits.historyFlushMs);
     this.pollers = new DatabasePollers(this, store, config.limits, log);
-    this.retention = new Retention(store, config.limits, log);
+    this.retention = new Retention(store, config.limits, log, { forget: (before) => this.roomHistory.forgetBefore(before) });
     this.dedupe = new Dedupe(() => this.config.limits.dedupeWindowMs, () => this.bus.sharedRedis?.() ?? null, log);
     this.mailboxes = new Mailboxes(this.db, () => this.config.limits.mailboxMax, log);
     this.roomHistory = new RoomHistory(config, store, this.history, log);
@@ -335,6 +335,9 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
 
   /** The last n messages of a room: from the database, or this node's memory while it is down. */
   recentHistory(room: string, n: number): Promise<MessageFrame[]> { return this.roomHistory.recentHistory(room, n); }
+
+  /** chat-admin erased messages (purge, committed at `upTo` ms): this node's memory of them goes too. */
+  forgetErased(upTo: number): Promise<number> { return this.roomHistory.forgetErased(upTo); }
 
   async settleHistory(): Promise<void> { await this.history.drain(this.config.limits.dbTimeoutMs); }
 

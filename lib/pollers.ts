@@ -20,6 +20,8 @@ export interface PolledNode {
   beginMuteLoad(): (list: MuteRecord[]) => void;
   /** A role, level or state change heard of (lib/account-changes.ts); EVERY_ACCOUNT for a role's. */
   accountChanged(user: string): void;
+  /** Messages erased from the database by `upTo` (ms) leave what the node remembers of recent ones. */
+  forgetErased(upTo: number): Promise<number>;
 }
 
 export type PollLimits = { databasePollMs: number; dbTimeoutMs: number };
@@ -136,17 +138,20 @@ export class DatabasePollers {
     if (this.auditCursor === null) { this.auditCursor = await this.store.lastAuditId(); return; }
     for (const e of await this.store.auditAfter(this.auditCursor, ADMIN_ACTOR, ['role'])) {
       this.auditCursor = Math.max(this.auditCursor, e.id);
-      await this.applyAdminChange(e.action, e.target);
+      await this.applyAdminChange(e.action, e.target, e.ts);
     }
   }
 
-  private async applyAdminChange(action: string, target: string | null): Promise<void> {
+  private async applyAdminChange(action: string, target: string | null, ts: number): Promise<void> {
     if (!target) return;
     // `chat-admin purge`: the entry names the account only as deleted-<id> (its old name is what
     // was erased), so its live sessions are found by id.
     const purged = action === 'user.purge' ? /^deleted-(\d+)$/.exec(target) : null;
     if (purged) {
       const id = Number(purged[1]);
+      // Its messages are gone from the database; a join must not bring them back from memory. First,
+      // so that once its sessions have ended nothing of it is served.
+      await this.node.forgetErased(ts).catch((e) => this.log.warn('purged messages not forgotten in memory', { err: (e as Error).message }));
       for (const s of [...this.node.sessions]) if (s.user?.id === id) s.bye('KICKED', 'account erased by an administrator');
       return;
     }

@@ -23,6 +23,43 @@ export class RoomHistory {
   }
 
   /**
+   * Retention deleted the messages older than `before` (ms): the ring forgets them too, or a join
+   * would bring them back (recentHistory adds what the database lacks). Every node prunes on its own
+   * schedule with the same cutoff, so this node forgets exactly what the database no longer has.
+   */
+  forgetBefore(before: number): void {
+    const cut = new Date(before).toISOString();
+    for (const [room, ring] of this.recent) {
+      if (ring.every((m) => m.ts >= cut)) continue;
+      const kept = ring.filter((m) => m.ts >= cut);
+      if (kept.length) this.recent.set(room, kept); else this.recent.delete(room);
+    }
+  }
+
+  /**
+   * Messages were erased from the database (`chat-admin purge`, committed at `upTo` ms): the ring
+   * forgets those it remembers from before then that are no longer stored. A frame is only a name,
+   * and the purged name is gone from the database, so the database says which ones went. (One not
+   * written yet by another node is forgotten here too; a join finds it in the database once it is.)
+   */
+  async forgetErased(upTo: number): Promise<number> {
+    const cut = new Date(upTo).toISOString();
+    const ids = [...this.recent.values()].flatMap((ring) => ring.filter((m) => m.ts <= cut).map((m) => m.id));
+    if (!ids.length) return 0;
+    const stored = await withTimeout(this.store.storedMessageIds(ids), this.config.limits.dbTimeoutMs);
+    const queued = new Set<string>();
+    for (const room of this.recent.keys()) for (const m of this.history.pendingIn(room)) queued.add(m.id);
+    const gone = new Set(ids.filter((id) => !stored.has(id) && !queued.has(id)));
+    if (!gone.size) return 0;
+    for (const [room, ring] of this.recent) {
+      const kept = ring.filter((m) => !gone.has(m.id));
+      if (kept.length === ring.length) continue;
+      if (kept.length) this.recent.set(room, kept); else this.recent.delete(room);
+    }
+    return gone.size;
+  }
+
+  /**
    * The last n messages of a room: from the database with what this node has not written yet
    * (history writes are batched), or from this node's memory while the database is down.
    */

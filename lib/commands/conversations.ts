@@ -11,6 +11,9 @@ const away = command({
   description: 'say you are away (shown by users and whois; who DMs you is told once)',
   examples: ['', 'lunch, back at 2'],
   run(ctx) {
+    // An away message is shown to everyone (users, whois, IRC away-notify on every node): a muted
+    // user's words would reach them all. Away without words, and back, say nothing of one's own.
+    if (ctx.args.length) ctx.host.assertNotMuted(ctx.user);
     const message = ctx.args.length ? checkText(ctx.rest(0), AWAY_MAX) : 'away';
     ctx.host.setAway(ctx.user.name, message);
     return { text: `you are away: ${message} (${ctx.prefix}back when you return)`, data: { away: message } };

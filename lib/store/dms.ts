@@ -15,6 +15,33 @@ export abstract class DmStore extends StoreCore {
     }).onConflict('id').ignore();
   }
 
+  /**
+   * Puts a DM in its recipient's mailbox unless `max` wait there already (false then). Count and
+   * insert are one transaction: checked apart, several senders at once (sessions, users, nodes) each
+   * saw room for one more. On MySQL the count locks the recipient's mailbox rows and the gap after
+   * them, so a second sender waits for the first; two that took the gap together deadlock, and the
+   * one InnoDB rolls back tries again.
+   */
+  async postToMailbox(frame: DmFrame, max: number): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.knex.transaction(async (trx) => {
+          const count = trx('dms').where({ recipient: frame.to }).whereNull('delivered_at').count({ n: '*' });
+          const r = await (this.target.kind === 'mysql' ? count.forUpdate() : count).first();
+          if (Number(r?.n ?? 0) >= max) return false;
+          await trx('dms').insert({
+            id: frame.id, sender: frame.from.name, sender_role: frame.from.role, sender_color: frame.from.color, recipient: frame.to,
+            text: frame.text, ts: Date.parse(frame.ts), delivered_at: null,
+          }).onConflict('id').ignore();
+          return true;
+        });
+      } catch (e) {
+        if (attempt < 5 && (e as { code?: string }).code === 'ER_LOCK_DEADLOCK') continue;
+        throw e;
+      }
+    }
+  }
+
   /** How many DMs wait for a user. */
   async mailboxSize(user: string): Promise<number> {
     const r = await this.knex('dms').where({ recipient: user }).whereNull('delivered_at').count({ n: '*' }).first();

@@ -39,22 +39,30 @@ export abstract class LifecycleStore extends StoreCore {
     const from = q.from ? ' and m.sender_name = ?' : '';
     const params: unknown[] = [...q.rooms, ...(q.from ? [q.from] : []), q.limit];
     if (this.target.kind === 'sqlite') {
-      const rows = await this.direct.all(`select m.* from messages_fts join messages m on m.seq = messages_fts.rowid where messages_fts match ?`
-        + ` and m.room in (${inRooms})${from} order by messages_fts.rowid desc limit ?`, [fts5Match(q.words), ...params]);
+      // On a worker thread where the database is a file (lib/store/search-worker.ts): the walk over
+      // a common word's matches outside the session's rooms must not hold chatd's event loop.
+      const sql = `select m.* from messages_fts join messages m on m.seq = messages_fts.rowid where messages_fts match ?`
+        + ` and m.room in (${inRooms})${from} order by messages_fts.rowid desc limit ?`;
+      const reader = this.searchReader();
+      const rows = reader ? await reader.all(sql, [fts5Match(q.words), ...params]) : await this.direct.all(sql, [fts5Match(q.words), ...params]);
       return rows.map(toMessage);
     }
+    return this.searchGate.run(() => this.searchMysql(q.words, against, inRooms, from, params, q.limit));
+  }
+
+  private async searchMysql(all: string[], against: string, inRooms: string, from: string, params: unknown[], limit: number): Promise<MessageFrame[]> {
     // InnoDB's FULLTEXT hands out every match of a word before anything is ordered or limited, at
     // ~33 µs a match: a word in 2 % of 1,000,000 messages cost 0.7 s, one in a third of them 3 s
     // (BENCHMARKS.md). Such words are found among the newest messages, so those are tried first:
     // the newest rows by primary key, in growing windows, checked here word by word. Enough matches
     // in a window are the newest matches overall (every row outside it is older); otherwise the
     // index answers, for words rare enough that their matches are few.
-    const words = innodbWords(q.words);
+    const words = innodbWords(all);
     for (const window of RECENT_WINDOWS) {
       const recent = await this.direct.all(`select m.* from messages m where m.seq > (select coalesce(max(seq), 0) - ${window} from messages)`
         + ` and m.room in (${inRooms})${from} order by m.seq desc`, params.slice(0, -1));
       const hits = recent.filter((r) => hasAllWords(r.text, words));
-      if (hits.length >= q.limit) return hits.slice(0, q.limit).map(toMessage);
+      if (hits.length >= limit) return hits.slice(0, limit).map(toMessage);
     }
     const rows = await this.direct.all(`select m.* from messages m where match(m.text) against (? in boolean mode)`
       + ` and m.room in (${inRooms})${from} order by m.seq desc limit ?`, [against, ...params]);
@@ -70,6 +78,17 @@ export abstract class LifecycleStore extends StoreCore {
       ? this.direct.run('delete from messages where seq in (select seq from messages where ts < ? limit ?)', [before, batch])
       // Ordered, so that the rows a batch takes are defined (statement-based replication), and by the ts index.
       : this.direct.run('delete from messages where ts < ? order by ts, seq limit ?', [before, batch]);
+  }
+
+  /**
+   * Deletes up to `batch` DMs older than `before` (ms), delivered or still in a mailbox; returns how
+   * many. By seq, oldest first: the old ones are at the head, so a batch stops as soon as it has them
+   * (the table has no ts index; when nothing is due, one pass over it per run).
+   */
+  async pruneDms(before: number, batch: number): Promise<number> {
+    return this.target.kind === 'sqlite'
+      ? this.direct.run('delete from dms where seq in (select seq from dms where ts < ? order by seq limit ?)', [before, batch])
+      : this.direct.run('delete from dms where ts < ? order by seq limit ?', [before, batch]);
   }
 
   async countMessages(): Promise<number> {

@@ -67,6 +67,15 @@ export abstract class MessageStore extends StoreCore {
     return rows.reverse().map(toMessage);
   }
 
+  /** Which of these message ids are stored (retention and purge delete rows a node may still remember). */
+  async storedMessageIds(ids: string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (let i = 0; i < ids.length; i += 500) {
+      for (const r of await this.knex('messages').whereIn('id', ids.slice(i, i + 500)).select('id')) out.add(r.id);
+    }
+    return out;
+  }
+
   /**
    * The messages of a room after the one with id `afterId`, oldest first: the newest `limit` of them,
    * and whether there were more. `found` false: that message is not (or not yet) in the database.

@@ -242,6 +242,23 @@ describe('e2e: conversations (server)', function () {
       expect(bob.frames.filter((f) => f.type === 'event' && f.event === 'away')).to.have.length(1);
       await alice.command('//back');
     });
+
+    it('a muted user cannot say things through an away message (shown by users and whois, sent to IRC away-notify)', async () => {
+      const mod = await t.login('mod');
+      const dave = await t.login('dave');
+      const bob = await t.login('bob');
+      expect(await mod.command('//mute dave 10m')).to.include({ type: 'result' });
+      expect(await dave.command('//away buy cheap pills at example.com')).to.include({ type: 'error', code: 'MUTED' });
+      expect((await bob.command('//whois dave')).text).not.to.match(/pills/);
+      const users = await bob.command('//users');
+      expect(users.data.find((u: Frame) => u.name === 'dave').away).to.equal(undefined);
+      // Away without words says nothing of one's own; back is always allowed.
+      expect(await dave.command('//away')).to.include({ type: 'result', command: 'away' });
+      expect(await dave.command('//back')).to.include({ type: 'result', command: 'back' });
+      expect(await mod.command('//unmute dave')).to.include({ type: 'result' });
+      expect(await dave.command('//away tea')).to.include({ type: 'result', command: 'away' });
+      await dave.command('//back');
+    });
   });
 
   describe('color', () => {

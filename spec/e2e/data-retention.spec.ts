@@ -59,5 +59,34 @@ for (const kind of ['sqlite', 'mysql'] as const) {
       r.stop();
       expect((await ids(store)).filter((id) => id.startsWith('again'))).to.deep.equal([]);
     });
+
+    it('deletes old DMs too, delivered or waiting in a mailbox: not in history @user, not delivered at login', async () => {
+      const store = t.world.store;
+      const now = Date.now();
+      const dm = (id: string, from: string, to: string, ts: number, text: string) => ({
+        type: 'dm' as const, id, ts: new Date(ts).toISOString(), from: { name: from, role: 'user', color: 'cyan' }, to, text,
+      });
+      await store.addDm(dm('dm-old-read', 'alice', 'bob', now - 9 * DAY_MS, 'old and read'), true);
+      await store.addDm(dm('dm-old-waiting', 'alice', 'carol', now - 8 * DAY_MS, 'old and waiting'), false);
+      await store.addDm(dm('dm-new-read', 'alice', 'bob', now - 6 * DAY_MS, 'recent and read'), true);
+      await store.addDm(dm('dm-new-waiting', 'alice', 'carol', now - 60_000, 'recent and waiting'), false);
+      const chatd = await t.start({ limits: { retentionDays: 7 } });
+      await chatd.node.retention.settled();
+      expect((await store.knex('dms').select('id').orderBy('id')).map((r: { id: string }) => r.id)).to.deep.equal(['dm-new-read', 'dm-new-waiting']);
+
+      const { TestClient } = await import('../helpers/client.js');
+      const carol = await TestClient.loggedIn(chatd.address.port, t.world.certs, 'carol');
+      const bob = await TestClient.loggedIn(chatd.address.port, t.world.certs, 'bob');
+      try {
+        const waiting = await carol.waitFor((f) => f.type === 'dm' && f.offline === true, 5000, 'mailbox dm');
+        expect(waiting.text).to.equal('recent and waiting');
+        const h = await bob.command('//history @alice 50');
+        expect(h.data.messages.map((d: { text: string }) => d.text)).to.deep.equal(['recent and read']);
+        expect(carol.frames.filter((f) => f.type === 'dm')).to.deep.equal([]);
+      } finally {
+        carol.close();
+        bob.close();
+      }
+    });
   });
 }

@@ -1,0 +1,79 @@
+// What retention and `chat-admin purge` delete stays deleted on a running node: a join's history,
+// `//history` and a resuming join are served partly from the node's memory of recent messages (the
+// ring of lib/room-history.ts), and that memory must forget them too, not bring them back.
+import { expect } from 'chai';
+import { withChatd } from '../helpers/chatd.js';
+import { TestClient, type Frame } from '../helpers/client.js';
+import type { MessageFrame } from '../../lib/protocol/frames.js';
+import { DAY_MS } from '../../lib/retention.js';
+import { ADMIN_ACTOR } from '../../lib/auth/policy.js';
+
+/** The texts of the history frame a fresh login is sent for the lobby. */
+async function lobbyOnLogin(c: TestClient): Promise<string[]> {
+  const h = await c.waitFor((f) => f.type === 'history' && f.room === 'lobby' && !f.search, 5000, 'lobby history');
+  return h.messages.map((m: Frame) => m.text);
+}
+
+async function historyTexts(c: TestClient): Promise<string[]> {
+  const answer = await c.command('//history 50');
+  expect(answer.type, JSON.stringify(answer)).to.equal('result');
+  const h = await c.waitFor((f) => f.type === 'history' && f.room === 'lobby' && !f.search, 5000, 'history');
+  return h.messages.map((m: Frame) => m.text);
+}
+
+for (const kind of ['sqlite', 'mysql'] as const) {
+  describe(`e2e: deleted messages stay deleted on ${kind}`, function () {
+    this.timeout(30000);
+    const t = withChatd({ kind, each: true, config: { limits: { databasePollMs: 200 } } });
+
+    it('a purged user\'s last messages are not served from memory to a join, //history or a resume', async () => {
+      const alice = await t.login('alice');
+      expect(await lobbyOnLogin(alice)).to.deep.equal([]);
+      const first = await alice.say('alice was here first');
+      const dave = await t.login('dave');
+      await dave.say('dave harasses one');
+      await dave.say('dave harasses two');
+      expect(await t.chatd.node.history.drain(5000)).to.equal(true);
+      const dv = (await t.world.store.getUser('dave'))!;
+      await t.world.store.purgeUser(dv, ADMIN_ACTOR); // what `chat-admin purge --user dave --yes` does
+      expect(await dave.waitFor((f) => f.type === 'bye', 5000, 'bye')).to.include({ code: 'KICKED' });
+
+      const carol = await t.login('carol');
+      expect(await lobbyOnLogin(carol)).to.deep.equal(['alice was here first']);
+      expect(await historyTexts(alice)).to.deep.equal(['alice was here first']);
+      const bob = await t.connect('bob');
+      await bob.login('bob');
+      bob.send({ type: 'join', id: 'j1', room: 'lobby', since: first.id });
+      expect(await bob.waitFor((f) => f.type === 'result' && f.id === 'j1', 5000, 'join answer')).to.include({ type: 'result' });
+      const resumed = await bob.waitFor((f) => f.type === 'history' && f.room === 'lobby' && !f.search, 5000, 'resumed history');
+      expect(resumed.messages.map((m: Frame) => m.text)).to.not.include.members(['dave harasses one']);
+      expect(resumed.messages.map((m: Frame) => m.text)).to.not.include.members(['dave harasses two']);
+    });
+
+    it('messages retention deletes are not served from memory either', async () => {
+      await t.stop();
+      const chatd = await t.start({ limits: { retentionDays: 7 } });
+      const node = chatd.node;
+      await node.retention.settled();
+      const now = Date.now();
+      // Messages another node delivered 8 and 9 days ago (this one has been up since): remembered here, stored there.
+      const old = (id: string, ago: number, text: string): MessageFrame => ({
+        type: 'message', id, ts: new Date(now - ago).toISOString(), room: 'lobby', from: { name: 'alice', role: 'user', color: 'cyan' }, text, kind: 'say',
+      });
+      const frames = [old('r-old1', 9 * DAY_MS, 'nine days old'), old('r-old2', 8 * DAY_MS, 'eight days old')];
+      for (const frame of frames) node.bus.publish({ t: 'room', room: 'lobby', frame });
+      const alice = (await t.world.store.getUser('alice'))!;
+      await t.world.store.insertMessages(frames.map((frame) => ({ senderId: alice.id, frame })));
+      expect(await node.retention.trigger()).to.equal(2);
+      expect(await t.world.store.knex('messages').where('room', 'lobby').count({ n: '*' }).first().then((r) => Number(r?.n))).to.equal(0);
+
+      const carol = await TestClient.loggedIn(chatd.address.port, t.world.certs, 'carol');
+      try {
+        expect(await lobbyOnLogin(carol)).to.deep.equal([]);
+        expect(await historyTexts(carol)).to.deep.equal([]);
+      } finally {
+        carol.close();
+      }
+    });
+  });
+}
