@@ -11,9 +11,12 @@ export class Conversations {
 
   /** DMs that waited while the user was offline, oldest first, after the lobby's history. */
   async deliverMailbox(s: Session): Promise<void> {
+    // A connection cut while its login was answered: a closed session's sends go nowhere, so what
+    // waits must stay in the mailbox for the next login, not be marked delivered.
+    if (s.closed) return;
     let list: DmFrame[];
     try {
-      list = await this.node.mailboxes.collect(s.user!.name);
+      list = await this.node.mailboxes.collect(s.user!.name, () => !s.closed);
     } catch (e) {
       // They stay in the mailbox for the next login.
       this.node.log.warn('mailbox not read', { user: s.user!.name, err: (e as Error).message });

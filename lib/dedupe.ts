@@ -47,12 +47,21 @@ type Entry = { at: number; answer: ServerFrame[] | null; bytes: number; ready: P
 export class Dedupe {
   private readonly local = new Map<string, Entry>();
   private bytes = 0;
+  /**
+   * Keys the content digest. A frame's content may hold secrets (`//passwd <old> <new>`), and the
+   * digest is part of a Redis key for the whole window: unkeyed, it was a fast hash of the passwords.
+   * Random per process until useKey gives the cluster's shared one (every node must make the same keys).
+   */
+  private key: Buffer = crypto.randomBytes(32);
 
   constructor(
     private readonly windowMs: () => number,
     private readonly shared: () => { redis: Redis; prefix: string } | null,
     private readonly log: Logger,
   ) {}
+
+  /** The cluster's shared key (a server secret in the database), set before the node takes frames. */
+  useKey(key: Buffer): void { this.key = key; }
 
   /**
    * `content` is what the frame asks (its kind and text): a client that starts numbering its frames
@@ -61,7 +70,7 @@ export class Dedupe {
   async claim(user: string, id: FrameId, content: string): Promise<Claim> {
     const window = this.windowMs();
     if (window <= 0) return { fresh: true, done() {}, abandon() {} }; // off: no hashing per frame either
-    const digest = crypto.createHash('sha256').update(content).digest('base64url').slice(0, 22);
+    const digest = crypto.createHmac('sha256', this.key).update(content).digest('base64url').slice(0, 22);
     const key = `${user}:${digest}:${JSON.stringify(id)}`;
     this.prune(window);
     const seen = this.local.get(key);

@@ -27,9 +27,13 @@ export class Mailboxes {
     this.db.markDelivered([id]).catch((e) => this.log.warn('dm not marked delivered', { id, err: (e as Error).message }));
   }
 
-  /** What waits for a user who just logged in, oldest first; it leaves the mailbox. */
-  async collect(user: string): Promise<DmFrame[]> {
+  /**
+   * What waits for a user who just logged in, oldest first; it leaves the mailbox, unless `open()`
+   * says the session is gone by the time it is read (then it waits for the next login).
+   */
+  async collect(user: string, open: () => boolean = () => true): Promise<DmFrame[]> {
     const list = await this.db.mailbox(user, this.max());
+    if (!open()) return [];
     if (list.length) await this.db.markDelivered(list.map((d) => d.id));
     return list.map((d) => ({ ...d, offline: true }));
   }

@@ -42,6 +42,8 @@ function eventFrame(event: EventName, fields: Omit<EventFrame, 'type' | 'event' 
   return { type: 'event', event, ...fields, ts: new Date().toISOString() };
 }
 export const DEFAULT_ROOM = 'lobby';
+/** The server_secrets row that keys the exactly-once digests (lib/dedupe.ts): the same on every node. */
+const DEDUPE_SECRET = 'dedupe';
 
 export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   readonly nodeName: string;
@@ -101,6 +103,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
 
   async start(): Promise<void> {
     await this.logins.start();
+    this.dedupe.useKey(await this.store.serverSecret(DEDUPE_SECRET));
     try {
       for (const r of await this.store.listRooms()) if (r.topic) this.topics.set(r.name, r.topic);
     } catch (e) {

@@ -140,9 +140,15 @@ export class Session extends SessionOutput {
 
   private static socketClose(this: Owned<TLSSocket>): void { this[OWNER].onClose(); }
 
+  /**
+   * The peer ended its side: Node ends ours too (no half-open), so nothing more can reach it. The
+   * session ends like any other (destroyed if what is queued is not read within 2 s): a peer that
+   * stopped reading with output queued and then sent its FIN kept the socket, and the session in its
+   * rooms and presence, until something more was written to it (never, in text mode in a quiet room).
+   */
   private static socketEnd(this: Owned<TLSSocket>): void {
     const s = this[OWNER];
-    if (!s.closing) { s.flushOutput(); this.end(); }
+    if (!s.closing) s.end();
   }
 
   private static decodedLine(this: Owned<LineDecoder>, line: string, bytes: number): void { this[OWNER].onLine(line, bytes); }

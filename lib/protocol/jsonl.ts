@@ -4,6 +4,8 @@ import { ChatdError } from '../errors.js';
 import { CLIENT_FRAME_TYPES, type ClientFrame, type FrameId, type ServerFrame } from './frames.js';
 
 const NL = 0x0a;
+/** Pieces of an unfinished line held before they are joined into one buffer. */
+const MAX_PARTS = 64;
 
 /**
  * Splits a byte stream into lines of at most `maxBytes` (excluding the '\n', a trailing '\r' dropped).
@@ -36,6 +38,10 @@ export class LineDecoder {
       if (nl === -1) {
         this.parts.push(chunk.subarray(start));
         this.pending += chunk.length - start;
+        // A peer can send a line one byte per TLS record: each is a Buffer of its own (~200 bytes of
+        // heap), so 16 KiB held that way was ~7 MB. Joined every MAX_PARTS pieces, the line costs its
+        // bytes and at most MAX_PARTS buffers, for at most a few copies of the line per line.
+        if (this.parts.length >= MAX_PARTS) this.parts = [Buffer.concat(this.parts, this.pending)];
         return;
       }
       let line: Buffer;

@@ -208,7 +208,7 @@ for (const kind of ['sqlite', 'mysql'] as const) {
       } finally {
         c.close();
       }
-      expect(await t.world.store.knex('server_secrets').count({ n: '*' }).first()).to.deep.include({ n: 1 });
+      expect(await t.world.store.knex('server_secrets').where({ name: 'resume-token' }).count({ n: '*' }).first()).to.deep.include({ n: 1 });
     });
   });
 }
