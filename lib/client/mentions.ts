@@ -8,7 +8,9 @@ export const BELL_MODES: readonly BellMode[] = ['off', 'mention', 'all'];
 /** Letters, digits and _ around the name make it part of another word ("bobby" is not "bob"). */
 export function mentions(text: string, name: string): boolean {
   if (!name) return false;
-  const escaped = name.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&');
+  // Only the syntax characters: with the `u` flag an escaped "-" (which USERNAME_RE allows) is an
+  // invalid escape, and the SyntaxError ended chat-cli on the first line of anyone else.
+  const escaped = name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
   return new RegExp(`(?<![\\p{L}\\p{N}_])${escaped}(?![\\p{L}\\p{N}_])`, 'iu').test(text);
 }
 
