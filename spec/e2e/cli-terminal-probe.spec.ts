@@ -1,9 +1,12 @@
 // What reaches a chat-cli user's terminal, probed through the real binary on a pty: names every
 // USERNAME_RE allows, and a bell that others can make ring.
 import { expect } from 'chai';
+import fs from 'node:fs';
+import type net from 'node:net';
+import tls from 'node:tls';
 import { issueClientCert } from '../../lib/auth/certs.js';
 import { withChatd } from '../helpers/chatd.js';
-import { flags, Run } from '../helpers/cli-run.js';
+import { flags, pw, Run } from '../helpers/cli-run.js';
 import { USERS } from '../helpers/world.js';
 
 const DASHED = 'jean-luc';
@@ -37,4 +40,67 @@ describe('e2e: chat-cli on a terminal, probed', function () {
     expect(jl.out).to.match(/\x1b\[1m[^\n]*hello jean-luc/); // highlighted
     expect(jl.code).to.equal(undefined); // still running
   });
+
+  it('a hostile server whose login_ok names the user with a number: the terminal UI shows the lines that follow and stays up', async () => {
+    const ts = new Date().toISOString();
+    const from = { name: 'eve', role: 'user', color: 'cyan' };
+    const server = await fakeServer(t.world.certs, (send, f) => {
+      if (f.type !== 'login') return;
+      send({ type: 'login_ok', id: f.id, user: { name: 5, role: 'user', level: 1, color: 'cyan' }, room: 'lobby', motd: '' });
+      send({ type: 'message', id: 'm1', ts, room: 'lobby', from, text: 'line after login', kind: 'say' });
+      send({ type: 'dm', id: 'd1', ts, from, to: 5, text: 'a dm after login' });
+    });
+    try {
+      const r = track(Run.start(flags(t.world.certs, server.port, 'bob'), { env: { ...pw('bob'), NO_COLOR: '' }, pty: true }));
+      await r.waitScreen(/eve: line after login/);
+      await r.waitScreen(/eve -> \?: a dm after login/);
+      r.write('//quit\r');
+      expect(await r.exit()).to.equal(0);
+      expect(r.out).to.not.match(/TypeError|SyntaxError/);
+    } finally {
+      await server.close();
+    }
+  });
 });
+
+type Sent = Record<string, unknown>;
+
+/**
+ * A TLS server speaking chatd/1 with the real test server's certificate: a welcome, then `answer`
+ * for every frame the client sends (a quit is answered and ends the connection).
+ */
+async function fakeServer(certs: string, answer: (send: (f: Sent) => void, f: Record<string, unknown>) => void): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<tls.TLSSocket>();
+  const server = tls.createServer({
+    cert: fs.readFileSync(`${certs}/server.crt`), key: fs.readFileSync(`${certs}/server.key`), ca: fs.readFileSync(`${certs}/ca.crt`),
+    requestCert: true, rejectUnauthorized: true, ALPNProtocols: ['chatd/1'],
+  }, (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    const send = (f: Sent) => { if (!s.destroyed) s.write(JSON.stringify(f) + '\n'); };
+    send({ type: 'welcome', server: 'fake', version: '9', protocol: 1, prefix: '//', cert_user: 'bob' });
+    let buf = '';
+    s.on('data', (d) => {
+      buf += d;
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const f = JSON.parse(buf.slice(0, i)) as Record<string, unknown>;
+        buf = buf.slice(i + 1);
+        if (f.type === 'quit' || (f.type === 'say' && f.text === '//quit')) {
+          send({ type: 'result', id: f.id, command: 'quit', text: 'goodbye' });
+          s.end();
+        } else if (f.type === 'command') {
+          send({ type: 'result', id: f.id, command: String(f.line).split(' ')[0], text: '', data: [] });
+        } else {
+          answer(send, f);
+        }
+      }
+    });
+    s.on('error', () => {});
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }),
+  };
+}
