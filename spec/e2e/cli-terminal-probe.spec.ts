@@ -41,6 +41,20 @@ describe('e2e: chat-cli on a terminal, probed', function () {
     expect(jl.code).to.equal(undefined); // still running
   });
 
+  it('a burst of 30 DMs rings the bell a few times, not 30; a DM after a pause rings again', async () => {
+    const dave = await terminal('dave', USERS.dave!.password);
+    const bob = await t.login('bob');
+    const bells = () => dave.out.split('\x07').length - 1;
+    await Promise.all(Array.from({ length: 30 }, (_, i) => bob.command(`//msg dave live ${i}`)));
+    await dave.waitScreen(/bob -> dave: live 29/);
+    await dave.until(() => bells() >= 1, 'a first bell');
+    expect(bells()).to.be.within(1, 3);
+    const before = bells();
+    await new Promise((r) => setTimeout(r, 2100)); // the pause is the point here: the bell's budget refills with time
+    await bob.command('//msg dave after a pause');
+    await dave.until(() => bells() === before + 1, 'the bell after a pause');
+  });
+
   it('a hostile server whose login_ok names the user with a number: the terminal UI shows the lines that follow and stays up', async () => {
     const ts = new Date().toISOString();
     const from = { name: 'eve', role: 'user', color: 'cyan' };
