@@ -6,8 +6,10 @@ import type net from 'node:net';
 import tls from 'node:tls';
 import { issueClientCert } from '../../lib/auth/certs.js';
 import { withChatd } from '../helpers/chatd.js';
-import { flags, pw, Run } from '../helpers/cli-run.js';
-import { USERS } from '../helpers/world.js';
+import { flags, plain, pw, Run } from '../helpers/cli-run.js';
+import { TcpProxy } from '../helpers/proxy.js';
+import { FAST_HASH, USERS } from '../helpers/world.js';
+import { hashPassword } from '../../lib/auth/password.js';
 
 const DASHED = 'jean-luc';
 const DASHED_PW = 'Jean-luc-pass-1234';
@@ -53,6 +55,30 @@ describe('e2e: chat-cli on a terminal, probed', function () {
     await new Promise((r) => setTimeout(r, 2100)); // the pause is the point here: the bell's budget refills with time
     await bob.command('//msg dave after a pause');
     await dave.until(() => bells() === before + 1, 'the bell after a pause');
+  });
+
+  it('" //passwd old new" (chatd runs a say with a blank before the prefix as a command) is masked, and a reconnect logs in with the new password', async () => {
+    const old = USERS.carol!.password;
+    const fresh = 'Carol-new-pass-5678';
+    const proxy = new TcpProxy('127.0.0.1', t.port);
+    const pport = await proxy.start();
+    try {
+      const carol = track(Run.start(flags(t.world.certs, pport, 'carol'), { env: { CHATD_PASSWORD: old, NO_COLOR: '' }, pty: true }));
+      await carol.waitScreen(/logged in as carol/);
+      await carol.waitScreen(/#lobby> $/); // readline has the terminal (no echo by the tty itself)
+      carol.write(` //passwd ${old} ${fresh}\r`);
+      await carol.waitScreen(/password changed/);
+      expect(carol.out).to.not.include(fresh);
+      expect(carol.out).to.not.include(old);
+      await proxy.cut(); // no bye, so no fresh resume token: the password it knows must log in
+      await carol.waitScreen(/connection lost/);
+      await proxy.restore();
+      await carol.waitScreen(/reconnected as carol/);
+      expect(plain(carol.out)).to.not.match(/AUTH_FAILED/);
+    } finally {
+      await proxy.stop();
+      await t.world.store.setPasswordHash((await t.world.store.getUser('carol'))!.id, await hashPassword(old, FAST_HASH));
+    }
   });
 
   it('a hostile server whose login_ok names the user with a number: the terminal UI shows the lines that follow and stays up', async () => {
