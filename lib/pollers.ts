@@ -171,6 +171,15 @@ export class DatabasePollers {
       const r = await this.store.getRole(target);
       if (!r) return;
       for (const s of this.node.sessions) if (s.user?.role === r.name) this.node.restyle([s], r);
+      // Nobody may look like staff: whoever below the role shows its new color by a choice of their
+      // own shows their role's color again (as nameColor would make it at their next login).
+      const below = [...this.node.sessions].filter((s) => s.user && s.user.level < r.level && s.user.color === r.color);
+      if (!below.length) return;
+      const roles = new Map((await this.store.listRoles()).map((x) => [x.name, x.color]));
+      for (const s of below) {
+        const own = roles.get(s.user!.role);
+        if (own !== undefined && own !== r.color) this.node.restyle([s], { level: s.user!.level, color: own });
+      }
     }
   }
 }

@@ -2,13 +2,25 @@
 // arguments split on whitespace): the connection learns the new password from it, the terminal UI
 // masks its arguments and asks for them when there are none.
 import type { ClientFrame } from '../protocol/frames.js';
+import { sanitizeText } from '../sanitize.js';
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/**
+ * The command line after the prefix of a typed line that chatd runs as a command, else null: chatd's
+ * own rule (lib/frame-input.ts), which also takes a line whose sanitized text starts with the prefix
+ * after blanks (" //passwd old new"), so that a blank lead never makes a password a broadcast. Seen
+ * here by the prefix alone, such a line was neither masked nor learnt as the new password.
+ */
+function afterPrefix(text: string, prefix: string): string | null {
+  if (text.startsWith(prefix)) return text.slice(prefix.length);
+  if (!sanitizeText(text).trimStart().startsWith(prefix)) return null;
+  const at = text.indexOf(prefix);
+  return at >= 0 ? text.slice(at + prefix.length) : null;
+}
 
 /** The command line after the prefix of a frame that runs a command, else null. */
 function commandLine(frame: ClientFrame, prefix: string): string | null {
   if (frame.type === 'command' && typeof frame.line === 'string') return frame.line;
-  if (frame.type === 'say' && typeof frame.text === 'string' && frame.text.startsWith(prefix)) return frame.text.slice(prefix.length);
+  if (frame.type === 'say' && typeof frame.text === 'string') return afterPrefix(frame.text, prefix);
   return null;
 }
 
@@ -34,7 +46,8 @@ export function newPasswordOf(frame: ClientFrame, prefix: string): string | null
 
 /** The arguments of a typed passwd line (`[]` for none), or null for any other line. */
 export function typedPasswd(line: string, prefix: string): string[] | null {
-  return line.startsWith(prefix) ? argsOf(line.slice(prefix.length)) : null;
+  const rest = afterPrefix(line, prefix);
+  return rest === null ? null : argsOf(rest);
 }
 
 /**
@@ -42,6 +55,10 @@ export function typedPasswd(line: string, prefix: string): string[] | null {
  * length, so that the terminal's cursor stays where readline thinks it is); other lines unchanged.
  */
 export function maskPasswd(line: string, prefix: string): string {
-  const m = new RegExp(`^(${escape(prefix)}\\s*passwd)(\\s[\\s\\S]*)$`, 'i').exec(line);
-  return m ? m[1]! + m[2]!.replace(/\S/g, '*') : line;
+  const rest = afterPrefix(line, prefix);
+  if (rest === null) return line;
+  const m = /^(\s*passwd)(\s[\s\S]*)$/i.exec(rest);
+  if (!m) return line;
+  const head = line.length - rest.length + m[1]!.length;
+  return line.slice(0, head) + line.slice(head).replace(/\S/g, '*');
 }

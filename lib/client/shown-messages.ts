@@ -4,8 +4,19 @@
 // and what a rejoin asks the server for.
 import type { DmFrame, HistoryFrame, JoinFrame, MessageFrame } from '../protocol/frames.js';
 import type { Link } from './link.js';
+import { normalizeRoom } from '../sanitize.js';
 import { clean } from './link-errors.js';
 import { SeenIds } from './seen.js';
+
+/**
+ * What is remembered comes from the server, which chat-cli does not trust with its memory: only ids
+ * a rejoin can send back as `since` (chatd refuses a longer one) and canonical room names are kept,
+ * and rooms only up to a bound far above what one user can be in (MAX_ROOMS_PER_USER, 100). Without
+ * this, 10,000 ids or any number of rooms of up to 8 MiB each were kept for good.
+ */
+const MAX_ID = 40;
+const MAX_ROOMS = 1000;
+const keptId = (id: unknown): id is string => typeof id === 'string' && id.length > 0 && id.length <= MAX_ID;
 
 export type ShownHost = {
   /** The server's command prefix (named in a status line). */
@@ -35,9 +46,17 @@ export class ShownMessages {
 
   /** Records a message or dm; false if it was shown already (from a resumed room's replay). */
   add(f: MessageFrame | DmFrame): boolean {
-    if (typeof f.id === 'string' && !this.seen.add(f.id)) return false;
-    if (f.type === 'message' && typeof f.room === 'string' && typeof f.id === 'string') this.lastShown.set(f.room, f.id);
+    if (keptId(f.id) && !this.seen.add(f.id)) return false;
+    if (f.type === 'message') this.remember(f.room, f.id);
     return true;
+  }
+
+  /** The last message shown in a room, the most recently updated room last; the oldest go past MAX_ROOMS. */
+  private remember(room: unknown, id: unknown): void {
+    if (!keptId(id) || typeof room !== 'string' || normalizeRoom(room) !== room) return;
+    this.lastShown.delete(room);
+    this.lastShown.set(room, id);
+    if (this.lastShown.size > MAX_ROOMS) this.lastShown.delete(this.lastShown.keys().next().value as string);
   }
 
   /** A history sent by itself (on join, on login, resuming), without the messages shown already. */
@@ -48,13 +67,13 @@ export class ShownMessages {
       link.skipHistoryOf = null;
       return { ...f, messages: [] };
     }
-    const fresh = f.messages.filter((m) => !(m && typeof m === 'object' && typeof m.id === 'string' && !this.seen.add(m.id)));
+    const fresh = f.messages.filter((m) => !(m && typeof m === 'object' && keptId(m.id) && !this.seen.add(m.id)));
     // The server says when it replayed less than was missed (limits.resumeMax).
     if (f.truncated === true && room && this.lastShown.has(room)) {
       this.host.status(`#${room}: more was said while you were away than replayed here; ${this.host.prefix()}history 200 shows more`);
     }
     const last = fresh[fresh.length - 1];
-    if (room && last && typeof last.id === 'string') this.lastShown.set(room, last.id);
+    if (last && typeof last === 'object') this.remember(room, last.id);
     return { ...f, messages: fresh };
   }
 }

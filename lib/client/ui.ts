@@ -24,6 +24,13 @@ export type UiOptions = {
 };
 
 const BEL = '\x07';
+/**
+ * The bell's budget: a burst of BELL_BURST rings, then one per BELL_EVERY_MS. Others decide when it
+ * would ring (a mention, a DM, any line with --bell all), and chatd lets one user send 20 frames at
+ * once and 5 a second after that: without a budget anyone could keep a terminal beeping.
+ */
+const BELL_BURST = 3;
+const BELL_EVERY_MS = 2000;
 
 const COMMAND_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
 
@@ -73,6 +80,9 @@ export class TerminalUI {
   private away = false;
   /** A hidden question being asked (//passwd): the next line answers it and is neither shown nor sent. */
   private asking: { resolve(answer: string | null): void; prompt: string } | null = null;
+  /** Rings the bell may still make now (see BELL_BURST), and when that was last worked out. */
+  private bells = BELL_BURST;
+  private bellsAt = Date.now();
 
   constructor(private readonly conn: ChatConnection, private readonly o: UiOptions) {
     conn.on('frame', (f, meta) => this.onFrame(f, meta));
@@ -172,7 +182,17 @@ export class TerminalUI {
     if (shown === null) return;
     const me = this.conn.user?.name ?? null;
     this.print(mentionsMe(f, me) ? paint(this.o.theme, 'bold', shown) : shown);
-    if (rings(f, me, this.o.bell ?? 'mention')) this.o.output.write(BEL);
+    if (rings(f, me, this.o.bell ?? 'mention')) this.ring();
+  }
+
+  /** The terminal bell, within its budget; a ring over it is dropped (the line itself is shown). */
+  private ring(): void {
+    const now = Date.now();
+    this.bells = Math.min(BELL_BURST, this.bells + (now - this.bellsAt) / BELL_EVERY_MS);
+    this.bellsAt = now;
+    if (this.bells < 1) return;
+    this.bells--;
+    this.o.output.write(BEL);
   }
 
   // ---- input ---------------------------------------------------------------------------------

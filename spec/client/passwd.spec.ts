@@ -20,7 +20,17 @@ describe('client/passwd', () => {
     expect(typedPasswd(' // passwd ', ' //')).to.deep.equal([]);
     expect(typedPasswd('// passwd  ', '//')).to.deep.equal([]);
     expect(typedPasswd('//PASSWD a b', '//')).to.deep.equal(['a', 'b']);
-    for (const l of ['//passwdx', '//pass', 'passwd a b', ' //passwd a b', '//msg bob //passwd']) expect(typedPasswd(l, '//'), l).to.equal(null);
+    for (const l of ['//passwdx', '//pass', 'passwd a b', 'x //passwd a b', '//msg bob //passwd']) expect(typedPasswd(l, '//'), l).to.equal(null);
+  });
+
+  it('a line chatd runs as a command because its sanitized text starts with the prefix after blanks is a passwd line too', () => {
+    // chatd (lib/frame-input.ts) runs " //passwd a b" as the command, so that a blank lead never broadcasts a password.
+    expect(typedPasswd(' //passwd a b', '//')).to.deep.equal(['a', 'b']);
+    expect(typedPasswd('\t\u200b//passwd', '//')).to.deep.equal([]);
+    expect(newPasswordOf({ type: 'say', text: '  //passwd old-one New-secret-99' }, '//')).to.equal('New-secret-99');
+    expect(maskPasswd(' //passwd old-one New-secret-99', '//')).to.equal(' //passwd ******* *************');
+    expect(maskPasswd('\u200b//passwd ab', '//')).to.equal('\u200b//passwd **');
+    expect(maskPasswd('x //passwd ab', '//')).to.equal('x //passwd ab'); // a message, for chatd too
   });
 
   it('maskPasswd(): every argument character becomes *, the length and spacing kept; other lines unchanged', () => {
