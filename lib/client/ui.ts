@@ -12,6 +12,7 @@ import type { ChatConnection, FrameMeta } from './connection.js';
 import { clean } from './link-errors.js';
 import { maskPasswd, typedPasswd } from './passwd.js';
 import { retryLine } from './reconnect.js';
+import { TokenBucket } from '../ratelimit.js';
 
 export type UiOptions = {
   input: NodeJS.ReadableStream & { isTTY?: boolean };
@@ -80,9 +81,8 @@ export class TerminalUI {
   private away = false;
   /** A hidden question being asked (//passwd): the next line answers it and is neither shown nor sent. */
   private asking: { resolve(answer: string | null): void; prompt: string } | null = null;
-  /** Rings the bell may still make now (see BELL_BURST), and when that was last worked out. */
-  private bells = BELL_BURST;
-  private bellsAt = Date.now();
+  /** Rings the bell may still make (see BELL_BURST). */
+  private readonly bells = new TokenBucket(BELL_BURST, 1000 / BELL_EVERY_MS);
 
   constructor(private readonly conn: ChatConnection, private readonly o: UiOptions) {
     conn.on('frame', (f, meta) => this.onFrame(f, meta));
@@ -187,12 +187,7 @@ export class TerminalUI {
 
   /** The terminal bell, within its budget; a ring over it is dropped (the line itself is shown). */
   private ring(): void {
-    const now = Date.now();
-    this.bells = Math.min(BELL_BURST, this.bells + (now - this.bellsAt) / BELL_EVERY_MS);
-    this.bellsAt = now;
-    if (this.bells < 1) return;
-    this.bells--;
-    this.o.output.write(BEL);
+    if (this.bells.take()) this.o.output.write(BEL);
   }
 
   // ---- input ---------------------------------------------------------------------------------
