@@ -42,7 +42,12 @@ export interface LoginCounters {
   close(): void;
 }
 
-type NameState = { failures: number; inflight: number; windowEnd: number; lockedUntil: number };
+/**
+ * `failures`: when each failure within the last loginFailWindowMs happened, oldest first. A sliding
+ * window, as DESIGN's "5 failures within 15 min" reads: with a fixed window from the first failure,
+ * four failures at its end and four at the start of the next (eight in a few seconds) locked nothing.
+ */
+type NameState = { failures: number[]; inflight: number; lockedUntil: number };
 
 /** One node's counters; also what RedisCounters fall back to. */
 export class MemoryCounters implements LoginCounters {
@@ -61,7 +66,7 @@ export class MemoryCounters implements LoginCounters {
   async attempt(name: string, now = Date.now()): Promise<Attempt> {
     const s = this.state(name, now);
     if (s.lockedUntil > now) return { refused: 'locked', lockedUntil: s.lockedUntil };
-    if (s.failures + s.inflight >= this.limits.loginFailLimit) return { refused: 'busy', lockedUntil: 0 };
+    if (s.failures.length + s.inflight >= this.limits.loginFailLimit) return { refused: 'busy', lockedUntil: 0 };
     s.inflight++;
     return { refused: null, lockedUntil: 0 };
   }
@@ -69,8 +74,9 @@ export class MemoryCounters implements LoginCounters {
   async failed(name: string, now = Date.now()): Promise<number> {
     const s = this.state(name, now);
     s.inflight = Math.max(0, s.inflight - 1);
-    if (++s.failures < this.limits.loginFailLimit) return 0;
-    s.failures = 0;
+    s.failures.push(now);
+    if (s.failures.length < this.limits.loginFailLimit) return 0;
+    s.failures = [];
     s.lockedUntil = now + this.limits.loginLockMs;
     return s.lockedUntil;
   }
@@ -80,17 +86,18 @@ export class MemoryCounters implements LoginCounters {
     if (s) s.inflight = Math.max(0, s.inflight - 1);
   }
 
-  /** The name's state, its failures forgotten once their window has passed. */
+  /** The name's state, each failure forgotten once loginFailWindowMs has passed since it. */
   private state(name: string, now: number): NameState {
     let s = this.names.get(name);
     if (!s) {
       if (this.names.size >= this.maxNames) this.sweep(now);
-      s = { failures: 0, inflight: 0, windowEnd: now + this.limits.loginFailWindowMs, lockedUntil: 0 };
+      s = { failures: [], inflight: 0, lockedUntil: 0 };
       this.names.set(name, s);
-    } else if (s.windowEnd <= now) {
-      s.failures = 0;
-      s.windowEnd = now + this.limits.loginFailWindowMs;
     }
+    const since = now - this.limits.loginFailWindowMs;
+    let old = 0;
+    while (old < s.failures.length && s.failures[old]! <= since) old++;
+    if (old) s.failures.splice(0, old);
     return s;
   }
 
@@ -102,7 +109,8 @@ export class MemoryCounters implements LoginCounters {
   close(): void {}
 
   private sweep(now: number): void {
-    for (const [k, s] of this.names) if (s.lockedUntil <= now && s.inflight === 0 && (s.windowEnd <= now || s.failures === 0)) this.names.delete(k);
+    const since = now - this.limits.loginFailWindowMs;
+    for (const [k, s] of this.names) if (s.lockedUntil <= now && s.inflight === 0 && (s.failures.at(-1) ?? 0) <= since) this.names.delete(k);
   }
 }
 
@@ -126,26 +134,35 @@ local tok = tonumber(redis.call('HGET', KEYS[1], 'tok'))
 if tok then redis.call('HSET', KEYS[1], 'tok', tostring(math.min(tonumber(ARGV[1]), tok + 1))) end
 return 0`;
 
-// Per name: KEYS[1] the lock (PX = lock time), KEYS[2] a hash of failures (f) and attempts in
-// flight (i) that expires one failure window after it was made, taking any count a dead node
-// left behind with it. ATTEMPT returns {0 go | 1 locked | 2 busy, ms left of the lock}.
+// Per name: KEYS[1] the lock (PX = lock time); KEYS[2] a hash of the attempts in flight (i) that
+// expires one failure window after it was made, taking any count a dead node left behind with it;
+// KEYS[3] the failures, a sorted set scored by when each happened (Redis's clock), trimmed to the
+// last loginFailWindowMs: a sliding window, as in MemoryCounters. ATTEMPT returns {0 go | 1 locked |
+// 2 busy, ms left of the lock}.
 const ATTEMPT = `
 local left = redis.call('PTTL', KEYS[1])
 if left > 0 then return {1, left} end
-local s = redis.call('HMGET', KEYS[2], 'f', 'i')
-if (tonumber(s[1]) or 0) + (tonumber(s[2]) or 0) >= tonumber(ARGV[1]) then return {2, 0} end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[2]))
+local f = redis.call('ZCARD', KEYS[3])
+if f + (tonumber(redis.call('HGET', KEYS[2], 'i')) or 0) >= tonumber(ARGV[1]) then return {2, 0} end
 redis.call('HINCRBY', KEYS[2], 'i', 1)
 if redis.call('PTTL', KEYS[2]) < 0 then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
 return {0, 0}`;
 
-// Returns the lock time in ms when this failure locks the name, else 0.
+// ARGV[4] names this failure in the set (unique per call). Returns the lock time in ms when this
+// failure locks the name, else 0.
 const FAILED = `
 if (tonumber(redis.call('HGET', KEYS[2], 'i')) or 0) > 0 then redis.call('HINCRBY', KEYS[2], 'i', -1) end
-local f = redis.call('HINCRBY', KEYS[2], 'f', 1)
-if redis.call('PTTL', KEYS[2]) < 0 then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
-if f < tonumber(ARGV[1]) then return 0 end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[2]))
+redis.call('ZADD', KEYS[3], now, ARGV[4])
+redis.call('PEXPIRE', KEYS[3], ARGV[2])
+if redis.call('ZCARD', KEYS[3]) < tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], '1', 'PX', ARGV[3])
-redis.call('HSET', KEYS[2], 'f', 0)
+redis.call('DEL', KEYS[3])
 return tonumber(ARGV[3])`;
 
 const UNATTEMPT = `
@@ -171,6 +188,11 @@ local ttl = tonumber(ARGV[1])
 for i = 2, #ARGV do redis.call('ZADD', KEYS[1], now + ttl, ARGV[i]) end
 redis.call('PEXPIRE', KEYS[1], ttl * 2)
 return 0`;
+
+/** A login name's keys: its lock, its attempts in flight, its failures (ATTEMPT, FAILED). */
+function nameKeys(name: string): string[] {
+  return [`login:lock:${name}`, `login:name:${name}`, `login:fails:${name}`];
+}
 
 /** Longer than this, a Redis answer is not waited for: the check falls back to memory. */
 const REDIS_TIMEOUT_MS = 500;
@@ -246,7 +268,7 @@ export class RedisCounters implements LoginCounters {
 
   async attempt(name: string): Promise<Attempt> {
     const lim = this.limits;
-    const r = await this.run(ATTEMPT, [`login:lock:${name}`, `login:name:${name}`], [lim.loginFailLimit, lim.loginFailWindowMs]);
+    const r = await this.run(ATTEMPT, nameKeys(name), [lim.loginFailLimit, lim.loginFailWindowMs]);
     if (!Array.isArray(r)) return this.local.attempt(name);
     const [refused, left] = r.map(Number) as [number, number];
     return { refused: refused === 1 ? 'locked' : refused === 2 ? 'busy' : null, lockedUntil: left > 0 ? Date.now() + left : 0 };
@@ -254,7 +276,7 @@ export class RedisCounters implements LoginCounters {
 
   async failed(name: string): Promise<number> {
     const lim = this.limits;
-    const r = await this.run(FAILED, [`login:lock:${name}`, `login:name:${name}`], [lim.loginFailLimit, lim.loginFailWindowMs, lim.loginLockMs]);
+    const r = await this.run(FAILED, nameKeys(name), [lim.loginFailLimit, lim.loginFailWindowMs, lim.loginLockMs, crypto.randomBytes(8).toString('hex')]);
     if (r === null) return this.local.failed(name);
     return Number(r) > 0 ? Date.now() + Number(r) : 0;
   }
@@ -265,7 +287,7 @@ export class RedisCounters implements LoginCounters {
 
   async clear(name: string): Promise<void> {
     await this.local.clear(name);
-    await this.run("redis.call('DEL', KEYS[1], KEYS[2]) return 0", [`login:lock:${name}`, `login:name:${name}`], []);
+    await this.run("redis.call('DEL', KEYS[1], KEYS[2], KEYS[3]) return 0", nameKeys(name), []);
   }
 
   async reserveSession(user: string, session: string, limit: number): Promise<boolean> {

@@ -1,7 +1,8 @@
 // The node-local login counters with an injected clock: attempts in flight count against the name
 // until they fail (a failure) or are dropped; the limit-th failure locks; a success clears.
 import { expect } from 'chai';
-import { MemoryCounters } from '../../lib/auth/counters.js';
+import { MemoryCounters, RedisCounters } from '../../lib/auth/counters.js';
+import { dropPrefix, withRedis } from '../helpers/redis.js';
 import { DEFAULT_LIMITS } from '../../lib/config.js';
 
 describe('MemoryCounters', () => {
@@ -34,11 +35,47 @@ describe('MemoryCounters', () => {
     expect(await c.failed('bob', T + 1000)).to.equal(0);
   });
 
+  it('counts failures in a sliding window: the limit within any window locks, across the first failure\'s window too', async () => {
+    const c = new MemoryCounters(limits);
+    const fail = async (at: number) => { await c.attempt('bob', at); return c.failed('bob', at); };
+    // With a window fixed at the first failure (T..T+1000), T+1010 started afresh and nothing locked.
+    expect([await fail(T), await fail(T + 990), await fail(T + 1010)]).to.deep.equal([0, 0, 0]);
+    expect(await fail(T + 1020)).to.equal(T + 1020 + 5000);
+  });
+
   it('takes per-IP tokens and gives them back', async () => {
     const c = new MemoryCounters(limits);
     expect([await c.takeIp('1.2.3.4'), await c.takeIp('1.2.3.4'), await c.takeIp('1.2.3.4')]).to.deep.equal([true, true, false]);
     await c.returnIp('1.2.3.4');
     expect(await c.takeIp('1.2.3.4')).to.equal(true);
     expect(await c.takeIp('5.6.7.8')).to.equal(true);
+  });
+});
+
+describe('RedisCounters against a real Redis', function () {
+  const url = process.env.CHATD_TEST_REDIS;
+  before(function () { if (!url) this.skip(); });
+  const prefix = `chatd-spec-counters-${process.pid}-${Date.now()}:`;
+  after(async () => { if (url) await dropPrefix(url, prefix); });
+
+  it('counts failures in a sliding window by Redis\'s clock: older ones are forgotten one by one', async () => {
+    const limits = { ...DEFAULT_LIMITS, loginFailLimit: 3, loginFailWindowMs: 60_000, loginLockMs: 5000 };
+    await withRedis(url!, async (redis) => {
+      const c = new RedisCounters(limits, () => ({ redis, prefix }), 'spec', () => new Map());
+      try {
+        const [sec, us] = (await redis.time()).map(Number) as [number, number];
+        const now = sec * 1000 + Math.floor(us / 1000);
+        // Two failures from before the window and one inside it, as a node would have left them.
+        await redis.zadd(`${prefix}login:fails:carol`, now - 70_000, 'a', now - 61_000, 'b', now - 30_000, 'c');
+        expect((await c.attempt('carol')).refused).to.equal(null);
+        expect(await c.failed('carol')).to.equal(0); // two within the window: the old ones do not count
+        expect((await c.attempt('carol')).refused).to.equal(null);
+        expect(await c.failed('carol')).to.be.above(Date.now()); // three within it: locked
+        expect((await c.attempt('carol')).refused).to.equal('locked');
+        await c.clear('carol');
+        expect((await c.attempt('carol')).refused).to.equal(null);
+        expect(await redis.exists(`${prefix}login:fails:carol`)).to.equal(0);
+      } finally { c.close(); }
+    });
   });
 });
