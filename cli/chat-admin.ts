@@ -10,7 +10,7 @@ import { SetupError } from '../lib/errors.js';
 import { hashPassword } from '../lib/auth/password.js';
 import { ADMIN_ACTOR, isRoleColor, PASSWORD_RULE, passwordProblem, ROLE_COLORS, ROLE_NAME_RE } from '../lib/auth/policy.js';
 import { fingerprintOfPem } from '../lib/auth/certs.js';
-import { normalizeUsername } from '../lib/sanitize.js';
+import { normalizeUsername, sanitizeReason } from '../lib/sanitize.js';
 import type { Store, UserRecord } from '../lib/store/index.js';
 import { openExistingStore } from '../lib/store/existing.js';
 import { DEFAULT_DB } from '../lib/store/url.js';
@@ -190,8 +190,9 @@ const banCommands = (y: Argv) => y
     const ms = parseDuration(String(argv.duration));
     if (ms === undefined) throw new SetupError(`bad duration "${argv.duration}": use 30s, 10m, 2h, 7d or perm`, 2);
     const expiresAt = ms === null ? null : Date.now() + ms;
-    await store.addBan({ userId: u.id, username: u.username, ip: null, certFingerprint: null, reason: String(argv.reason), by: ACTOR, expiresAt });
-    await store.audit({ actor: ACTOR, action: 'ban', target: u.username, detail: `${argv.duration} ${argv.reason}`.trim() });
+    const reason = reasonArg(argv.reason);
+    await store.addBan({ userId: u.id, username: u.username, ip: null, certFingerprint: null, reason, by: ACTOR, expiresAt });
+    await store.audit({ actor: ACTOR, action: 'ban', target: u.username, detail: `${argv.duration} ${reason}`.trim() });
     console.log(`banned ${u.username} ${untilText(expiresAt)}`);
   }))
   .command('remove <name>', 'lift a user\'s bans', (a) => a.positional('name', { type: 'string' }),
@@ -213,13 +214,26 @@ function fingerprintArg(raw: string): string {
   return fingerprintOfPem(pem);
 }
 
+/**
+ * --reason, cleaned as a moderator's is (lib/sanitize.ts): it reaches users' terminals in the bye and
+ * the error of a ban, and in //banned-users, where escapes or line breaks would paint their screens.
+ */
+function reasonArg(raw: unknown): string {
+  try {
+    return sanitizeReason(String(raw ?? ''));
+  } catch (e) {
+    throw new SetupError(`bad --reason: ${(e as Error).message}`, 2);
+  }
+}
+
 const certCommands = (y: Argv) => y
   .command('revoke <cert>', 'revoke a client certificate (fingerprint or .crt file)', (a) => a.positional('cert', { type: 'string' })
     .option('reason', { type: 'string', default: '' }),
   withStore(async (store, argv) => {
     const fp = fingerprintArg(String(argv.cert));
-    const added = await store.revokeCert(fp, ACTOR, String(argv.reason));
-    await store.audit({ actor: ACTOR, action: 'cert.revoke', target: fp, detail: String(argv.reason) || null });
+    const reason = reasonArg(argv.reason);
+    const added = await store.revokeCert(fp, ACTOR, reason);
+    await store.audit({ actor: ACTOR, action: 'cert.revoke', target: fp, detail: reason || null });
     console.log(added ? `revoked ${fp}` : `${fp} was already revoked`);
   }))
   .command('list [user]', 'list client certificates (issued at enrollment or renewal, or seen at a login) and revoked ones', (a) => a

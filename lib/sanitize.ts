@@ -326,6 +326,17 @@ export function codePointLength(s: string): number {
  * The ingress check for a message, topic, reason or announcement: the sanitized text, or EMPTY_TEXT when
  * nothing is left, or TEXT_TOO_LONG when more than maxText code points are (refused, never cut).
  */
+/**
+ * An optional free-text reason (a kick's, a ban's, a revocation's): sanitized like any client text,
+ * at most 300 characters (TEXT_TOO_LONG beyond), empty allowed. Moderators' reasons and an operator's
+ * (chat-admin) alike: either reaches users' terminals in byes, errors and tables.
+ */
+export function sanitizeReason(text: string, max: number = MAX_TEXT): string {
+  const clean = sanitizeText(text);
+  if (!clean) return '';
+  return checkText(clean, Math.min(max, 300));
+}
+
 export function checkText(input: string, maxText: number = MAX_TEXT): string {
   const text = sanitizeText(input);
   if (text === '') throw new ChatdError('EMPTY_TEXT');

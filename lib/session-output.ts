@@ -4,6 +4,7 @@ import type { TLSSocket } from 'node:tls';
 import { BYE_CODES, ChatdError, type ByeCode, type ErrorCode } from './errors.js';
 import type { FrameId, ServerFrame } from './protocol/frames.js';
 import { Outgoing, outgoing } from './protocol/outgoing.js';
+import { sanitizeText } from './sanitize.js';
 import type { Mode, SessionHost, SessionUser } from './session.js';
 
 /** How often, and how long at most, a session over its send queue waits for its peer to read the bye. */
@@ -115,7 +116,9 @@ export abstract class SessionOutput {
 
   /** `resume` (a resume token, bye SHUTDOWN only) exists in JSON alone: text mode and IRC have no field for it. */
   protected byeData(code: ByeCode, reason: string, resume?: string): string {
-    return this.mode === 'json' ? JSON.stringify({ type: 'bye', code, reason, ...(resume ? { resume } : {}) }) + '\n' : `bye ${code}: ${reason}\n`;
+    // Text mode prints the reason as it is: cleaned here too, whatever made it (an operator's ban
+    // reason from before chat-admin cleaned them, a message built from stored fields).
+    return this.mode === 'json' ? JSON.stringify({ type: 'bye', code, reason, ...(resume ? { resume } : {}) }) + '\n' : `bye ${code}: ${sanitizeText(reason)}\n`;
   }
 
   /** Says goodbye and closes; optionally an error first (LOGIN_TIMEOUT), or a resume token in the bye (SHUTDOWN). */

@@ -4,7 +4,7 @@
 import { ChatdError } from '../errors.js';
 import { ADMIN_ACTOR, OWNER_LEVEL } from '../auth/policy.js';
 import { banMessage, formatDuration, formatExpiry, parseDuration, sinceText, untilText } from '../duration.js';
-import { checkText, sanitizeText } from '../sanitize.js';
+import { sanitizeReason, sanitizeText } from '../sanitize.js';
 import type { UserRecord } from '../store/index.js';
 import { ago, table } from '../table.js';
 import { answerBudget, moreLine, pageArg, pageOf, rowCost } from './budget.js';
@@ -39,12 +39,6 @@ async function mutesOn(ctx: CommandContext, userId: number): Promise<Array<{ by:
   return m ? [m] : [];
 }
 
-/** An optional free-text reason, sanitized like any client text; empty is allowed. */
-function reasonOf(text: string, max: number): string {
-  const clean = sanitizeText(text);
-  if (!clean) return '';
-  return checkText(clean, Math.min(max, 300));
-}
 
 /** Rooms where a user currently has sessions, on any node. */
 async function roomsOf(ctx: CommandContext, name: string): Promise<string[]> {
@@ -86,7 +80,8 @@ const bannedUsers = command({
     const page = pageArg(args[0]);
     const all = await host.db.listActiveBans();
     const { rows: bans, after } = pageOf(all, page, answerBudget(host.config.limits) - 512, banCost);
-    const rows = bans.map((b) => [b.username ?? b.ip ?? b.certFingerprint, b.reason || '-', b.by, sinceText(b.createdAt), formatExpiry(b.expiresAt)]);
+    // A reason stored before chat-admin cleaned them may hold line breaks or escapes: cleaned for the table.
+    const rows = bans.map((b) => [b.username ?? b.ip ?? b.certFingerprint, sanitizeText(b.reason) || '-', b.by, sinceText(b.createdAt), formatExpiry(b.expiresAt)]);
     const text = bans.length ? table(['target', 'reason', 'by', 'since', 'expires'], rows) + moreLine(after, `${prefix}banned-users ${page + 1}`) : 'no active bans';
     return { text, data: bans };
   },
@@ -106,7 +101,7 @@ const ban = command({
       if (d !== undefined) { ms = d; reasonFrom = 2; }
       else if (/^\d/.test(ctx.args[1])) throw new ChatdError('BAD_ARGS', `bad duration "${ctx.args[1].slice(0, 16)}"; usage: ${ctx.host.registry.usageLine(ban, ctx.prefix)}`);
     }
-    const reason = reasonOf(ctx.rest(reasonFrom), ctx.host.config.limits.maxText);
+    const reason = sanitizeReason(ctx.rest(reasonFrom), ctx.host.config.limits.maxText);
     const expiresAt = ms === null ? null : Date.now() + ms;
     await assertMayOverride(ctx, 'ban', await ctx.host.db.activeBansOf(u.id));
     await ctx.host.db.addBan({ userId: u.id, username: u.username, ip: null, certFingerprint: null, reason, by: ctx.user.name, byLevel: ctx.user.level, expiresAt });
@@ -139,7 +134,7 @@ const kick = command({
   async run(ctx) {
     const u = ctx.target!;
     if (!(await ctx.host.isOnline(u.username))) throw new ChatdError('NO_SUCH_USER', `${u.username} is not online`);
-    const reason = reasonOf(ctx.rest(1), ctx.host.config.limits.maxText);
+    const reason = sanitizeReason(ctx.rest(1), ctx.host.config.limits.maxText);
     await moderate(ctx, u, 'kick', reason, reason);
     ctx.host.kill(u.username, 'KICKED', `kicked by ${ctx.user.name}${reason ? `: ${reason}` : ''}`);
     return { text: `${u.username} kicked`, data: { user: u.username, reason } };

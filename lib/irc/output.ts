@@ -11,6 +11,7 @@ import type { HistoryFrame, MessageFrame, ServerFrame } from '../protocol/frames
 import { outgoing, type Outgoing } from '../protocol/outgoing.js';
 import { Session } from '../session.js';
 import { withTimeout } from '../timeout.js';
+import { sanitizeText } from '../sanitize.js';
 import { ircLine } from './message.js';
 import { channel, renderIrc, rolePrefix, TARGMAX, userPrefix } from './render.js';
 
@@ -108,7 +109,7 @@ export abstract class IrcOutput extends Session {
   }
 
   protected override byeData(code: ByeCode, reason: string): string {
-    return ircLine(null, 'ERROR', [`${code}: ${reason}`]);
+    return ircLine(null, 'ERROR', [`${code}: ${sanitizeText(reason)}`]);
   }
 
   /** Frames the node sends every session, in IRC: shared lines from the frame's cache, answers built here. */
