@@ -1,6 +1,12 @@
 // Durations as moderators type them: 30s, 10m, 2h, 7d, perm.
 const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
 
+/**
+ * The longest duration taken: ten years. Longer is what `perm` says; 999999w (19,000 years) made
+ * expiry dates that printed as "+021192-03 31T05 UTC".
+ */
+export const MAX_DURATION_MS = 3650 * UNITS.d!;
+
 /** Milliseconds, `null` for permanent, or `undefined` when the text is not a duration. */
 export function parseDuration(text: string): number | null | undefined {
   const t = text.trim().toLowerCase();
@@ -8,7 +14,16 @@ export function parseDuration(text: string): number | null | undefined {
   const m = /^(\d{1,6})([smhdw])$/.exec(t);
   if (!m) return undefined;
   const ms = Number(m[1]) * UNITS[m[2]];
-  return ms > 0 ? ms : undefined;
+  return ms > 0 && ms <= MAX_DURATION_MS ? ms : undefined;
+}
+
+/**
+ * Whether a word that is not a duration was meant as one (`-10m`, `"10m"`, `99999999d`, `0s`): a
+ * ban's optional duration is followed by its reason, and such a word taken as the reason's first
+ * made a permanent ban of what was meant to be a short one.
+ */
+export function meantAsDuration(word: string): boolean {
+  return /^[-+"'(]*\d/.test(word.trim());
 }
 
 /** "10m", "2h", "perm" for a duration in ms (null = permanent). */

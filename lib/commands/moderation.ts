@@ -3,7 +3,7 @@
 // lifts a ban or mute set by someone of higher level (issue 20, fault 6).
 import { ChatdError } from '../errors.js';
 import { ADMIN_ACTOR, OWNER_LEVEL } from '../auth/policy.js';
-import { banMessage, formatDuration, formatExpiry, parseDuration, sinceText, untilText } from '../duration.js';
+import { banMessage, formatDuration, formatExpiry, meantAsDuration, parseDuration, sinceText, untilText } from '../duration.js';
 import { sanitizeReason, sanitizeText } from '../sanitize.js';
 import type { UserRecord } from '../store/index.js';
 import { ago, table } from '../table.js';
@@ -99,7 +99,7 @@ const ban = command({
     if (ctx.args[1] !== undefined) {
       const d = parseDuration(ctx.args[1]);
       if (d !== undefined) { ms = d; reasonFrom = 2; }
-      else if (/^\d/.test(ctx.args[1])) throw new ChatdError('BAD_ARGS', `bad duration "${ctx.args[1].slice(0, 16)}"; usage: ${ctx.host.registry.usageLine(ban, ctx.prefix)}`);
+      else if (meantAsDuration(ctx.args[1])) throw new ChatdError('BAD_ARGS', `bad duration "${ctx.args[1].slice(0, 16)}" (30s to 3650d, or perm); usage: ${ctx.host.registry.usageLine(ban, ctx.prefix)}`);
     }
     const reason = sanitizeReason(ctx.rest(reasonFrom), ctx.host.config.limits.maxText);
     const expiresAt = ms === null ? null : Date.now() + ms;
