@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import type { MessageFrame } from '../protocol/frames.js';
 import { booleanMatch, fts5Match, hasAllWords, innodbWords } from '../search-query.js';
 import { StoreCore } from './core.js';
+import { SQL } from './sql.js';
 import { num, toBan, toMessage, type UserRecord } from './records.js';
 
 export type ExportedDm = { id: string; ts: string | null; from: string; to: string; text: string; delivered: boolean };
@@ -82,13 +83,12 @@ export abstract class LifecycleStore extends StoreCore {
 
   /**
    * Deletes up to `batch` DMs older than `before` (ms), delivered or still in a mailbox; returns how
-   * many. By seq, oldest first: the old ones are at the head, so a batch stops as soon as it has them
-   * (the table has no ts index; when nothing is due, one pass over it per run).
+   * many. Oldest first, along dms(ts) (migration 010): a run with nothing due reads nothing.
    */
   async pruneDms(before: number, batch: number): Promise<number> {
     return this.target.kind === 'sqlite'
-      ? this.direct.run('delete from dms where seq in (select seq from dms where ts < ? order by seq limit ?)', [before, batch])
-      : this.direct.run('delete from dms where ts < ? order by seq limit ?', [before, batch]);
+      ? this.direct.run(SQL.pruneDms(batch), [before])
+      : this.direct.run('delete from dms where ts < ? order by ts limit ?', [before, batch]);
   }
 
   async countMessages(): Promise<number> {

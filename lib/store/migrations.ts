@@ -10,6 +10,7 @@ import * as m006 from '../../migrations/006_enrollment.js';
 import * as m007 from '../../migrations/007_search.js';
 import * as m008 from '../../migrations/008_dms.js';
 import * as m009 from '../../migrations/009_server_secrets.js';
+import * as m010 from '../../migrations/010_dms_ts.js';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -19,6 +20,7 @@ export const MIGRATIONS: Array<[string, Migration]> = [
   ['007_search', m007],
   ['008_dms', m008],
   ['009_server_secrets', m009],
+  ['010_dms_ts', m010],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {

@@ -36,6 +36,8 @@ export const SQL = {
   historyAfter: (n: number) => `select * from messages where room = ? and ts > ? order by ts desc, seq desc ${limit(n)}`,
   // Every login asks (issue 16): through knex it cost ~100 µs of a login's ~1.8 ms (issue 18).
   mailbox: (n: number) => `select * from dms where recipient = ? and delivered_at is null order by seq asc ${limit(n)}`,
+  // Retention of DMs, oldest first along dms(ts) (migration 010); SQLite only (MySQL deletes with its own LIMIT).
+  pruneDms: (n: number) => `delete from dms where seq in (select seq from dms where ts < ? order by ts ${limit(n)})`,
   // SQLite only (MySQL inserts a batch as one multi-row statement through knex).
   insertRoom: "insert into rooms (name, topic, created_at) values (?, '', ?) on conflict (name) do nothing",
   insertMessage: 'insert into messages (id, room, sender_id, sender_name, sender_role, sender_color, kind, text, ts)'
