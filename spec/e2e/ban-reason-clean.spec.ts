@@ -4,18 +4,8 @@
 import { expect } from 'chai';
 import { runBin } from '../helpers/bin.js';
 import { withChatd } from '../helpers/chatd.js';
-import { USERS } from '../helpers/world.js';
-import type { TestClient } from '../helpers/client.js';
 
 const HOSTILE = 'spam\x1b]0;pwned\x07\x1b[2J\nbye SHUTDOWN: fake\r\x1b[31mred';
-
-async function textLogin(c: TestClient, user: string): Promise<void> {
-  await c.waitText(/login: $/);
-  c.send(user);
-  await c.waitText(/password: $/);
-  c.send(USERS[user]!.password);
-  await c.waitText(/logged in as /);
-}
 
 describe('e2e: ban reasons on a terminal', function () {
   this.timeout(30000);
@@ -23,7 +13,7 @@ describe('e2e: ban reasons on a terminal', function () {
 
   it('chat-admin ban add --reason with escapes and line breaks: stored and shown clean', async () => {
     const bob = await t.connect('bob', { alpn: false });
-    await textLogin(bob, 'bob');
+    await bob.textLogin('bob');
     const r = await runBin('chat-admin', ['ban', 'add', 'bob', '--reason', HOSTILE, '--db', t.world.db]);
     expect(r.code, r.err).to.equal(0);
     await bob.waitText(/bye BANNED: .*\n$/);
@@ -36,7 +26,7 @@ describe('e2e: ban reasons on a terminal', function () {
 
   it('a reason stored before chat-admin cleaned it still reaches a text-mode terminal clean', async () => {
     const carol = await t.connect('carol', { alpn: false });
-    await textLogin(carol, 'carol');
+    await carol.textLogin('carol');
     const u = (await t.world.store.getUser('carol'))!;
     await t.world.store.addBan({ userId: u.id, username: u.username, ip: null, certFingerprint: null, reason: HOSTILE, by: 'chat-admin', expiresAt: null });
     await carol.waitText(/bye BANNED: .*\n$/);

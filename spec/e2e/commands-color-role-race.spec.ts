@@ -6,28 +6,22 @@ import crypto from 'node:crypto';
 import { withChatd } from '../helpers/chatd.js';
 import { TestClient } from '../helpers/client.js';
 import { busUrl, dropPrefix } from '../helpers/redis.js';
-import { until } from '../helpers/wait.js';
+import { holdCalls, until } from '../helpers/wait.js';
 
 describe('e2e: //color during a role change', function () {
   this.timeout(20000);
   const srv = withChatd({ each: true });
 
   it('a moderator demoted while their //color runs stays demoted', async () => {
-    const store = srv.chatd.node.store;
-    const original = store.setNameColor.bind(store);
-    let reached!: () => void;
-    const atWrite = new Promise<void>((r) => { reached = r; });
-    let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
     // The color write waits until the demotion is done: the interleaving a busy database gives.
-    (store as any).setNameColor = async (id: number, color: string | null) => { reached(); await gate; return original(id, color); };
+    const hold = holdCalls(srv.chatd.node.store, 'setNameColor');
 
     const mod = await srv.login('mod');
     const boss = await srv.login('boss');
     const colored = mod.command('//color green');
-    await atWrite;
+    await hold.reached;
     expect(await boss.command('//role mod user')).to.include({ type: 'result' });
-    release();
+    hold.release();
     expect(await colored).to.include({ type: 'result' });
 
     const who = await mod.command('//whoami');

@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { ADMIN_ACTOR } from '../../lib/auth/policy.js';
 import { withChatd } from '../helpers/chatd.js';
 import { TestClient } from '../helpers/client.js';
+import { holdCalls } from '../helpers/wait.js';
 
 describe('e2e: a role change during a login of its target', function () {
   this.timeout(20000);
@@ -13,23 +14,14 @@ describe('e2e: a role change during a login of its target', function () {
   const srv = withChatd({ each: true, config: { limits: { databasePollMs: 0 } } });
 
   /** Holds the next login's ban check (after its account read and password hash) until released. */
-  function holdBanCheck() {
-    const store = srv.chatd.node.store;
-    const real = store.findActiveBan.bind(store);
-    let reached!: () => void;
-    const atCheck = new Promise<void>((r) => { reached = r; });
-    let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
-    (store as any).findActiveBan = async (...a: Parameters<typeof real>) => { reached(); await gate; return real(...a); };
-    return { atCheck, release };
-  }
+  const holdBanCheck = () => holdCalls(srv.chatd.node.store, 'findActiveBan');
 
   it('a moderator demoted by //role while logging in gets the new role, not the old one', async () => {
     const boss = await srv.login('boss');
     const hold = holdBanCheck();
     const mod = await TestClient.connect(srv.port, srv.world.certs, 'mod');
     const answer = mod.login('mod');
-    await hold.atCheck;
+    await hold.reached;
     expect(await boss.command('//role mod user')).to.include({ type: 'result' });
     hold.release();
     const ok = await answer;
@@ -44,7 +36,7 @@ describe('e2e: a role change during a login of its target', function () {
     const hold = holdBanCheck();
     const bob = await TestClient.connect(srv.port, srv.world.certs, 'bob');
     const answer = bob.login('bob');
-    await hold.atCheck;
+    await hold.reached;
     const store = srv.world.store;
     const u = (await store.getUser('bob'))!;
     await store.knex('users').where({ id: u.id }).update({ disabled: true });

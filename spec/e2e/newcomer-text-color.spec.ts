@@ -5,15 +5,7 @@ import { buildConfig } from '../../lib/config.js';
 import { exited, startBin } from '../helpers/bin.js';
 import { withChatd } from '../helpers/chatd.js';
 import { TestClient } from '../helpers/client.js';
-import { makeWorld, USERS, type World } from '../helpers/world.js';
-
-async function textLogin(c: TestClient, user: string): Promise<void> {
-  await c.waitText(/login: $/);
-  c.send(user);
-  await c.waitText(/password: $/);
-  c.send(USERS[user]!.password);
-  await c.waitText(/logged in as /);
-}
+import { makeWorld, type World } from '../helpers/world.js';
 
 describe('e2e: colour in text mode is asked for, never assumed', function () {
   this.timeout(30000);
@@ -21,7 +13,7 @@ describe('e2e: colour in text mode is asked for, never assumed', function () {
 
   it('plain by default: no escape byte from the welcome to a chat line; //textcolor on and off per session', async () => {
     const c = await t.connect('alice', { alpn: false });
-    await textLogin(c, 'alice');
+    await c.textLogin('alice');
     const bob = await t.login('bob');
     await bob.say('plain please');
     await c.waitText(/\d\d:\d\d:\d\d #lobby bob: plain please\n/);
@@ -44,7 +36,7 @@ describe('e2e: colour in text mode is asked for, never assumed', function () {
     const s = await t.start({ textColor: true });
     const c = await TestClient.connect(s.address.port, t.world.certs, 'carol', { alpn: false });
     try {
-      await textLogin(c, 'carol');
+      await c.textLogin('carol');
       await c.waitText(/logged in as \x1b\[36mcarol\x1b\[39m/);
     } finally { c.close(); }
   });
@@ -66,7 +58,7 @@ describe('e2e: chatd --text-color on', function () {
     try {
       const port = Number(/listening on [\d.]+:(\d+)/.exec(chatd.output())![1]);
       const c = await TestClient.connect(port, world.certs, 'dave', { alpn: false });
-      await textLogin(c, 'dave');
+      await c.textLogin('dave');
       await c.waitText(/logged in as \x1b\[36mdave\x1b\[39m/);
       c.close();
     } finally {

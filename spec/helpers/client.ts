@@ -99,6 +99,15 @@ export class TestClient {
     });
   }
 
+  /** Text mode (no ALPN, as openssl s_client): answers the login and password prompts, until "logged in as". */
+  async textLogin(user: string, password = USERS[user]?.password ?? 'x'): Promise<void> {
+    await this.waitText(/login: $/);
+    this.send(user);
+    await this.waitText(/password: $/);
+    this.send(password);
+    await this.waitText(/logged in as /);
+  }
+
   async login(user: string, password = USERS[user]?.password ?? 'x'): Promise<Frame> {
     await this.waitFor((f) => f.type === 'welcome', 5000, 'welcome');
     this.send({ type: 'login', user, password, id: 'L' });

@@ -40,3 +40,18 @@ export function deadline<T>(ms: number, timeout: () => string, arm: (resolve: (v
     if (settled) disarm?.(); // settled while arming, before `disarm` was known
   });
 }
+
+/**
+ * Holds the next calls of `obj[method]` at a gate: `reached` resolves when the first one arrives, and
+ * each goes on to the real method once `release()` is called. For a spec that must make something
+ * happen between two steps of chatd's own work (a demotion while a login or a command is in flight).
+ */
+export function holdCalls<O extends object, K extends keyof O>(obj: O, method: K): { reached: Promise<void>; release(): void } {
+  const real = (obj[method] as unknown as (...a: unknown[]) => unknown).bind(obj);
+  let arrived!: () => void;
+  const reached = new Promise<void>((r) => { arrived = r; });
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  (obj as Record<K, unknown>)[method] = async (...a: unknown[]) => { arrived(); await gate; return real(...a); };
+  return { reached, release };
+}
