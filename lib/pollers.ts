@@ -114,13 +114,16 @@ export class DatabasePollers {
     this.bans = new Set(list.map((b) => b.id));
     for (const b of list) {
       if (applied.has(b.id)) continue;
-      for (const s of [...this.node.sessions]) {
-        const u = s.user;
-        if (!u) continue; // not logged in yet: the login checks bans itself
-        if ((b.userId !== null && u.id === b.userId) || (b.ip && s.remote === b.ip) || (b.certFingerprint && s.fingerprint === b.certFingerprint)) {
-          this.log.info('ban applied to a live session', { session: s.id, user: u.name, ban: b.id });
-          s.bye('BANNED', banMessage(b));
-        }
+      // A login of the user in flight is hit too (sessionsOf includes the sessions holding a slot
+      // before they are attached): its own ban check may have run before this ban was written, and
+      // once marked applied the ban would not be looked at again for it.
+      const hit = new Set(b.username ? this.node.sessionsOf(b.username) ?? [] : []);
+      for (const s of this.node.sessions) {
+        if ((b.userId !== null && s.user?.id === b.userId) || (b.ip && s.remote === b.ip) || (b.certFingerprint && s.fingerprint === b.certFingerprint)) hit.add(s);
+      }
+      for (const s of hit) {
+        this.log.info('ban applied to a live session', { session: s.id, user: s.user?.name ?? b.username, ban: b.id });
+        s.bye('BANNED', banMessage(b));
       }
     }
   }
