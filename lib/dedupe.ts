@@ -52,7 +52,7 @@ export class Dedupe {
    * digest is part of a Redis key for the whole window: unkeyed, it was a fast hash of the passwords.
    * Random per process until useKey gives the cluster's shared one (every node must make the same keys).
    */
-  private key: Buffer = crypto.randomBytes(32);
+  private key: crypto.KeyObject = crypto.createSecretKey(crypto.randomBytes(32));
 
   constructor(
     private readonly windowMs: () => number,
@@ -61,7 +61,7 @@ export class Dedupe {
   ) {}
 
   /** The cluster's shared key (a server secret in the database), set before the node takes frames. */
-  useKey(key: Buffer): void { this.key = key; }
+  useKey(key: Buffer): void { this.key = crypto.createSecretKey(key); } // made once, not per frame
 
   /**
    * `content` is what the frame asks (its kind and text): a client that starts numbering its frames

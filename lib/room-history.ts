@@ -29,9 +29,14 @@ export class RoomHistory {
    */
   forgetBefore(before: number): void {
     const cut = new Date(before).toISOString();
+    this.keepOnly((m) => m.ts >= cut);
+  }
+
+  /** Every room's ring keeps only the messages `keep` says; a ring left empty goes. */
+  private keepOnly(keep: (m: MessageFrame) => boolean): void {
     for (const [room, ring] of this.recent) {
-      if (ring.every((m) => m.ts >= cut)) continue;
-      const kept = ring.filter((m) => m.ts >= cut);
+      if (ring.every(keep)) continue;
+      const kept = ring.filter(keep);
       if (kept.length) this.recent.set(room, kept); else this.recent.delete(room);
     }
   }
@@ -51,11 +56,7 @@ export class RoomHistory {
     for (const room of this.recent.keys()) for (const m of this.history.pendingIn(room)) queued.add(m.id);
     const gone = new Set(ids.filter((id) => !stored.has(id) && !queued.has(id)));
     if (!gone.size) return 0;
-    for (const [room, ring] of this.recent) {
-      const kept = ring.filter((m) => !gone.has(m.id));
-      if (kept.length === ring.length) continue;
-      if (kept.length) this.recent.set(room, kept); else this.recent.delete(room);
-    }
+    this.keepOnly((m) => !gone.has(m.id));
     return gone.size;
   }
 
