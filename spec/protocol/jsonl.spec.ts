@@ -88,10 +88,18 @@ describe('protocol: LineDecoder', () => {
       expect(decode(MAX, `${ok}\n${ok}\n${ok}x\nlater\n`)).to.deep.equal({ lines: [[ok, MAX], [ok, MAX]], overflows: 1 });
     });
 
-    it('counts a CR before the newline as part of the line', () => {
+    it('counts the CR of a CRLF as part of the line end, not of the line: a cap-sized line passes with either ending', () => {
       const line = 'x'.repeat(MAX);
-      expect(decode(MAX, line + '\r\n')).to.deep.equal({ lines: [], overflows: 1 });
-      expect(decode(MAX, line.slice(1) + '\r\n').lines).to.deep.equal([[line.slice(1), MAX - 1]]);
+      expect(decode(MAX, line + '\r\n')).to.deep.equal({ lines: [[line, MAX]], overflows: 0 });
+      expect(decode(MAX, ...bytewise(line + '\r\n'))).to.deep.equal({ lines: [[line, MAX]], overflows: 0 });
+      expect(decode(MAX, line + 'x\r\n')).to.deep.equal({ lines: [], overflows: 1 });
+    });
+
+    it('overflows a cap-sized line followed by a CR and anything but LF', () => {
+      const line = 'x'.repeat(MAX);
+      expect(decode(MAX, line + '\rx\n')).to.deep.equal({ lines: [], overflows: 1 });
+      expect(decode(MAX, line + '\r\r')).to.deep.equal({ lines: [], overflows: 1 });
+      expect(decode(MAX, line + '\r', 'y')).to.deep.equal({ lines: [], overflows: 1 });
     });
   });
 });
