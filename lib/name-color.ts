@@ -1,7 +1,18 @@
 // The color a user's name is shown in at login. Its own module: it is the one piece of a login's
 // answer that reads the roles, and node.ts stays within its line budget without it.
+import { colorFamily } from './render.js';
 import type { Store } from './store/index.js';
 import { withTimeout } from './timeout.js';
+
+/**
+ * The role above `level` whose color `color` is or looks like (its bright variant), unless it is
+ * also the caller's own role's color: nobody may look like staff.
+ */
+export function staffColorOwner<R extends { level: number; color: string }>(roles: readonly R[], level: number, color: string, ownColor: string | undefined): R | undefined {
+  const family = colorFamily(color);
+  if (ownColor !== undefined && colorFamily(ownColor) === family) return undefined;
+  return roles.find((r) => r.level > level && colorFamily(r.color) === family);
+}
 
 /**
  * A user's own color, unless it became the color of a role above them since they chose it (they
@@ -14,7 +25,7 @@ export async function nameColor(
   if (!u.nameColor || !u.roleColor) return u.color;
   try {
     const roles = await withTimeout(store.listRoles(), dbTimeoutMs);
-    return roles.some((r) => r.level > u.level && r.color === u.nameColor && r.color !== u.roleColor) ? u.roleColor : u.color;
+    return staffColorOwner(roles, u.level, u.nameColor, u.roleColor) ? u.roleColor : u.color;
   } catch {
     return u.roleColor;
   }

@@ -29,6 +29,21 @@ ansi.enabled = true;
  */
 const { keys } = ansi as unknown as { keys: Record<'color' | 'bright', string[]> };
 export const PALETTE: readonly string[] = Object.freeze([...keys.color, ...keys.bright]);
+
+/** The palette's name for `name` in any case ('CYANBRIGHT' → 'cyanBright'), or undefined. */
+export function paletteColor(name: string): string | undefined {
+  const want = name.toLowerCase();
+  return PALETTE.find((c) => c.toLowerCase() === want);
+}
+
+/**
+ * Colours that look alike on a terminal: a colour and its bright variant (red, redBright), and
+ * gray/grey with blackBright (all three are SGR 90). Who may not look like staff may take none of them.
+ */
+export function colorFamily(color: string): string {
+  const c = color.toLowerCase();
+  return c === 'gray' || c === 'grey' ? 'black' : c.replace(/bright$/, '');
+}
 const PAINTERS = new Map<string, (s: string) => string>(
   [...PALETTE, 'dim', 'bold'].map((name) => [name, (ansi as unknown as Record<string, (s: string) => string>)[name]!]),
 );

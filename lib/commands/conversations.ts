@@ -1,6 +1,7 @@
 // Level-1 commands of DESIGN.md "Conversations": being away, and a name color of one's own.
 import { ChatdError } from '../errors.js';
-import { PALETTE } from '../render.js';
+import { staffColorOwner } from '../name-color.js';
+import { PALETTE, paletteColor } from '../render.js';
 import { checkText } from '../sanitize.js';
 import { command, type Command } from './registry.js';
 
@@ -36,19 +37,22 @@ const color = command({
   description: 'your name\'s color from now on (not the colors of staff roles above you)',
   examples: ['cyan', 'reset'],
   async run(ctx) {
-    const want = ctx.args[0].toLowerCase();
+    const asked = ctx.args[0].toLowerCase();
     const me = await ctx.host.db.getUser(ctx.user.name);
     if (!me) throw new ChatdError('NO_SUCH_USER', `no such user: ${ctx.user.name}`);
     const roles = await ctx.host.db.listRoles();
     const own = roles.find((r) => r.name === ctx.user.role);
     let chosen: string;
-    if (want === 'reset') {
+    if (asked === 'reset') {
       await ctx.host.db.setNameColor(me.id, null);
       chosen = own?.color ?? ctx.user.color;
     } else {
-      if (!PALETTE.includes(want)) throw new ChatdError('BAD_ARGS', `"${ctx.args[0].slice(0, 20)}" is not a color; colors: ${PALETTE.join(' ')}`);
-      // Nobody may look like staff: the colors of roles above one's own level are theirs alone.
-      const staff = roles.find((r) => r.level > ctx.user.level && r.color === want && r.color !== own?.color);
+      // The palette's own spelling (redBright): the name is looked up in any case.
+      const want = paletteColor(asked);
+      if (want === undefined) throw new ChatdError('BAD_ARGS', `"${ctx.args[0].slice(0, 20)}" is not a color; colors: ${PALETTE.join(' ')}`);
+      // Nobody may look like staff: the colors of roles above one's own level, and the ones that look
+      // like them (their bright variants), are theirs alone.
+      const staff = staffColorOwner(roles, ctx.user.level, want, own?.color);
       if (staff) throw new ChatdError('FORBIDDEN', `${want} is the color of ${staff.name}; choose another`);
       await ctx.host.db.setNameColor(me.id, want);
       chosen = want;
@@ -56,7 +60,7 @@ const color = command({
     // The color alone: the role and level this command began with may have changed meanwhile (a
     // demotion while it ran), and carrying them to every session would undo that.
     ctx.host.recolor(ctx.user.name, chosen);
-    return { text: want === 'reset' ? `your name has your role's color again (${chosen})` : `your name is ${chosen} now`, data: { color: chosen } };
+    return { text: asked === 'reset' ? `your name has your role's color again (${chosen})` : `your name is ${chosen} now`, data: { color: chosen } };
   },
 });
 

@@ -283,6 +283,18 @@ describe('e2e: conversations (server)', function () {
       expect((await again.say('plain again')).from.color).to.equal('cyan');
     });
 
+    it('takes the bright colors it lists, in any case, and refuses the bright variant of a staff color', async () => {
+      const dave = await t.login('dave');
+      const refused = await dave.command('//color chartreuse');
+      expect(refused.message).to.include('cyanBright');
+      expect(await dave.command('//color CYANBRIGHT')).to.deep.include({ type: 'result', data: { color: 'cyanBright' } });
+      expect((await dave.say('bright')).from.color).to.equal('cyanBright');
+      // red is the admin's, yellow the moderator's: their bright variants look the same on most terminals.
+      expect(await dave.command('//color redBright')).to.include({ type: 'error', code: 'FORBIDDEN' });
+      expect(await dave.command('//color yellowbright')).to.include({ type: 'error', code: 'FORBIDDEN' });
+      expect((await dave.command('//color reset')).type).to.equal('result');
+    });
+
     it('a user who took a color allowed then (a moderator\'s own) does not keep it once demoted', async () => {
       const ali = await t.login('ali');
       expect((await ali.command('//color yellow')).data.color).to.equal('yellow');
