@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // chat-admin: users, roles, bans and certificate revocation, straight against the database.
 // The grown-up form of the original create-users script.
+// A role change, a disabled account, a role edit and a ban or unban are stored with their audit row
+// in one transaction (the Store's audited writes): running nodes learn of the first three only from
+// that row (lib/pollers.ts), and every moderation action belongs in the log.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { Argv } from 'yargs';
@@ -108,8 +111,7 @@ const userCommands = (y: Argv) => y
     withStore(async (store, argv) => {
       const u = await mustUser(store, argv.name);
       const role = await mustRole(store, String(argv.role));
-      await store.setUserRole(u.id, role.name);
-      await store.audit({ actor: ACTOR, action: 'user.role', target: u.username, detail: `${u.role} -> ${role.name}` });
+      await store.setUserRole(u.id, role.name, { actor: ACTOR, action: 'user.role', target: u.username, detail: `${u.role} -> ${role.name}` });
       console.log(`${u.username} is now ${role.name} (level ${role.level})`);
     }))
   .command('disable <name>', 'refuse logins for a user', (a) => a.positional('name', { type: 'string' }),
@@ -132,8 +134,7 @@ function status(u: UserRecord, locks: ReadonlyMap<string, number>): string {
 
 async function setDisabled(store: Store, argv: Args, disabled: boolean): Promise<void> {
   const u = await mustUser(store, argv.name);
-  await store.setDisabled(u.id, disabled);
-  await store.audit({ actor: ACTOR, action: disabled ? 'user.disable' : 'user.enable', target: u.username });
+  await store.setDisabled(u.id, disabled, { actor: ACTOR, action: disabled ? 'user.disable' : 'user.enable', target: u.username });
   console.log(`${u.username} ${disabled ? 'disabled' : 'enabled'}`);
 }
 
@@ -170,8 +171,7 @@ const roleCommands = (y: Argv) => y
     }
     if (argv.color !== undefined) patch.color = checkColor(argv.color);
     if (!Object.keys(patch).length) throw new SetupError('nothing to change: give --level and/or --color', 2);
-    await store.updateRole(role.name, patch);
-    await store.audit({ actor: ACTOR, action: 'role.set', target: role.name, detail: JSON.stringify(patch) });
+    await store.updateRole(role.name, patch, { actor: ACTOR, action: 'role.set', target: role.name, detail: JSON.stringify(patch) });
     console.log(`role ${role.name} updated`);
   }))
   .demandCommand(1, 'name a role action: list, add, set');
@@ -191,16 +191,15 @@ const banCommands = (y: Argv) => y
     if (ms === undefined) throw new SetupError(`bad duration "${argv.duration}": use 30s, 10m, 2h, 7d or perm`, 2);
     const expiresAt = ms === null ? null : Date.now() + ms;
     const reason = reasonArg(argv.reason);
-    await store.addBan({ userId: u.id, username: u.username, ip: null, certFingerprint: null, reason, by: ACTOR, expiresAt });
-    await store.audit({ actor: ACTOR, action: 'ban', target: u.username, detail: `${argv.duration} ${reason}`.trim() });
+    await store.addBan({ userId: u.id, username: u.username, ip: null, certFingerprint: null, reason, by: ACTOR, expiresAt },
+      { actor: ACTOR, action: 'ban', target: u.username, detail: `${argv.duration} ${reason}`.trim() });
     console.log(`banned ${u.username} ${untilText(expiresAt)}`);
   }))
   .command('remove <name>', 'lift a user\'s bans', (a) => a.positional('name', { type: 'string' }),
     withStore(async (store, argv) => {
       const u = await mustUser(store, argv.name);
-      const n = await store.liftBans(u.id, ACTOR);
+      const n = await store.liftBans(u.id, ACTOR, { actor: ACTOR, action: 'unban', target: u.username });
       if (!n) throw new SetupError(`${u.username} is not banned`);
-      await store.audit({ actor: ACTOR, action: 'unban', target: u.username });
       console.log(`unbanned ${u.username}`);
     }))
   .demandCommand(1, 'name a ban action: list, add, remove');

@@ -158,8 +158,8 @@ export class DatabasePollers {
       for (const s of [...this.node.sessions]) if (s.user?.id === id) s.bye('KICKED', 'account erased by an administrator');
       return;
     }
-    // `role` (//role) is audited just before the role is stored: read in between, the old role is
-    // applied again (nothing changes) and the bus message, when it is not lost, brings the new one.
+    // The audit row and the change it tells of are committed together (withAudit in the store): the
+    // account read here already has the role or state the row names.
     if (action === 'user.role' || action === 'user.disable' || action === 'role') {
       this.node.accountChanged(target);
       const sessions = this.node.sessionsOf(target);

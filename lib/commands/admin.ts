@@ -17,8 +17,8 @@ const role = command({
       throw new ChatdError('BAD_ARGS', `no role "${ctx.args[1].slice(0, 32)}"; roles: ${names}`);
     }
     if (!mayGrant(ctx.user.level, r.level)) throw new ChatdError('FORBIDDEN', `you cannot grant ${r.name} (level ${r.level}); only roles below your own level`);
-    await ctx.host.db.audit({ actor: ctx.user.name, action: 'role', target: u.username, detail: `${u.role} -> ${r.name}` });
-    await ctx.host.db.setUserRole(u.id, r.name);
+    // Stored with its audit row in one transaction: nodes follow //role through that row (pollers.ts).
+    await ctx.host.db.setUserRole(u.id, r.name, { actor: ctx.user.name, action: 'role', target: u.username, detail: `${u.role} -> ${r.name}` });
     ctx.host.updateUser(u.username, r);
     ctx.host.publishEvent('role', { user: u.username, by: ctx.user.name, role: r.name });
     return { text: `${u.username} is now ${r.name}`, data: { user: u.username, role: r.name, level: r.level } };

@@ -5,7 +5,7 @@ import type { Logger } from '../log.js';
 import type { PresenceEntry } from '../bus/types.js';
 import type { DmFrame, EventFrame, EventName, MessageFrame } from '../protocol/frames.js';
 import type { Session, SessionUser } from '../session.js';
-import type { Store } from '../store/index.js';
+import type { AuditEntry, Store } from '../store/index.js';
 import type { Registry } from './registry.js';
 
 export interface CommandHost {
@@ -48,8 +48,10 @@ export interface CommandHost {
   /** A new name color for a user's live sessions on every node; their role and level stay what they are. */
   recolor(user: string, color: string): void;
   kill(user: string, code: 'KICKED' | 'BANNED', reason: string): void;
-  mute(user: { id: number; username: string }, until: number | null, by: { name: string; level: number }): Promise<void>;
-  unmute(user: { id: number; username: string }): Promise<void>;
+  /** Stores the mute with `audit` (one transaction), then applies it here and tells every node. */
+  mute(user: { id: number; username: string }, until: number | null, by: { name: string; level: number }, audit: AuditEntry): Promise<void>;
+  /** Lifts the mute with `audit` (one transaction), then here and on every node. */
+  unmute(user: { id: number; username: string }, audit: AuditEntry): Promise<void>;
   /** Checks the old password like a login (throttle, lockout), then stores the new one. */
   changePassword(user: string, remote: string, oldPassword: string, newPassword: string): Promise<void>;
 }

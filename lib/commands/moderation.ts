@@ -5,7 +5,7 @@ import { ChatdError } from '../errors.js';
 import { ADMIN_ACTOR, OWNER_LEVEL } from '../auth/policy.js';
 import { banMessage, formatDuration, formatExpiry, meantAsDuration, parseDuration, sinceText, untilText } from '../duration.js';
 import { sanitizeReason, sanitizeText } from '../sanitize.js';
-import type { UserRecord } from '../store/index.js';
+import type { AuditEntry, UserRecord } from '../store/index.js';
 import { ago, table } from '../table.js';
 import { answerBudget, moreLine, pageArg, pageOf, rowCost } from './budget.js';
 import type { CommandHost } from './host.js';
@@ -46,8 +46,15 @@ async function roomsOf(ctx: CommandContext, name: string): Promise<string[]> {
   return [...new Set(ss.flatMap((s) => s.rooms))];
 }
 
-async function moderate(ctx: CommandContext, u: UserRecord, event: 'kick' | 'ban' | 'mute' | 'unmute' | 'unban', reason: string, detail: string): Promise<void> {
-  await ctx.host.db.audit({ actor: ctx.user.name, action: event, target: u.username, detail: detail || null });
+type ModerationEvent = 'kick' | 'ban' | 'mute' | 'unmute' | 'unban';
+
+/** The audit entry of a moderation action; the store writes it in the transaction of the action's change. */
+function auditOf(ctx: CommandContext, u: UserRecord, event: ModerationEvent, detail: string): AuditEntry {
+  return { actor: ctx.user.name, action: event, target: u.username, detail: detail || null };
+}
+
+/** Tells the rooms the target is in of a moderation action; called once the action is stored with its audit row. */
+async function announceModeration(ctx: CommandContext, u: UserRecord, event: ModerationEvent, reason: string): Promise<void> {
   const rooms = await roomsOf(ctx, u.username);
   const where = rooms.length ? rooms : ctx.session.current ? [ctx.session.current] : [];
   for (const room of where) ctx.host.publishEvent(event, { room, user: u.username, by: ctx.user.name, ...(reason ? { reason } : {}) });
@@ -104,8 +111,9 @@ const ban = command({
     const reason = sanitizeReason(ctx.rest(reasonFrom), ctx.host.config.limits.maxText);
     const expiresAt = ms === null ? null : Date.now() + ms;
     await assertMayOverride(ctx, 'ban', await ctx.host.db.activeBansOf(u.id));
-    await ctx.host.db.addBan({ userId: u.id, username: u.username, ip: null, certFingerprint: null, reason, by: ctx.user.name, byLevel: ctx.user.level, expiresAt });
-    await moderate(ctx, u, 'ban', reason, `${formatDuration(ms)} ${reason}`.trim());
+    await ctx.host.db.addBan({ userId: u.id, username: u.username, ip: null, certFingerprint: null, reason, by: ctx.user.name, byLevel: ctx.user.level, expiresAt },
+      auditOf(ctx, u, 'ban', `${formatDuration(ms)} ${reason}`.trim()));
+    await announceModeration(ctx, u, 'ban', reason);
     ctx.host.kill(u.username, 'BANNED', banMessage({ by: ctx.user.name, reason, expiresAt }));
     return { text: `${u.username} banned ${untilText(expiresAt)}${reason ? `: ${reason}` : ''}`, data: { user: u.username, expiresAt, reason } };
   },
@@ -119,9 +127,9 @@ const unban = command({
   async run(ctx) {
     const u = ctx.target!;
     await assertMayOverride(ctx, 'ban', await ctx.host.db.activeBansOf(u.id));
-    const n = await ctx.host.db.liftBans(u.id, ctx.user.name);
+    const n = await ctx.host.db.liftBans(u.id, ctx.user.name, auditOf(ctx, u, 'unban', ''));
     if (!n) throw new ChatdError('BAD_ARGS', `${u.username} is not banned`);
-    await moderate(ctx, u, 'unban', '', '');
+    await announceModeration(ctx, u, 'unban', '');
     return { text: `${u.username} unbanned`, data: { user: u.username } };
   },
 });
@@ -135,7 +143,9 @@ const kick = command({
     const u = ctx.target!;
     if (!(await ctx.host.isOnline(u.username))) throw new ChatdError('NO_SUCH_USER', `${u.username} is not online`);
     const reason = sanitizeReason(ctx.rest(1), ctx.host.config.limits.maxText);
-    await moderate(ctx, u, 'kick', reason, reason);
+    // A kick changes nothing stored: its audit row alone, written before anyone is disconnected.
+    await ctx.host.db.audit(auditOf(ctx, u, 'kick', reason));
+    await announceModeration(ctx, u, 'kick', reason);
     ctx.host.kill(u.username, 'KICKED', `kicked by ${ctx.user.name}${reason ? `: ${reason}` : ''}`);
     return { text: `${u.username} kicked`, data: { user: u.username, reason } };
   },
@@ -152,8 +162,8 @@ const mute = command({
     if (ms === undefined) throw new ChatdError('BAD_ARGS', `usage: ${ctx.host.registry.usageLine(mute, ctx.prefix)}`);
     const until = ms === null ? null : Date.now() + ms;
     await assertMayOverride(ctx, 'mute', await mutesOn(ctx, u.id));
-    await ctx.host.mute({ id: u.id, username: u.username }, until, { name: ctx.user.name, level: ctx.user.level });
-    await moderate(ctx, u, 'mute', '', formatDuration(ms));
+    await ctx.host.mute({ id: u.id, username: u.username }, until, { name: ctx.user.name, level: ctx.user.level }, auditOf(ctx, u, 'mute', formatDuration(ms)));
+    await announceModeration(ctx, u, 'mute', '');
     return { text: `${u.username} muted ${untilText(until)}`, data: { user: u.username, until } };
   },
 });
@@ -167,8 +177,8 @@ const unmute = command({
     const u = ctx.target!;
     if (!ctx.host.isMuted(u.username)) throw new ChatdError('BAD_ARGS', `${u.username} is not muted`);
     await assertMayOverride(ctx, 'mute', await mutesOn(ctx, u.id));
-    await ctx.host.unmute({ id: u.id, username: u.username });
-    await moderate(ctx, u, 'unmute', '', '');
+    await ctx.host.unmute({ id: u.id, username: u.username }, auditOf(ctx, u, 'unmute', ''));
+    await announceModeration(ctx, u, 'unmute', '');
     return { text: `${u.username} unmuted`, data: { user: u.username } };
   },
 });

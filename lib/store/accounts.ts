@@ -1,7 +1,8 @@
 // The Store's accounts: roles, users, their name colors, and login locks (by login name). Its own
 // module because every login and every role check goes through it.
+import { withAudit } from './audit.js';
 import { StoreCore } from './core.js';
-import { toUser, type RoleRecord, type UserRecord } from './records.js';
+import { toUser, type AuditEntry, type RoleRecord, type UserRecord } from './records.js';
 import { SQL } from './sql.js';
 
 /** Ids per query of usersByIds. */
@@ -21,8 +22,9 @@ export abstract class AccountStore extends StoreCore {
 
   async addRole(role: RoleRecord): Promise<void> { await this.knex('roles').insert(role); }
 
-  async updateRole(name: string, patch: Partial<Omit<RoleRecord, 'name'>>): Promise<boolean> {
-    return (await this.knex('roles').where({ name }).update(patch)) > 0;
+  /** Changes a role's level or color; `audit` is stored with it, in one transaction (see withAudit), when the role exists. */
+  async updateRole(name: string, patch: Partial<Omit<RoleRecord, 'name'>>, audit?: AuditEntry): Promise<boolean> {
+    return (await withAudit(this.knex, audit, (trx) => trx('roles').where({ name }).update(patch), (n) => n > 0)) > 0;
   }
 
   // ---- users --------------------------------------------------------------------------------
@@ -62,9 +64,16 @@ export abstract class AccountStore extends StoreCore {
     await this.knex('users').where({ id }).update({ password_hash: hash });
   }
 
-  async setUserRole(id: number, role: string): Promise<void> { await this.knex('users').where({ id }).update({ role }); }
+  // A role change and a disabled account are followed by every node through their audit rows
+  // (pollers.ts): the row and the change are one transaction (withAudit), so a node that reads the
+  // row finds the change stored, and no row tells of a change that failed.
+  async setUserRole(id: number, role: string, audit?: AuditEntry): Promise<void> {
+    await withAudit(this.knex, audit, (trx) => trx('users').where({ id }).update({ role }));
+  }
 
-  async setDisabled(id: number, disabled: boolean): Promise<void> { await this.knex('users').where({ id }).update({ disabled }); }
+  async setDisabled(id: number, disabled: boolean, audit?: AuditEntry): Promise<void> {
+    await withAudit(this.knex, audit, (trx) => trx('users').where({ id }).update({ disabled }));
+  }
 
   async recordLogin(id: number, at = Date.now()): Promise<void> {
     await this.direct.run(SQL.recordLogin, [at, id]);

@@ -1,18 +1,22 @@
 // The Store's moderation records: bans (checked at every login) and mutes. Its own module: what a
 // moderator sets and the login path reads, apart from the accounts they apply to.
+import { withAudit } from './audit.js';
 import { StoreCore } from './core.js';
-import { num, toBan, type BanRecord, type MuteRecord, type NewBan } from './records.js';
+import { num, toBan, type AuditEntry, type BanRecord, type MuteRecord, type NewBan } from './records.js';
 import { SQL } from './sql.js';
 
 export abstract class ModerationStore extends StoreCore {
+  // Each write here takes the audit entry of the action it serves: written in its transaction
+  // (withAudit), so a ban, unban, mute or unmute and its audit row are stored together or not at all.
+
   // ---- bans ---------------------------------------------------------------------------------
   /**
    * Adds a ban. A new ban on a user replaces that user's earlier ones (lifted by the same actor), so
    * banning again changes the duration or reason instead of stacking rows in `banned-users`.
    */
-  async addBan(b: NewBan): Promise<number> {
+  async addBan(b: NewBan, audit?: AuditEntry): Promise<number> {
     const now = b.createdAt ?? Date.now();
-    return this.knex.transaction(async (trx) => {
+    return withAudit(this.knex, audit, async (trx) => {
       if (b.userId != null) await trx('bans').where({ user_id: b.userId }).whereNull('lifted_at').update({ lifted_at: now, lifted_by: b.by });
       const [id] = await trx('bans').insert({
         user_id: b.userId, username: b.username, ip: b.ip, cert_fingerprint: b.certFingerprint, reason: b.reason,
@@ -38,19 +42,24 @@ export abstract class ModerationStore extends StoreCore {
     return (await this.direct.all(SQL.userBans, [userId, now])).map(toBan);
   }
 
-  /** Lifts every active ban on a user; returns how many. */
-  async liftBans(userId: number, by: string, now = Date.now()): Promise<number> {
-    return this.direct.run(SQL.liftBans, [now, by, now, userId]);
+  /** Lifts every active ban on a user; returns how many (audited only when there was one). */
+  async liftBans(userId: number, by: string, audit?: AuditEntry, now = Date.now()): Promise<number> {
+    return withAudit(this.knex, audit, (trx) => trx('bans').where({ user_id: userId }).whereNull('lifted_at')
+      .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', now))
+      .update({ lifted_at: now, lifted_by: by }), (n) => n > 0);
   }
 
   // ---- mutes -------------------------------------------------------------------------------
   /** Mutes a user, replacing any mute already on them. */
-  async setMute(m: MuteRecord): Promise<void> {
-    await this.knex('mutes').insert({ user_id: m.userId, username: m.username, until: m.until, by: m.by, by_level: m.byLevel ?? null, created_at: Date.now() })
-      .onConflict('user_id').merge();
+  async setMute(m: MuteRecord, audit?: AuditEntry): Promise<void> {
+    await withAudit(this.knex, audit, (trx) => trx('mutes')
+      .insert({ user_id: m.userId, username: m.username, until: m.until, by: m.by, by_level: m.byLevel ?? null, created_at: Date.now() })
+      .onConflict('user_id').merge());
   }
 
-  async liftMute(userId: number): Promise<void> { await this.knex('mutes').where({ user_id: userId }).del(); }
+  async liftMute(userId: number, audit?: AuditEntry): Promise<void> {
+    await withAudit(this.knex, audit, (trx) => trx('mutes').where({ user_id: userId }).del());
+  }
 
   /** Mutes not yet expired. */
   async activeMutes(now = Date.now()): Promise<MuteRecord[]> {

@@ -28,7 +28,6 @@ export const SQL = {
   matchingBans: `select * from bans where ${ACTIVE_BAN} and (user_id = ? or ip = ? or cert_fingerprint = ?)`,
   activeBans: `select * from bans where ${ACTIVE_BAN} order by id asc`,
   userBans: `select * from bans where user_id = ? and ${ACTIVE_BAN} order by id asc`, // binds: user, now
-  liftBans: `update bans set lifted_at = ?, lifted_by = ? where ${ACTIVE_BAN} and user_id = ?`,
   recordLogin: 'update users set last_login = ? where id = ?',
   loginLock: 'select locked_until from login_locks where name = ? and locked_until > ?',
   room: 'select name, topic, created_at from rooms where name = ?',
