@@ -27,8 +27,11 @@ export function renewalDue(certPem: string | Buffer, now = Date.now()): boolean 
   return to - now < (to - from) / 3;
 }
 
-/** Why `certPem` cannot replace the working certificate of `user` with the new `keyPem`, or null when it can. */
-export function renewedCertProblem(certPem: string, user: string, keyPem: string, caPem: string | Buffer, now = Date.now()): string | null {
+/**
+ * Why `certPem`, which chatd issued for `user` and the new `keyPem` (enrollment, renewal), cannot be
+ * put in the profile, or null when it can.
+ */
+export function issuedCertProblem(certPem: string, user: string, keyPem: string, caPem: string | Buffer, now = Date.now()): string | null {
   let x: crypto.X509Certificate;
   try { x = new crypto.X509Certificate(certPem); } catch { return 'the server sent something that is not a certificate'; }
   if (x.subject !== `CN=${user}` || !x.checkPrivateKey(crypto.createPrivateKey(keyPem))) return 'the server sent a certificate that is not for this key';
@@ -60,7 +63,7 @@ export function renewer(user: string, certFile: string, keyFile: string, caPem: 
       return;
     }
     if (a.type !== 'renewed' || typeof a.cert !== 'string') return status('certificate renewal: unexpected answer from the server');
-    const problem = renewedCertProblem(a.cert, user, keyPem, caPem);
+    const problem = issuedCertProblem(a.cert, user, keyPem, caPem);
     if (problem) return status(`certificate renewal: ${problem}; keeping the old one (it expires ${new Date(until).toISOString()})`);
     const x = new crypto.X509Certificate(a.cert);
     // Key first: until the certificate follows, the old certificate and the new key do not match,

@@ -7,7 +7,7 @@ import path from 'node:path';
 import forge from 'node-forge';
 import { createCA, signClientKey, type CertKeyPair } from '../../lib/auth/certs.js';
 import { newKeyAndCsr } from '../../lib/client/keys.js';
-import { renewedCertProblem, renewer } from '../../lib/client/renew.js';
+import { issuedCertProblem, renewer } from '../../lib/client/renew.js';
 import type { ClientFrame } from '../../lib/protocol/frames.js';
 import { agedCert } from '../helpers/enroll.js';
 import { sharedCerts, tmpdir } from '../helpers/world.js';
@@ -43,21 +43,21 @@ describe('client/renew: what may replace the working certificate', function () {
 
   it('accepts a client certificate of the profile\'s CA for the new key', async () => {
     const { keyPem, csrPem } = await newKeyAndCsr('carol');
-    expect(renewedCertProblem(signClientKey(ca, publicOf(csrPem), 'carol', 90), 'carol', keyPem, caPem)).to.equal(null);
+    expect(issuedCertProblem(signClientKey(ca, publicOf(csrPem), 'carol', 90), 'carol', keyPem, caPem)).to.equal(null);
   });
 
   it('refuses another CA\'s, a self-signed one, an expired one, one not yet valid, one for another key (the CA certificate itself), and no certificate', async () => {
     const { keyPem, csrPem } = await newKeyAndCsr('carol');
     const now = Date.now();
     const day = 86_400_000;
-    expect(renewedCertProblem(signClientKey(other, publicOf(csrPem), 'carol', 90), 'carol', keyPem, caPem)).to.match(/not signed by the CA this profile trusts \(CN=other CA\)/);
-    expect(renewedCertProblem(forged(csrPem, 'carol', other.keyPem, now - day, now + 90 * day), 'carol', keyPem, caPem)).to.match(/not signed by the CA/);
+    expect(issuedCertProblem(signClientKey(other, publicOf(csrPem), 'carol', 90), 'carol', keyPem, caPem)).to.match(/not signed by the CA this profile trusts \(CN=other CA\)/);
+    expect(issuedCertProblem(forged(csrPem, 'carol', other.keyPem, now - day, now + 90 * day), 'carol', keyPem, caPem)).to.match(/not signed by the CA/);
     // The right issuer name, signed by another key.
-    expect(renewedCertProblem(forged(csrPem, new crypto.X509Certificate(caPem).subject.slice(3), other.keyPem, now - day, now + 90 * day), 'carol', keyPem, caPem)).to.match(/not signed by the CA/);
-    expect(renewedCertProblem(forged(csrPem, new crypto.X509Certificate(caPem).subject.slice(3), ca.keyPem, now - 90 * day, now - day), 'carol', keyPem, caPem)).to.match(/expired/);
-    expect(renewedCertProblem(forged(csrPem, new crypto.X509Certificate(caPem).subject.slice(3), ca.keyPem, now + 2 * day, now + 90 * day), 'carol', keyPem, caPem)).to.match(/not valid before/);
-    expect(renewedCertProblem(caPem, 'carol', keyPem, caPem)).to.match(/not for this key/);
-    expect(renewedCertProblem('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n', 'carol', keyPem, caPem)).to.match(/not a certificate/);
+    expect(issuedCertProblem(forged(csrPem, new crypto.X509Certificate(caPem).subject.slice(3), other.keyPem, now - day, now + 90 * day), 'carol', keyPem, caPem)).to.match(/not signed by the CA/);
+    expect(issuedCertProblem(forged(csrPem, new crypto.X509Certificate(caPem).subject.slice(3), ca.keyPem, now - 90 * day, now - day), 'carol', keyPem, caPem)).to.match(/expired/);
+    expect(issuedCertProblem(forged(csrPem, new crypto.X509Certificate(caPem).subject.slice(3), ca.keyPem, now + 2 * day, now + 90 * day), 'carol', keyPem, caPem)).to.match(/not valid before/);
+    expect(issuedCertProblem(caPem, 'carol', keyPem, caPem)).to.match(/not for this key/);
+    expect(issuedCertProblem('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n', 'carol', keyPem, caPem)).to.match(/not a certificate/);
   });
 
   it('the renewer keeps both files and says why when the answer is a self-signed certificate', async () => {
