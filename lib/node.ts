@@ -206,7 +206,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
 
   async renew(s: Session, csr: string, id?: FrameId): Promise<void> {
     if (!this.enroll) throw new ChatdError('ENROLL_DISABLED');
-    const issued = await this.enroll.renew(s.user!.name, csr, s.remote);
+    const issued = await this.enroll.renew(s.user!.name, csr, s.remote, s.fingerprint);
     s.send({ type: 'renewed', ...issued, ...(id !== undefined ? { id } : {}) });
   }
 

@@ -35,6 +35,7 @@ export async function probe(check: () => Promise<unknown>, ms = READY_TIMEOUT_MS
 export class OpsServer {
   private readonly server: http.Server;
   private round: Promise<Record<string, string>> | null = null;
+  private scrape: Promise<string> | null = null;
 
   constructor(private readonly metrics: Metrics, private readonly checks: ReadinessChecks, private readonly log: Logger) {
     // Node checks requestTimeout and headersTimeout only every connectionsCheckingInterval (30 s by
@@ -56,7 +57,7 @@ export class OpsServer {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(404).end();
     if (path === '/metrics') {
-      const body = await this.metrics.registry.metrics();
+      const body = await this.metricsText();
       return void res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(req.method === 'HEAD' ? undefined : body);
     }
     if (path === '/healthz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
@@ -83,6 +84,16 @@ export class OpsServer {
       } finally { this.round = null; }
     })();
     return this.round;
+  }
+
+  /**
+   * The text of one scrape, shared like a readiness round: its chatd_db_up and chatd_bus_up gauges
+   * make the same round trips as /readyz, and a burst of scrapes (several Prometheus replicas, a
+   * flood where the port is exposed) would otherwise make one each, on the pool logins need.
+   */
+  private metricsText(): Promise<string> {
+    this.scrape ??= this.metrics.registry.metrics().finally(() => { this.scrape = null; });
+    return this.scrape;
   }
 
   listen(hostPort: string): Promise<AddressInfo> {

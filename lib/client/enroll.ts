@@ -16,6 +16,7 @@ import { caFingerprint, decodeInvite, parseHostPort, pemBlocks } from '../enroll
 import { enrollPasswordProblem } from '../auth/policy.js';
 import { ENROLL_ALPN } from '../protocol/frames.js';
 import { newKeyAndCsr } from './keys.js';
+import { issuedCertProblem } from './renew.js';
 import { clean } from './link-errors.js';
 import { PROFILE_FILE, profileDir, writeAtomic, type Profile } from './profile.js';
 
@@ -109,8 +110,10 @@ export async function runEnroll(args: EnrollArgs, env: NodeJS.ProcessEnv, out: (
   const password = await newPassword(args, user, env);
   const { keyPem, csrPem } = await newKeyAndCsr(user);
   const { cert, caPem } = await exchange(host, port, invite.fp, () => ({ type: 'enroll', id: 1, user, token: invite.t, csr: csrPem, password }));
+  // The same checks as a renewal's: a profile with a certificate that cannot log in is no profile.
+  const problem = issuedCertProblem(cert, user, keyPem, caPem);
+  if (problem) throw new SetupError(`${problem}; nothing was saved (the invite is used: ask for a new one)`);
   const x = new crypto.X509Certificate(cert);
-  if (!x.checkPrivateKey(crypto.createPrivateKey(keyPem))) throw new SetupError('the server sent a certificate for another key; nothing was saved');
 
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const profile: Profile = { host, port, user, ca: path.join(dir, 'ca.crt'), cert: path.join(dir, `${user}.crt`), key: path.join(dir, `${user}.key`) };

@@ -97,7 +97,7 @@ export async function runChatCli(args: ChatCliArgs, env: NodeJS.ProcessEnv = pro
 
   const conn = new ChatConnection({
     host, port, ...pem, certFile: cert, user, password, idleTimeoutMs: Math.max(0.2, args.idleTimeout) * 1000,
-    afterLogin: renewer(user, cert, key, (s) => process.stderr.write(`chat-cli: ${s}\n`)),
+    afterLogin: renewer(user, cert, key, pem.ca, (s) => process.stderr.write(`chat-cli: ${s}\n`)),
   });
   conn.on('frame', (f) => {
     if (f.type === 'login_ok' && typeof f.notice === 'string' && f.notice) process.stderr.write(`chat-cli: notice from the server: ${clean(f.notice)}\n`);

@@ -38,6 +38,11 @@ export function checkCsr(pem: unknown, user: string): CheckedCsr {
   if (bits < MIN_RSA_BITS) throw bad(`RSA key of ${bits} bits; at least ${MIN_RSA_BITS} are required`);
   if (bits > MAX_RSA_BITS) throw bad(`RSA key of ${bits} bits; at most ${MAX_RSA_BITS} are accepted`);
   if (key.e.bitLength() > MAX_EXPONENT_BITS) throw bad(`RSA public exponent over ${MAX_EXPONENT_BITS} bits`);
+  // An odd exponent of 3 or more (CA/Browser Forum baseline, RFC 8017): with e = 1 the "signature" is
+  // the padded digest itself, which anyone can write for any modulus (another user's, the CA's), so
+  // it proves possession of nothing, and every signature by that key is as easy to forge; an even e
+  // is no RSA key at all.
+  if (key.e.compareTo(new forge.jsbn.BigInteger('3')) < 0 || !key.e.testBit(0)) throw bad('RSA public exponent must be odd and at least 3 (65537 is usual)');
   let signed = false;
   try { signed = csr.verify(); } catch { signed = false; }
   if (!signed) throw bad('its signature does not verify');

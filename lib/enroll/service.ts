@@ -113,14 +113,28 @@ export class EnrollService {
     return { cert: pem, not_after: new Date(record.notAfter).toISOString() };
   }
 
-  /** `renew` of a logged-in session: a new certificate for a new key of the same user. */
-  async renew(user: string, csrPem: unknown, ip: string): Promise<Issued> {
+  /**
+   * `renew` of a logged-in session: a new certificate for a new key of the same user. It renews the
+   * certificate the session logged in with (`fingerprint`): a session without one (--client-cert
+   * optional) would turn a password alone into a certificate, which only an invite grants; and one
+   * whose certificate was revoked (a stolen key, a re-enrollment) is still open until the poller
+   * closes it, which must not be time enough to get a fresh certificate that no revocation covers.
+   */
+  async renew(user: string, csrPem: unknown, ip: string, fingerprint: string | null): Promise<Issued> {
     if (!this.ca) throw new ChatdError('ENROLL_DISABLED');
+    if (!fingerprint) throw new ChatdError('FORBIDDEN', 'renewal is for a session that logged in with a client certificate; ask an operator for an invite');
     if (this.attempts.hit(`renew:${user}`)) throw new ChatdError('RATE_LIMITED', 'too many renewals; try again later');
     const csr = checkCsr(csrPem, user);
+    if (await this.db.isRevoked(fingerprint)) throw new ChatdError('CERT_REVOKED');
     const { pem, record } = this.sign(csr.publicKey, user, 'renew');
     await this.db.recordCertificate(record);
     this.recorded.add(record.fingerprint);
+    // A revocation that landed while this one was recorded (a re-enrollment revokes the certificates
+    // it finds then, which may not yet include this one): the new certificate goes with the old.
+    if (await this.db.isRevoked(fingerprint)) {
+      await this.db.revokeCert(record.fingerprint, ENROLL_ACTOR, `renewed from revoked ${fingerprint}`);
+      throw new ChatdError('CERT_REVOKED');
+    }
     await this.db.audit({ actor: user, action: 'cert.renew', target: user, detail: `${record.fingerprint} from ${ip}` });
     return { cert: pem, not_after: new Date(record.notAfter).toISOString() };
   }

@@ -6,14 +6,13 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
-import forge from 'node-forge';
 import type { Chatd } from '../../lib/app.js';
 import { createServerCert, initCertDir, issueClientCert, loadCA } from '../../lib/auth/certs.js';
 import { newKeyAndCsr } from '../../lib/client/keys.js';
 import { runBin } from '../helpers/bin.js';
 import { plain, Run } from '../helpers/cli-run.js';
 import { TestClient } from '../helpers/client.js';
-import { inviteCode } from '../helpers/enroll.js';
+import { agedCert, inviteCode } from '../helpers/enroll.js';
 import { makeWorld, startServer, tmpdir, USERS, type World } from '../helpers/world.js';
 
 const DANA_PW = 'dana picks a passphrase';
@@ -31,23 +30,6 @@ async function impostor(cert: { certPem: string; keyPem: string }, caPem: string
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return { port: (server.address() as { port: number }).port, received, close: () => server.close() };
-}
-
-/** A client certificate for `user` whose validity began `pastDays` ago and ends in `leftDays`. */
-function agedCert(caDir: string, user: string, keyPem: string, pastDays: number, leftDays: number): string {
-  const ca = loadCA(caDir);
-  const caCert = forge.pki.certificateFromPem(ca.certPem);
-  const key = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
-  cert.serialNumber = '01' + crypto.randomBytes(15).toString('hex');
-  cert.validity.notBefore = new Date(Date.now() - pastDays * 86_400_000);
-  cert.validity.notAfter = new Date(Date.now() + leftDays * 86_400_000);
-  cert.setSubject([{ shortName: 'CN', value: user }]);
-  cert.setIssuer(caCert.subject.attributes);
-  cert.setExtensions([{ name: 'basicConstraints', cA: false }, { name: 'keyUsage', digitalSignature: true }, { name: 'extKeyUsage', clientAuth: true }]);
-  cert.sign(forge.pki.privateKeyFromPem(ca.keyPem), forge.md.sha256.create());
-  return forge.pki.certificateToPem(cert);
 }
 
 describe('e2e: chat-cli enroll and renewal', function () {

@@ -35,6 +35,26 @@ function heavyCsr(user: string, bits: number): string {
   return forge.pki.certificationRequestToPem(csr);
 }
 
+/**
+ * A request for `user` carrying the modulus `n` of someone else's key (here the CA's) with public
+ * exponent 1: its "signature" is the PKCS#1 v1.5 block itself (s^1 = s), which anyone can write, so
+ * it proves possession of nothing, and the certificate's key would let anyone sign as its holder.
+ */
+function exponentOneCsr(user: string, n: forge.jsbn.BigInteger): string {
+  const csr = forge.pki.createCertificationRequest();
+  csr.publicKey = forge.pki.setRsaPublicKey(n, forge.jsbn.BigInteger.ONE);
+  csr.setSubject([{ shortName: 'CN', value: user }]);
+  const signer = {
+    sign: (md: forge.md.MessageDigest) => {
+      const digestInfo = Buffer.concat([Buffer.from('3031300d060960864801650304020105000420', 'hex'), Buffer.from(md.digest().getBytes(), 'binary')]);
+      const k = Math.ceil(n.bitLength() / 8);
+      return Buffer.concat([Buffer.from([0, 1]), Buffer.alloc(k - 3 - digestInfo.length, 0xff), Buffer.from([0]), digestInfo]).toString('binary');
+    },
+  };
+  csr.sign(signer as unknown as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
+  return forge.pki.certificationRequestToPem(csr);
+}
+
 describe('e2e: enrollment against a hostile client', function () {
   this.timeout(60000);
   let world: World;
@@ -63,6 +83,22 @@ describe('e2e: enrollment against a hostile client', function () {
     const { csrPem } = await newKeyAndCsr('heavy');
     expect((await enrollRaw(port(), world.certs, { type: 'enroll', id: 'h2', user: 'heavy', token: invite.t, csr: csrPem, password: PASSWORD })).answer)
       .to.include({ type: 'enrolled' });
+  });
+
+  it('a CSR with public exponent 1, for a modulus whose key the client does not hold (the CA\'s), is BAD_CSR; so is an even exponent', async () => {
+    const { invite } = await inviteCode(world.db, world.certs, 'mallory');
+    const caKey = forge.pki.certificateFromPem(loadCA(world.certs).certPem).publicKey as forge.pki.rsa.PublicKey;
+    const r = await enrollRaw(port(), world.certs, { type: 'enroll', id: 'e1', user: 'mallory', token: invite.t, csr: exponentOneCsr('mallory', caKey.n), password: PASSWORD });
+    expect(r.answer).to.include({ type: 'error', code: 'BAD_CSR' });
+    expect(r.answer!.message).to.match(/public exponent/);
+    const even = forge.pki.createCertificationRequest();
+    even.publicKey = forge.pki.setRsaPublicKey(caKey.n, new forge.jsbn.BigInteger('65536'));
+    even.setSubject([{ shortName: 'CN', value: 'mallory' }]);
+    even.sign({ sign: () => crypto.randomBytes(256).toString('binary') } as unknown as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
+    const r2 = await enrollRaw(port(), world.certs, { type: 'enroll', id: 'e2', user: 'mallory', token: invite.t, csr: forge.pki.certificationRequestToPem(even), password: PASSWORD });
+    expect(r2.answer).to.include({ type: 'error', code: 'BAD_CSR' });
+    expect(r2.answer!.message).to.match(/public exponent/);
+    expect(await world.store.knex('certificates').where({ user: 'mallory' })).to.deep.equal([]);
   });
 
   it('one enroll frame per connection: frames sent with it in the same write are not acted on', async () => {

@@ -1,8 +1,11 @@
 // Raw enrollment clients for specs: ALPN chatd-enroll/1 without a client certificate, one enroll
 // frame, and everything the server sent until it closed.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import tls from 'node:tls';
+import forge from 'node-forge';
 import { runBin } from './bin.js';
+import { loadCA } from '../../lib/auth/certs.js';
 import type { Frame } from './client.js';
 import { decodeInvite, type Invite } from '../../lib/enroll/invite.js';
 
@@ -45,4 +48,21 @@ export async function inviteCode(db: string, certs: string, user: string, ...arg
   if (r.code !== 0) throw new Error(`invite add ${user} failed (${r.code}): ${r.err}`);
   const code = r.out.trim();
   return { code, invite: decodeInvite(code) };
+}
+
+/** A client certificate for `user` whose validity began `pastDays` ago and ends in `leftDays` (signed by the CA of `caDir`). */
+export function agedCert(caDir: string, user: string, keyPem: string, pastDays: number, leftDays: number): string {
+  const ca = loadCA(caDir);
+  const caCert = forge.pki.certificateFromPem(ca.certPem);
+  const key = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
+  cert.serialNumber = '01' + crypto.randomBytes(15).toString('hex');
+  cert.validity.notBefore = new Date(Date.now() - pastDays * 86_400_000);
+  cert.validity.notAfter = new Date(Date.now() + leftDays * 86_400_000);
+  cert.setSubject([{ shortName: 'CN', value: user }]);
+  cert.setIssuer(caCert.subject.attributes);
+  cert.setExtensions([{ name: 'basicConstraints', cA: false }, { name: 'keyUsage', digitalSignature: true }, { name: 'extKeyUsage', clientAuth: true }]);
+  cert.sign(forge.pki.privateKeyFromPem(ca.keyPem), forge.md.sha256.create());
+  return forge.pki.certificateToPem(cert);
 }

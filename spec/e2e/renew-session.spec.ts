@@ -1,0 +1,77 @@
+// `renew` renews the certificate a session logged in with: a session without one (--client-cert
+// optional, a password alone) gets none, since certificates come from invites; a session whose
+// certificate was revoked (chat-admin cert revoke, a re-enrollment of a lost key) gets none in the
+// second before the poller closes it, nor by a renewal already under way when the revocation lands.
+import { expect } from 'chai';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import type { Chatd } from '../../lib/app.js';
+import { newKeyAndCsr } from '../../lib/client/keys.js';
+import { TestClient } from '../helpers/client.js';
+import { holdCalls } from '../helpers/wait.js';
+import { makeWorld, startServer, USERS, type World } from '../helpers/world.js';
+
+describe('e2e: renew and the certificate of the session', function () {
+  this.timeout(60000);
+  let world: World;
+  let chatd: Chatd;
+  const fpOf = (user: string) => new crypto.X509Certificate(fs.readFileSync(`${world.certs}/clients/${user}.crt`)).fingerprint256;
+  const renewedOf = async (user: string) => (await world.store.knex('certificates').where({ user, source: 'renew' })) as Array<{ fingerprint: string; revoked_at: unknown }>;
+
+  beforeEach(async () => {
+    world = await makeWorld();
+    chatd = await startServer(world, { caKey: `${world.certs}/ca.key`, clientCert: 'optional' });
+  });
+  afterEach(async () => {
+    await chatd?.stop();
+    await world?.drop();
+  });
+
+  it('a session that logged in without a certificate cannot get one: FORBIDDEN, nothing issued', async () => {
+    const c = await TestClient.connect(chatd.address.port, world.certs, 'bob', { certOf: null });
+    expect(await c.login('bob', USERS.bob!.password)).to.include({ type: 'login_ok' });
+    c.send({ type: 'renew', id: 'r', csr: (await newKeyAndCsr('bob')).csrPem });
+    const a = await c.waitFor((f) => f.id === 'r');
+    expect(a).to.include({ type: 'error', code: 'FORBIDDEN' });
+    expect(a.message).to.match(/client certificate/);
+    expect(await renewedOf('bob')).to.deep.equal([]);
+    c.close();
+  });
+
+  it('a session whose certificate was revoked (before the poller closed it): CERT_REVOKED, nothing issued', async () => {
+    const hold = holdCalls(chatd.node.store, 'listRevoked'); // the poller does not close the session first
+    const c = await TestClient.connect(chatd.address.port, world.certs, 'bob');
+    expect(await c.login('bob', USERS.bob!.password)).to.include({ type: 'login_ok' });
+    expect(await world.store.revokeCert(fpOf('bob'), 'admin', 'key stolen')).to.equal(true);
+    c.send({ type: 'renew', id: 'r', csr: (await newKeyAndCsr('bob')).csrPem });
+    expect(await c.waitFor((f) => f.id === 'r')).to.include({ type: 'error', code: 'CERT_REVOKED' });
+    expect(await renewedOf('bob')).to.deep.equal([]);
+    c.close();
+    hold.release();
+  });
+
+  it('a revocation that lands while a renewal is under way revokes the new certificate too, and it is not handed over', async () => {
+    const poll = holdCalls(chatd.node.store, 'listRevoked');
+    const c = await TestClient.connect(chatd.address.port, world.certs, 'bob');
+    expect(await c.login('bob', USERS.bob!.password)).to.include({ type: 'login_ok' });
+    const record = holdCalls(chatd.node.store, 'recordCertificate');
+    c.send({ type: 'renew', id: 'r', csr: (await newKeyAndCsr('bob')).csrPem });
+    await record.reached;
+    expect(await world.store.revokeCert(fpOf('bob'), 'admin', 'key stolen')).to.equal(true);
+    record.release();
+    expect(await c.waitFor((f) => f.id === 'r')).to.include({ type: 'error', code: 'CERT_REVOKED' });
+    const issued = await renewedOf('bob');
+    expect(issued).to.have.length(1);
+    expect(await world.store.isRevoked(issued[0]!.fingerprint)).to.equal(true);
+    c.close();
+    poll.release();
+  });
+
+  it('a session with its own valid certificate still renews', async () => {
+    const c = await TestClient.connect(chatd.address.port, world.certs, 'bob');
+    expect(await c.login('bob', USERS.bob!.password)).to.include({ type: 'login_ok' });
+    c.send({ type: 'renew', id: 'r', csr: (await newKeyAndCsr('bob')).csrPem });
+    expect(await c.waitFor((f) => f.id === 'r')).to.include({ type: 'renewed' });
+    c.close();
+  });
+});
