@@ -3,7 +3,7 @@
 // next is scheduled when the previous has ended), each poll bounded by `limits.dbTimeoutMs`, and a
 // query the database has not answered yet is not sent again: an outage cannot stack them up.
 import { ADMIN_ACTOR } from './auth/policy.js';
-import { banMessage } from './duration.js';
+import { banMessage, kickMessage } from './duration.js';
 import { nameColor } from './name-color.js';
 import { EVERY_ACCOUNT } from './account-changes.js';
 import type { Logger } from './log.js';
@@ -135,13 +135,31 @@ export class DatabasePollers {
    * message is lost when the issuing node is cut off from Redis (delivered there only), and a
    * demoted moderator kept their level on every other node until they logged in again. Entries
    * before this node started were in the database when its sessions logged in. A failed poll
-   * resumes from the cursor.
+   * resumes from the cursor. A `//kick` is followed for the same reason (see applyKick).
    */
   private async pollAdminChanges(): Promise<void> {
     if (this.auditCursor === null) { this.auditCursor = await this.store.lastAuditId(); return; }
-    for (const e of await this.store.auditAfter(this.auditCursor, ADMIN_ACTOR, ['role'])) {
+    for (const e of await this.store.auditAfter(this.auditCursor, ADMIN_ACTOR, ['role', 'kick'])) {
       this.auditCursor = Math.max(this.auditCursor, e.id);
-      await this.applyAdminChange(e.action, e.target, e.ts);
+      if (e.action === 'kick') this.applyKick(e.actor, e.target, e.detail, e.ts);
+      else await this.applyAdminChange(e.action, e.target, e.ts);
+    }
+  }
+
+  /**
+   * A `//kick` whose bus message was lost (the issuing node cut off from Redis delivers it locally
+   * only) would leave the target's sessions here open. Its entry closes the sessions of the target
+   * on this node that began before it (logins in flight included, as the bus's kill reaches them);
+   * those that began after are a login since the kick and stay. The cursor makes it apply once; when
+   * the bus did carry it, those sessions are gone already and nothing happens. Times are the issuing
+   * node's clock against this one's: nodes keep their clocks in step (NTP).
+   */
+  private applyKick(by: string, target: string | null, reason: string | null, ts: number): void {
+    if (!target) return;
+    for (const s of [...this.node.sessionsOf(target) ?? []]) {
+      if (s.since > ts) continue;
+      this.log.info('kick applied to a live session', { session: s.id, user: target, by });
+      s.bye('KICKED', kickMessage(by, reason));
     }
   }
 
