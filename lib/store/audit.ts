@@ -1,5 +1,6 @@
 // The Store's audit log: entries written (details cut at a fixed length) and read back by actor. Its
 // own module: every concern's admin action ends here, and the length rule belongs with it.
+import type { Knex } from 'knex';
 import { StoreCore } from './core.js';
 import type { AuditEntry } from './records.js';
 
@@ -8,9 +9,7 @@ export const AUDIT_DETAIL_MAX = 4000;
 
 export abstract class AuditStore extends StoreCore {
   // ---- audit --------------------------------------------------------------------------------
-  async audit(e: AuditEntry): Promise<void> {
-    await this.knex('audit_log').insert({ actor: e.actor, action: e.action, target: e.target ?? null, detail: auditDetail(e.detail), ts: e.ts ?? Date.now() });
-  }
+  async audit(e: AuditEntry): Promise<void> { await insertAudit(this.knex, e); }
 
   /** The id of the newest audit entry, 0 when there is none. */
   async lastAuditId(): Promise<number> {
@@ -25,6 +24,11 @@ export abstract class AuditStore extends StoreCore {
       .orderBy('id', 'asc').limit(1000);
     return rows.map((r: any) => ({ id: Number(r.id), actor: r.actor, action: r.action, target: r.target, detail: r.detail, ts: Number(r.ts) }));
   }
+}
+
+/** One audit row, through `k`: the store, or the transaction of the change the row tells of. */
+export async function insertAudit(k: Knex | Knex.Transaction, e: AuditEntry): Promise<void> {
+  await k('audit_log').insert({ actor: e.actor, action: e.action, target: e.target ?? null, detail: auditDetail(e.detail), ts: e.ts ?? Date.now() });
 }
 
 function auditDetail(d: string | null | undefined): string | null {

@@ -42,6 +42,23 @@ const REDIS = process.env.CHATD_TEST_REDIS;
     return { a, b, cut };
   }
 
+  it('a topic set on the cut-off node is what //topic and a join show on the other node', async () => {
+    const { a, b, cut } = await cutPair();
+    const aliceOnB = await login(b.address.port, 'alice');
+    const modOnA = await login(a.address.port, 'mod');
+    await cut();
+    expect(await modOnA.command('//topic release day')).to.include({ type: 'result' });
+
+    const shown = await until(async () => {
+      const r = await aliceOnB.command('//topic');
+      return r.data?.topic === 'release day' ? r : null;
+    }, 5000, 'the new topic on node b', 100);
+    expect(shown.text).to.equal('#lobby topic: release day');
+    // A session that joins on node b later is told it too.
+    const carolOnB = await login(b.address.port, 'carol');
+    expect((await carolOnB.command('//join lobby')).data).to.include({ room: 'lobby', topic: 'release day' });
+  });
+
   it('a kick on the cut-off node closes the target\'s sessions on the other node, once', async () => {
     const { a, b, cut } = await cutPair();
     const bobOnA = await login(a.address.port, 'bob');
