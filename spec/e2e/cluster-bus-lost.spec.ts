@@ -57,6 +57,9 @@ const REDIS = process.env.CHATD_TEST_REDIS;
     // A session that joins on node b later is told it too.
     const carolOnB = await login(b.address.port, 'carol');
     expect((await carolOnB.command('//join lobby')).data).to.include({ room: 'lobby', topic: 'release day' });
+    // A node started afterwards loads it (the pollers' first round, with the audit cursor).
+    const c = await t.start({ bus: busUrl(REDIS!, prefix), nodeName: 'c' });
+    expect((await (await login(c.address.port, 'dave')).command('//topic')).data).to.include({ topic: 'release day' });
   });
 
   it('a kick on the cut-off node closes the target\'s sessions on the other node, once', async () => {
