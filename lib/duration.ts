@@ -71,3 +71,8 @@ export function formatExpiry(expiresAt: number | null, now = Date.now()): string
 export function banMessage(b: { by: string; reason: string; expiresAt: number | null }): string {
   return `banned by ${b.by}${b.reason ? `: ${b.reason}` : ''}; expires ${formatExpiry(b.expiresAt)}`;
 }
+
+/** What a kicked user's sessions are told (bye KICKED), by the issuing node and by every node that polls the kick. */
+export function kickMessage(by: string, reason: string | null): string {
+  return `kicked by ${by}${reason ? `: ${reason}` : ''}`;
+}

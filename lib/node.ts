@@ -104,12 +104,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   async start(): Promise<void> {
     await this.logins.start();
     this.dedupe.useKey(await this.store.serverSecret(DEDUPE_SECRET));
-    try {
-      for (const r of await this.store.listRooms()) if (r.topic) this.topics.set(r.name, r.topic);
-    } catch (e) {
-      this.log.warn('could not load room topics', { err: (e as Error).message });
-    }
-    await this.bus.start(this);
+    await this.bus.start(this); // topics are loaded by the pollers' first round, with the audit cursor
     await this.pollers.start();
     this.retention.start();
   }
@@ -346,8 +341,14 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
 
   topicOf(room: string): string { return this.topics.get(room) ?? ''; }
 
+  /** A topic read from the database (pollers.ts): what a bus message lost would have brought. */
+  topicStored(room: string, topic: string): void {
+    if (topic) this.topics.set(room, topic); else this.topics.delete(room);
+  }
+
   async setTopic(room: string, topic: string, by: string): Promise<void> {
-    await this.db.setTopic(room, topic);
+    // Audited with the write (one transaction): the other nodes follow that row when the bus loses the message.
+    await this.db.setTopic(room, topic, { actor: by, action: 'topic', target: '#' + room, detail: topic });
     this.topics.set(room, topic);
     this.bus.publish({ t: 'topic', room, topic });
     // `reason` is the free text of DESIGN's event fields; `topic` names it for what it is.

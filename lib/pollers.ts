@@ -3,7 +3,7 @@
 // next is scheduled when the previous has ended), each poll bounded by `limits.dbTimeoutMs`, and a
 // query the database has not answered yet is not sent again: an outage cannot stack them up.
 import { ADMIN_ACTOR } from './auth/policy.js';
-import { banMessage } from './duration.js';
+import { banMessage, kickMessage } from './duration.js';
 import { nameColor } from './name-color.js';
 import { EVERY_ACCOUNT } from './account-changes.js';
 import type { Logger } from './log.js';
@@ -20,6 +20,8 @@ export interface PolledNode {
   beginMuteLoad(): (list: MuteRecord[]) => void;
   /** A role, level or state change heard of (lib/account-changes.ts); EVERY_ACCOUNT for a role's. */
   accountChanged(user: string): void;
+  /** A room's topic as the database has it ('' for none): one a lost bus message would have brought. */
+  topicStored(room: string, topic: string): void;
   /** Messages erased from the database by `upTo` (ms) leave what the node remembers of recent ones. */
   forgetErased(upTo: number): Promise<number>;
 }
@@ -135,13 +137,47 @@ export class DatabasePollers {
    * message is lost when the issuing node is cut off from Redis (delivered there only), and a
    * demoted moderator kept their level on every other node until they logged in again. Entries
    * before this node started were in the database when its sessions logged in. A failed poll
-   * resumes from the cursor.
+   * resumes from the cursor. A `//kick` is followed for the same reason (see applyKick), and so is
+   * a `//topic`: a node kept the topics it loaded at start and those the bus brought, so one set on
+   * a node cut off from Redis was never seen on the others (//topic, join) until they restarted. Its
+   * row is written with the topic, in one transaction; the topic is read from `rooms` when the row is
+   * seen. The first round loads every topic after taking the cursor: none set in between is missed.
    */
   private async pollAdminChanges(): Promise<void> {
-    if (this.auditCursor === null) { this.auditCursor = await this.store.lastAuditId(); return; }
-    for (const e of await this.store.auditAfter(this.auditCursor, ADMIN_ACTOR, ['role'])) {
+    if (this.auditCursor === null) {
+      const cursor = await this.store.lastAuditId();
+      for (const r of await this.store.roomTopics()) this.node.topicStored(r.name, r.topic);
+      this.auditCursor = cursor;
+      return;
+    }
+    for (const e of await this.store.auditAfter(this.auditCursor, ADMIN_ACTOR, ['role', 'kick', 'topic'])) {
+      if (e.action === 'kick') this.applyKick(e.actor, e.target, e.detail, e.ts);
+      else if (e.action === 'topic') await this.applyTopic(e.target);
+      else await this.applyAdminChange(e.action, e.target, e.ts);
       this.auditCursor = Math.max(this.auditCursor, e.id);
-      await this.applyAdminChange(e.action, e.target, e.ts);
+    }
+  }
+
+  /** The room's topic as stored now: the row's own text, or a newer one whose row comes next. */
+  private async applyTopic(target: string | null): Promise<void> {
+    const room = target?.startsWith('#') ? target.slice(1) : null;
+    if (room) this.node.topicStored(room, await this.store.roomTopic(room));
+  }
+
+  /**
+   * A `//kick` whose bus message was lost (the issuing node cut off from Redis delivers it locally
+   * only) would leave the target's sessions here open. Its entry closes the sessions of the target
+   * on this node that began before it (logins in flight included, as the bus's kill reaches them);
+   * those that began after are a login since the kick and stay. The cursor makes it apply once; when
+   * the bus did carry it, those sessions are gone already and nothing happens. Times are the issuing
+   * node's clock against this one's: nodes keep their clocks in step (NTP).
+   */
+  private applyKick(by: string, target: string | null, reason: string | null, ts: number): void {
+    if (!target) return;
+    for (const s of [...this.node.sessionsOf(target) ?? []]) {
+      if (s.since > ts) continue;
+      this.log.info('kick applied to a live session', { session: s.id, user: target, by });
+      s.bye('KICKED', kickMessage(by, reason));
     }
   }
 

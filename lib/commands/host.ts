@@ -39,6 +39,7 @@ export interface CommandHost {
   join(s: Session, room: string): Promise<void>;
   part(s: Session, room: string): void;
   topicOf(room: string): string;
+  /** Stores the topic with its audit row, then shows it here and on every node. */
   setTopic(room: string, topic: string, by: string): Promise<void>;
   recentHistory(room: string, n: number): Promise<MessageFrame[]>;
   /** Resolves once the messages said so far are written (history writes are batched), or after dbTimeoutMs. */

@@ -3,7 +3,7 @@
 // lifts a ban or mute set by someone of higher level (issue 20, fault 6).
 import { ChatdError } from '../errors.js';
 import { ADMIN_ACTOR, OWNER_LEVEL } from '../auth/policy.js';
-import { banMessage, formatDuration, formatExpiry, meantAsDuration, parseDuration, sinceText, untilText } from '../duration.js';
+import { banMessage, kickMessage, formatDuration, formatExpiry, meantAsDuration, parseDuration, sinceText, untilText } from '../duration.js';
 import { sanitizeReason, sanitizeText } from '../sanitize.js';
 import type { AuditEntry, UserRecord } from '../store/index.js';
 import { ago, table } from '../table.js';
@@ -141,13 +141,17 @@ const kick = command({
   target: TARGET,
   async run(ctx) {
     const u = ctx.target!;
-    if (!(await ctx.host.isOnline(u.username))) throw new ChatdError('NO_SUCH_USER', `${u.username} is not online`);
+    // With the bus down this node sees only its own sessions: the target may be on another node, which
+    // applies the kick from audit_log at its next database poll (lib/pollers.ts), so it is not refused.
+    const blind = ctx.host.busStatus() !== 'ok';
+    if (!blind && !(await ctx.host.isOnline(u.username))) throw new ChatdError('NO_SUCH_USER', `${u.username} is not online`);
     const reason = sanitizeReason(ctx.rest(1), ctx.host.config.limits.maxText);
     // A kick changes nothing stored: its audit row alone, written before anyone is disconnected.
     await ctx.host.db.audit(auditOf(ctx, u, 'kick', reason));
     await announceModeration(ctx, u, 'kick', reason);
-    ctx.host.kill(u.username, 'KICKED', `kicked by ${ctx.user.name}${reason ? `: ${reason}` : ''}`);
-    return { text: `${u.username} kicked`, data: { user: u.username, reason } };
+    ctx.host.kill(u.username, 'KICKED', kickMessage(ctx.user.name, reason));
+    const later = blind ? ' (bus down: other nodes close their sessions at their next database poll)' : '';
+    return { text: `${u.username} kicked${later}`, data: { user: u.username, reason } };
   },
 });
 

@@ -123,6 +123,8 @@ export abstract class IrcChannels extends IrcRegistration {
     const room = normalizeRoom(name);
     if (!room || !this.rooms.has(room)) return this.num('442', name, 'You\'re not on that channel');
     if (text === undefined) {
+      // The view is //topic without arguments: its level, commandLevels included, holds here too.
+      this.assertLevel('topic');
       const t = this.node.topicOf(room);
       return t ? this.num('332', channel(room), t) : this.num('331', channel(room), 'No topic is set');
     }

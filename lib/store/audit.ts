@@ -26,6 +26,7 @@ export abstract class AuditStore extends StoreCore {
   }
 }
 
+/** One audit row, through `k`: the store, or the transaction of the change the row tells of. */
 async function insertAudit(k: Knex | Knex.Transaction, e: AuditEntry): Promise<void> {
   await k('audit_log').insert({ actor: e.actor, action: e.action, target: e.target ?? null, detail: auditDetail(e.detail), ts: e.ts ?? Date.now() });
 }

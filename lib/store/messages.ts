@@ -2,7 +2,8 @@
 // chat's hot write and read path (history.ts batches into it).
 import type { MessageFrame } from '../protocol/frames.js';
 import { StoreCore } from './core.js';
-import { toMessage, type MessageRow, type RoomRecord } from './records.js';
+import { withAudit } from './audit.js';
+import { toMessage, type AuditEntry, type MessageRow, type RoomRecord } from './records.js';
 import { SQL } from './sql.js';
 
 export abstract class MessageStore extends StoreCore {
@@ -15,9 +16,27 @@ export abstract class MessageStore extends StoreCore {
     return room;
   }
 
-  async setTopic(name: string, topic: string): Promise<void> {
-    await this.ensureRoom(name);
-    await this.knex('rooms').where({ name }).update({ topic });
+  /**
+   * Stores a room's topic with the audit row of whoever set it, in one transaction (withAudit): the
+   * other nodes follow topic rows of audit_log and read the topic then (pollers.ts), so a node that
+   * sees the row finds the topic stored, and no row tells of a topic that was not.
+   */
+  async setTopic(name: string, topic: string, audit: AuditEntry): Promise<void> {
+    await withAudit(this.knex, audit, async (trx) => {
+      await trx('rooms').insert({ name, topic: '', created_at: Date.now() }).onConflict('name').ignore();
+      await trx('rooms').where({ name }).update({ topic });
+    });
+  }
+
+  /** A room's topic as stored ('' when the room has none or does not exist). */
+  async roomTopic(name: string): Promise<string> {
+    const [r] = await this.direct.all(SQL.room, [name]);
+    return r?.topic ?? '';
+  }
+
+  /** Every room that has a topic, with it (a node's start). */
+  async roomTopics(): Promise<Array<{ name: string; topic: string }>> {
+    return (await this.knex('rooms').select('name', 'topic').whereNot('topic', '')).map((r: any) => ({ name: r.name, topic: r.topic }));
   }
 
   async roomExists(name: string): Promise<boolean> {

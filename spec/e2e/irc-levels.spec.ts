@@ -7,7 +7,7 @@ import { RawIrc } from '../helpers/irc.js';
 
 describe('IRC front door: command levels', function () {
   this.timeout(20000);
-  const t = withChatd({ config: { ircPort: 0, commandLevels: { me: 50, whois: 50, rooms: 50, users: 50 } } });
+  const t = withChatd({ config: { ircPort: 0, commandLevels: { me: 50, whois: 50, rooms: 50, users: 50, topic: 50 } } });
   const open: RawIrc[] = [];
   afterEach(() => { for (const c of open.splice(0)) c.close(); });
   const reg = async (user: string) => { const r = await RawIrc.registered(t.chatd.ircAddress!.port, t.world.certs, user); open.push(r); return r; };
@@ -58,5 +58,19 @@ describe('IRC front door: command levels', function () {
     mod.send('WHO carol', 'NAMES #hideout');
     await mod.line(/ 352 mod \* carol /);
     await mod.line(/ 353 mod = #hideout :carol/);
+  });
+
+  it('TOPIC without text needs the level of //topic, as //topic without arguments does', async () => {
+    const mod = await reg('mod');
+    mod.send('TOPIC #lobby :secret plans', 'PING :set');
+    await mod.line(/PONG chatd :set/);
+    const alice = await reg('alice');
+    alice.lines.length = 0;
+    alice.send('TOPIC #lobby', 'PING :after-topic');
+    await alice.line(/PONG chatd :after-topic/);
+    expect(alice.lines.filter((l) => / (331|332) alice /.test(l))).to.deep.equal([]);
+    expect(alice.lines.filter((l) => / NOTICE alice :FORBIDDEN: /.test(l))).to.have.length(1);
+    mod.send('TOPIC #lobby');
+    await mod.line(/ 332 mod #lobby :secret plans/);
   });
 });
