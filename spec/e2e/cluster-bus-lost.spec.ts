@@ -5,10 +5,9 @@
 // Runs only when CHATD_TEST_REDIS is set (MariaDB too when CHATD_TEST_MYSQL is set, else SQLite).
 import { expect } from 'chai';
 import crypto from 'node:crypto';
-import type { Chatd } from '../../lib/app.js';
 import { withChatd } from '../helpers/chatd.js';
 import { TestClient } from '../helpers/client.js';
-import { TcpProxy } from '../helpers/proxy.js';
+import { cutPair as cutNodes } from '../helpers/cluster.js';
 import { busUrl, dropPrefix } from '../helpers/redis.js';
 import { until } from '../helpers/wait.js';
 
@@ -26,21 +25,7 @@ const REDIS = process.env.CHATD_TEST_REDIS;
   });
   const login = async (port: number, user: string) => { const c = await TestClient.loggedIn(port, t.world.certs, user); clients.push(c); return c; };
 
-  /** Nodes a (its bus through a relay) and b; `cut()` takes node a's Redis away. */
-  async function cutPair(): Promise<{ a: Chatd; b: Chatd; cut(): Promise<void> }> {
-    const r = new URL(REDIS!);
-    const proxy = new TcpProxy(r.hostname, Number(r.port || 6379));
-    await proxy.start();
-    t.defer(() => proxy.stop());
-    const limits = { databasePollMs: 200 };
-    const a = await t.start({ bus: busUrl(REDIS!, prefix, proxy.port), nodeName: 'a', limits });
-    const b = await t.start({ bus: busUrl(REDIS!, prefix), nodeName: 'b', limits });
-    const cut = async () => {
-      await proxy.cut();
-      await until(async () => a.node.busStatus() !== 'ok', 5000, 'node a sees Redis gone');
-    };
-    return { a, b, cut };
-  }
+  const cutPair = () => cutNodes(t, REDIS!, prefix);
 
   it('a topic set on the cut-off node is what //topic and a join show on the other node', async () => {
     const { a, b, cut } = await cutPair();

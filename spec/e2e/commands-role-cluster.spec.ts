@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import crypto from 'node:crypto';
 import { withChatd } from '../helpers/chatd.js';
 import { TestClient } from '../helpers/client.js';
-import { TcpProxy } from '../helpers/proxy.js';
+import { cutPair } from '../helpers/cluster.js';
 import { busUrl, dropPrefix } from '../helpers/redis.js';
 import { until } from '../helpers/wait.js';
 
@@ -25,18 +25,11 @@ const REDIS = process.env.CHATD_TEST_REDIS;
   const login = async (port: number, user: string) => { const c = await TestClient.loggedIn(port, t.world.certs, user); clients.push(c); return c; };
 
   it('a moderator demoted on a node cut off from Redis loses the level on the other node too', async () => {
-    const r = new URL(REDIS!);
-    const proxy = new TcpProxy(r.hostname, Number(r.port || 6379));
-    await proxy.start();
-    t.defer(() => proxy.stop());
-    const limits = { databasePollMs: 200 };
-    const a = await t.start({ bus: busUrl(REDIS!, prefix, proxy.port), nodeName: 'a', limits });
-    const b = await t.start({ bus: busUrl(REDIS!, prefix), nodeName: 'b', limits });
+    const { a, b, cut } = await cutPair(t, REDIS!, prefix);
     const modOnB = await login(b.address.port, 'mod');
     const bossOnA = await login(a.address.port, 'boss');
 
-    await proxy.cut();
-    await until(async () => a.node.busStatus() !== 'ok', 5000, 'node a sees Redis gone');
+    await cut();
     expect(await bossOnA.command('//role mod user')).to.include({ type: 'result' });
 
     const who = await until(async () => {
