@@ -3,6 +3,7 @@
 // next is scheduled when the previous has ended), each poll bounded by `limits.dbTimeoutMs`, and a
 // query the database has not answered yet is not sent again: an outage cannot stack them up.
 import { ADMIN_ACTOR } from './auth/policy.js';
+import { AuditFollow } from './audit-follow.js';
 import { banMessage, kickMessage } from './duration.js';
 import { nameColor } from './name-color.js';
 import { EVERY_ACCOUNT } from './account-changes.js';
@@ -35,7 +36,7 @@ export class DatabasePollers {
   private failing = false;
   private revoked: Set<string> | null = null;
   private bans = new Set<number>(); // ids of the active bans already applied to live sessions
-  private auditCursor: number | null = null; // the last chat-admin audit entry this node has followed
+  private audit: AuditFollow | null = null; // the audit entries this node has followed
 
   constructor(private readonly node: PolledNode, private readonly store: Store, private readonly limits: PollLimits, private readonly log: Logger) {}
 
@@ -144,18 +145,24 @@ export class DatabasePollers {
    * seen. The first round loads every topic after taking the cursor: none set in between is missed.
    */
   private async pollAdminChanges(): Promise<void> {
-    if (this.auditCursor === null) {
+    if (this.audit === null) {
       const cursor = await this.store.lastAuditId();
       for (const r of await this.store.roomTopics()) this.node.topicStored(r.name, r.topic);
-      this.auditCursor = cursor;
+      this.audit = new AuditFollow(cursor);
       return;
     }
-    for (const e of await this.store.auditAfter(this.auditCursor, ADMIN_ACTOR, ['role', 'kick', 'topic'])) {
+    const follow = this.audit;
+    const actions = ['role', 'kick', 'topic'];
+    // Rows that committed behind a higher id already read (lib/audit-follow.ts), then the new ones.
+    const late = follow.late ? await this.store.auditAfter(follow.late.after, ADMIN_ACTOR, actions, follow.late.upTo) : [];
+    for (const e of [...late, ...await this.store.auditAfter(follow.after, ADMIN_ACTOR, actions)]) {
+      if (!follow.isNew(e.id)) continue;
       if (e.action === 'kick') this.applyKick(e.actor, e.target, e.detail, e.ts);
       else if (e.action === 'topic') await this.applyTopic(e.target);
       else await this.applyAdminChange(e.action, e.target, e.ts);
-      this.auditCursor = Math.max(this.auditCursor, e.id);
+      follow.done(e.id);
     }
+    follow.settle();
   }
 
   /** The room's topic as stored now: the row's own text, or a newer one whose row comes next. */

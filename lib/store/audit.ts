@@ -18,8 +18,8 @@ export abstract class AuditStore extends StoreCore {
   }
 
   /** The audit entries after `afterId` of one actor, or of any actor with one of `actions`; oldest first (up to 1,000). */
-  async auditAfter(afterId: number, actor: string, actions: string[] = []): Promise<Array<Required<AuditEntry> & { id: number }>> {
-    const rows = await this.knex('audit_log').where('id', '>', afterId)
+  async auditAfter(afterId: number, actor: string, actions: string[] = [], upTo?: number): Promise<Array<Required<AuditEntry> & { id: number }>> {
+    const rows = await this.knex('audit_log').where('id', '>', afterId).modify((q) => { if (upTo !== undefined) q.andWhere('id', '<=', upTo); })
       .andWhere((q) => { q.where({ actor }); if (actions.length) q.orWhereIn('action', actions); })
       .orderBy('id', 'asc').limit(1000);
     return rows.map((r: any) => ({ id: Number(r.id), actor: r.actor, action: r.action, target: r.target, detail: r.detail, ts: Number(r.ts) }));
