@@ -10,26 +10,53 @@ export abstract class SchemaStore extends StoreCore {
   private get migrator() { return this.knex.migrate; }
   private migrateConfig() { return { migrationSource }; }
 
-  /** Applies pending migrations; refuses a schema newer than this build knows. Returns names applied. */
-  async migrateLatest(): Promise<string[]> {
-    await this.assertKnownSchema();
-    // Several nodes starting at once on a fresh database: one migrates, the others wait for its lock.
+  /**
+   * Applies pending migrations; refuses a schema newer than this build knows. Returns names applied.
+   * With nothing pending it takes no lock: a lock left behind by a process killed while migrating
+   * must not keep chatd and chat-admin from a schema that is complete. `waitMs`: how long to wait for
+   * another process's lock (several nodes starting at once: one migrates, the others wait).
+   */
+  async migrateLatest(opts: { waitMs?: number } = {}): Promise<string[]> {
+    const waitMs = opts.waitMs ?? 30_000;
+    const { pending } = await this.migrateStatus();
+    if (!pending.length) return [];
     for (let waited = 0; ; waited += 250) {
       try {
         const [, names] = await this.migrator.latest(this.migrateConfig());
         return names as string[];
       } catch (e) {
-        if (!/already locked/i.test((e as Error).message) || waited >= 30_000) throw e;
+        if (!isLocked(e)) throw e;
+        if (waited >= waitMs) throw this.lockHeld(`still held after ${Math.round(waited / 1000)} s`);
         await sleep(250);
       }
     }
   }
 
+  /**
+   * Releases the migration lock (`chat-migrate unlock`), for when the process that held it is gone.
+   * Returns whether it was held.
+   */
+  async migrateUnlock(): Promise<boolean> {
+    if (!(await this.knex.schema.hasTable('knex_migrations_lock'))) return false;
+    const held = await this.knex('knex_migrations_lock').where({ is_locked: 1 }).first();
+    await this.migrator.forceFreeMigrationsLock(this.migrateConfig());
+    return !!held;
+  }
+
+  private lockHeld(how: string): SetupError {
+    return new SetupError(`the migration lock of ${this.description} is ${how}: another chatd or chat-migrate is migrating it, ` +
+      `or one was stopped while migrating; if none is running, release it with chat-migrate unlock --db ${this.description}`);
+  }
+
   /** Rolls back every applied batch, leaving an empty schema (knex's own bookkeeping tables aside). */
   async migrateRollback(): Promise<string[]> {
     await this.assertKnownSchema();
-    const [, names] = await this.migrator.rollback(this.migrateConfig(), true);
-    return names as string[];
+    try {
+      const [, names] = await this.migrator.rollback(this.migrateConfig(), true);
+      return names as string[];
+    } catch (e) {
+      throw isLocked(e) ? this.lockHeld('held') : e;
+    }
   }
 
   async migrateStatus(): Promise<{ applied: string[]; pending: string[] }> {
@@ -56,4 +83,9 @@ export abstract class SchemaStore extends StoreCore {
     const { pending } = await this.migrateStatus();
     if (pending.length) throw new SetupError(`database schema is not up to date (pending: ${pending.join(', ')}); run chat-migrate latest`);
   }
+}
+
+/** knex's "Migration table is already locked" (its LockError), on either engine. */
+function isLocked(e: unknown): boolean {
+  return /already locked/i.test((e as Error)?.message ?? '');
 }
