@@ -16,10 +16,11 @@ import { fingerprintOfPem } from '../lib/auth/certs.js';
 import { normalizeUsername, sanitizeReason } from '../lib/sanitize.js';
 import type { Store, UserRecord } from '../lib/store/index.js';
 import { openExistingStore } from '../lib/store/existing.js';
-import { DEFAULT_DB } from '../lib/store/url.js';
+import { DEFAULT_DB, redact } from '../lib/store/url.js';
 import { parseDuration, formatExpiry, sinceText, untilText } from '../lib/duration.js';
 import { isInteractive, promptLine, promptNewPassword } from '../lib/prompt.js';
 import { backupDatabase } from '../lib/store/backup.js';
+import { restoreDatabase } from '../lib/store/restore.js';
 import { table, isoOrDash } from '../lib/table.js';
 import { caFingerprint, encodeInvite, newToken, parseHostPort, tokenHash } from '../lib/enroll/invite.js';
 import type { InviteRecord } from '../lib/store/index.js';
@@ -319,6 +320,20 @@ const backupCommand = ['backup <file>', 'copy the SQLite database while chatd ru
     console.log(`backup written to ${r.file} (${r.bytes} bytes, ${r.messages} messages, integrity ok)`);
   }] as const;
 
+const restoreCommand = ['restore <file>', 'put a backup in place of the SQLite database (chatd stopped); the database it replaces is kept beside it',
+  (a: Argv) => a.positional('file', { type: 'string', describe: 'a copy written by chat-admin backup' })
+    .option('yes', { type: 'boolean', describe: 'do not ask (needed when not on a terminal)' }),
+  async (argv: any) => {
+    // No store and no migration: chatd brings the restored schema up to date when it starts.
+    if (!argv.yes) {
+      if (!isInteractive()) throw new SetupError('restore replaces the whole database; not on a terminal, so give --yes to confirm', 2);
+      const typed = await promptLine(`This replaces the database ${redact(String(argv.db))} with ${argv.file} (the current one is kept beside it).\nType "yes" to go on: `);
+      if (typed.trim().toLowerCase() !== 'yes') throw new SetupError('restore cancelled; nothing changed');
+    }
+    const r = restoreDatabase(String(argv.db), String(argv.file));
+    console.log(`restored ${argv.file} to ${r.database} (${r.messages} messages)${r.previous ? `; the database it replaced is ${r.previous}` : ''}`);
+  }] as const;
+
 const exportCommand = ['export', 'print everything stored about a user as JSON (no password hash)',
   (a: Argv) => a.option('user', { type: 'string', demandOption: true, describe: 'the user to export' }),
   withStore(async (store, argv) => {
@@ -343,7 +358,7 @@ const purgeCommand = ['purge', "delete a user's messages and anonymize the accou
 
 async function main(): Promise<void> {
   await parseCli(cliParser(NAME)
-    .usage('$0 <user|role|ban|cert|invite> <action> … [--db URL]; $0 backup <file> | export --user <name> | purge --user <name> [--yes]')
+    .usage('$0 <user|role|ban|cert|invite> <action> … [--db URL]; $0 backup <file> | restore <file> [--yes] | export --user <name> | purge --user <name> [--yes]')
     .option('db', { type: 'string', default: DEFAULT_DB, describe: 'sqlite:PATH or mysql://user:pass@host:3306/db', global: true })
     .option('config', { type: 'string', describe: 'chatd config file (for password hashing parameters)', global: true })
     .command('user', 'manage users', userCommands)
@@ -352,9 +367,10 @@ async function main(): Promise<void> {
     .command('cert', 'list and revoke client certificates', certCommands)
     .command('invite', 'invite users to enroll (chat-cli enroll <code>)', inviteCommands)
     .command(...backupCommand)
+    .command(...restoreCommand)
     .command(...exportCommand)
     .command(...purgeCommand)
-    .demandCommand(1, 'name a group: user, role, ban, cert or invite, or backup, export, purge')
+    .demandCommand(1, 'name a group: user, role, ban, cert or invite, or backup, restore, export, purge')
     .epilog(examples([
       ['create bob with a password from a file', 'chat-admin user add bob --role user --password-stdin < pw.txt'],
       ['ban bob for ten minutes', 'chat-admin ban add bob --duration 10m --reason spam'],

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// chat-migrate latest|rollback|status --db URL: the database schema of DESIGN.md, on SQLite or MySQL.
+// chat-migrate latest|rollback|status|unlock --db URL: the database schema of DESIGN.md, on SQLite or MySQL.
 import { cliParser, examples, parseCli, reportAndExit } from '../lib/cli.js';
 import { SetupError } from '../lib/errors.js';
 import { isInteractive, promptLine } from '../lib/prompt.js';
@@ -11,16 +11,19 @@ const NAME = 'chat-migrate';
 
 async function main(): Promise<void> {
   const argv = await parseCli(cliParser(NAME)
-    .usage('$0 <latest|rollback|status> [--db URL]')
+    .usage('$0 <latest|rollback|status|unlock> [--db URL]')
     .command('latest', 'apply every pending migration')
     .command('rollback', 'undo every applied migration (leaves an empty schema)')
     .command('status', 'list applied and pending migrations')
-    .demandCommand(1, 1, 'name one action: latest, rollback or status')
+    .command('unlock', 'release the migration lock of a process that was stopped while migrating')
+    .demandCommand(1, 1, 'name one action: latest, rollback, status or unlock')
     .option('db', { type: 'string', default: DEFAULT_DB, describe: 'sqlite:PATH or mysql://user:pass@host:3306/db' })
+    .option('wait', { type: 'number', default: 30, describe: 'latest: seconds to wait for another process\'s migration lock' })
     .option('yes', { type: 'boolean', default: false, describe: 'rollback without asking (needed when there is no terminal to ask on)' })
     .epilog(examples([
       ['create or upgrade the schema', 'chat-migrate latest --db mysql://chatd:secret@127.0.0.1:3306/chatd'],
       ['what is applied and what is pending', 'chat-migrate status --db sqlite:./data/chatd.sqlite'],
+      ['after a migration was killed half-way (no chatd or chat-migrate running)', 'chat-migrate unlock --db sqlite:./data/chatd.sqlite'],
     ]))
     );
   const action = String(argv._[0]);
@@ -28,7 +31,8 @@ async function main(): Promise<void> {
   const store = action === 'latest' ? await openStore(argv.db) : await openExistingStore(argv.db, { schema: false });
   try {
     if (action === 'latest') {
-      const names = await store.migrateLatest();
+      if (!(Number.isFinite(argv.wait) && argv.wait >= 0)) throw new SetupError('--wait must be a number of seconds >= 0', 2);
+      const names = await store.migrateLatest({ waitMs: argv.wait * 1000 });
       console.log(names.length ? `applied: ${names.join(', ')}` : 'already up to date');
     } else if (action === 'rollback') {
       if (!argv.yes) await confirmRollback(argv.db);
@@ -39,8 +43,12 @@ async function main(): Promise<void> {
       for (const n of applied) console.log(`applied  ${n}`);
       for (const n of pending) console.log(`pending  ${n}`);
       if (!applied.length && !pending.length) console.log('no migrations');
+    } else if (action === 'unlock') {
+      // Only the lock flag: a migration that was under way is rolled back (SQLite) or half done (MySQL
+      // DDL is not transactional); `latest` then applies what is pending.
+      console.log(await store.migrateUnlock() ? 'released the migration lock' : 'the migration lock was not held');
     } else {
-      process.stderr.write(`${NAME}: unknown action "${action}"; use latest, rollback or status\n`);
+      process.stderr.write(`${NAME}: unknown action "${action}"; use latest, rollback, status or unlock\n`);
       process.exitCode = 2;
     }
   } finally {

@@ -3,6 +3,7 @@
 // place only once it opens and passes `PRAGMA integrity_check`, so a failed backup never leaves a
 // half-written file under the name asked for. MySQL/MariaDB have their own tool for this.
 import fs from 'node:fs';
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import { SetupError } from '../errors.js';
 import { parseDbUrl, redact } from './url.js';
@@ -15,6 +16,9 @@ export async function backupDatabase(url: string, dest: string, opts: { force?: 
     throw new SetupError(`backup copies SQLite databases only; for ${redact(url)} use mysqldump --single-transaction (a consistent dump without locking chatd out)`, 2);
   }
   if (target.filename === ':memory:' || !fs.existsSync(target.filename)) throw new SetupError(`no database at ${target.filename} (a typo in --db?)`);
+  if (isDatabaseFile(dest, target.filename)) {
+    throw new SetupError(`${dest} is the database ${target.filename} (or one of its -wal, -shm, -journal files); write the backup elsewhere`, 2);
+  }
   if (fs.existsSync(dest) && !opts.force) throw new SetupError(`${dest} exists; give --force to replace it`);
   const tmp = `${dest}.partial-${process.pid}`;
   const source = new Database(target.filename, { fileMustExist: true });
@@ -55,4 +59,24 @@ export async function backupDatabase(url: string, dest: string, opts: { force?: 
   fs.chmodSync(tmp, 0o600); // it holds password hashes, like the database
   fs.renameSync(tmp, dest);
   return { file: dest, bytes: fs.statSync(dest).size, messages };
+}
+
+/**
+ * Whether `dest` names the database or one of SQLite's files beside it, under any spelling (relative,
+ * `..`, a symlink, a hard link). With --force the copy would be renamed over it while chatd writes:
+ * chatd would go on with the unlinked file and lose every later write at its next start, and a copy in
+ * place of the -wal file corrupts the database.
+ */
+function isDatabaseFile(dest: string, db: string): boolean {
+  const files = ['', '-wal', '-shm', '-journal'].map((s) => `${db}${s}`);
+  const canonical = (f: string) => {
+    try { return path.join(fs.realpathSync(path.dirname(path.resolve(f))), path.basename(f)); } catch { return path.resolve(f); }
+  };
+  const names = new Set(files.map(canonical));
+  if (names.has(canonical(dest))) return true;
+  let d: fs.Stats;
+  try { d = fs.statSync(dest); } catch { return false; }
+  return files.some((f) => {
+    try { const s = fs.statSync(f); return s.dev === d.dev && s.ino === d.ino; } catch { return false; }
+  });
 }

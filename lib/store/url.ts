@@ -41,10 +41,28 @@ const quietLog = { warn() {}, error() {}, deprecate() {}, debug() {} };
 // hash of an UPDATE would reach the log with it. The message says what failed, not with what.
 const noValuesInErrors = { compileSqlOnError: false } as const;
 
+/**
+ * A database chatd creates is private: it holds password hashes, the server secrets and every DM.
+ * SQLite would create it under the umask (0644 with the usual 022), and gives its -wal and -shm files
+ * the database file's mode, so an empty file made 0600 first covers all three (SQLite takes an
+ * empty file for a new database). A folder made for it is 0700. What exists already keeps the mode
+ * its operator gave it.
+ */
+function createPrivate(filename: string): void {
+  fs.mkdirSync(path.dirname(path.resolve(filename)), { recursive: true, mode: 0o700 });
+  try {
+    fs.writeFileSync(filename, '', { mode: 0o600, flag: 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw e;
+  }
+  fs.chmodSync(filename, 0o600); // exactly: a umask like 0277 would leave chatd a file it cannot write
+}
+
 export function knexConfig(target: DbTarget, opts: { connectTimeoutMs?: number } = {}): Knex.Config {
   const timeout = opts.connectTimeoutMs ?? 5000;
   if (target.kind === 'sqlite') {
-    if (target.filename !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(target.filename)), { recursive: true });
+    if (target.filename !== ':memory:') createPrivate(target.filename);
     return {
       client: 'better-sqlite3',
       connection: { filename: target.filename },
