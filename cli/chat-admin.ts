@@ -53,11 +53,12 @@ const generatedPassword = () => ({ password: crypto.randomBytes(12).toString('ba
 
 /**
  * The new password: stdin with --password-stdin, a hidden prompt on a terminal (the rule said
- * first; empty means generate one), else generated. A generated one is printed once.
+ * first; empty means generate one), else generated. A generated one is printed once. With
+ * --password-stdin on a terminal the prompt asks too: read as it is typed, stdin echoed the password.
  */
 async function newPassword(argv: Args): Promise<{ password: string; generated: boolean }> {
   let password: string;
-  if (argv['password-stdin']) password = (await readStdin()).replace(/\r?\n$/, '');
+  if (argv['password-stdin'] && !process.stdin.isTTY) password = (await readStdin()).replace(/\r?\n$/, '');
   else if (isInteractive()) {
     process.stderr.write(`password: ${PASSWORD_RULE}; leave it empty to have one generated\n`);
     password = await promptNewPassword();

@@ -40,4 +40,16 @@ describe('chat-admin user add on a terminal', function () {
     const store = await openStore(db.url);
     try { expect(await verifyPassword(pw, (await store.getUser('erin'))!.passwordHash)).to.equal(true); } finally { await store.close(); }
   });
+
+  it('--password-stdin on a terminal asks hidden too, instead of echoing the password as it is typed', async () => {
+    const t = Run.bin('chat-admin', ['user', 'add', 'erin', '--db', db.url, '--password-stdin'], { pty: true });
+    await t.waitOut(/New password: /);
+    t.write('Erin-pass-1234\r');
+    await t.waitOut(/Repeat password: /);
+    t.write('Erin-pass-1234\r');
+    expect(await t.exit()).to.equal(0);
+    expect(t.out).not.to.contain('Erin-pass-1234');
+    const store = await openStore(db.url);
+    try { expect(await verifyPassword('Erin-pass-1234', (await store.getUser('erin'))!.passwordHash)).to.equal(true); } finally { await store.close(); }
+  });
 });
