@@ -32,6 +32,14 @@ export async function probe(check: () => Promise<unknown>, ms = READY_TIMEOUT_MS
   }
 }
 
+/**
+ * Connections the operator's port holds at once. Probes and scrapers need a handful; each one held
+ * is a file descriptor the chat port's logins also need, and a peer trickling or idling keeps one
+ * for ~6 s, so without a cap a flood on an exposed port could take them all. Beyond it new
+ * connections are closed at once (a probe then fails, which is what an operator should see).
+ */
+export const OPS_MAX_CONNECTIONS = 64;
+
 export class OpsServer {
   private readonly server: http.Server;
   private round: Promise<Record<string, string>> | null = null;
@@ -51,6 +59,7 @@ export class OpsServer {
     // Neither timeout starts before the first byte of a request: a connection that sends nothing was
     // held for good. The socket's own inactivity timeout closes it (no 'timeout' listener: destroyed).
     this.server.timeout = 5000;
+    this.server.maxConnections = OPS_MAX_CONNECTIONS;
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

@@ -3,7 +3,9 @@
 // seconds, as a probe or a scraper never needs longer.
 import { expect } from 'chai';
 import net from 'node:net';
+import { OPS_MAX_CONNECTIONS } from '../../lib/ops-http.js';
 import { withChatd } from '../helpers/chatd.js';
+import { until } from '../helpers/wait.js';
 
 /** Opens a plain TCP connection to the ops port; resolves how long it stayed open (ms), or null if still open after `maxMs`. */
 function heldFor(port: number, maxMs: number, trickle: boolean): Promise<number | null> {
@@ -36,5 +38,27 @@ describe('ops: the --metrics port holds no idle or slow connection', function ()
     const ms = await heldFor(t.chatd.ops!.port, 15000, true);
     expect(ms, 'a slow-header connection was still open after 15 s').to.not.equal(null);
     expect(ms!).to.be.below(8000);
+  });
+
+  it('holds at most OPS_MAX_CONNECTIONS at once: a flood of idle connections cannot take the descriptors logins need', async () => {
+    const port = t.chatd.ops!.port;
+    const idle: net.Socket[] = [];
+    try {
+      for (let i = 0; i < OPS_MAX_CONNECTIONS; i++) {
+        const s = net.connect(port, '127.0.0.1');
+        s.on('error', () => {});
+        idle.push(s);
+      }
+      await Promise.all(idle.map((s) => new Promise((r) => s.once('connect', r))));
+      // Accepted by the kernel, then closed at once by the server, without an answer.
+      const over = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status, () => 'refused');
+      expect(over).to.equal('refused');
+      // The chat port is untouched, and once the idle ones are gone a probe answers again.
+      await t.login('alice');
+      for (const s of idle) s.destroy();
+      await until(async () => (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status, () => 0)) === 200, 5000, 'the probe answered again', 50);
+    } finally {
+      for (const s of idle) s.destroy();
+    }
   });
 });
