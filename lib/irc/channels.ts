@@ -22,13 +22,30 @@ export abstract class IrcChannels extends IrcRegistration {
   /**
    * The first TARGMAX targets of a comma list; the others are answered ERR_TOOMANYTARGETS (407),
    * except for NOTICE, which is never answered, so a client that ignored TARGMAX learns what was not done.
+   * `unique`: each target once (CASEMAPPING=ascii: `#Lobby` is `#lobby`).
    */
   protected targets(command: keyof typeof TARGMAX, list: string, unique = false): string[] {
     const all = list.split(',');
-    const names = unique ? [...new Set(all)] : all;
+    const names = unique ? all.filter((t, i) => all.findIndex((u) => u.toLowerCase() === t.toLowerCase()) === i) : all;
     const max = TARGMAX[command];
     if (command !== 'NOTICE') for (const t of names.slice(max)) this.num('407', t, `Too many targets: at most ${max} a line for ${command}`);
     return names.slice(0, max);
+  }
+
+  /**
+   * The targets of a PRIVMSG or NOTICE, each once, the line's flood token paying for the first and one
+   * more token for each other: flood control counts messages, as it does for JSON (a say frame is one
+   * message). Without it one line posted four copies into a channel (`#a,#a,#a,#a`), or four DMs, for one
+   * token. Targets past the tokens left are refused as a line over the limit is (RATE_LIMITED).
+   */
+  private messageTargets(notice: boolean, list: string): string[] {
+    const names = this.targets(notice ? 'NOTICE' : 'PRIVMSG', list, true);
+    for (let n = 1; n < names.length; n++) {
+      if (this.flood.take()) continue;
+      this.refuse('');
+      return names.slice(0, n);
+    }
+    return names;
   }
 
   /** Runs a chatd command for an IRC command; its result is the IRC reply, so only an error is returned. */
@@ -65,7 +82,7 @@ export abstract class IrcChannels extends IrcRegistration {
     const c = ctcp(text);
     // CTCP other than ACTION (VERSION, DCC, ...) is not passed on: DESIGN "IRC front door".
     if (c && c.verb !== 'ACTION') return;
-    for (const target of this.targets(notice ? 'NOTICE' : 'PRIVMSG', targets)) {
+    for (const target of this.messageTargets(notice, targets)) {
       try {
         if (target.startsWith('#')) {
           const room = normalizeRoom(target);

@@ -1,0 +1,37 @@
+// An attacker's and a strict client's probe of the IRC front door: what one IRC line may make the
+// server do for others (flood control counts what a line does), and what irc-framework is told about
+// who is where and who is away.
+import { expect } from 'chai';
+import { withChatd } from '../helpers/chatd.js';
+import { RawIrc } from '../helpers/irc.js';
+import { TestClient } from '../helpers/client.js';
+
+describe('IRC front door: an attacker\'s and a strict client\'s probe', function () {
+  this.timeout(20000);
+  const t = withChatd({ config: { ircPort: 0 } });
+  const open: Array<{ close(): void }> = [];
+  afterEach(() => { for (const c of open.splice(0)) c.close(); });
+
+  it('one PRIVMSG naming a channel four times posts once; each further target costs a flood token', async () => {
+    // A burst of 6: PASS, NICK and USER take 3, each PRIVMSG line 1; nothing comes back meanwhile.
+    const s = await t.start({ ircPort: 0, limits: { floodBurst: 6, floodRate: 0.01 } });
+    const bob = await TestClient.loggedIn(s.address.port, t.world.certs, 'bob');
+    open.push(bob);
+    const r = await RawIrc.registered(s.ircAddress!.port, t.world.certs, 'alice');
+    open.push(r);
+    const j = await TestClient.loggedIn(s.address.port, t.world.certs, 'carol');
+    open.push(j);
+    // Tokens left: 3. This line takes 1 and the channel, named four times, is one target.
+    r.send('PRIVMSG #lobby,#lobby,#LOBBY,#lobby :once');
+    await j.waitFor((f) => f.type === 'message' && f.text === 'once');
+    // Tokens left: 2. This line takes 1, and of its three further targets only one more is paid for.
+    r.send('PRIVMSG #lobby,bob,carol,dave :paid');
+    await r.line(/ NOTICE alice :RATE_LIMITED: /);
+    await bob.waitFor((f) => f.type === 'dm' && f.text === 'paid');
+    j.send({ type: 'ping', id: 'sync' });
+    await j.waitFor((f) => f.type === 'pong');
+    // waitFor took the one copy: no other.
+    expect(j.frames.filter((f) => f.type === 'message' && f.text === 'once')).to.deep.equal([]);
+    expect(j.frames.filter((f) => f.type === 'dm' && f.text === 'paid')).to.deep.equal([]);
+  });
+});
