@@ -3,7 +3,7 @@
 // who is where and who is away.
 import { expect } from 'chai';
 import { withChatd } from '../helpers/chatd.js';
-import { RawIrc } from '../helpers/irc.js';
+import { IrcClient, RawIrc } from '../helpers/irc.js';
 import { TestClient } from '../helpers/client.js';
 
 describe('IRC front door: an attacker\'s and a strict client\'s probe', function () {
@@ -33,5 +33,17 @@ describe('IRC front door: an attacker\'s and a strict client\'s probe', function
     // waitFor took the one copy: no other.
     expect(j.frames.filter((f) => f.type === 'message' && f.text === 'once')).to.deep.equal([]);
     expect(j.frames.filter((f) => f.type === 'dm' && f.text === 'paid')).to.deep.equal([]);
+  });
+
+  it('a user who quits, comes back and quits again within seconds gets a QUIT each time (no ghost in the channel)', async () => {
+    const i = IrcClient.connect(t.chatd.ircAddress!.port, t.world.certs, 'alice');
+    open.push(i);
+    await i.ready();
+    for (let n = 0; n < 2; n++) {
+      const j = await t.login('carol');
+      await i.event('join', (e) => e.nick === 'carol' && e.channel === '#lobby');
+      j.close();
+      await i.event('quit', (e) => e.nick === 'carol');
+    }
   });
 });
