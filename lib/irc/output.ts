@@ -134,6 +134,12 @@ export abstract class IrcOutput extends Session {
         // Back in a channel: without this, a QUIT within 5 s of the last one was dropped, and the
         // client kept a user who had left in its channel list until it reconnected.
         if (f.event === 'join' && f.user) this.quits.delete(f.user);
+        // The answer to a DM to someone away (//msg's one notice per absence): IRC's RPL_AWAY, which
+        // clients show with the query; as a shared event it was a server NOTICE to "*", "dave was away".
+        if (f.event === 'away' && f.user) {
+          this.num('301', f.user, f.text ?? f.reason ?? 'away');
+          return null;
+        }
         if (f.event === 'quit' && f.user) {
           const now = Date.now();
           if (now - (this.quits.get(f.user) ?? 0) < 5000) return null;

@@ -46,4 +46,21 @@ describe('IRC front door: an attacker\'s and a strict client\'s probe', function
       await i.event('quit', (e) => e.nick === 'carol');
     }
   });
+
+  it('a DM to an away user is answered RPL_AWAY (301), as IRC clients expect, not a server NOTICE to "*"', async () => {
+    const i = IrcClient.connect(t.chatd.ircAddress!.port, t.world.certs, 'alice');
+    open.push(i);
+    await i.ready();
+    const j = await t.login('dave');
+    await j.command('//away fishing');
+    // irc-framework asks for away-notify: that AWAY line first; the 301 makes a second away event.
+    await i.line(/^:dave!dave@chatd AWAY :fishing$/);
+    await i.event('away', (e) => e.nick === 'dave');
+    i.client.say('dave', 'are you there?');
+    await j.waitFor((f) => f.type === 'dm' && f.text === 'are you there?');
+    expect(await i.event('away', (e) => e.nick === 'dave')).to.include({ message: 'fishing' });
+    expect(await i.line(/ 301 /)).to.equal(':chatd 301 alice dave :fishing');
+    expect(i.lines.filter((l) => / NOTICE /.test(l))).to.deep.equal([]);
+    await j.command('//back');
+  });
 });
