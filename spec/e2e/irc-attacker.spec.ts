@@ -63,4 +63,21 @@ describe('IRC front door: an attacker\'s and a strict client\'s probe', function
     expect(i.lines.filter((l) => / NOTICE /.test(l))).to.deep.equal([]);
     await j.command('//back');
   });
+
+  it('WHO marks an away user G (gone), on a channel and by nick, as clients read it to grey out names', async () => {
+    const i = IrcClient.connect(t.chatd.ircAddress!.port, t.world.certs, 'alice');
+    open.push(i);
+    await i.ready();
+    const j = await t.login('carol');
+    await j.command('//away lunch');
+    await i.line(/^:carol!carol@chatd AWAY :lunch$/);
+    i.client.raw('WHO #lobby');
+    const list = await i.event('wholist', (e) => e.target === '#lobby');
+    expect(list.users.map((u: any) => [u.nick, u.away]).sort()).to.deep.equal([['alice', false], ['carol', true]]);
+    i.client.raw('WHO carol');
+    expect(await i.line(/ 352 alice \* carol /)).to.match(/ carol G :0 carol$/);
+    await j.command('//back');
+    i.client.raw('WHO carol');
+    expect(await i.line(/ 352 alice \* carol /)).to.match(/ carol H :0 carol$/);
+  });
 });
