@@ -91,10 +91,11 @@ export abstract class IrcChannels extends IrcRegistration {
             continue;
           }
           if (c) this.assertLevel('me');
-          this.node.say(this, c ? c.arg : text, c ? 'me' : 'say', room, `irc-${++this.ackSeq}`);
+          this.node.say(this, c ? c.arg : text, c ? 'me' : 'say', room, `irc-${++this.ackSeq}`, notice);
         } else {
           const to = normalizeUsername(target);
           if (!to) { if (!notice) this.num('401', target, 'No such nick/channel'); continue; }
+          if (notice) { await this.noticeDm(to, c ? `* ${this.me} ${c.arg}` : text); continue; }
           const err = await this.quiet(`msg ${to} ${c ? `* ${this.me} ${c.arg}` : text}`);
           if (err && !notice) {
             if (err.code === 'NO_SUCH_USER') this.num('401', target, err.message);
@@ -108,6 +109,16 @@ export abstract class IrcChannels extends IrcRegistration {
         else this.notice(`${e.code}: ${e.message}`);
       }
     }
+  }
+
+  /**
+   * A NOTICE to a nick: //msg's DM, marked a notice, without //msg's answers (its result, and the
+   * "away" reply a DM to someone away gets): nothing answers a NOTICE. To someone offline it is not
+   * kept for later: a NOTICE is for who is there, and the sender is never told it was not delivered.
+   */
+  private async noticeDm(to: string, text: string): Promise<void> {
+    this.assertLevel('msg');
+    if (await this.node.isOnline(to)) this.node.dm(this, to, text, true);
   }
 
   protected async joinCommand(arg: string | undefined): Promise<void> {

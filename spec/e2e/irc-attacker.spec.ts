@@ -80,4 +80,30 @@ describe('IRC front door: an attacker\'s and a strict client\'s probe', function
     i.client.raw('WHO carol');
     expect(await i.line(/ 352 alice \* carol /)).to.match(/ carol H :0 carol$/);
   });
+
+  it('a NOTICE arrives as a NOTICE, in a channel and to a nick, and gets no automatic answer (no bot loops)', async () => {
+    // RFC 2812 3.3.2: a NOTICE must never be answered automatically, so that two bots cannot answer each
+    // other for ever. Delivered as a PRIVMSG, a bot's NOTICE was what the other bot answers.
+    const a = IrcClient.connect(t.chatd.ircAddress!.port, t.world.certs, 'alice');
+    const b = IrcClient.connect(t.chatd.ircAddress!.port, t.world.certs, 'bob');
+    open.push(a, b);
+    await a.ready();
+    await b.ready();
+    const j = await t.login('dave');
+    await j.command('//away out');
+    a.client.notice('#lobby', 'channel notice');
+    expect(await b.event('notice', (e) => e.message === 'channel notice')).to.include({ nick: 'alice', target: '#lobby' });
+    // JSON users get it as any message.
+    expect(await j.waitFor((f) => f.type === 'message' && f.text === 'channel notice')).to.include({ kind: 'say' });
+    a.client.notice('bob', 'nick notice');
+    expect(await b.event('notice', (e) => e.message === 'nick notice')).to.include({ nick: 'alice', target: 'bob' });
+    a.client.notice('dave', 'to the away one');
+    await j.waitFor((f) => f.type === 'dm' && f.text === 'to the away one');
+    a.client.raw('PING :sync');
+    await a.line(/PONG chatd :sync/);
+    expect(a.lines.filter((l) => / 301 /.test(l))).to.deep.equal([]);
+    // (history replayed on JOIN brings earlier tests' messages as PRIVMSGs: only this test's count)
+    expect(b.events.filter((e) => e.name === 'privmsg' && /notice/.test(e.e.message))).to.deep.equal([]);
+    await j.command('//back');
+  });
 });
