@@ -25,8 +25,10 @@ export class Conversations {
     for (const d of list) s.send(d);
   }
 
-  dm(s: Session, to: string, raw: string): DmFrame {
+  /** `notice`: an IRC NOTICE (DmFrame.notice). */
+  dm(s: Session, to: string, raw: string, notice = false): DmFrame {
     const frame = this.compose(s, to, raw);
+    if (notice) frame.notice = true;
     this.node.metrics.messages.inc({ kind: 'dm' });
     this.node.mailboxes.keep(frame);
     this.node.bus.publish({ t: 'dm', to, from: frame.from.name, frame });

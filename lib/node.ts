@@ -262,7 +262,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   assertNotMuted(u: SessionUser): void { this.mutes.assertNotMuted(u.name); }
 
   /** A room message (say or me) from a session: checked, persisted, fanned out; the sender's copy acks. */
-  say(s: Session, raw: string, kind: 'say' | 'me', roomArg?: string, ack?: FrameId): MessageFrame {
+  say(s: Session, raw: string, kind: 'say' | 'me', roomArg?: string, ack?: FrameId, notice = false): MessageFrame {
     const u = s.user!;
     this.assertNotMuted(u);
     const room = roomArg === undefined ? s.current : normalizeRoom(roomArg);
@@ -270,14 +270,14 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
       throw new ChatdError('NO_SUCH_ROOM', room ? `you are not in #${room}; ${this.prefix}join it first` : `join a room first (${this.prefix}join lobby)`);
     }
     const text = checkText(raw, this.config.limits.maxText);
-    const frame: MessageFrame = { type: 'message', id: this.newId(), ts: new Date().toISOString(), room, from: this.userRef(u), text, kind };
+    const frame: MessageFrame = { type: 'message', id: this.newId(), ts: new Date().toISOString(), room, from: this.userRef(u), text, kind, ...(notice ? { notice: true as const } : {}) };
     this.metrics.messages.inc({ kind });
     this.history.add({ frame, senderId: u.id });
     this.bus.publish({ t: 'room', room, frame, origin: { node: this.nodeName, session: s.id, ...(ack !== undefined ? { ack } : {}) } });
     return frame;
   }
 
-  dm(s: Session, to: string, raw: string): DmFrame { return this.conversations.dm(s, to, raw); }
+  dm(s: Session, to: string, raw: string, notice = false): DmFrame { return this.conversations.dm(s, to, raw, notice); }
 
   /** A DM to an existing user who is offline: into their mailbox (MAILBOX_FULL when it is full); the sender's sessions see it. */
   dmOffline(s: Session, to: string, raw: string): Promise<DmFrame> { return this.conversations.dmOffline(s, to, raw); }

@@ -22,13 +22,30 @@ export abstract class IrcChannels extends IrcRegistration {
   /**
    * The first TARGMAX targets of a comma list; the others are answered ERR_TOOMANYTARGETS (407),
    * except for NOTICE, which is never answered, so a client that ignored TARGMAX learns what was not done.
+   * `unique`: each target once (CASEMAPPING=ascii: `#Lobby` is `#lobby`).
    */
   protected targets(command: keyof typeof TARGMAX, list: string, unique = false): string[] {
     const all = list.split(',');
-    const names = unique ? [...new Set(all)] : all;
+    const names = unique ? all.filter((t, i) => all.findIndex((u) => u.toLowerCase() === t.toLowerCase()) === i) : all;
     const max = TARGMAX[command];
     if (command !== 'NOTICE') for (const t of names.slice(max)) this.num('407', t, `Too many targets: at most ${max} a line for ${command}`);
     return names.slice(0, max);
+  }
+
+  /**
+   * The targets of a PRIVMSG or NOTICE, each once, the line's flood token paying for the first and one
+   * more token for each other: flood control counts messages, as it does for JSON (a say frame is one
+   * message). Without it one line posted four copies into a channel (`#a,#a,#a,#a`), or four DMs, for one
+   * token. Targets past the tokens left are refused as a line over the limit is (RATE_LIMITED).
+   */
+  private messageTargets(notice: boolean, list: string): string[] {
+    const names = this.targets(notice ? 'NOTICE' : 'PRIVMSG', list, true);
+    for (let n = 1; n < names.length; n++) {
+      if (this.flood.take()) continue;
+      this.refuse('');
+      return names.slice(0, n);
+    }
+    return names;
   }
 
   /** Runs a chatd command for an IRC command; its result is the IRC reply, so only an error is returned. */
@@ -65,7 +82,7 @@ export abstract class IrcChannels extends IrcRegistration {
     const c = ctcp(text);
     // CTCP other than ACTION (VERSION, DCC, ...) is not passed on: DESIGN "IRC front door".
     if (c && c.verb !== 'ACTION') return;
-    for (const target of this.targets(notice ? 'NOTICE' : 'PRIVMSG', targets)) {
+    for (const target of this.messageTargets(notice, targets)) {
       try {
         if (target.startsWith('#')) {
           const room = normalizeRoom(target);
@@ -74,10 +91,11 @@ export abstract class IrcChannels extends IrcRegistration {
             continue;
           }
           if (c) this.assertLevel('me');
-          this.node.say(this, c ? c.arg : text, c ? 'me' : 'say', room, `irc-${++this.ackSeq}`);
+          this.node.say(this, c ? c.arg : text, c ? 'me' : 'say', room, `irc-${++this.ackSeq}`, notice);
         } else {
           const to = normalizeUsername(target);
           if (!to) { if (!notice) this.num('401', target, 'No such nick/channel'); continue; }
+          if (notice) { await this.noticeDm(to, c ? `* ${this.me} ${c.arg}` : text); continue; }
           const err = await this.quiet(`msg ${to} ${c ? `* ${this.me} ${c.arg}` : text}`);
           if (err && !notice) {
             if (err.code === 'NO_SUCH_USER') this.num('401', target, err.message);
@@ -91,6 +109,16 @@ export abstract class IrcChannels extends IrcRegistration {
         else this.notice(`${e.code}: ${e.message}`);
       }
     }
+  }
+
+  /**
+   * A NOTICE to a nick: //msg's DM, marked a notice, without //msg's answers (its result, and the
+   * "away" reply a DM to someone away gets): nothing answers a NOTICE. To someone offline it is not
+   * kept for later: a NOTICE is for who is there, and the sender is never told it was not delivered.
+   */
+  private async noticeDm(to: string, text: string): Promise<void> {
+    this.assertLevel('msg');
+    if (await this.node.isOnline(to)) this.node.dm(this, to, text, true);
   }
 
   protected async joinCommand(arg: string | undefined): Promise<void> {

@@ -65,7 +65,10 @@ export abstract class IrcOutput extends Session {
   private heldBytes = 0;
   private joins = 0;
   private joinChain: Promise<void> = Promise.resolve();
-  /** A user who leaves gets one QUIT line, not one per shared room (the node reports each room). */
+  /**
+   * A user who leaves gets one QUIT line, not one per shared room (the node reports each room). The
+   * user's next JOIN ends that absence: a QUIT after it is a new one and is told, however soon.
+   */
   private readonly quits = new Map<string, number>();
 
   constructor(socket: TLSSocket, protected readonly node: ChatNode, peer: PeerCert | null) {
@@ -128,6 +131,15 @@ export abstract class IrcOutput extends Session {
         // This session's own joins and parts are told from its own state (JOIN with names, PART);
         // another session of the same account joining or leaving does not move this one.
         if ((f.event === 'join' || f.event === 'part' || f.event === 'quit') && f.user === me) return null;
+        // Back in a channel: without this, a QUIT within 5 s of the last one was dropped, and the
+        // client kept a user who had left in its channel list until it reconnected.
+        if (f.event === 'join' && f.user) this.quits.delete(f.user);
+        // The answer to a DM to someone away (//msg's one notice per absence): IRC's RPL_AWAY, which
+        // clients show with the query; as a shared event it was a server NOTICE to "*", "dave was away".
+        if (f.event === 'away' && f.user) {
+          this.num('301', f.user, f.text ?? f.reason ?? 'away');
+          return null;
+        }
         if (f.event === 'quit' && f.user) {
           const now = Date.now();
           if (now - (this.quits.get(f.user) ?? 0) < 5000) return null;

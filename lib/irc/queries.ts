@@ -20,8 +20,10 @@ export abstract class IrcQueries extends IrcChannels {
 
   protected async who(mask: string | undefined): Promise<void> {
     if (!mask) return this.num('315', '*', 'End of /WHO list.');
+    // H here, G gone: the away state every node shares (//away), which clients read from WHO to grey out
+    // names (away-notify keeps them current afterwards). It was always H.
     const row = (chan: string, nick: string, role: string, node: string) =>
-      this.num('352', chan, nick, IRC_HOST, node, nick, `H${rolePrefix(role)}`, `0 ${nick}`);
+      this.num('352', chan, nick, IRC_HOST, node, nick, `${this.node.awayOf(nick) ? 'G' : 'H'}${rolePrefix(role)}`, `0 ${nick}`);
     if (mask.startsWith('#')) {
       const room = normalizeRoom(mask);
       if (room && !this.rooms.has(room)) this.assertLevel('users');

@@ -29,10 +29,10 @@ export function renderIrc(f: ServerFrame, withTags: boolean): string | null {
   switch (f.type) {
     case 'message': {
       const body = f.kind === 'me' ? `\x01ACTION ${f.text}\x01` : f.text;
-      return ircLine(userPrefix(f.from.name), 'PRIVMSG', [channel(f.room), body], tags(f.ts, f.id));
+      return ircLine(userPrefix(f.from.name), f.notice ? 'NOTICE' : 'PRIVMSG', [channel(f.room), body], tags(f.ts, f.id));
     }
     case 'dm':
-      return ircLine(userPrefix(f.from.name), 'PRIVMSG', [f.to, f.text], tags(f.ts, f.id));
+      return ircLine(userPrefix(f.from.name), f.notice ? 'NOTICE' : 'PRIVMSG', [f.to, f.text], tags(f.ts, f.id));
     case 'event': {
       const t = tags(f.ts);
       const room = f.room ? channel(f.room) : null;

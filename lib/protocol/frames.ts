@@ -29,11 +29,15 @@ export type WelcomeFrame = { type: 'welcome'; server: string; version: string; p
 export type LoginOkFrame = {
   type: 'login_ok'; user: UserRef & { level: number }; room: string; motd: string; notice?: string; resume?: string; id?: FrameId;
 };
+/**
+ * `notice`: sent as an IRC NOTICE, which no client or bot may answer automatically (RFC 2812 3.3.2);
+ * IRC users get it as a NOTICE again, the others as any message.
+ */
 export type MessageFrame = {
-  type: 'message'; id: string; ts: string; room: string; from: UserRef; text: string; kind: 'say' | 'me'; ack?: FrameId;
+  type: 'message'; id: string; ts: string; room: string; from: UserRef; text: string; kind: 'say' | 'me'; ack?: FrameId; notice?: true;
 };
-/** `offline`: it waited in the mailbox while the recipient was offline (DESIGN.md "Conversations"). */
-export type DmFrame = { type: 'dm'; id: string; ts: string; from: UserRef; to: string; text: string; offline?: boolean };
+/** `offline`: it waited in the mailbox while the recipient was offline (DESIGN.md "Conversations"). `notice`: as for MessageFrame. */
+export type DmFrame = { type: 'dm'; id: string; ts: string; from: UserRef; to: string; text: string; offline?: boolean; notice?: true };
 export type EventName = 'join' | 'part' | 'quit' | 'kick' | 'ban' | 'unban' | 'mute' | 'unmute' | 'role' | 'topic' | 'announce' | 'away';
 export type EventFrame = {
   type: 'event'; event: EventName; room?: string; user?: string; by?: string; reason?: string; ts: string;

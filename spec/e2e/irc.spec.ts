@@ -99,7 +99,7 @@ describe('IRC front door', function () {
       const a = await irc('alice').ready();
       const b = await irc('bob').ready();
       a.client.notice('#lobby', 'a notice');
-      expect(await b.event('privmsg', (e) => e.message === 'a notice')).to.include({ nick: 'alice', target: '#lobby' });
+      expect(await b.event('notice', (e) => e.message === 'a notice')).to.include({ nick: 'alice', target: '#lobby' });
       a.client.say('bob', 'just for you');
       expect(await b.event('privmsg', (e) => e.message === 'just for you')).to.include({ nick: 'alice', target: 'bob' });
       a.client.say('nobody-here', 'hello?');
