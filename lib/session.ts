@@ -16,6 +16,7 @@ import { SessionOutput } from './session-output.js';
 import { holdFirstWrites } from './first-write.js';
 import { DelayQueues } from './delay-queue.js';
 import { RoomSet } from './room-set.js';
+import { applyErase } from './text-input.js';
 
 export type SessionUser = { id: number; name: string; role: string; level: number; color: string };
 export type Mode = 'json' | 'text' | 'irc';
@@ -287,8 +288,9 @@ export class Session extends SessionOutput {
     return true;
   }
 
-  private async onTextLine(line: string): Promise<void> {
+  private async onTextLine(typed: string): Promise<void> {
     if (this.closing) return;
+    const line = applyErase(typed); // the name, the password and chat lines alike
     if (this.user) {
       if (line.trim() === '') return;
       this.lastActive = Date.now();
