@@ -19,3 +19,33 @@ export function applyErase(line: string): string {
   }
   return out.join('');
 }
+
+const CR = 0x0d;
+const LF = 0x0a;
+const NUL = 0x00;
+
+/**
+ * Text mode's line ends, made the LF the line decoder splits on: LF, CR LF, a bare CR (Enter on a raw
+ * terminal, which waited for a LF that never came, until the login timeout) and telnet's CR NUL each
+ * end one line. A CR becomes LF at once and the LF or NUL right after it is dropped, also when it
+ * arrives in the next record. Byte by byte is safe: no UTF-8 sequence holds these bytes.
+ */
+export class LineEnds {
+  private afterCr = false;
+
+  push(chunk: Buffer): Buffer {
+    if (!this.afterCr && chunk.indexOf(CR) < 0) return chunk;
+    const out = Buffer.allocUnsafe(chunk.length);
+    let n = 0;
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i]!;
+      if (this.afterCr && (b === LF || b === NUL)) {
+        this.afterCr = false;
+        continue;
+      }
+      this.afterCr = b === CR;
+      out[n++] = this.afterCr ? LF : b;
+    }
+    return out.subarray(0, n);
+  }
+}

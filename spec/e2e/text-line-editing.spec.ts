@@ -30,3 +30,38 @@ describe('e2e: text mode, backspace and DEL in a line', function () {
     expect(m.text).to.equal('cafe!');
   });
 });
+
+describe('e2e: text mode, line ends', function () {
+  this.timeout(30000);
+  const t = withChatd();
+
+  it('a bare CR ends a line (Enter on a raw terminal), as LF and CR LF do', async () => {
+    const bob = await t.login('bob');
+    const alice = await t.connect('alice', { alpn: false });
+    await alice.waitText(/login: $/);
+    alice.sock.write('alice\r');
+    await alice.waitText(/password: $/);
+    alice.sock.write('Alice-pass-1234\r');
+    await alice.waitText(/logged in as alice/);
+    alice.sock.write('one\rtwo\r');
+    const one = await bob.waitFor((f) => f.type === 'message' && f.from.name === 'alice', 5000, 'one');
+    const two = await bob.waitFor((f) => f.type === 'message' && f.from.name === 'alice', 5000, 'two');
+    expect([one.text, two.text]).to.deep.equal(['one', 'two']);
+  });
+
+  it('CR LF split between two records, and telnet\'s CR NUL, are one line end each', async () => {
+    const bob = await t.login('bob');
+    const alice = await t.connect('alice', { alpn: false });
+    await alice.waitText(/login: $/);
+    alice.sock.write('alice\r');
+    await alice.waitText(/password: $/);
+    // The LF of the name's CR LF comes with the password: it must not be an empty password.
+    alice.sock.write('\nAlice-pass-1234\r\0');
+    await alice.waitText(/logged in as alice/);
+    alice.sock.write('three\r\0four\r\n');
+    const three = await bob.waitFor((f) => f.type === 'message' && f.from.name === 'alice', 5000, 'three');
+    const four = await bob.waitFor((f) => f.type === 'message' && f.from.name === 'alice', 5000, 'four');
+    expect([three.text, four.text]).to.deep.equal(['three', 'four']);
+    expect(alice.text).to.not.include('AUTH_FAILED');
+  });
+});
