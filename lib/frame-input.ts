@@ -5,6 +5,8 @@ import { ChatdError, ERROR_CODES, type ErrorCode } from './errors.js';
 import type { ChatNode } from './node.js';
 import type { FrameId, ServerFrame } from './protocol/frames.js';
 import { sanitizeText } from './sanitize.js';
+import { commandKey } from './commands/registry.js';
+import { slashSlip } from './commands/suggest.js';
 import type { Session } from './session.js';
 
 /** Answers after which a frame counts as not executed: resending it must run it. */
@@ -43,6 +45,7 @@ export class FrameInput {
       if (f.kind === 'command') return await this.runCommand(s, f.line, f.id);
       const line = this.commandLine(f.text);
       if (line !== null) return await this.runCommand(s, line, f.id);
+      if (s.mode === 'text') this.refuseSlashSlip(f.text);
       const m = this.node.say(s, f.text, 'say', f.room, f.id);
       return [f.id !== undefined ? { ...m, ack: f.id } : m];
     } catch (e) {
@@ -67,6 +70,21 @@ export class FrameInput {
     if (!clean.startsWith(this.node.prefix)) return null;
     const at = text.indexOf(this.node.prefix);
     return at >= 0 ? text.slice(at + this.node.prefix.length) : clean.slice(this.node.prefix.length);
+  }
+
+  /**
+   * Text mode has no client to catch "/passwd <old> <new>" typed with one slash, as in IRC (chat-cli
+   * asks first): such a line is refused, not sent, so no password lands in a room and its history.
+   * Judged on the sanitized text, so nothing invisible in front lets it through; a leading blank is
+   * the way to send it as text on purpose. The answer names the command, never the line's arguments.
+   */
+  private refuseSlashSlip(text: string): void {
+    if (/^\s/.test(text)) return;
+    const names = this.node.registry.all().map((c) => commandKey(c.name));
+    const meant = slashSlip(sanitizeText(text), this.node.prefix, names);
+    if (meant === null) return;
+    const name = meant.split(/\s/)[0]!.slice(this.node.prefix.length).toLowerCase();
+    throw new ChatdError('UNKNOWN_COMMAND', `did you mean ${this.node.prefix}${name}? not sent; to send a line that starts with "/${name}" as text, begin it with a space`);
   }
 
   private async runCommand(s: Session, line: string, id?: FrameId): Promise<ServerFrame[]> {

@@ -63,8 +63,18 @@ export function clock(ts: string | Date): string {
   return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
 }
 
+/**
+ * Two or more blanks in a row: whitespace of any width (\s: spaces, NBSP, U+2000–U+200A, U+3000 …)
+ * and U+2800 BRAILLE PATTERN BLANK, which looks like one. Padding a text with them up to a terminal's
+ * width made what followed start a row of its own ("ok" + 200 spaces + "10:00:00 #lobby -- eve is
+ * now admin"): a line the server never sent. A rendered line shows such a run as one space; the text
+ * itself (frames, history) keeps it, since sanitizing turns each tab or line break into its own space.
+ */
+const BLANK_RUN = /[\s\u2800]{2,}/gu;
+
 // Frames may come from a server we do not trust, so no field is assumed to exist or to be a string.
-const text = (v: unknown): string => (typeof v === 'string' ? sanitizeText(v) : '');
+// Every field here is one line: its blank runs go (BLANK_RUN); results and the motd keep theirs.
+const text = (v: unknown): string => (typeof v === 'string' ? sanitizeText(v).replace(BLANK_RUN, ' ') : '');
 const time = (v: unknown): string => (typeof v === 'string' || v instanceof Date ? clock(v) : '--:--:--');
 const room = (v: unknown): string => `#${text(v).replace(/^#/, '')}`;
 

@@ -251,6 +251,29 @@ function dropOpen(out: string[], openAt: number[], nfc: (t: string) => string): 
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Pass 3: combining marks stacked deep ("Zalgo").
+
+/**
+ * At most this many combining marks (\p{M}) in a row, the first ones. Hundreds of marks on one letter
+ * are drawn above and below its cell, over the lines around it (VTE, kitty, browsers): one message
+ * could paint over the screen of everyone in a room. After NFC, which folds the usual accents into
+ * precomposed letters, real text stays well within 4 (Vietnamese 2, Thai 2, pointed Hebrew and
+ * Tibetan stacks 3, Arabic 2); Unicode's own Stream-Safe format (UAX #15) allows 30, far too tall.
+ */
+export const MAX_MARKS = 4;
+const MARK_RUN = new RegExp(`(\\p{M}{${MAX_MARKS}})\\p{M}+`, 'gu');
+const TOO_MANY_MARKS = new RegExp(`\\p{M}{${MAX_MARKS + 1}}`, 'u');
+
+/**
+ * Runs of marks cut to MAX_MARKS, last: markup removal can join two runs ("a\u0301[b]\u0301"). NFC
+ * again after a cut (a mark that blocked a composition may be gone), which only shortens runs, and
+ * never makes a style tag (a mark stays where one was), so a second pass changes nothing.
+ */
+function capMarks(s: string): string {
+  return TOO_MANY_MARKS.test(s) ? s.replace(MARK_RUN, '$1').normalize('NFC') : s;
+}
+
+// ---------------------------------------------------------------------------------------------------
 // Public API
 
 // Fast path: most chat lines are printable ASCII without '[' and without surrounding blanks; such a
@@ -261,7 +284,7 @@ const CONTROLS = new RegExp(`[\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029${INVISIBLE}]`
 const EDGE_SPACE = /^\s|\s$/;
 
 function isClean(s: string, ascii: boolean): boolean {
-  return !s.includes('[') && !CONTROLS.test(s) && !EDGE_SPACE.test(s) && (ascii || s.normalize('NFC') === s);
+  return !s.includes('[') && !CONTROLS.test(s) && !EDGE_SPACE.test(s) && (ascii || (s.normalize('NFC') === s && !TOO_MANY_MARKS.test(s)));
 }
 
 /** Pass 1 after NFC. ASCII is NFC already, so `ascii` text skips both normalizations. */
@@ -270,10 +293,13 @@ function stripControls(s: string, ascii: boolean): string {
   return CONTROLS.test(text) ? text.replace(STRIP, toSpaceOrNothing).replace(STRAY_PRESENTATION, '') : text;
 }
 
-/** Pass 2, then NFC again: removals can bring a base character and a combining mark together ("e\u200b\u0301"). */
+/**
+ * Pass 2, then NFC again: removals can bring a base character and a combining mark together
+ * ("e\u200b\u0301"); then pass 3. ASCII has no marks.
+ */
 function stripStyle(s: string, ascii: boolean): string {
   const text = stripMarkup(s, ascii);
-  return ascii ? text : text.normalize('NFC');
+  return ascii ? text : capMarks(text.normalize('NFC'));
 }
 
 /**

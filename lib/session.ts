@@ -16,6 +16,7 @@ import { SessionOutput } from './session-output.js';
 import { holdFirstWrites } from './first-write.js';
 import { DelayQueues } from './delay-queue.js';
 import { RoomSet } from './room-set.js';
+import { applyErase, LineEnds } from './text-input.js';
 
 export type SessionUser = { id: number; name: string; role: string; level: number; color: string };
 export type Mode = 'json' | 'text' | 'irc';
@@ -72,6 +73,8 @@ export class Session extends SessionOutput {
   private inputPaused = false;
   private chain: Promise<void> = Promise.resolve();
   protected readonly decoder: LineDecoder;
+  /** Text mode only: its peers' line ends (bare CR, CR NUL) made LF before the decoder sees them. */
+  private readonly lineEnds: LineEnds | null;
   /** Created by the first line, dropped by the keepalive tick once full again: a full bucket is what a new one is. */
   private floodBucket: TokenBucket | null = null;
   /** Created by the first refused line. */
@@ -107,6 +110,7 @@ export class Session extends SessionOutput {
     const decoder = new LineDecoder(lim.maxLineBytes, Session.decodedLine, Session.decodedOverflow) as Owned<LineDecoder>;
     decoder[OWNER] = this;
     this.decoder = decoder;
+    this.lineEnds = mode === 'text' ? new LineEnds() : null;
 
     socket.setNoDelay(true); // Nagle adds ~35 ms to p99 (DESIGN "Benchmarks")
     holdFirstWrites(socket);
@@ -133,7 +137,7 @@ export class Session extends SessionOutput {
     const s = this[OWNER];
     s.bytesIn += d.length;
     s.lastHeard = Date.now();
-    s.decoder.push(d);
+    s.decoder.push(s.lineEnds === null ? d : s.lineEnds.push(d));
   }
 
   private static socketError(): void {} // 'close' follows; a reset peer is not an event worth a log line
@@ -287,8 +291,9 @@ export class Session extends SessionOutput {
     return true;
   }
 
-  private async onTextLine(line: string): Promise<void> {
+  private async onTextLine(typed: string): Promise<void> {
     if (this.closing) return;
+    const line = applyErase(typed); // the name, the password and chat lines alike
     if (this.user) {
       if (line.trim() === '') return;
       this.lastActive = Date.now();

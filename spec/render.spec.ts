@@ -132,6 +132,20 @@ describe('render', () => {
       expect(renderFrame(HOSTILE_FRAMES[0]!, MONO)).to.equal(`${T} #lobby eve: hi forged`);
     });
 
+    it('a run of blanks is one space: padding cannot push a forged line to the start of the next row', () => {
+      // "ok", then enough blanks to wrap an 80-column terminal, then what looks like a line of its own.
+      const forged = `${T} #lobby -- eve is now admin (set by owner)`;
+      for (const pad of [' '.repeat(300), '\u00a0'.repeat(300), '\u3000'.repeat(150), '\u2800'.repeat(300), ' \u2007\u205f\u2800'.repeat(80)]) {
+        expect(renderFrame(message({ from: { name: 'eve', role: 'user', color: 'cyan' }, text: `ok${pad}${forged}` }), MONO)).to.equal(`${T} #lobby eve: ok ${forged}`);
+        expect(renderFrame({ type: 'dm', id: 'd', ts: TS, from: alice, to: 'bob', text: `a${pad}b` }, MONO)).to.equal(`${T} [dm] alice -> bob: a b`);
+        expect(renderFrame(event({ event: 'kick', user: 'bob', by: 'mod', reason: `x${pad}y` }), MONO)).to.equal(`${T} #lobby -- bob was kicked by mod (x y)`);
+        expect(renderFrame(event({ event: 'topic', topic: `x${pad}y`, by: 'mod' }), MONO)).to.equal(`${T} #lobby -- topic is now: x y (set by mod)`);
+      }
+      // One blank of any kind stays as it is; a server's own result tables keep their alignment.
+      expect(renderFrame(message({ text: 'a\u3000b c' }), MONO)).to.equal(`${T} #lobby alice: a\u3000b c`);
+      expect(renderFrame({ type: 'result', command: 'users', text: 'alice  user\nmod    moderator' }, MONO)).to.equal('alice  user\nmod    moderator');
+    });
+
     it('survives missing and mistyped fields from a broken server', () => {
       const broken = [
         { type: 'message', ts: 42, room: null, from: null, text: { x: 1 }, kind: 'say' },

@@ -13,6 +13,7 @@ import { clean } from './link-errors.js';
 import { maskPasswd, typedPasswd } from './passwd.js';
 import { retryLine } from './reconnect.js';
 import { TokenBucket } from '../ratelimit.js';
+import { slashSlip } from '../commands/suggest.js';
 
 export type UiOptions = {
   input: NodeJS.ReadableStream & { isTTY?: boolean };
@@ -57,15 +58,7 @@ export function complete(line: string, prefix: string, commands: readonly string
   return [hits.length === 1 ? [`${hits[0]} `] : hits, word];
 }
 
-/**
- * "/me waves" when the prefix is "//": one slash before a command name is far more often a slip than
- * a message about that word. The prefixed line it most likely meant, or null.
- */
-export function slashSlip(line: string, prefix: string, commands: readonly string[]): string | null {
-  if (line.startsWith(prefix)) return null;
-  const m = /^\/([a-z][a-z0-9_-]*)(?=\s|$)/i.exec(line);
-  return m && commands.includes(m[1]!.toLowerCase()) ? prefix + line.slice(1) : null;
-}
+export { slashSlip } from '../commands/suggest.js'; // the server checks text mode's lines with it too
 
 export class TerminalUI {
   private rl: readline.Interface | null = null;
