@@ -305,6 +305,9 @@ export class Session extends SessionOutput {
       stage.user = line.trim();
       return this.write('password: ');
     }
+    // No password is empty: an Enter pressed by mistake asks again rather than spending a try and
+    // counting towards the name's lockout.
+    if (line === '') return this.write('password: ');
     const user = stage.user;
     stage.user = undefined;
     if (await this.doLogin(user, { password: line }, undefined)) return;

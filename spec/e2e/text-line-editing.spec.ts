@@ -21,6 +21,20 @@ describe('e2e: text mode, backspace and DEL in a line', function () {
     expect(m.text).to.equal('hello');
   });
 
+  it('an empty answer at the password prompt asks again, and costs no try (no password is empty)', async () => {
+    const alice = await t.connect('alice', { alpn: false });
+    await alice.waitText(/login: $/);
+    alice.send('alice');
+    await alice.waitText(/password: $/);
+    for (let i = 0; i < 3; i++) { // as many as the tries a session has
+      const from = alice.text.length;
+      alice.send('');
+      await alice.waitText(/^\s*password: $/, 5000, from);
+    }
+    alice.send('Alice-pass-1234');
+    await alice.waitText(/logged in as alice/);
+  });
+
   it('a character is a code point: one DEL erases "é" or an emoji whole', async () => {
     const bob = await t.login('bob');
     const alice = await t.connect('alice', { alpn: false });
