@@ -132,7 +132,7 @@ export class ChatServer {
   private readonly tls: ListenerTls;
 
   constructor(readonly config: Config, readonly node: ChatNode, files: TlsFiles, private readonly enroll: EnrollService | null = null) {
-    this.refusals = new RefusalLog(node.log);
+    this.refusals = new RefusalLog(node.log, undefined, undefined, undefined, undefined, () => config.limits.ipv6PrefixLength);
     this.tls = new ListenerTls(config, files);
     const { connIpBurst: burst, connIpRate: rate } = config.limits;
     this.connRate = { buckets: new KeyedBuckets(burst, rate), burst, rate };
