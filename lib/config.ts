@@ -13,7 +13,7 @@ export type Limits = {
   handshakeTimeoutMs: number; loginTimeoutMs: number; pingIntervalMs: number; idleTimeoutMs: number;
   floodBurst: number; floodRate: number; floodKickCount: number; floodKickWindowMs: number;
   loginFailLimit: number; loginFailWindowMs: number; loginLockMs: number; loginIpBurst: number; loginIpRate: number;
-  maxConnPerIp: number; ipv6PrefixLength: number; maxConnTotal: number; maxSessionsPerUser: number; textLoginTries: number;
+  maxConnPerIp: number; connIpBurst: number; connIpRate: number; ipv6PrefixLength: number; maxConnTotal: number; maxSessionsPerUser: number; textLoginTries: number;
   historyOnJoin: number; historyMax: number; writeQueueMax: number; dbTimeoutMs: number;
   presenceTtlMs: number; shutdownGraceMs: number; databasePollMs: number;
   presenceEventsMaxRoom: number;
@@ -79,7 +79,7 @@ export const DEFAULT_LIMITS: Limits = {
   floodBurst: L.FLOOD_BURST, floodRate: L.FLOOD_RATE, floodKickCount: L.FLOOD_KICK_COUNT, floodKickWindowMs: L.FLOOD_KICK_WINDOW_MS,
   loginFailLimit: L.LOGIN_FAIL_LIMIT, loginFailWindowMs: L.LOGIN_FAIL_WINDOW_MS, loginLockMs: L.LOGIN_LOCK_MS,
   loginIpBurst: L.LOGIN_IP_BURST, loginIpRate: L.LOGIN_IP_RATE,
-  maxConnPerIp: L.MAX_CONN_PER_IP, ipv6PrefixLength: L.IPV6_PREFIX_LENGTH, maxConnTotal: L.MAX_CONN_TOTAL, maxSessionsPerUser: L.MAX_SESSIONS_PER_USER,
+  maxConnPerIp: L.MAX_CONN_PER_IP, connIpBurst: L.CONN_IP_BURST, connIpRate: L.CONN_IP_RATE, ipv6PrefixLength: L.IPV6_PREFIX_LENGTH, maxConnTotal: L.MAX_CONN_TOTAL, maxSessionsPerUser: L.MAX_SESSIONS_PER_USER,
   textLoginTries: L.TEXT_LOGIN_TRIES, historyOnJoin: L.HISTORY_ON_JOIN, historyMax: L.HISTORY_MAX,
   writeQueueMax: L.WRITE_QUEUE_MAX, dbTimeoutMs: L.DB_TIMEOUT_MS, presenceTtlMs: L.PRESENCE_TTL_MS, shutdownGraceMs: L.SHUTDOWN_GRACE_MS,
   databasePollMs: L.DATABASE_POLL_MS, presenceEventsMaxRoom: L.PRESENCE_EVENTS_MAX_ROOM,

@@ -20,6 +20,13 @@ export const LOGIN_LOCK_MS = 15 * 60_000; // lock the name this long
 export const LOGIN_IP_BURST = 10; // failed logins per IP before RATE_LIMITED
 export const LOGIN_IP_RATE = 0.5; // failed-login tokens refilled per second per IP
 export const MAX_CONN_PER_IP = 100;
+// New connections per address (a token bucket, checked on the TCP socket before any TLS work): a
+// burst as large as the per-IP cap, so a NAT full of users reconnecting after a restart gets in at
+// once, then 10 a second. maxConnPerIp alone counts connections held at once, and a client that
+// connects, handshakes and closes in a loop holds few: each costs chatd a full handshake on the event
+// loop (~1-3 ms), so one address could take a whole core. At 10/s it takes a few percent.
+export const CONN_IP_BURST = 100;
+export const CONN_IP_RATE = 10;
 // Per-address limits (connections, the failed-login throttle, enrollment attempts) count an IPv6
 // client by this many leading bits of its address: a host holds a whole /64 (lib/address-key.ts).
 export const IPV6_PREFIX_LENGTH = 64;

@@ -16,6 +16,7 @@ import { certificateRefusal, noCertificateRefusal, refusalOf, RefusalLog } from 
 import { serveEnrollment } from './enroll/connection.js';
 import type { EnrollService } from './enroll/service.js';
 import { rotateTicketKeys, ticketOptions } from './tls-tickets.js';
+import { KeyedBuckets } from './ratelimit.js';
 
 
 export type TlsFiles = { cert: string; key: string; ca: string };
@@ -123,14 +124,18 @@ export function onHandshakeError(node: ChatNode, refusals: RefusalLog): (err: Er
 export class ChatServer {
   readonly server: tls.Server;
   private readonly perIp = new Map<string, number>();
+  /** New connections per address (limits.connIpBurst, connIpRate), as configured when last checked. */
+  private readonly connRate: { buckets: KeyedBuckets; burst: number; rate: number };
   private total = 0;
   private stopping = false;
   private readonly refusals: RefusalLog;
   private readonly tls: ListenerTls;
 
   constructor(readonly config: Config, readonly node: ChatNode, files: TlsFiles, private readonly enroll: EnrollService | null = null) {
-    this.refusals = new RefusalLog(node.log);
+    this.refusals = new RefusalLog(node.log, undefined, undefined, undefined, undefined, () => config.limits.ipv6PrefixLength);
     this.tls = new ListenerTls(config, files);
+    const { connIpBurst: burst, connIpRate: rate } = config.limits;
+    this.connRate = { buckets: new KeyedBuckets(burst, rate), burst, rate };
     this.server = tls.createServer({
       ...this.tls.options(),
       // Checked in accept(), not by the handshake: a client without a certificate may still enroll
@@ -152,9 +157,12 @@ export class ChatServer {
     const ip = raw.remoteAddress ?? '?';
     const key = addressKey(ip, lim.ipv6PrefixLength); // an IPv6 host's whole /64 counts as one address
     const n = this.perIp.get(key) ?? 0;
-    if (this.stopping || n >= lim.maxConnPerIp || this.total >= lim.maxConnTotal) {
+    // Every new connection takes a token, refused ones too: a client that keeps knocking stays refused.
+    const tooFast = !this.stopping && !this.connToken(key);
+    if (this.stopping || tooFast || n >= lim.maxConnPerIp || this.total >= lim.maxConnTotal) {
       // Within the refusal log's budget: one line per refused connection would let a flood fill the disk.
       if (this.stopping) this.node.log.debug('connection refused: shutting down', { remote: ip });
+      else if (tooFast) this.refusals.refused({ remote: ip, code: 'CONN_RATE_PER_IP', reason: `too many new connections from this address (over ${lim.connIpBurst} at once, then ${lim.connIpRate}/s)` });
       else this.refusals.refused({ remote: ip, code: n >= lim.maxConnPerIp ? 'CONN_LIMIT_PER_IP' : 'CONN_LIMIT_TOTAL', reason: `connection limit reached (${n} from this address, ${this.total} in all)` });
       raw.destroy();
       return;
@@ -166,6 +174,19 @@ export class ChatServer {
       const left = (this.perIp.get(key) ?? 1) - 1;
       if (left > 0) this.perIp.set(key, left); else this.perIp.delete(key);
     });
+  }
+
+  /**
+   * One new connection of the address `key`: false when it made more than limits.connIpBurst at once
+   * and connIpRate a second since (a burst of 0 turns the check off). A config reload applies to
+   * the buckets already kept; they are forgotten once full again, so the map stays bounded.
+   */
+  private connToken(key: string): boolean {
+    const { connIpBurst: burst, connIpRate: rate } = this.config.limits;
+    if (burst <= 0) return true;
+    const r = this.connRate;
+    if (r.burst !== burst || r.rate !== rate) { r.buckets.configure(burst, rate); r.burst = burst; r.rate = rate; }
+    return r.buckets.get(key).take();
   }
 
   private accept(socket: tls.TLSSocket): void {

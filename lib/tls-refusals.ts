@@ -1,6 +1,7 @@
 // Refused TLS handshakes, one log line each, so an operator can see why a client was turned away
 // (issue 19: a certificate from another CA used to be refused without a word), within a budget so that
-// a flood of bad handshakes cannot fill the disk.
+// a flood of bad handshakes cannot fill the disk, and with a share per address, so that one address
+// cannot use it all.
 //
 // The line, for fail2ban-style tools (fields in this order, JSON on one line):
 //   {"t":"…","level":"warn","msg":"tls handshake refused","remote":"203.0.113.7","code":"UNABLE_TO_VERIFY_LEAF_SIGNATURE","reason":"…",…}
@@ -8,13 +9,23 @@
 // When lines were dropped for the budget, one line says how many:
 //   {"t":"…","level":"warn","msg":"tls handshake refusals not logged","count":1234,"seconds":60}
 import type tls from 'node:tls';
+import { addressKey } from './address-key.js';
 import type { Logger } from './log.js';
-import { TokenBucket } from './ratelimit.js';
+import { KeyedBuckets, TokenBucket } from './ratelimit.js';
 
 /** Lines logged at once before the budget applies … */
 export const REFUSAL_LOG_BURST = 20;
 /** … and per second after that (one a second: under 100,000 short lines a day at worst). */
 export const REFUSAL_LOG_PER_SECOND = 1;
+/**
+ * Lines of one address (addressKey: an IPv6 client's /64) at once, and then per second, before the
+ * budget above: one address refused over and over (free for it: a connection over its caps is
+ * refused on the TCP socket) took every line, and another address's refusal went unlogged, so a
+ * fail2ban jail never saw it. 5 is a jail's default maxretry. Taken first, so that an address past
+ * its share does not spend the common budget either.
+ */
+export const REFUSAL_LOG_ADDRESS_BURST = 5;
+export const REFUSAL_LOG_ADDRESS_PER_SECOND = 0.2;
 /** How often the number of refusals left out is logged, while there are any. */
 export const REFUSAL_SUMMARY_MS = 60_000;
 
@@ -98,16 +109,20 @@ function dn(name: tls.Certificate | undefined): string | undefined {
 /** Logs refusals, at most REFUSAL_LOG_BURST at once and REFUSAL_LOG_PER_SECOND after that. */
 export class RefusalLog {
   private readonly budget: TokenBucket;
+  private readonly perAddress: KeyedBuckets;
   private left = 0;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly log: Logger, burst = REFUSAL_LOG_BURST, perSecond = REFUSAL_LOG_PER_SECOND,
-    private readonly summaryMs = REFUSAL_SUMMARY_MS, private readonly now: () => number = Date.now) {
+    private readonly summaryMs = REFUSAL_SUMMARY_MS, private readonly now: () => number = Date.now,
+    private readonly ipv6PrefixLength: () => number = () => 64) {
     this.budget = new TokenBucket(burst, perSecond, now);
+    this.perAddress = new KeyedBuckets(REFUSAL_LOG_ADDRESS_BURST, REFUSAL_LOG_ADDRESS_PER_SECOND, 100_000, now);
   }
 
   refused(r: Refusal): void {
-    if (this.budget.take(this.now())) {
+    const now = this.now();
+    if (this.perAddress.get(addressKey(r.remote, this.ipv6PrefixLength())).take(now) && this.budget.take(now)) {
       const { remote, code, reason, ...cert } = r;
       this.log.warn('tls handshake refused', { remote, code, reason, ...cert });
       return;

@@ -46,6 +46,7 @@ export function benchConfig(overrides: Record<string, number> = {}): ConfigInput
     password: CHEAP,
     limits: {
       maxConnPerIp: 30_000, maxConnTotal: 30_000, // every bench client comes from 127.0.0.1
+      connIpBurst: 0, // off: thousands of handshakes/s from that one address are the point
       floodBurst: 1_000_000, floodRate: 1_000_000, // senders run far above a human's 5 frames/s
       maxSessionsPerUser: 100_000, // user names are reused across sessions
       loginIpBurst: 1_000_000, loginIpRate: 1_000_000, // a login storm from one address

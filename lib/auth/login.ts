@@ -42,7 +42,7 @@ export class LoginService {
   private tokens: ResumeTokens | null = null;
 
   constructor(private readonly store: Store, private readonly config: Config, private readonly log: Logger, readonly counters: LoginCounters) {
-    this.failures = new FailedLoginLog(log);
+    this.failures = new FailedLoginLog(log, () => config.limits.ipv6PrefixLength);
     passwordPool.maxQueue = config.limits.passwordQueueMax;
   }
 

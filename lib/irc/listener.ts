@@ -21,7 +21,7 @@ export class IrcServer {
 
   /** `chat` counts this port's connections with its own against the same caps (maxConnPerIp, maxConnTotal). */
   constructor(readonly config: Config, readonly node: ChatNode, files: TlsFiles, chat: ChatServer) {
-    this.refusals = new RefusalLog(node.log);
+    this.refusals = new RefusalLog(node.log, undefined, undefined, undefined, undefined, () => config.limits.ipv6PrefixLength);
     this.tls = new ListenerTls(config, files);
     this.server = tls.createServer({
       ...this.tls.options(),

@@ -140,6 +140,17 @@ export abstract class LifecycleStore extends StoreCore {
       await trx('mutes').where('by', name).update({ by: anon });
       await trx('revoked_certs').where('by', name).update({ by: anon });
       await trx('login_locks').where('name', name).del();
+      // The name is free again after this, and the account's certificates (CN = that name, signed by
+      // our CA) would stay valid for whoever gets it next: one of the new account's two factors, or
+      // with SASL EXTERNAL its whole login. Every certificate recorded for it (issued by enrollment
+      // or renewal, or seen at a login) is revoked here, in the same transaction.
+      const now = Date.now();
+      const live: Array<{ fingerprint: string }> = await trx('certificates').where('user', name).whereNull('revoked_at').select('fingerprint');
+      if (live.length) {
+        await trx('certificates').whereIn('fingerprint', live.map((r) => r.fingerprint)).update({ revoked_at: now });
+        await trx('revoked_certs').insert(live.map((r) => ({ fingerprint: r.fingerprint, by: actor, reason: 'account purged', created_at: now })))
+          .onConflict('fingerprint').ignore();
+      }
       // Enrollment keeps the name too: certificates issued to it, invites for it or made by it.
       await trx('certificates').where('user', name).update({ user: anon });
       await trx('invites').where('user', name).update({ user: anon });

@@ -7,10 +7,10 @@ import net from 'node:net';
 import type { Chatd } from '../../lib/app.js';
 import { fingerprintOfPem, initCertDir, issueClientCert } from '../../lib/auth/certs.js';
 import { Logger } from '../../lib/log.js';
-import { RefusalLog, REFUSAL_LOG_BURST, REFUSAL_LOG_PER_SECOND } from '../../lib/tls-refusals.js';
+import { RefusalLog, REFUSAL_LOG_ADDRESS_BURST, REFUSAL_LOG_BURST, REFUSAL_LOG_PER_SECOND } from '../../lib/tls-refusals.js';
 import { probe } from '../helpers/tls-probe.js';
 import { withChatd } from '../helpers/chatd.js';
-import { deadline } from '../helpers/wait.js';
+import { deadline, until } from '../helpers/wait.js';
 import { startServer, tmpdir } from '../helpers/world.js';
 
 type Line = Record<string, any>;
@@ -100,7 +100,8 @@ describe('e2e: refused TLS handshakes are logged', function () {
     const from = lines.all.length;
     const t0 = Date.now();
     const n = 60;
-    for (let i = 0; i < n; i++) expect((await probe(t.port, t.world.certs, { certDir: foreign })).accepted).to.equal(false);
+    // From 8 addresses: each has a share of the budget of its own (5 at once), the whole is what is measured.
+    for (let i = 0; i < n; i++) expect((await probe(t.port, t.world.certs, { certDir: foreign, from: `127.0.0.${50 + (i % 8)}` })).accepted).to.equal(false);
     await lines.waitRefusals(REFUSAL_LOG_BURST - 5, from); // the tests above spent a few tokens of the burst
     const seconds = (Date.now() - t0) / 1000;
     const logged = lines.all.slice(from).filter((l) => l.msg === 'tls handshake refused').length;
@@ -128,17 +129,45 @@ describe('e2e: a refused connection (limit reached) is logged within the same bu
     held.destroy();
   });
 
+  it('one address flooding refusals does not hide another address\'s refused handshake', async () => {
+    // The budget was one for everybody: the flooder's refusals (free for it: refused on the TCP
+    // socket) took every line, and a client certificate from another CA, elsewhere, went unlogged.
+    const chatd = await t.start({ limits: { maxConnPerIp: 1 } }, lines.logger); // a budget of its own, untouched
+    const port = chatd.address.port;
+    const flooder = '127.0.0.41';
+    const held = await probeHeld(port, flooder);
+    const foreign = tmpdir('foreign-ca-2');
+    await initCertDir(foreign, ['localhost'], {});
+    await issueClientCert(foreign, 'alice', {});
+    try {
+      const start = lines.all.length;
+      for (let i = 0; i < 40; i++) await tcpRefused(port, flooder);
+      const from = lines.all.length;
+      const flood = Promise.all(Array.from({ length: 20 }, () => tcpRefused(port, flooder)));
+      expect((await probe(port, t.world.certs, { certDir: foreign, from: '127.0.0.42' })).accepted).to.equal(false);
+      await flood;
+      const of42 = () => lines.all.slice(from).filter((l) => l.msg === 'tls handshake refused' && l.remote === '127.0.0.42');
+      await until(async () => of42().length > 0, 3000, 'the refusal of 127.0.0.42 in the log');
+      expect(of42().map((l) => l.code)).to.deep.equal(['UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
+      // The flooder is logged (a fail2ban jail can ban it), not 60 times.
+      expect(lines.all.slice(start).filter((l) => l.msg === 'tls handshake refused' && l.remote === flooder).length).to.be.within(3, 10);
+    } finally {
+      held.destroy();
+      fs.rmSync(foreign, { recursive: true, force: true });
+    }
+  });
+
   /** One plain TCP connection that stays open, taking this address's only slot. */
-  function probeHeld(port: number): Promise<net.Socket> {
+  function probeHeld(port: number, from = '127.0.0.1'): Promise<net.Socket> {
     return new Promise((resolve, reject) => {
-      const s = net.connect(port, '127.0.0.1', () => resolve(s));
+      const s = net.connect({ port, host: '127.0.0.1', localAddress: from }, () => resolve(s));
       s.on('error', reject);
     });
   }
   /** A TCP connection the server closes at once. */
-  function tcpRefused(port: number): Promise<void> {
+  function tcpRefused(port: number, from = '127.0.0.1'): Promise<void> {
     return new Promise((resolve) => {
-      const s = net.connect(port, '127.0.0.1');
+      const s = net.connect({ port, host: '127.0.0.1', localAddress: from });
       s.on('error', () => {});
       s.on('close', () => resolve());
     });
@@ -151,19 +180,30 @@ describe('RefusalLog (injected clock)', () => {
     let onLine = () => {};
     let now = 0;
     const log = new RefusalLog(new Logger('info', (l) => { out.push(JSON.parse(l)); onLine(); }), 3, 1, 20, () => now);
-    const r = { remote: '192.0.2.1', code: 'X', reason: 'x' };
-    for (let i = 0; i < 10; i++) log.refused(r);
+    let k = 0;
+    const r = () => ({ remote: `192.0.2.${++k}`, code: 'X', reason: 'x' }); // each address within its own share
+    for (let i = 0; i < 10; i++) log.refused(r());
     expect(out.map((l) => l.msg)).to.deep.equal(Array(3).fill('tls handshake refused'));
     now += 1000;
-    log.refused(r);
+    log.refused(r());
     expect(out).to.have.length(4);
     log.summarize();
     expect(out[4]).to.include({ msg: 'tls handshake refusals not logged', count: 7 });
     log.summarize();
     expect(out).to.have.length(5); // nothing left out since
     const summarized = new Promise<void>((resolve) => { onLine = resolve; });
-    log.refused(r); // no token: counted, and summarized by the timer
+    log.refused(r()); // no token: counted, and summarized by the timer
     await summarized;
     expect(out[5]).to.include({ msg: 'tls handshake refusals not logged', count: 1 });
+  });
+
+  it('gives each address its share first: past it, an address is left out and the common budget is kept for others', () => {
+    const out: Line[] = [];
+    const now = 0;
+    const log = new RefusalLog(new Logger('info', (l) => out.push(JSON.parse(l))), 20, 1, 20, () => now);
+    for (let i = 0; i < 50; i++) log.refused({ remote: '192.0.2.1', code: 'X', reason: 'x' });
+    log.refused({ remote: '2001:db8::1', code: 'Y', reason: 'y' });
+    log.refused({ remote: '2001:db8::2', code: 'Y', reason: 'y' }); // the same /64: one address
+    expect(out.map((l) => l.remote)).to.deep.equal([...Array(REFUSAL_LOG_ADDRESS_BURST).fill('192.0.2.1'), '2001:db8::1', '2001:db8::2']);
   });
 });

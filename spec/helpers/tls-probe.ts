@@ -9,6 +9,8 @@ export type ProbeOpts = {
   certDir?: string;
   maxVersion?: tls.SecureVersion;
   alpn?: boolean;
+  /** Local address to connect from (127.0.0.x), for the per-address limits. */
+  from?: string;
 };
 
 export type ProbeResult = {
@@ -28,6 +30,7 @@ export function probe(port: number, certs: string, opts: ProbeOpts = {}, ms = 50
   if (certOf) { o.cert = fs.readFileSync(`${dir}/clients/${certOf}.crt`); o.key = fs.readFileSync(`${dir}/clients/${certOf}.key`); }
   if (opts.maxVersion) o.maxVersion = opts.maxVersion;
   if (opts.alpn !== false) o.ALPNProtocols = ['chatd/1'];
+  if (opts.from) (o as tls.ConnectionOptions & { localAddress?: string }).localAddress = opts.from;
   return new Promise((resolve, reject) => {
     const r: ProbeResult = { accepted: false, protocol: null, alpn: null, cipher: null, error: null };
     const s = tls.connect(o);
