@@ -121,6 +121,13 @@ export function onHandshakeError(node: ChatNode, refusals: RefusalLog): (err: Er
   };
 }
 
+/**
+ * The host's own addresses, which the new-connection rate does not limit (as Ergo exempts localhost):
+ * health checks, a local proxy and the operator's own tools connect from there, often many times in
+ * a row, and whoever can connect from there can do worse than knock. The connection caps still apply.
+ */
+const HOST_ITSELF = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
 export class ChatServer {
   readonly server: tls.Server;
   private readonly perIp = new Map<string, number>();
@@ -158,7 +165,7 @@ export class ChatServer {
     const key = addressKey(ip, lim.ipv6PrefixLength); // an IPv6 host's whole /64 counts as one address
     const n = this.perIp.get(key) ?? 0;
     // Every new connection takes a token, refused ones too: a client that keeps knocking stays refused.
-    const tooFast = !this.stopping && !this.connToken(key);
+    const tooFast = !this.stopping && !this.connToken(key, ip);
     if (this.stopping || tooFast || n >= lim.maxConnPerIp || this.total >= lim.maxConnTotal) {
       // Within the refusal log's budget: one line per refused connection would let a flood fill the disk.
       if (this.stopping) this.node.log.debug('connection refused: shutting down', { remote: ip });
@@ -177,13 +184,13 @@ export class ChatServer {
   }
 
   /**
-   * One new connection of the address `key`: false when it made more than limits.connIpBurst at once
+   * One new connection of the address `key` (the peer `ip`): false when it made more than limits.connIpBurst at once
    * and connIpRate a second since (a burst of 0 turns the check off). A config reload applies to
    * the buckets already kept; they are forgotten once full again, so the map stays bounded.
    */
-  private connToken(key: string): boolean {
+  private connToken(key: string, ip: string): boolean {
     const { connIpBurst: burst, connIpRate: rate } = this.config.limits;
-    if (burst <= 0) return true;
+    if (burst <= 0 || HOST_ITSELF.has(ip)) return true;
     const r = this.connRate;
     if (r.burst !== burst || r.rate !== rate) { r.buckets.configure(burst, rate); r.burst = burst; r.rate = rate; }
     return r.buckets.get(key).take();

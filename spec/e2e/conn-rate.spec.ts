@@ -54,4 +54,12 @@ describe('e2e: new connections per address are rate limited before the TLS hands
     // Another address still gets a handshake at once.
     expect(await handshakes(port, t.world.certs, '127.0.0.24')).to.equal(true);
   });
+
+  it('does not limit the host itself (127.0.0.1): health checks, a local proxy and the operator\'s tools connect from there', async () => {
+    const chatd = await t.start({ limits: { connIpBurst: 2, connIpRate: 0.1 } });
+    for (let i = 0; i < 6; i++) expect(await handshakes(chatd.address.port, t.world.certs, '127.0.0.1'), `connection ${i + 1}`).to.equal(true);
+    expect(await handshakes(chatd.address.port, t.world.certs, '127.0.0.25')).to.equal(true);
+    expect(await handshakes(chatd.address.port, t.world.certs, '127.0.0.25')).to.equal(true);
+    expect(await handshakes(chatd.address.port, t.world.certs, '127.0.0.25')).to.equal(false);
+  });
 });
