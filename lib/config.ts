@@ -21,7 +21,7 @@ export type Limits = {
   passwordQueueMax: number;
   maxRoomsPerUser: number; maxRooms: number; answerBytes: number;
   retentionDays: number;
-  mailboxMax: number; resumeMax: number; dedupeWindowMs: number;
+  mailboxMax: number; resumeMax: number; recentHistoryBytes: number; dedupeWindowMs: number;
   historyFlushMs: number; writeCoalesceMs: number; writeCoalesceAbove: number; presenceBatchMs: number;
   resumeTokenTtlMs: number;
 };
@@ -87,7 +87,7 @@ export const DEFAULT_LIMITS: Limits = {
   passwordQueueMax: L.PASSWORD_QUEUE_MAX,
   maxRoomsPerUser: L.MAX_ROOMS_PER_USER, maxRooms: L.MAX_ROOMS, answerBytes: L.ANSWER_BYTES,
   retentionDays: L.RETENTION_DAYS,
-  mailboxMax: L.MAILBOX_MAX, resumeMax: L.RESUME_MAX, dedupeWindowMs: L.DEDUPE_WINDOW_MS,
+  mailboxMax: L.MAILBOX_MAX, resumeMax: L.RESUME_MAX, recentHistoryBytes: L.RECENT_HISTORY_BYTES, dedupeWindowMs: L.DEDUPE_WINDOW_MS,
   historyFlushMs: L.HISTORY_FLUSH_MS, writeCoalesceMs: L.WRITE_COALESCE_MS, writeCoalesceAbove: L.WRITE_COALESCE_ABOVE, presenceBatchMs: L.PRESENCE_BATCH_MS,
   resumeTokenTtlMs: L.RESUME_TOKEN_TTL_MS,
 };

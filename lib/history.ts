@@ -109,8 +109,15 @@ export class HistoryWriter {
     this.unschedule();
     void this.flush();
     return new Promise((resolve) => {
-      const t = setTimeout(() => resolve(false), ms);
-      this.idleWaiters.push(() => { clearTimeout(t); resolve(true); });
+      const waiter = () => { clearTimeout(t); resolve(true); };
+      // A wait that timed out leaves the list: while the database is down the queue never empties,
+      // and every //search and resuming join of an outage would otherwise stay in it for good.
+      const t = setTimeout(() => {
+        const at = this.idleWaiters.indexOf(waiter);
+        if (at >= 0) this.idleWaiters.splice(at, 1);
+        resolve(false);
+      }, ms);
+      this.idleWaiters.push(waiter);
     });
   }
 

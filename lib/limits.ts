@@ -61,6 +61,10 @@ export const RETENTION_DAYS = 0;
 // and how long a frame id is remembered so that a resent frame runs once.
 export const MAILBOX_MAX = 500;
 export const RESUME_MAX = 1000;
+// What a node keeps in memory of every room's last messages (lib/room-history.ts: the fallback while
+// the database is down, the fast path of a resume, what other nodes said and have not written yet),
+// all rooms together; the rooms spoken in least recently give theirs up first.
+export const RECENT_HISTORY_BYTES = 64 * 1024 * 1024;
 export const DEDUPE_WINDOW_MS = 10 * 60_000;
 // Performance II: history rows are written in one transaction per this many ms (or per 500 rows),
 // not one per message; a crash that skips the shutdown flush loses at most this window of history.

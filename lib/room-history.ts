@@ -9,17 +9,51 @@ import type { Store } from './store/index.js';
 import { withTimeout } from './timeout.js';
 
 const RECENT_PER_ROOM = 200;
+/** What a remembered frame costs beside its strings (the object, its `from`, the ring's slot), roughly. */
+const FRAME_OVERHEAD = 200;
+
+/** The memory a remembered frame holds, roughly: its strings at two bytes a unit (the worst case) and the object. */
+export function frameCost(m: MessageFrame): number {
+  return FRAME_OVERHEAD + 2 * (m.text.length + m.id.length + m.room.length + m.from.name.length + m.from.role.length + m.from.color.length + m.ts.length);
+}
 
 export class RoomHistory {
+  /**
+   * Each room's ring, the room spoken in most recently last. All of them together hold at most
+   * limits.recentHistoryBytes (`bytes`, by frameCost): every room ever spoken in kept its 200 last
+   * messages for the life of the process, so one user saying long messages in room after room made
+   * a node hold gigabytes. A room silent for longest gives its ring up first; its history is in the database.
+   */
   private readonly recent = new Map<string, MessageFrame[]>();
+  private bytes = 0;
 
   constructor(private readonly config: Config, private readonly store: Store, private readonly history: HistoryWriter, private readonly log: Logger) {}
 
   remember(frame: MessageFrame): void {
     let ring = this.recent.get(frame.room);
-    if (!ring) this.recent.set(frame.room, (ring = []));
+    if (ring) this.recent.delete(frame.room); // re-inserted last: the map stays least recently spoken first
+    else ring = [];
+    this.recent.set(frame.room, ring);
     ring.push(frame);
-    if (ring.length > RECENT_PER_ROOM) ring.shift();
+    this.bytes += frameCost(frame);
+    if (ring.length > RECENT_PER_ROOM) this.bytes -= frameCost(ring.shift()!);
+    this.trim();
+  }
+
+  /** Drops the rings of the rooms spoken in least recently (then the oldest of the last one) until within the budget. */
+  private trim(): void {
+    const budget = this.config.limits.recentHistoryBytes;
+    while (this.bytes > budget && this.recent.size) {
+      const [room, ring] = this.recent.entries().next().value as [string, MessageFrame[]];
+      if (this.recent.size > 1) {
+        for (const m of ring) this.bytes -= frameCost(m);
+        this.recent.delete(room);
+        continue;
+      }
+      this.bytes -= frameCost(ring.shift()!);
+      if (!ring.length) this.recent.delete(room);
+    }
+    if (!this.recent.size) this.bytes = 0;
   }
 
   /**
@@ -36,7 +70,8 @@ export class RoomHistory {
   private keepOnly(keep: (m: MessageFrame) => boolean): void {
     for (const [room, ring] of this.recent) {
       if (ring.every(keep)) continue;
-      const kept = ring.filter(keep);
+      const kept: MessageFrame[] = [];
+      for (const m of ring) if (keep(m)) kept.push(m); else this.bytes -= frameCost(m);
       if (kept.length) this.recent.set(room, kept); else this.recent.delete(room);
     }
   }

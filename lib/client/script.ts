@@ -13,6 +13,12 @@ import { retryLines } from './reconnect.js';
 
 export type Out = { write(s: string): unknown };
 
+/**
+ * Piped lines read ahead of their answers at most: beyond them stdin is not read until answers come
+ * (the pipe, not chat-cli's memory, holds what a fast writer sends).
+ */
+export const SCRIPT_LINES_AHEAD = 64;
+
 export type ScriptOptions = {
   json: boolean;
   stdout: Out;
@@ -73,7 +79,8 @@ export async function runSend(conn: ChatConnection, text: string, o: ScriptOptio
 
 /**
  * Piped stdin: every non-empty line is sent in order (one in flight at a time; RATE_LIMITED is
- * waited out and the line sent again). At EOF, waits until every line has its answer, then quits.
+ * waited out and the line sent again), stdin read at most SCRIPT_LINES_AHEAD lines ahead of the
+ * answers. At EOF, waits until every line has its answer, then quits.
  * Exit 0 when every line was accepted, 1 when the server answered any of them with an error.
  */
 export async function runScript(conn: ChatConnection, input: Readable, o: ScriptOptions): Promise<number> {
@@ -98,13 +105,26 @@ export async function runScript(conn: ChatConnection, input: Readable, o: Script
 
   let failed = 0;
   let lineNo = 0;
-  const answers: Promise<void>[] = [];
+  // Lines sent and not answered yet, counted: a promise kept per line until EOF was memory that grew
+  // with everything a long-lived pipe (`tail -f log | chat-cli`) ever carried.
+  let unanswered = 0;
+  let eofSeen = false;
+  let paused = false;
+  let allAnswered: () => void = () => {};
+  const answered = new Promise<void>((r) => { allAnswered = r; });
   const rl = readline.createInterface({ input, terminal: false, crlfDelay: Infinity });
+  const settle = () => {
+    unanswered--;
+    if (paused && unanswered < SCRIPT_LINES_AHEAD / 2 && !eofSeen) { paused = false; rl.resume(); }
+    if (eofSeen && unanswered === 0) allAnswered();
+  };
   rl.on('line', (line) => {
     lineNo++;
     if (!line.trim() || conn.state === 'closed') return;
     const n = lineNo;
-    answers.push(conn.say(line).then(
+    // Read no further ahead of the answers than SCRIPT_LINES_AHEAD: the rest waits in the pipe.
+    if (++unanswered >= SCRIPT_LINES_AHEAD && !paused) { paused = true; rl.pause(); }
+    conn.say(line).then(
       (a) => { if (a.type === 'error') failed++; },
       (e: Error) => {
         if (e instanceof SetupError) return; // fatal: reported once, by the caller
@@ -112,11 +132,15 @@ export async function runScript(conn: ChatConnection, input: Readable, o: Script
         failed++;
         o.stderr.write(`${name}: line ${n}: ${e.message}\n`);
       },
-    ));
+    ).finally(settle);
   });
-  const eof = new Promise<void>((r) => rl.once('close', () => r()));
+  const eof = new Promise<void>((r) => rl.once('close', () => {
+    eofSeen = true;
+    if (unanswered === 0) allAnswered();
+    r();
+  }));
 
-  const end = await Promise.race([eof.then(() => Promise.all(answers)).then(() => 'done' as const), closed, fatal]);
+  const end = await Promise.race([eof.then(() => answered).then(() => 'done' as const), closed, fatal]);
   rl.close();
   if (end === 'done') await conn.close();
   return failed ? 1 : 0;

@@ -26,6 +26,9 @@ export type EnrollRequest = { ip: string; user: unknown; token: unknown; csr: un
 /** The audit actor of enrollment attempts (their user is not logged in, and may not exist). */
 export const ENROLL_ACTOR = 'enroll';
 
+/** Certificate fingerprints a node remembers having recorded (EnrollService.recorded). */
+const RECORDED_MAX = 10_000;
+
 /**
  * Reads --ca-key and picks the certificate of --ca it belongs to (the CA file may be a bundle: an
  * intermediate that signs, with its root). forge signs with RSA keys only.
@@ -46,8 +49,15 @@ export function loadCaKey(caFile: string, keyFile: string): CertKeyPair {
 
 export class EnrollService {
   private readonly attempts: AttemptWindow;
-  /** Certificates of this process's logins already in the certificates table (or put there). */
+  /**
+   * Certificates of this process's logins already in the certificates table (or put there), the most
+   * recently used last: a cache of what the table knows, so that a login does not write its
+   * certificate again. At most recordedMax: kept for good, every certificate ever renewed (one user
+   * renewing at the allowed rate adds 1,440 a day) stayed for the life of the process. One forgotten
+   * is written again at its next login, which the table ignores.
+   */
   private readonly recorded = new Set<string>();
+  private recordedMax = RECORDED_MAX; // a spec lowers it
 
   constructor(
     private readonly db: Store, private readonly config: Config, private readonly log: Logger,
@@ -106,7 +116,7 @@ export class EnrollService {
       inviteId: invite.id, user: name, role: invite.role, existing: invite.existing, passwordHash, cert: record, now,
     });
     if (!done) throw invalid(); // another attempt used the token first, or the name was taken meanwhile
-    this.recorded.add(record.fingerprint);
+    this.remember(record.fingerprint);
     // A re-enrollment sets a new password: the lock the old one's failures earned must not keep the
     // user out of it (the database's copy went with the enrollment's transaction).
     if (invite.existing) await this.clearLoginFailures(name).catch((e) => this.log.warn('login lock not cleared', { user: name, err: (e as Error).message }));
@@ -128,7 +138,7 @@ export class EnrollService {
     if (await this.db.isRevoked(fingerprint)) throw new ChatdError('CERT_REVOKED');
     const { pem, record } = this.sign(csr.publicKey, user, 'renew');
     await this.db.recordCertificate(record);
-    this.recorded.add(record.fingerprint);
+    this.remember(record.fingerprint);
     // A revocation that landed while this one was recorded (a re-enrollment revokes the certificates
     // it finds then, which may not yet include this one): the new certificate goes with the old.
     if (await this.db.isRevoked(fingerprint)) {
@@ -137,6 +147,13 @@ export class EnrollService {
     }
     await this.db.audit({ actor: user, action: 'cert.renew', target: user, detail: `${record.fingerprint} from ${ip}` });
     return { cert: pem, not_after: new Date(record.notAfter).toISOString() };
+  }
+
+  /** `fp` is in the table: remembered as the most recently used, the oldest forgotten beyond recordedMax. */
+  private remember(fp: string): void {
+    this.recorded.delete(fp);
+    this.recorded.add(fp);
+    while (this.recorded.size > this.recordedMax) this.recorded.delete(this.recorded.values().next().value as string);
   }
 
   private sign(publicKey: forge.pki.rsa.PublicKey, user: string, source: 'enroll' | 'renew') {
@@ -157,8 +174,9 @@ export class EnrollService {
     if (!peer || !peer.fingerprint) return undefined;
     const fp = peer.fingerprint;
     const notAfter = Date.parse(peer.validTo);
-    if (!this.recorded.has(fp)) {
-      this.recorded.add(fp);
+    const known = this.recorded.has(fp);
+    this.remember(fp);
+    if (!known) {
       this.db.recordCertificate({ user, fingerprint: fp, serial: peer.serial.toLowerCase(), notAfter, issuedAt: Date.parse(peer.validFrom), source: 'chat-certs' })
         .catch((e) => { this.recorded.delete(fp); this.log.warn('could not record a certificate', { user, err: (e as Error).message }); });
     }

@@ -17,6 +17,10 @@ import { channel, renderIrc, rolePrefix, TARGMAX, userPrefix } from './render.js
 
 /** Numerics whose last parameter is a token, not text (004 server info, 324 channel modes, 221 user modes). */
 const NO_TRAILING = new Set(['004', '221', '324']);
+/** A user's quit is told once within this long, however many rooms the session shares with them. */
+const QUIT_ONCE_MS = 5000;
+/** Quits remembered at most (a mass quit: a node of thousands going down at once). */
+const QUITS_MAX = 1000;
 /** The text of a NOTICE line, in bytes, so that prefix, target and tags still fit in 512. */
 const NOTICE_TEXT_BYTES = 400;
 
@@ -70,6 +74,18 @@ export abstract class IrcOutput extends Session {
    * user's next JOIN ends that absence: a QUIT after it is a new one and is told, however soon.
    */
   private readonly quits = new Map<string, number>();
+
+  /**
+   * Quits told QUIT_ONCE_MS ago or more are of no use: kept until 1,000 piled up, every long-lived
+   * session in a busy lobby came to hold a thousand of them. The map is in the order they were told
+   * (a quit is told again only after it was forgotten), so the old ones are at its head.
+   */
+  private forgetQuits(now: number): void {
+    for (const [user, at] of this.quits) {
+      if (now - at < QUIT_ONCE_MS && this.quits.size < QUITS_MAX) break;
+      this.quits.delete(user);
+    }
+  }
 
   constructor(socket: TLSSocket, protected readonly node: ChatNode, peer: PeerCert | null) {
     super(socket, 'irc', node, node.nodeName, peer);
@@ -142,9 +158,9 @@ export abstract class IrcOutput extends Session {
         }
         if (f.event === 'quit' && f.user) {
           const now = Date.now();
-          if (now - (this.quits.get(f.user) ?? 0) < 5000) return null;
+          if (now - (this.quits.get(f.user) ?? 0) < QUIT_ONCE_MS) return null;
+          this.forgetQuits(now);
           this.quits.set(f.user, now);
-          if (this.quits.size > 1000) this.quits.clear();
         }
         return out.irc(this.tagged);
       case 'login_ok':

@@ -27,3 +27,8 @@ export function refuseAudit(store: Store, action: string): Promise<() => Promise
 export function refuseRoleChanges(store: Store): Promise<() => Promise<void>> {
   return refuse(store, 'UPDATE OF role', 'users', 'NEW.role <> OLD.role', 'role change');
 }
+
+/** Every insert into messages fails from now on (history writes queue up as in an outage) until the returned removal runs. */
+export function refuseMessages(store: Store): Promise<() => Promise<void>> {
+  return refuse(store, 'INSERT', 'messages', '1 = 1', 'message write');
+}
