@@ -12,7 +12,7 @@ import crypto from 'node:crypto';
 import { addressKey } from '../address-key.js';
 import type { Bus } from '../bus/types.js';
 import type { Config, Limits } from '../config.js';
-import { KeyedBuckets } from '../ratelimit.js';
+import { evictOldest, KeyedBuckets } from '../ratelimit.js';
 
 /**
  * The outcome of reserving an attempt against a name: go ahead (refused null), or refuse without
@@ -108,9 +108,16 @@ export class MemoryCounters implements LoginCounters {
   releaseSession(): void {}
   close(): void {}
 
+  /**
+   * Forgets the names with nothing left to count; when more names than maxNames failed within the
+   * window (a spray of guesses on a fast machine), the oldest too, as KeyedBuckets does with
+   * addresses: otherwise every new name walked the whole map and it grew without bound. A lock
+   * forgotten here still holds: locks are stored, and read at every login (AccountStore.loginLock).
+   */
   private sweep(now: number): void {
     const since = now - this.limits.loginFailWindowMs;
     for (const [k, s] of this.names) if (s.lockedUntil <= now && s.inflight === 0 && (s.failures.at(-1) ?? 0) <= since) this.names.delete(k);
+    evictOldest(this.names, Math.floor(this.maxNames * 0.9));
   }
 }
 

@@ -43,6 +43,14 @@ describe('MemoryCounters', () => {
     expect(await fail(T + 1020)).to.equal(T + 1020 + 5000);
   });
 
+  it('stays bounded when more names fail within the window than it keeps: the oldest are forgotten', async () => {
+    const c = new MemoryCounters(limits, 100);
+    for (let i = 0; i < 1000; i++) { await c.attempt(`name${i}`, T); await c.failed(`name${i}`, T); }
+    const names = (c as unknown as { names: Map<string, unknown> }).names;
+    expect(names.size).to.be.at.most(100);
+    expect(names.has('name999')).to.equal(true); // the newest are kept
+  });
+
   it('takes per-IP tokens and gives them back', async () => {
     const c = new MemoryCounters(limits);
     expect([await c.takeIp('1.2.3.4'), await c.takeIp('1.2.3.4'), await c.takeIp('1.2.3.4')]).to.deep.equal([true, true, false]);
