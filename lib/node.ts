@@ -62,7 +62,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   private readonly roomHistory: RoomHistory;
   private readonly idBase = crypto.randomBytes(4).toString('hex');
   private seq = 0;
-  private readonly pollers: DatabasePollers;
+  readonly pollers: DatabasePollers;
   /** Renewal and certificate bookkeeping at login (lib/enroll); set by startChatd. */
   enroll: EnrollService | null = null;
   /** limits.retentionDays: old messages deleted at start and hourly. */

@@ -47,6 +47,7 @@ export function reconfigure(node: ChatNode, configs: Config[], next: Config, log
   node.history.max = next.limits.writeQueueMax;
   node.history.flushMs = next.limits.historyFlushMs;
   node.logins.counters.reconfigure?.();
+  node.pollers.reconfigure();
   for (const s of node.sessions) s.reconfigure();
   log.info('config reloaded', { applied: applied.length ? applied : 'nothing changed', ...(needsRestart.length ? { needsRestart } : {}) });
   if (needsRestart.length) log.warn('config reload: these settings take effect at the next restart', { settings: needsRestart });
