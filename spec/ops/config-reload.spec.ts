@@ -50,8 +50,8 @@ describe('ops: SIGHUP reloads the config file', function () {
 
     expect((await alice.command('!motd')).text).to.contain('second motd');
     expect(await alice.command('!users')).to.include({ type: 'error', code: 'FORBIDDEN' });
-    // `//motd` is no command any more: with the new prefix it is an ordinary message.
-    expect(await alice.say('//motd')).to.include({ type: 'message', text: '//motd' });
+    // `//motd` is no command any more, but neither is it said to the room: see the last test.
+    expect(await alice.say('//motd')).to.include({ type: 'error', code: 'UNKNOWN_COMMAND' });
     // The burst is 3 now: of 6 pings at once, some are refused.
     for (let i = 0; i < 6; i++) alice.send({ type: 'ping', id: `p${i}` });
     await alice.waitFor((f) => f.type === 'error' && f.code === 'RATE_LIMITED');
@@ -103,5 +103,23 @@ describe('ops: SIGHUP reloads the config file', function () {
     const carol = await TestClient.loggedIn(port, world.certs, 'carol');
     expect((await carol.command('!whoami')).type).to.equal('result');
     alice.close(); carol.close();
+  });
+
+  // A live client learnt the prefix from its welcome and is not told of a new one: after a reload
+  // from // to !, its user's `//passwd <old> <new>` was an ordinary message, said to the room and
+  // stored in its history, password and all.
+  it('refuses a line that starts with the former prefix and a command name instead of saying it to the room', async () => {
+    const alice = await TestClient.loggedIn(port, world.certs, 'alice');
+    const bob = await TestClient.loggedIn(port, world.certs, 'bob');
+    const r = await alice.say('//passwd Alice-pass-1234 Brand-new-pass-99');
+    expect(r).to.include({ type: 'error', code: 'UNKNOWN_COMMAND' });
+    expect(r.message).to.contain('!passwd').and.not.to.contain('Brand-new-pass-99');
+    expect(await alice.say('after')).to.include({ type: 'message', text: 'after' });
+    const seen = await bob.waitFor((f) => f.type === 'message' && f.text === 'after', 5000, 'the line after');
+    expect(seen).to.be.ok;
+    expect(JSON.stringify(bob.frames)).not.to.contain('Brand-new-pass-99');
+    // (Every session here has a burst of 3 lines, its login included.) A leading blank sends it as text.
+    expect(await bob.say(' //motd')).to.include({ type: 'message', text: '//motd' });
+    alice.close(); bob.close();
   });
 });
