@@ -39,7 +39,7 @@ export async function createBus(url: string, nodeName: string, config: Config, l
   if (url === 'memory') return new MemoryBus();
   if (url.startsWith('redis://') || url.startsWith('rediss://')) {
     const { RedisBus } = await import('./bus/redis.js');
-    return new RedisBus(url, nodeName, config.limits.presenceTtlMs, log);
+    return new RedisBus(url, nodeName, () => config.limits.presenceTtlMs, log);
   }
   throw new SetupError(`bad --bus "${url}": use memory or redis://host:6379`, 2);
 }

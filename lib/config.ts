@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import * as L from './limits.js';
 import { SetupError } from './errors.js';
 import { DEFAULT_DB } from './store/url.js';
-import { DEFAULT_PASSWORD_PARAMS, type PasswordParams } from './auth/password.js';
+import { DEFAULT_PASSWORD_PARAMS, paramsProblem, type PasswordParams } from './auth/password.js';
 import { ALL_COMMANDS } from './commands/index.js';
 import { commandKey } from './commands/registry.js';
 
@@ -123,19 +123,33 @@ export function defaultConfig(): Config {
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 export type ConfigInput = DeepPartial<Config>;
 
+/** The settings that hold a group of settings, merged key by key. */
+const SECTIONS = new Set(['limits', 'password', 'commandLevels', 'enroll']);
+
+/**
+ * A key JSON.parse makes an own property but an assignment takes as the prototype: merged, it
+ * would change the config's prototype and pass the unknown-key check unseen.
+ */
+const PROTO = '__proto__';
+
 /** Defaults, then the file, then flags; validated. Throws SetupError naming every bad setting. */
 export function buildConfig(...layers: Array<ConfigInput | undefined>): Config {
   const cfg = defaultConfig();
+  // Problems a merge would hide (a section that is no object, a __proto__ key), named with the rest.
+  const problems: string[] = [];
   for (const layer of layers) {
     if (!layer) continue;
     for (const [k, v] of Object.entries(layer)) {
       if (v === undefined) continue;
-      if (k === 'limits') Object.assign(cfg.limits, unaliasLimits(v as object));
-      else if (k === 'password' || k === 'commandLevels' || k === 'enroll') Object.assign((cfg as any)[k], v);
-      else (cfg as any)[k] = v;
+      if (k === PROTO) { problems.push(`${PROTO} is not a known setting`); continue; }
+      if (!SECTIONS.has(k)) { (cfg as any)[k] = v; continue; }
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) { problems.push(`${k} must be an object`); continue; }
+      const section: Record<string, unknown> = k === 'limits' ? unaliasLimits(v) as Record<string, unknown> : { ...v };
+      if (Object.hasOwn(section, PROTO)) { problems.push(`${k}.${PROTO} is not a known setting`); delete section[PROTO]; }
+      Object.assign((cfg as any)[k], section);
     }
   }
-  const problems = validateConfig(cfg);
+  problems.push(...validateConfig(cfg));
   if (problems.length) throw new SetupError(`invalid configuration: ${problems.join('; ')}`, 2);
   return cfg;
 }
@@ -160,18 +174,55 @@ function withoutSnippet(message: string): string {
 }
 
 /** Top-level keys without a default (Config's optional ones). */
-const OPTIONAL_KEYS = ['cert', 'key', 'ca', 'caKey'];
+const OPTIONAL_KEYS = ['cert', 'key', 'ca', 'caKey'] as const;
 
-/** One plain sentence per bad setting (ergo's LoadConfig habit). */
+/** Top-level settings that are text (the optional ones only when given). */
+const STRINGS = ['serverName', 'nodeName', 'motd', 'host', 'db', 'bus', 'metrics', ...OPTIONAL_KEYS] as const;
+
+/**
+ * Limits where 0 or a fraction means nothing and breaks every session: a 0 line or send-queue limit
+ * cuts each live session at its next line or frame, a burst of 0.5 never holds a whole token.
+ */
+const WHOLE_AT_LEAST_1: ReadonlyArray<keyof Limits> = [
+  'maxLineBytes', 'maxText', 'sendqBytes', 'floodBurst', 'floodKickCount', 'loginFailLimit', 'loginIpBurst',
+  'maxConnPerIp', 'maxConnTotal', 'maxSessionsPerUser', 'textLoginTries', 'historyMax', 'maxPendingInputBytes',
+  'maxRoomsPerUser', 'maxRooms', 'answerBytes',
+];
+/** Rates and windows where 0 would stop everything (a flood bucket never refilled, every database call timed out). */
+const POSITIVE: ReadonlyArray<keyof Limits> = ['floodRate', 'floodKickWindowMs', 'dbTimeoutMs', 'presenceTtlMs'];
+/**
+ * Limits that become Node timers. Node runs a timer set beyond 2^31-1 ms after 1 ms instead (with a
+ * warning): a loginTimeoutMs of 3e9 meant "practically never" and logged every session out at once.
+ */
+const TIMERS: ReadonlyArray<keyof Limits> = [
+  'handshakeTimeoutMs', 'loginTimeoutMs', 'pingIntervalMs', 'dbTimeoutMs', 'presenceTtlMs', 'shutdownGraceMs',
+  'databasePollMs', 'historyFlushMs', 'writeCoalesceMs', 'presenceBatchMs',
+];
+const TIMER_MAX_MS = 2 ** 31 - 1;
+
+/** One plain sentence per bad setting (ergo's LoadConfig habit). Values are not quoted: a file can hold secrets. */
 export function validateConfig(c: Config): string[] {
   const out: string[] = [];
+  for (const k of STRINGS) {
+    if (c[k] !== undefined && typeof c[k] !== 'string') out.push(`${k} must be a string`);
+  }
+  if (!['debug', 'info', 'warn', 'error', 'silent'].includes(c.logLevel)) out.push('logLevel must be "debug", "info", "warn", "error" or "silent"');
+  if (typeof c.migrate !== 'boolean') out.push('migrate must be true or false');
   const known = new Set(Object.keys(DEFAULT_LIMITS));
   for (const [k, v] of Object.entries(c.limits)) {
     if (!known.has(k)) out.push(`limits.${k} is not a known limit`);
     else if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) out.push(`limits.${k} must be a non-negative number`);
   }
+  const lim = c.limits;
+  const numeric = (k: keyof Limits) => typeof lim[k] === 'number' && Number.isFinite(lim[k]) && lim[k] >= 0;
+  for (const k of WHOLE_AT_LEAST_1) if (numeric(k) && (!Number.isInteger(lim[k]) || lim[k] < 1)) out.push(`limits.${k} must be a whole number >= 1`);
+  for (const k of POSITIVE) if (numeric(k) && lim[k] === 0) out.push(`limits.${k} must be more than 0`);
+  for (const k of TIMERS) if (numeric(k) && lim[k] > TIMER_MAX_MS) out.push(`limits.${k} must be at most ${TIMER_MAX_MS} ms (about 24.8 days; 0 turns it off where it can be off)`);
   if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) out.push(`port must be 0-65535 (got ${c.port})`);
-  if (typeof c.prefix !== 'string' || !c.prefix || c.prefix.length > 4 || /\s/.test(c.prefix)) out.push('prefix must be 1-4 non-space characters');
+  // Both are sent to every client: in the welcome, in help, as IRC's message source, where a line
+  // break would end the line and begin another.
+  if (typeof c.prefix !== 'string' || !c.prefix || c.prefix.length > 4 || /[\s\p{Cc}\p{Cf}]/u.test(c.prefix)) out.push('prefix must be 1-4 printable non-space characters');
+  if (typeof c.serverName === 'string' && (!c.serverName || c.serverName.length > 64 || /[\s\p{Cc}\p{Cf}]/u.test(c.serverName))) out.push('serverName must be 1-64 printable non-space characters');
   if (!['required', 'optional'].includes(c.clientCert)) out.push('clientCert must be "required" or "optional"');
   if (!['cn', 'none'].includes(c.certBinding)) out.push('certBinding must be "cn" or "none"');
   if (!['auto', 'json', 'text'].includes(c.logFormat)) out.push('logFormat must be "auto", "json" or "text"');
@@ -179,9 +230,9 @@ export function validateConfig(c: Config): string[] {
   if (typeof c.ircCertLogin !== 'boolean') out.push('ircCertLogin must be true or false');
   if (!Number.isInteger(c.ircPort) || c.ircPort < -1 || c.ircPort > 65535) out.push(`ircPort must be 0-65535, or -1 for off (got ${c.ircPort})`);
   if (!['TLSv1.3', 'TLSv1.2'].includes(c.tlsMinVersion)) out.push('tlsMinVersion must be "TLSv1.3" or "TLSv1.2"');
-  for (const [k, v] of Object.entries(c.password)) {
-    if (!Number.isInteger(v) || (v as number) < 1) out.push(`password.${k} must be a whole number >= 1`);
-  }
+  for (const k of Object.keys(c.password)) if (!(k in DEFAULT_PASSWORD)) out.push(`password.${k} is not a known setting`);
+  const hashing = paramsProblem(c.password);
+  if (hashing) out.push(`password: ${hashing}`);
   for (const [k, v] of Object.entries(c.enroll)) {
     if (!(k in DEFAULT_ENROLL)) out.push(`enroll.${k} is not a known setting`);
     else if (!Number.isInteger(v) || (v as number) < 1) out.push(`enroll.${k} must be a whole number >= 1`);

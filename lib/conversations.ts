@@ -50,6 +50,7 @@ export class Conversations {
   private compose(s: Session, to: string, raw: string): DmFrame {
     const u = s.user!;
     this.node.assertNotMuted(u);
+    this.node.refuseFormerPrefix(raw);
     const text = checkText(raw, this.node.config.limits.maxText);
     return { type: 'dm', id: this.node.newId(), ts: new Date().toISOString(), from: this.node.userRef(u), to, text };
   }

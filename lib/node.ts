@@ -13,7 +13,7 @@ import { ResumeIssuer } from './auth/resume-issuer.js';
 import { loginCounters } from './auth/counters.js';
 import { HistoryWriter } from './history.js';
 import type { DmFrame, EventFrame, EventName, FrameId, MessageFrame, ServerFrame, UserRef } from './protocol/frames.js';
-import { checkText, normalizeRoom } from './sanitize.js';
+import { checkText, normalizeRoom, sanitizeText } from './sanitize.js';
 import type { Session, SessionHost, SessionUser } from './session.js';
 import type { AuditEntry, MuteRecord, Store, UserRecord } from './store/index.js';
 import { Registry } from './commands/registry.js';
@@ -62,7 +62,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   private readonly roomHistory: RoomHistory;
   private readonly idBase = crypto.randomBytes(4).toString('hex');
   private seq = 0;
-  private readonly pollers: DatabasePollers;
+  readonly pollers: DatabasePollers;
   /** Renewal and certificate bookkeeping at login (lib/enroll); set by startChatd. */
   enroll: EnrollService | null = null;
   /** limits.retentionDays: old messages deleted at start and hourly. */
@@ -146,6 +146,27 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   }
 
   get prefix(): string { return this.config.prefix; }
+
+  /** The prefixes a reload replaced since start (lib/reconfigure.ts); never the current one. */
+  readonly formerPrefixes = new Set<string>();
+
+  /**
+   * A live client learnt the prefix from its welcome and is not told of a new one: after a reload
+   * from // to !, its `//passwd <old> <new>` would be an ordinary message, said to a room (or a user)
+   * and stored, password and all. A line that starts with a former prefix and a command name is
+   * refused instead, naming the command as it is now and never the arguments. Judged on the sanitized,
+   * trimmed text as commands are; a leading blank in the raw text sends it as text on purpose.
+   */
+  refuseFormerPrefix(raw: string): void {
+    if (!this.formerPrefixes.size || /^\s/.test(raw)) return;
+    const clean = sanitizeText(raw).trimStart();
+    for (const p of this.formerPrefixes) {
+      if (!clean.startsWith(p)) continue;
+      const name = clean.slice(p.length).split(/\s/)[0]!;
+      const c = name ? this.registry.get(name) : undefined;
+      if (c) throw new ChatdError('UNKNOWN_COMMAND', `the command prefix is now "${this.prefix}": ${this.prefix}${c.name}; not sent (begin the line with a space to send it as text)`);
+    }
+  }
 
   /** The message of the day, `{prefix}` in it replaced by the command prefix (with `--prefix !`, `!help`). */
   get motd(): string { return this.config.motd.replaceAll('{prefix}', this.prefix); }
@@ -269,6 +290,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     if (!room || !s.rooms.has(room)) {
       throw new ChatdError('NO_SUCH_ROOM', room ? `you are not in #${room}; ${this.prefix}join it first` : `join a room first (${this.prefix}join lobby)`);
     }
+    this.refuseFormerPrefix(raw);
     const text = checkText(raw, this.config.limits.maxText);
     const frame: MessageFrame = { type: 'message', id: this.newId(), ts: new Date().toISOString(), room, from: this.userRef(u), text, kind, ...(notice ? { notice: true as const } : {}) };
     this.metrics.messages.inc({ kind });

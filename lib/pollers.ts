@@ -32,6 +32,9 @@ export type PollLimits = { databasePollMs: number; dbTimeoutMs: number };
 export class DatabasePollers {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** A round is running (it schedules the next when it ends); the delay the waiting one was set with. */
+  private inRound = false;
+  private scheduledMs = 0;
   private readonly unanswered = new Set<string>(); // polls whose query is still out
   private failing = false;
   private revoked: Set<string> | null = null;
@@ -42,7 +45,8 @@ export class DatabasePollers {
 
   /** The first round (awaited: a node starts with what the database knows), then one round after another. */
   async start(): Promise<void> {
-    await this.round();
+    this.inRound = true;
+    await this.round().finally(() => { this.inRound = false; });
     this.schedule();
   }
 
@@ -52,11 +56,26 @@ export class DatabasePollers {
     this.timer = null;
   }
 
+  /**
+   * A reload changed limits.databasePollMs: the round waiting on the old delay is scheduled again on
+   * the new one, and polls that were off start (a poll at 0 ended the chain of rounds for good).
+   * During a round nothing is to do: the round schedules the next one when it ends.
+   */
+  reconfigure(): void {
+    if (this.stopped || this.inRound) return;
+    if (this.timer && this.scheduledMs === this.limits.databasePollMs) return; // unchanged: not postponed
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.schedule();
+  }
+
   private schedule(): void {
     if (this.stopped || this.limits.databasePollMs <= 0) return;
+    this.scheduledMs = this.limits.databasePollMs;
     this.timer = setTimeout(() => {
       this.timer = null;
-      void this.round().then(() => this.schedule());
+      this.inRound = true;
+      void this.round().finally(() => { this.inRound = false; }).then(() => this.schedule());
     }, this.limits.databasePollMs);
   }
 

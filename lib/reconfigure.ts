@@ -30,6 +30,11 @@ export function reconfigure(node: ChatNode, configs: Config[], next: Config, log
   if (next.limits.handshakeTimeoutMs !== handshakeTimeoutMs) needsRestart.push('limits.handshakeTimeoutMs');
   // Checked before anything changes, so a failure leaves the running config whole.
   node.registry.setLevels(next.commandLevels);
+  if (next.prefix !== current.prefix) {
+    // Live clients still type the prefix their welcome named: such lines are refused, never said.
+    node.formerPrefixes.add(current.prefix);
+    node.formerPrefixes.delete(next.prefix);
+  }
   for (const c of new Set(configs)) {
     c.serverName = next.serverName;
     c.motd = next.motd;
@@ -47,6 +52,7 @@ export function reconfigure(node: ChatNode, configs: Config[], next: Config, log
   node.history.max = next.limits.writeQueueMax;
   node.history.flushMs = next.limits.historyFlushMs;
   node.logins.counters.reconfigure?.();
+  node.pollers.reconfigure();
   for (const s of node.sessions) s.reconfigure();
   log.info('config reloaded', { applied: applied.length ? applied : 'nothing changed', ...(needsRestart.length ? { needsRestart } : {}) });
   if (needsRestart.length) log.warn('config reload: these settings take effect at the next restart', { settings: needsRestart });

@@ -236,12 +236,18 @@ export class ChatServer {
   reload(): boolean {
     try {
       this.tls.reload(this.server);
-      this.node.log.info('certificates reloaded', { cert: this.tls.files.cert });
-      return true;
     } catch (e) {
       this.node.log.error('certificate reload refused; keeping the old ones', { err: (e as Error).message });
       return false;
     }
+    this.node.log.info('certificates reloaded', { cert: this.tls.files.cert });
+    // Enrollment names the CA in enroll_hello and signs with its key: it follows the CA now trusted.
+    try {
+      this.enroll?.reload(this.tls.files.ca, this.config.caKey);
+    } catch (e) {
+      this.node.log.error('enrollment CA reload refused; enrollment keeps the old CA and key', { err: (e as Error).message });
+    }
+    return true;
   }
 
   /** Stops accepting, says bye SHUTDOWN to everyone, flushes history, closes. */

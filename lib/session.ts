@@ -84,8 +84,8 @@ export class Session extends SessionOutput {
 
   /**
    * Every session's login timeout and keepalive tick: one timer per delay, not one per session
-   * (lib/delay-queue.ts). Keepalive ticks every min(ping interval, idle timeout) / 2, as fixed when
-   * the session started, the login timeout fires once; both stop when the session closes.
+   * (lib/delay-queue.ts). Keepalive ticks every min(ping interval, idle timeout) / 2 (moved by a
+   * reload that changes them), the login timeout fires once; both stop when the session closes.
    */
   private static readonly loginDeadlines = new DelayQueues<Session>((s, q) => {
     if (s.loggingIn()) s.bye('LOGIN_TIMEOUT', `no login within ${Math.round(q.delayMs / 1000)} s`, 'LOGIN_TIMEOUT');
@@ -122,7 +122,7 @@ export class Session extends SessionOutput {
 
     if (lim.loginTimeoutMs > 0) Session.loginDeadlines.of(lim.loginTimeoutMs).arm(this);
     if (mode !== 'text' && lim.pingIntervalMs > 0) {
-      Session.keepalives.of(Math.min(lim.pingIntervalMs, lim.idleTimeoutMs || lim.pingIntervalMs) / 2).arm(this);
+      Session.keepalives.of(keepaliveTickMs(lim)).arm(this);
     } else {
       // Text-mode peers (openssl s_client) cannot answer a ping frame; TCP keepalive finds dead ones.
       socket.setKeepAlive(true, lim.pingIntervalMs || 30_000);
@@ -178,6 +178,14 @@ export class Session extends SessionOutput {
     this.floodBucket?.configure(lim.floodBurst, lim.floodRate);
     this.floodHitCounter?.configure(lim.floodKickCount, lim.floodKickWindowMs);
     this.decoder.maxBytes = lim.maxLineBytes;
+    // The keepalive tick follows a changed ping interval or idle timeout (it once kept the one the
+    // session began with: a shorter idle timeout cut live sessions late, turning pings on reached none
+    // of them). Moved only when it changes: a reload of the same values does not postpone a tick.
+    if (this.mode === 'text' || this.closed) return;
+    const tick = lim.pingIntervalMs > 0 ? keepaliveTickMs(lim) : 0;
+    if (tick && Session.keepalives.of(tick).has(this)) return;
+    Session.keepalives.cancel(this);
+    if (tick) Session.keepalives.of(tick).arm(this);
   }
 
   // ---- input --------------------------------------------------------------------------------
@@ -345,4 +353,9 @@ export class Session extends SessionOutput {
     Session.keepalives.cancel(this);
     this.host.detach(this);
   }
+}
+
+/** How often a session's keepalive looks at its silence: twice per ping interval or idle timeout, the shorter. */
+function keepaliveTickMs(lim: Config['limits']): number {
+  return Math.min(lim.pingIntervalMs, lim.idleTimeoutMs || lim.pingIntervalMs) / 2;
 }

@@ -123,7 +123,9 @@ function b64decode(s: string): Uint8Array | null {
 
 // ---- parameters ----
 
-function paramsProblem({ m, t, p }: PasswordParams): string | null {
+// Exported for the config file's validation: parameters the hasher would refuse are refused when the
+// file is read, not at the first //passwd after a reload.
+export function paramsProblem({ m, t, p }: PasswordParams): string | null {
   if (![m, t, p].every(Number.isSafeInteger)) return 'm, t and p must be integers';
   if (t < 1 || t > MAX_PARAMS.t) return `t must be 1..${MAX_PARAMS.t}`;
   if (p < 1 || p > MAX_PARAMS.p) return `p must be 1..${MAX_PARAMS.p}`;

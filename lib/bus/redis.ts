@@ -66,7 +66,11 @@ export class RedisBus implements Bus {
   private lastError = '';
   private readonly where: string;
 
-  constructor(url: string, private readonly nodeName: string, private readonly ttlMs: number, private readonly log: Logger) {
+  /**
+   * `ttl`: limits.presenceTtlMs as it is now, read at every push (a SIGHUP reload changes it; taken
+   * once at start, a lowered TTL reached Redis only at the next restart).
+   */
+  constructor(url: string, private readonly nodeName: string, private readonly ttl: () => number, private readonly log: Logger) {
     const parsed = parseRedisUrl(url);
     this.prefix = parsed.prefix;
     this.names = redisNames(parsed.prefix);
@@ -99,8 +103,14 @@ export class RedisBus implements Bus {
     }
     this.started = true;
     await this.pushPresence();
-    const every = Math.min(MAX_REFRESH_MS, Math.max(200, Math.floor(this.ttlMs / 3)));
-    this.timer = setInterval(() => void this.pushPresence(), every);
+    this.armRefresh();
+  }
+
+  /** The next refresh, a third of the TTL as it is now from now (at most MAX_REFRESH_MS). */
+  private armRefresh(): void {
+    if (this.closing) return;
+    const every = Math.min(MAX_REFRESH_MS, Math.max(200, Math.floor(this.ttl() / 3)));
+    this.timer = setTimeout(() => { this.armRefresh(); void this.pushPresence(); }, every);
     this.timer.unref();
   }
 
@@ -179,16 +189,17 @@ export class RedisBus implements Bus {
   private async pushPresence(): Promise<void> {
     if (!this.node || !this.up || this.closing) return;
     const now = Date.now();
+    const ttlMs = this.ttl();
     const { nodes, presence, owner } = this.names;
     try {
       const res = await this.pub.multi()
-        .set(owner(this.nodeName), this.instance, 'PX', this.ttlMs, 'GET')
-        .set(presence(this.nodeName), JSON.stringify(this.node.localPresence()), 'PX', this.ttlMs)
-        .zadd(nodes, now + this.ttlMs, this.nodeName)
+        .set(owner(this.nodeName), this.instance, 'PX', ttlMs, 'GET')
+        .set(presence(this.nodeName), JSON.stringify(this.node.localPresence()), 'PX', ttlMs)
+        .zadd(nodes, now + ttlMs, this.nodeName)
         // Liveness is the key's own TTL (Redis's clock); the score only lets the set be trimmed,
         // with one TTL of grace so nodes with slightly different clocks do not remove each other.
-        .zremrangebyscore(nodes, '-inf', now - this.ttlMs)
-        .pexpire(nodes, this.ttlMs * 2) // when the last node is gone, nothing of the cluster stays in Redis
+        .zremrangebyscore(nodes, '-inf', now - ttlMs)
+        .pexpire(nodes, ttlMs * 2) // when the last node is gone, nothing of the cluster stays in Redis
         .exec();
       const failed = res?.find(([err]) => err);
       if (failed) throw failed[0]; // e.g. OOM: the transaction ran, but presence was not stored
@@ -243,7 +254,7 @@ export class RedisBus implements Bus {
   }
 
   async close(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.closing = true; // from here no push may re-create what is removed below
     try {

@@ -62,8 +62,8 @@ export class EnrollService {
   constructor(
     private readonly db: Store, private readonly config: Config, private readonly log: Logger,
     /** The CA certificate(s) clients are told to trust (the --ca file), sent in enroll_hello. */
-    readonly caPem: string,
-    private readonly ca: CertKeyPair | null,
+    private caFilePem: string,
+    private ca: CertKeyPair | null,
     /** Forgets a login name's failures and lock in the login counters (this node's memory, or Redis). */
     private readonly clearLoginFailures: (name: string) => Promise<void> = async () => {},
   ) {
@@ -71,6 +71,22 @@ export class EnrollService {
   }
 
   get enabled(): boolean { return this.ca !== null; }
+
+  /** What enroll_hello sends: the CA file as the listener read it last. */
+  get caPem(): string { return this.caFilePem; }
+
+  /**
+   * SIGHUP, after the listener took the CA file again: the hello and the signing key follow it, or an
+   * enrollment after a CA rotation would name the old CA (chat-cli refuses the new invites) and sign
+   * certificates the listener no longer trusts. Both are read before either changes: a CA key that
+   * belongs to no certificate of the new file throws and the old pair stays.
+   */
+  reload(caFile: string, caKeyFile: string | undefined): void {
+    const caPem = fs.readFileSync(caFile, 'utf8');
+    const ca = this.ca && caKeyFile ? loadCaKey(caFile, caKeyFile) : this.ca;
+    this.caFilePem = caPem;
+    this.ca = ca;
+  }
 
   /** One enrollment attempt, audited whatever its outcome. */
   async enroll(req: EnrollRequest): Promise<Issued> {

@@ -50,8 +50,8 @@ describe('ops: SIGHUP reloads the config file', function () {
 
     expect((await alice.command('!motd')).text).to.contain('second motd');
     expect(await alice.command('!users')).to.include({ type: 'error', code: 'FORBIDDEN' });
-    // `//motd` is no command any more: with the new prefix it is an ordinary message.
-    expect(await alice.say('//motd')).to.include({ type: 'message', text: '//motd' });
+    // `//motd` is no command any more, but neither is it said to the room: see the last test.
+    expect(await alice.say('//motd')).to.include({ type: 'error', code: 'UNKNOWN_COMMAND' });
     // The burst is 3 now: of 6 pings at once, some are refused.
     for (let i = 0; i < 6; i++) alice.send({ type: 'ping', id: `p${i}` });
     await alice.waitFor((f) => f.type === 'error' && f.code === 'RATE_LIMITED');
@@ -67,5 +67,59 @@ describe('ops: SIGHUP reloads the config file', function () {
     const bob = await TestClient.loggedIn(port, world.certs, 'bob');
     expect((await bob.command('!motd')).text).to.contain('second motd');
     bob.close();
+  });
+
+  // Each of these passed validation once and a reload applied it: a null motd made //motd and every
+  // login answer INTERNAL, a 0 line limit cut every live session at its next line, a loginTimeoutMs
+  // past a Node timer's range fired at once, hash parameters the hasher refuses broke //passwd.
+  it('refuses a file with a wrong type or an out-of-range value, one line naming it, and live sessions go on as before', async () => {
+    const alice = await TestClient.loggedIn(port, world.certs, 'alice');
+    const bad: Array<[object, RegExp]> = [
+      [{ motd: null }, /motd must be a string/],
+      [{ serverName: 42 }, /serverName must be a string/],
+      [{ serverName: 'chat\r\nPRIVMSG #lobby :hi' }, /serverName must be 1-64 printable/],
+      [{ prefix: '\u202e!' }, /prefix must be 1-4 printable/],
+      [{ logLevel: 'verbose' }, /logLevel must be/],
+      [{ limits: null }, /limits must be an object/],
+      [{ limits: { maxLineBytes: 0 } }, /limits\.maxLineBytes must be a whole number >= 1/],
+      [{ limits: { sendqBytes: 0 } }, /limits\.sendqBytes must be a whole number >= 1/],
+      [{ limits: { floodBurst: 0.5 } }, /limits\.floodBurst must be a whole number >= 1/],
+      [{ limits: { floodRate: 0 } }, /limits\.floodRate must be more than 0/],
+      [{ limits: { loginTimeoutMs: 3e9 } }, /limits\.loginTimeoutMs must be at most 2147483647/],
+      [{ password: { m: 1 } }, /password: m must be/],
+      [{ password: { mm: 4096 } }, /password\.mm is not a known setting/],
+      [JSON.parse('{"__proto__": {"motd": "sneaky"}}'), /__proto__ is not a known setting/],
+    ];
+    for (const [cfg, why] of bad) {
+      write({ ...base, motd: 'second motd', prefix: '!', commandLevels: { Users: 50 }, ...cfg });
+      const from = child.output().length;
+      await hup(/config reload refused; keeping the running configuration/);
+      const said = child.output().slice(from);
+      expect(said, JSON.stringify(cfg)).to.match(why);
+      expect(said, JSON.stringify(cfg)).not.to.match(/"msg":"config reloaded"/);
+    }
+    expect((await alice.command('!motd')).text).to.contain('second motd');
+    expect(await alice.say('still here')).to.include({ type: 'message', text: 'still here' });
+    const carol = await TestClient.loggedIn(port, world.certs, 'carol');
+    expect((await carol.command('!whoami')).type).to.equal('result');
+    alice.close(); carol.close();
+  });
+
+  // A live client learnt the prefix from its welcome and is not told of a new one: after a reload
+  // from // to !, its user's `//passwd <old> <new>` was an ordinary message, said to the room and
+  // stored in its history, password and all.
+  it('refuses a line that starts with the former prefix and a command name instead of saying it to the room', async () => {
+    const alice = await TestClient.loggedIn(port, world.certs, 'alice');
+    const bob = await TestClient.loggedIn(port, world.certs, 'bob');
+    const r = await alice.say('//passwd Alice-pass-1234 Brand-new-pass-99');
+    expect(r).to.include({ type: 'error', code: 'UNKNOWN_COMMAND' });
+    expect(r.message).to.contain('!passwd').and.not.to.contain('Brand-new-pass-99');
+    expect(await alice.say('after')).to.include({ type: 'message', text: 'after' });
+    const seen = await bob.waitFor((f) => f.type === 'message' && f.text === 'after', 5000, 'the line after');
+    expect(seen).to.be.ok;
+    expect(JSON.stringify(bob.frames)).not.to.contain('Brand-new-pass-99');
+    // (Every session here has a burst of 3 lines, its login included.) A leading blank sends it as text.
+    expect(await bob.say(' //motd')).to.include({ type: 'message', text: '//motd' });
+    alice.close(); bob.close();
   });
 });
