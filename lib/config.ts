@@ -245,6 +245,9 @@ export function validateConfig(c: Config): string[] {
     if (!commands.has(commandKey(name))) out.push(`commandLevels.${name} names no command`);
     else if (!Number.isInteger(level) || level < 0) out.push(`commandLevels.${name} must be a whole number`);
   }
+  // A bucket that never refills: each address (a NAT's users together) would get its first burst of
+  // connections and be refused for good. The limit is turned off by a burst of 0, not a rate of 0.
+  if (c.limits.connIpRate === 0 && c.limits.connIpBurst !== 0) out.push('limits.connIpRate must be more than 0 (connIpBurst 0 turns the new-connection limit off)');
   const v6 = c.limits.ipv6PrefixLength;
   if (typeof v6 === 'number' && (!Number.isInteger(v6) || v6 > 128)) out.push('limits.ipv6PrefixLength must be a whole number 0-128');
   if (c.limits.idleTimeoutMs && c.limits.pingIntervalMs && c.limits.idleTimeoutMs < c.limits.pingIntervalMs) {

@@ -26,4 +26,12 @@ describe('config', () => {
       expect(message).to.contain(part);
     }
   });
+
+  // A connIpRate of 0 under a burst never refills: each address (a NAT's users together) got its first
+  // 100 connections and was refused for good. The limit is turned off by connIpBurst 0.
+  it('refuses a connIpRate of 0 unless connIpBurst 0 turns the limit off', () => {
+    expect(() => buildConfig({ limits: { connIpRate: 0 } })).to.throw(/limits\.connIpRate must be more than 0.*connIpBurst 0/);
+    expect(buildConfig({ limits: { connIpBurst: 0, connIpRate: 0 } }).limits.connIpBurst).to.equal(0);
+    expect(buildConfig({ limits: { connIpBurst: 0 } }).limits.connIpRate).to.equal(10);
+  });
 });
