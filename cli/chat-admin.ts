@@ -323,7 +323,8 @@ const backupCommand = ['backup <file>', 'copy the SQLite database while chatd ru
 
 const restoreCommand = ['restore <file>', 'put a backup in place of the SQLite database (chatd stopped); the database it replaces is kept beside it',
   (a: Argv) => a.positional('file', { type: 'string', describe: 'a copy written by chat-admin backup' })
-    .option('yes', { type: 'boolean', describe: 'do not ask (needed when not on a terminal)' }),
+    .option('yes', { type: 'boolean', describe: 'do not ask (needed when not on a terminal)' })
+    .epilog(examples([['stop chatd, then put a backup in place (the old database stays as <db>.replaced-<time>)', 'chat-admin restore /var/backups/chatd.sqlite --db sqlite:./data/chatd.sqlite']])),
   async (argv: any) => {
     // No store and no migration: chatd brings the restored schema up to date when it starts.
     if (!argv.yes) {
@@ -377,6 +378,7 @@ async function main(): Promise<void> {
       ['ban bob for ten minutes', 'chat-admin ban add bob --duration 10m --reason spam'],
       ['a one-time code carol enrolls with', 'chat-admin invite add carol --server chat.example.org:7443'],
       ['an online copy of the SQLite database', 'chat-admin backup /var/backups/chatd.sqlite'],
+      ['put that copy back, chatd stopped (a script, no terminal to ask on)', 'chat-admin restore /var/backups/chatd.sqlite --yes'],
     ]))
     );
 }

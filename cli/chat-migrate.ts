@@ -23,6 +23,8 @@ async function main(): Promise<void> {
     .epilog(examples([
       ['create or upgrade the schema', 'chat-migrate latest --db mysql://chatd:secret@127.0.0.1:3306/chatd'],
       ['what is applied and what is pending', 'chat-migrate status --db sqlite:./data/chatd.sqlite'],
+      ['wait up to 2 minutes for another node that is migrating', 'chat-migrate latest --wait 120'],
+      ['drop every table, from a script', 'chat-migrate rollback --yes --db sqlite:./data/chatd.sqlite'],
       ['after a migration was killed half-way (no chatd or chat-migrate running)', 'chat-migrate unlock --db sqlite:./data/chatd.sqlite'],
     ]))
     );
