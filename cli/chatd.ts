@@ -38,7 +38,7 @@ async function main(): Promise<void> {
       'log-format': { choices: ['auto', 'json', 'text'] as const, describe: 'stderr log lines: JSON, or text for people [default: auto, text on a terminal]' },
       'irc-port': { type: 'string', coerce: (v: string) => Number(v), describe: 'also serve IRC clients over TLS on this port; 0 picks a free one [default: off]' },
       metrics: { type: 'string', describe: 'serve /metrics, /healthz, /readyz over HTTP on host:port (no client certificate: keep it on loopback) [default: off; --dev: 127.0.0.1:9464]' },
-      'text-color': { choices: ['on', 'off'] as const, describe: 'colour for text-mode clients (openssl s_client); each may switch with //color [default: off]' },
+      'text-color': { choices: ['on', 'off'] as const, describe: 'colour for text-mode clients (openssl s_client); each may switch with //textcolor [default: off]' },
       dev: { type: 'boolean', default: false, describe: 'development setup: certs in ./certs, SQLite in ./data, bootstrap admin' },
     })
     .epilog(examples([
