@@ -87,7 +87,7 @@ const userCommands = (y: Argv) => y
   .command('add <name>', 'create a user', (a) => a
     .positional('name', { type: 'string', describe: 'login name (lowercase)' })
     .option('role', { type: 'string', default: 'user', describe: 'role name' })
-    .option('password-stdin', { type: 'boolean', describe: 'read the password from standard input' }),
+    .option('password-stdin', { type: 'boolean', describe: 'read the password from standard input (on a terminal, stdin would echo it: a hidden prompt asks instead)' }),
   withStore(async (store, argv) => {
     const name = username(argv.name);
     const role = await mustRole(store, String(argv.role));
@@ -100,7 +100,7 @@ const userCommands = (y: Argv) => y
   }))
   .command('passwd <name>', 'set a new password', (a) => a
     .positional('name', { type: 'string' })
-    .option('password-stdin', { type: 'boolean', describe: 'read the password from standard input' }),
+    .option('password-stdin', { type: 'boolean', describe: 'read the password from standard input (on a terminal, stdin would echo it: a hidden prompt asks instead)' }),
   withStore(async (store, argv) => {
     const u = await mustUser(store, argv.name);
     const { password, generated } = await newPassword(argv);
