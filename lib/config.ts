@@ -189,7 +189,7 @@ const WHOLE_AT_LEAST_1: ReadonlyArray<keyof Limits> = [
   'maxRoomsPerUser', 'maxRooms', 'answerBytes',
 ];
 /** Rates and windows where 0 would stop everything (a flood bucket never refilled, every database call timed out). */
-const POSITIVE: ReadonlyArray<keyof Limits> = ['floodRate', 'floodKickWindowMs', 'dbTimeoutMs', 'presenceTtlMs'];
+const POSITIVE: ReadonlyArray<keyof Limits> = ['floodRate', 'loginIpRate', 'floodKickWindowMs', 'dbTimeoutMs', 'presenceTtlMs'];
 /**
  * Limits that become Node timers. Node runs a timer set beyond 2^31-1 ms after 1 ms instead (with a
  * warning): a loginTimeoutMs of 3e9 meant "practically never" and logged every session out at once.
