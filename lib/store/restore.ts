@@ -6,6 +6,7 @@
 // while any other connection, a running chatd, has it open, and which folds a crash's WAL into it),
 // set aside under a new name, and only then replaced.
 import fs from 'node:fs';
+import path from 'node:path';
 import Database from 'better-sqlite3';
 import { SetupError } from '../errors.js';
 import { MIGRATIONS } from './migrations.js';
@@ -21,6 +22,9 @@ export function restoreDatabase(url: string, backup: string, now = new Date()): 
   if (target.filename === ':memory:') throw new SetupError('restore needs a database file, not sqlite::memory:', 2);
   const db = target.filename;
   checkBackup(backup);
+  // A restore puts back a database that was somewhere: a missing folder is a typo in --db.
+  const folder = path.dirname(path.resolve(db));
+  if (!fs.existsSync(folder)) throw new SetupError(`no folder ${folder} for the database ${db} (a typo in --db?); nothing changed`);
   const tmp = `${db}.restoring-${process.pid}`;
   fs.rmSync(tmp, { force: true });
   fs.writeFileSync(tmp, '', { mode: 0o600, flag: 'wx' }); // it holds password hashes from its first byte

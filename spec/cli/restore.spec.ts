@@ -88,6 +88,13 @@ describe('chat-admin restore', function () {
     expect(fs.readdirSync(dir).filter((f) => /replaced|restoring/.test(f))).to.deep.equal([]);
   });
 
+  it('into a folder that does not exist: exit 1 naming that folder, not a file of its own', async () => {
+    const r = await runBin('chat-admin', ['restore', 'b.sqlite', '--yes', '--db', `sqlite:${path.join(dir, 'nowhere', 'c.sqlite')}`], { cwd: dir });
+    expect(r.code, r.err).to.equal(1);
+    expect(r.err).to.match(/no folder .*nowhere/);
+    expect(r.err).not.to.match(/restoring-/);
+  });
+
   it('with a MySQL --db: exit 2 naming mysql', async () => {
     const r = await runBin('chat-admin', ['restore', 'b.sqlite', '--yes', '--db', 'mysql://root@127.0.0.1:1/x'], { cwd: dir });
     expect(r.code, r.err).to.equal(2);
