@@ -435,6 +435,8 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   // ---- BusNode ------------------------------------------------------------------------------
   deliver(msg: BusMessage): void { this.delivery.deliver(msg); }
 
+  textLimit(): number { return this.config.limits.maxText; }
+
   localPresence(): PresenceEntry[] {
     const out: PresenceEntry[] = [];
     for (const s of this.sessions) {

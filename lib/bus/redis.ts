@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import { Redis } from 'ioredis';
 import { SetupError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { checkBusMessage } from './inbound.js';
 import type { Bus, BusMessage, BusNode, PresenceEntry } from './types.js';
 
 export const DEFAULT_PREFIX = 'chatd:';
@@ -166,9 +167,11 @@ export class RedisBus implements Bus {
   }
 
   private onMessage(raw: string): void {
-    let msg: BusMessage;
-    try { msg = JSON.parse(raw); } catch { this.log.warn('bad bus message ignored'); return; }
-    if (!msg || typeof msg !== 'object' || typeof msg.t !== 'string') { this.log.warn('bad bus message ignored'); return; }
+    if (!this.node) return;
+    // Checked and its texts sanitized again before anything reads it (lib/bus/inbound.ts).
+    const checked = checkBusMessage(raw, this.node.textLimit());
+    if ('bad' in checked) { this.log.warn('bad bus message ignored', { why: checked.bad }); return; }
+    const { msg } = checked;
     // A role or color change alters this node's sessions; the node that published it cannot push that.
     if (msg.t === 'user' || msg.t === 'color') this.presenceChanged();
     try {

@@ -29,6 +29,8 @@ export interface BusNode {
   readonly nodeName: string;
   deliver(msg: BusMessage): void;
   localPresence(): PresenceEntry[];
+  /** limits.maxText: the longest text a message from the bus may carry (lib/bus/inbound.ts). */
+  textLimit(): number;
 }
 
 export interface Bus {

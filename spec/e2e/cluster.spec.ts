@@ -197,11 +197,11 @@ describe('scale-out: three chatd processes, one MariaDB, one Redis', function ()
     });
     await alice.say('still here after garbage', 'lobby');
     await bob.waitFor((f) => f.type === 'message' && f.text === 'still here after garbage', 3000, 'delivery after garbage');
-    // Each node logged the three (log lines travel on another pipe than the frames: wait for them).
+    // Each node logged the three, the frame that is null too (lib/bus/inbound.ts) (log lines travel on another pipe than the frames: wait for them).
     for (const n of ['n1', 'n2', 'n3']) {
       await until(async () => {
         const out = cluster.node(n).child.output();
-        return (out.match(/bad bus message ignored/g) ?? []).length === 2 && /bus message not delivered/.test(out);
+        return (out.match(/bad bus message ignored/g) ?? []).length === 3;
       }, 2000, `${n} logging the bad messages`);
     }
   });
