@@ -94,13 +94,20 @@ function roomFrame(v: unknown, maxText: number): MessageFrame | EventFrame {
   return bad('frame is not a message or an event');
 }
 
-/** The message as this node may deliver it, or the reason it may not (for the log). */
-export function checkBusMessage(raw: string, maxText: number): { msg: BusMessage } | { bad: string } {
+/** Who published a message and its number among that process's publishes (lib/bus/redis.ts), when it says. */
+export type Stamp = { src: string; seq: number };
+
+/** The message as this node may deliver it, with its stamp, or the reason it may not (for the log). */
+export function checkBusMessage(raw: string, maxText: number): { msg: BusMessage; stamp: Stamp | null } | { bad: string } {
   if (raw.length > MAX_BUS_MESSAGE) return { bad: `${raw.length} characters, over ${MAX_BUS_MESSAGE}` };
   let v: unknown;
   try { v = JSON.parse(raw); } catch { return { bad: 'not JSON' }; }
   try {
-    return { msg: check(obj(v, 'message'), maxText) };
+    const m = obj(v, 'message');
+    // Unstamped messages (an older chatd) are delivered as before, without the duplicate check.
+    const stamp = m.src === undefined && m.seq === undefined ? null
+      : { src: id(m.src, 'src'), seq: Number.isSafeInteger(m.seq) && (m.seq as number) > 0 ? m.seq as number : bad('seq is not a positive integer') };
+    return { msg: check(m, maxText), stamp };
   } catch (e) {
     if (e instanceof Bad) return { bad: e.message };
     throw e;

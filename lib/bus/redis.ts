@@ -16,6 +16,8 @@ export const DEFAULT_PREFIX = 'chatd:';
 const PREFIX_RE = /^[\x21-\x7e]{1,64}$/; // printable ASCII, no spaces
 /** Publishes waiting for Redis beyond this are delivered locally instead (Redis is not keeping up). */
 const MAX_INFLIGHT = 10_000;
+/** Publishers (chatd processes) whose last message number is remembered; a node restart is a new one. */
+const MAX_PUBLISHERS = 10_000;
 /** Presence is refreshed at least this often, whatever the TTL, so a closed session leaves within 5 s. */
 const MAX_REFRESH_MS = 5_000;
 
@@ -62,6 +64,9 @@ export class RedisBus implements Bus {
   private closing = false;
   private downSince: number | null = null;
   private inflight = 0;
+  /** This process's publishes, numbered; and the last number seen from each publisher (see fresh). */
+  private seq = 0;
+  private readonly seen = new Map<string, number>();
   private lastBacklogLog = 0;
   private lastClashLog = 0;
   private lastError = '';
@@ -156,14 +161,32 @@ export class RedisBus implements Bus {
       return;
     }
     this.inflight++;
-    this.pub.publish(this.names.channel, JSON.stringify(msg)).then(
+    const seq = ++this.seq;
+    this.pub.publish(this.names.channel, JSON.stringify({ ...msg, src: this.instance, seq })).then(
       () => { this.inflight--; },
       (e: Error) => {
         this.inflight--;
         this.markDown(e.message);
-        this.node?.deliver(msg);
+        // Failed as far as we know; but Redis may have taken it before the connection went, and then
+        // our subscriber has delivered it already.
+        if (this.fresh(this.instance, seq)) this.node?.deliver(msg);
       },
     );
+  }
+
+  /**
+   * Whether the message `seq` of publisher `src` is new here. One publisher's messages arrive in the
+   * order it sent them, so anything at or below the last one seen is a copy: ioredis resends the
+   * publishes that had no answer when a connection dropped, and Redis may have run them already
+   * (every node, the sender's too, delivered the message twice).
+   */
+  private fresh(src: string, seq: number): boolean {
+    const last = this.seen.get(src);
+    if (last !== undefined && seq <= last) return false;
+    this.seen.delete(src); // most recently heard last: the oldest publishers are forgotten first
+    this.seen.set(src, seq);
+    if (this.seen.size > MAX_PUBLISHERS) this.seen.delete(this.seen.keys().next().value!);
+    return true;
   }
 
   private onMessage(raw: string): void {
@@ -171,7 +194,11 @@ export class RedisBus implements Bus {
     // Checked and its texts sanitized again before anything reads it (lib/bus/inbound.ts).
     const checked = checkBusMessage(raw, this.node.textLimit());
     if ('bad' in checked) { this.log.warn('bad bus message ignored', { why: checked.bad }); return; }
-    const { msg } = checked;
+    const { msg, stamp } = checked;
+    if (stamp && !this.fresh(stamp.src, stamp.seq)) {
+      this.log.warn('duplicate bus message dropped', { t: msg.t, src: stamp.src, seq: stamp.seq });
+      return;
+    }
     // A role or color change alters this node's sessions; the node that published it cannot push that.
     if (msg.t === 'user' || msg.t === 'color') this.presenceChanged();
     try {

@@ -2,7 +2,8 @@
 // cut() is an outage (connections reset, new ones refused), restore() brings it back on the same
 // port, freeze() makes the open connections go silent in both directions while their sockets stay
 // open (a dead network path; connections made afterwards work), deafen() lets the open connections
-// go on talking to the server but drops everything it answers (a reply lost on the way back).
+// go on talking to the server but drops everything it answers (a reply lost on the way back);
+// deafenOn(text) does that to the one connection that next sends `text`, from that request on.
 import net from 'node:net';
 
 type Pair = { client: net.Socket; up: net.Socket; frozen: boolean; deaf: boolean };
@@ -11,6 +12,7 @@ export class TcpProxy {
   private server: net.Server | null = null;
   private readonly pairs = new Set<Pair>();
   private dropWaiters: Array<() => void> = [];
+  private deafenMatch: string | null = null;
   port = 0;
 
   constructor(private readonly targetHost: string, private readonly targetPort: number) {}
@@ -22,6 +24,7 @@ export class TcpProxy {
       this.pairs.add(pair);
       for (const s of [client, up]) s.on('error', () => {});
       client.on('data', (d) => {
+        if (this.deafenMatch !== null && d.includes(this.deafenMatch)) { pair.deaf = true; this.deafenMatch = null; }
         if (!pair.frozen) up.write(d);
         else for (const w of this.dropWaiters.splice(0)) w();
       });
@@ -37,6 +40,13 @@ export class TcpProxy {
   freeze(): void { for (const p of this.pairs) p.frozen = true; }
 
   deafen(): void { for (const p of this.pairs) p.deaf = true; }
+
+  /**
+   * The connection that next sends bytes containing `text` goes deaf from that request on: the
+   * request reaches the server, its answer and everything after it are dropped (one client of
+   * several on the relay loses a reply; the others go on).
+   */
+  deafenOn(text: string): void { this.deafenMatch = text; }
 
   /** Resolves when bytes a client sends are next dropped by a frozen connection (sent into the dead path). */
   nextDrop(): Promise<void> { return new Promise((r) => this.dropWaiters.push(r)); }
