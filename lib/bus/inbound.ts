@@ -7,8 +7,8 @@
 // a terminal or IRC client (texts went out as published). A message that does not fit is dropped whole.
 import { BYE_CODES } from '../errors.js';
 import type { DmFrame, EventFrame, MessageFrame, UserRef } from '../protocol/frames.js';
-import { codePointLength, normalizeRoom, sanitizeText } from '../sanitize.js';
-import type { BusMessage, Origin } from './types.js';
+import { codePointLength, normalizeRoom, normalizeUsername, sanitizeText } from '../sanitize.js';
+import type { BusMessage, Origin, PresenceEntry } from './types.js';
 
 /** Raw messages longer than this are not even parsed: a real one is a frame of at most 16 KiB and a little JSON. */
 export const MAX_BUS_MESSAGE = 256 * 1024;
@@ -148,4 +148,34 @@ function check(m: Obj, maxText: number): BusMessage {
     default:
       return bad('unknown t');
   }
+}
+
+const MODES = new Set(['json', 'text', 'irc']);
+
+/**
+ * Another node's presence value (a JSON array of sessions, lib/bus/redis.ts): the entries that fit
+ * PresenceEntry, their texts sanitized; the rest are skipped. One corrupt entry (a null, rooms that
+ * are not a list) made `users`, `whois`, `msg` and `connections` fail on every node while it lasted.
+ */
+export function checkPresence(raw: string): PresenceEntry[] {
+  let v: unknown;
+  try { v = JSON.parse(raw); } catch { return []; }
+  if (!Array.isArray(v)) return [];
+  const out: PresenceEntry[] = [];
+  for (const e of v) {
+    try { out.push(presenceEntry(obj(e, 'entry'))); } catch (err) { if (!(err instanceof Bad)) throw err; }
+  }
+  return out;
+}
+
+function presenceEntry(o: Obj): PresenceEntry {
+  if (!Array.isArray(o.rooms)) bad('rooms is not a list');
+  const mode = typeof o.mode === 'string' && MODES.has(o.mode) ? o.mode as PresenceEntry['mode'] : bad('mode');
+  const fp = o.fingerprint === null ? null : typeof o.fingerprint === 'string' && /^[0-9A-Fa-f:]{1,128}$/.test(o.fingerprint) ? o.fingerprint : bad('fingerprint');
+  return {
+    id: name(o.id, 'id'), user: normalizeUsername(o.user) ?? bad('user'), role: name(o.role, 'role'), level: num(o.level, 'level'),
+    color: name(o.color, 'color'), rooms: (o.rooms as unknown[]).map(room), remote: name(o.remote, 'remote'), node: name(o.node, 'node'),
+    since: num(o.since, 'since'), lastActive: num(o.lastActive, 'lastActive'), tls: name(o.tls, 'tls'), fingerprint: fp, mode,
+    bytesIn: num(o.bytesIn, 'bytesIn'), bytesOut: num(o.bytesOut, 'bytesOut'),
+  };
 }

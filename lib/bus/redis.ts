@@ -9,7 +9,7 @@ import crypto from 'node:crypto';
 import { Redis } from 'ioredis';
 import { SetupError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { checkBusMessage } from './inbound.js';
+import { checkBusMessage, checkPresence } from './inbound.js';
 import type { Bus, BusMessage, BusNode, PresenceEntry } from './types.js';
 
 export const DEFAULT_PREFIX = 'chatd:';
@@ -260,7 +260,7 @@ export class RedisBus implements Bus {
       const remote: PresenceEntry[] = [];
       for (const v of values) {
         if (!v) continue; // expired: that node stopped refreshing (died) more than a TTL ago
-        try { remote.push(...(JSON.parse(v) as PresenceEntry[])); } catch { /* a corrupt entry is skipped, not fatal */ }
+        remote.push(...checkPresence(v)); // what does not fit is skipped (lib/bus/inbound.ts)
       }
       return [...local, ...remote];
     } catch (e) {

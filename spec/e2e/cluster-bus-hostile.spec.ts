@@ -78,6 +78,30 @@ const ESC = '\x1b[2J\x1b]0;owned\x07\x9b31m';
     }
   });
 
+  it('a corrupt presence value in Redis: its bad entries are skipped, users, connections and whois still answer', async () => {
+    const [a] = [await node('ha'), await node('hb')];
+    const mod = track(await TestClient.loggedIn(a.address.port, t.world.certs, 'mod'));
+    const now = Date.now();
+    const entry = { id: 'zz-1', user: 'ghost', role: 'user', level: 1, color: 'red', rooms: ['lobby'], remote: '10.0.0.9', node: 'zz', since: now, lastActive: now, tls: 'TLSv1.3', fingerprint: null, mode: 'json', bytesIn: 0, bytesOut: 0 };
+    await withRedis(REDIS!, async (r) => {
+      await r.set(`${prefix}presence:zz`, JSON.stringify([
+        null, 5, { ...entry, id: 'zz-2', rooms: 'lobby' }, { ...entry, id: 'zz-3', user: `eve${ESC}` },
+        { ...entry, id: 'zz-4', user: 'eve', remote: `1.2.3.4${ESC}` }, entry,
+      ]), 'PX', 10_000);
+      await r.zadd(`${prefix}nodes`, now + 10_000, 'zz');
+    });
+    const users = await mod.command('//users');
+    expect(users.type, JSON.stringify(users)).to.equal('result');
+    expect(users.data.map((u: { name: string }) => u.name).sort()).to.deep.equal(['eve', 'ghost', 'mod']);
+    const conns = await mod.command('//connections');
+    expect(conns.type, JSON.stringify(conns)).to.equal('result');
+    const zz = conns.data.filter((p: { node: string }) => p.node === 'zz');
+    expect(zz.map((p: { id: string }) => p.id).sort()).to.deep.equal(['zz-1', 'zz-4']);
+    expect(zz.find((p: { id: string }) => p.id === 'zz-4').remote).to.equal('1.2.3.4');
+    expect(JSON.stringify([users, conns])).to.not.match(/\\u001b|\\u0007|\\u009b/);
+    expect((await mod.command('//whois alice')).text).to.include('offline');
+  });
+
   it('malformed, mistyped and huge messages are logged and dropped whole; nothing of them is delivered', async () => {
     const { a, b, alice, carol } = await members();
     const logged = t.logs.length;
