@@ -103,7 +103,11 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
 
   async start(): Promise<void> {
     await this.logins.start();
-    this.dedupe.useKey(await this.store.serverSecret(DEDUPE_SECRET));
+    const secret = await this.store.serverSecret(DEDUPE_SECRET);
+    this.dedupe.useKey(secret);
+    // The same on every node of one database, different for another: tells two clusters apart that
+    // were given one Redis and one key prefix (lib/bus/redis.ts). Says nothing of the secret.
+    this.clusterTag = crypto.createHmac('sha256', secret).update('chatd bus cluster').digest('hex').slice(0, 16);
     await this.bus.start(this); // topics are loaded by the pollers' first round, with the audit cursor
     await this.pollers.start();
     this.retention.start();
@@ -436,6 +440,9 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   deliver(msg: BusMessage): void { this.delivery.deliver(msg); }
 
   textLimit(): number { return this.config.limits.maxText; }
+
+  /** Which cluster (which database) this node belongs to, for the bus; set by start(). */
+  clusterTag = '';
 
   localPresence(): PresenceEntry[] {
     const out: PresenceEntry[] = [];

@@ -95,7 +95,7 @@ function roomFrame(v: unknown, maxText: number): MessageFrame | EventFrame {
 }
 
 /** Who published a message and its number among that process's publishes (lib/bus/redis.ts), when it says. */
-export type Stamp = { src: string; seq: number };
+export type Stamp = { src: string; seq: number; cluster: string | null };
 
 /** The message as this node may deliver it, with its stamp, or the reason it may not (for the log). */
 export function checkBusMessage(raw: string, maxText: number): { msg: BusMessage; stamp: Stamp | null } | { bad: string } {
@@ -105,8 +105,10 @@ export function checkBusMessage(raw: string, maxText: number): { msg: BusMessage
   try {
     const m = obj(v, 'message');
     // Unstamped messages (an older chatd) are delivered as before, without the duplicate check.
-    const stamp = m.src === undefined && m.seq === undefined ? null
-      : { src: id(m.src, 'src'), seq: Number.isSafeInteger(m.seq) && (m.seq as number) > 0 ? m.seq as number : bad('seq is not a positive integer') };
+    const stamp = m.src === undefined && m.seq === undefined ? null : {
+      src: id(m.src, 'src'), seq: Number.isSafeInteger(m.seq) && (m.seq as number) > 0 ? m.seq as number : bad('seq is not a positive integer'),
+      cluster: m.cl === undefined ? null : id(m.cl, 'cl'),
+    };
     return { msg: check(m, maxText), stamp };
   } catch (e) {
     if (e instanceof Bad) return { bad: e.message };
@@ -157,15 +159,21 @@ const MODES = new Set(['json', 'text', 'irc']);
  * PresenceEntry, their texts sanitized; the rest are skipped. One corrupt entry (a null, rooms that
  * are not a list) made `users`, `whois`, `msg` and `connections` fail on every node while it lasted.
  */
-export function checkPresence(raw: string): PresenceEntry[] {
+export function checkPresence(raw: string, cluster: string): { entries: PresenceEntry[]; foreign: boolean } {
   let v: unknown;
-  try { v = JSON.parse(raw); } catch { return []; }
-  if (!Array.isArray(v)) return [];
-  const out: PresenceEntry[] = [];
+  try { v = JSON.parse(raw); } catch { return { entries: [], foreign: false }; }
+  if (!Array.isArray(v)) return { entries: [], foreign: false };
+  const entries: PresenceEntry[] = [];
+  let foreign = false;
   for (const e of v) {
-    try { out.push(presenceEntry(obj(e, 'entry'))); } catch (err) { if (!(err instanceof Bad)) throw err; }
+    try {
+      const o = obj(e, 'entry');
+      // An entry of another cluster sharing this Redis and prefix (entries without `cl`: an older chatd).
+      if (o.cl !== undefined && o.cl !== cluster) { foreign = true; continue; }
+      entries.push(presenceEntry(o));
+    } catch (err) { if (!(err instanceof Bad)) throw err; }
   }
-  return out;
+  return { entries, foreign };
 }
 
 function presenceEntry(o: Obj): PresenceEntry {

@@ -69,6 +69,7 @@ export class RedisBus implements Bus {
   private readonly seen = new Map<string, number>();
   private lastBacklogLog = 0;
   private lastClashLog = 0;
+  private lastOtherClusterLog = 0;
   private lastError = '';
   private readonly where: string;
 
@@ -162,7 +163,7 @@ export class RedisBus implements Bus {
     }
     this.inflight++;
     const seq = ++this.seq;
-    this.pub.publish(this.names.channel, JSON.stringify({ ...msg, src: this.instance, seq })).then(
+    this.pub.publish(this.names.channel, JSON.stringify({ ...msg, src: this.instance, seq, cl: this.node?.clusterTag })).then(
       () => { this.inflight--; },
       (e: Error) => {
         this.inflight--;
@@ -195,6 +196,7 @@ export class RedisBus implements Bus {
     const checked = checkBusMessage(raw, this.node.textLimit());
     if ('bad' in checked) { this.log.warn('bad bus message ignored', { why: checked.bad }); return; }
     const { msg, stamp } = checked;
+    if (stamp?.cluster && stamp.cluster !== this.node.clusterTag) return this.otherCluster();
     if (stamp && !this.fresh(stamp.src, stamp.seq)) {
       this.log.warn('duplicate bus message dropped', { t: msg.t, src: stamp.src, seq: stamp.seq });
       return;
@@ -224,7 +226,7 @@ export class RedisBus implements Bus {
     try {
       const res = await this.pub.multi()
         .set(owner(this.nodeName), this.instance, 'PX', ttlMs, 'GET')
-        .set(presence(this.nodeName), JSON.stringify(this.node.localPresence()), 'PX', ttlMs)
+        .set(presence(this.nodeName), JSON.stringify(this.node.localPresence().map((p) => ({ ...p, cl: this.node!.clusterTag }))), 'PX', ttlMs)
         .zadd(nodes, now + ttlMs, this.nodeName)
         // Liveness is the key's own TTL (Redis's clock); the score only lets the set be trimmed,
         // with one TTL of grace so nodes with slightly different clocks do not remove each other.
@@ -240,6 +242,18 @@ export class RedisBus implements Bus {
     } catch (e) {
       this.markDown((e as Error).message);
     }
+  }
+
+  /**
+   * A message or a presence entry of another cluster (another database) on our channel and keys: two
+   * clusters were given one Redis and one prefix. Ignored, and said loudly: without this, they were
+   * one chat (messages crossed, a moderator of one kicked the users of the other).
+   */
+  private otherCluster(): void {
+    const now = Date.now();
+    if (now - this.lastOtherClusterLog < 60_000) return;
+    this.lastOtherClusterLog = now;
+    this.log.error('another cluster (another database) uses this Redis with the same key prefix; its messages and sessions are ignored. Give each cluster its own ?prefix= on --bus', { prefix: this.prefix });
   }
 
   /** Someone else wrote our owner key between two of our pushes: two live nodes share a name. */
@@ -260,7 +274,10 @@ export class RedisBus implements Bus {
       const remote: PresenceEntry[] = [];
       for (const v of values) {
         if (!v) continue; // expired: that node stopped refreshing (died) more than a TTL ago
-        remote.push(...checkPresence(v)); // what does not fit is skipped (lib/bus/inbound.ts)
+        // What does not fit is skipped, and so are the sessions of another cluster (lib/bus/inbound.ts).
+        const { entries, foreign } = checkPresence(v, this.node?.clusterTag ?? '');
+        remote.push(...entries);
+        if (foreign) this.otherCluster();
       }
       return [...local, ...remote];
     } catch (e) {

@@ -31,6 +31,8 @@ export interface BusNode {
   localPresence(): PresenceEntry[];
   /** limits.maxText: the longest text a message from the bus may carry (lib/bus/inbound.ts). */
   textLimit(): number;
+  /** The same for every node on one database: messages and presence of another cluster are ignored. */
+  readonly clusterTag: string;
 }
 
 export interface Bus {
