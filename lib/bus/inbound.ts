@@ -12,8 +12,11 @@ import type { BusMessage, Origin, PresenceEntry } from './types.js';
 
 /** Raw messages longer than this are not even parsed: a real one is a frame of at most 16 KiB and a little JSON. */
 export const MAX_BUS_MESSAGE = 256 * 1024;
-/** Names (users, roles, colors, node names, ids) are short; anything longer is not one. */
-const MAX_NAME = 64;
+/**
+ * Names (users, roles, colors, node names, ids) are short; anything longer is not one. Generous:
+ * --node-name has no limit of its own, and a node's name is in every session id and origin.
+ */
+const MAX_NAME = 256;
 
 class Bad extends Error {}
 const bad = (why: string): never => { throw new Bad(why); };
@@ -26,6 +29,12 @@ function name(v: unknown, what: string): string {
   if (typeof v !== 'string') return bad(`${what} is not a string`);
   const s = sanitizeText(v);
   return s && s.length <= MAX_NAME ? s : bad(`${what} is empty or too long`);
+}
+/** Like name(), but empty allowed: a role's color or name is shown as stored, and none may be stored. */
+function label(v: unknown, what: string): string {
+  if (typeof v !== 'string') return bad(`${what} is not a string`);
+  const s = sanitizeText(v);
+  return s.length <= MAX_NAME ? s : bad(`${what} is too long`);
 }
 const optName = (v: unknown, what: string): string | undefined => (v === undefined ? undefined : name(v, what));
 
@@ -45,7 +54,7 @@ function num(v: unknown, what: string): number { return typeof v === 'number' &&
 
 function userRef(v: unknown): UserRef {
   const o = obj(v, 'from');
-  return { name: name(o.name, 'from.name'), role: name(o.role, 'from.role'), color: name(o.color, 'from.color') };
+  return { name: name(o.name, 'from.name'), role: label(o.role, 'from.role'), color: label(o.color, 'from.color') };
 }
 
 function origin(v: unknown): Origin | undefined {
@@ -140,8 +149,8 @@ function check(m: Obj, maxText: number): BusMessage {
       return { t: 'kill', user: name(m.user, 'user'), code: m.code as 'KICKED' | 'BANNED', reason: text(m.reason, 'reason', maxText) };
     }
     case 'user':
-      return { t: 'user', user: name(m.user, 'user'), role: name(m.role, 'role'), level: num(m.level, 'level'), color: name(m.color, 'color') };
-    case 'color': return { t: 'color', user: name(m.user, 'user'), color: name(m.color, 'color') };
+      return { t: 'user', user: name(m.user, 'user'), role: label(m.role, 'role'), level: num(m.level, 'level'), color: label(m.color, 'color') };
+    case 'color': return { t: 'color', user: name(m.user, 'user'), color: label(m.color, 'color') };
     case 'mute': return { t: 'mute', user: name(m.user, 'user'), until: m.until === null ? null : num(m.until, 'until') };
     case 'unmute': return { t: 'unmute', user: name(m.user, 'user') };
     case 'topic': return { t: 'topic', room: room(m.room), topic: text(m.topic, 'topic', maxText) };
@@ -181,9 +190,9 @@ function presenceEntry(o: Obj): PresenceEntry {
   const mode = typeof o.mode === 'string' && MODES.has(o.mode) ? o.mode as PresenceEntry['mode'] : bad('mode');
   const fp = o.fingerprint === null ? null : typeof o.fingerprint === 'string' && /^[0-9A-Fa-f:]{1,128}$/.test(o.fingerprint) ? o.fingerprint : bad('fingerprint');
   return {
-    id: name(o.id, 'id'), user: normalizeUsername(o.user) ?? bad('user'), role: name(o.role, 'role'), level: num(o.level, 'level'),
-    color: name(o.color, 'color'), rooms: (o.rooms as unknown[]).map(room), remote: name(o.remote, 'remote'), node: name(o.node, 'node'),
-    since: num(o.since, 'since'), lastActive: num(o.lastActive, 'lastActive'), tls: name(o.tls, 'tls'), fingerprint: fp, mode,
+    id: name(o.id, 'id'), user: normalizeUsername(o.user) ?? bad('user'), role: label(o.role, 'role'), level: num(o.level, 'level'),
+    color: label(o.color, 'color'), rooms: (o.rooms as unknown[]).map(room), remote: label(o.remote, 'remote'), node: name(o.node, 'node'),
+    since: num(o.since, 'since'), lastActive: num(o.lastActive, 'lastActive'), tls: label(o.tls, 'tls'), fingerprint: fp, mode,
     bytesIn: num(o.bytesIn, 'bytesIn'), bytesOut: num(o.bytesOut, 'bytesOut'),
   };
 }

@@ -78,6 +78,17 @@ const ESC = '\x1b[2J\x1b]0;owned\x07\x9b31m';
     }
   });
 
+  it('what a chatd may publish passes: a role without a color, a long node name', async () => {
+    const { alice, carol } = await members();
+    const node = 'n'.repeat(100);
+    await publish({
+      t: 'room', room: 'lobby', origin: { node, session: `${node}-1`, ack: 'x' },
+      frame: { type: 'message', id: 'ok1', ts: new Date().toISOString(), room: 'lobby', from: { name: 'eve', role: '', color: '' }, text: 'plain', kind: 'say' },
+    });
+    expect((await alice.waitFor((f) => f.type === 'message' && f.id === 'ok1', 5000, 'the message')).from).to.deep.equal({ name: 'eve', role: '', color: '' });
+    await carol.line(/:eve!eve@chatd PRIVMSG #lobby :plain$/, 5000);
+  });
+
   it('a corrupt presence value in Redis: its bad entries are skipped, users, connections and whois still answer', async () => {
     const [a] = [await node('ha'), await node('hb')];
     const mod = track(await TestClient.loggedIn(a.address.port, t.world.certs, 'mod'));
