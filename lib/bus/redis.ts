@@ -58,6 +58,8 @@ export class RedisBus implements Bus {
   private node: BusNode | null = null;
   private timer: NodeJS.Timeout | null = null;
   private pushScheduled = false;
+  /** When the presence push now waiting for Redis began, or null. */
+  private pushSince: number | null = null;
   private pushes = 0;
   private subscribed = false;
   private started = false;
@@ -222,6 +224,17 @@ export class RedisBus implements Bus {
     if (!this.node || !this.up || this.closing) return;
     const now = Date.now();
     const ttlMs = this.ttl();
+    if (this.pushSince !== null) {
+      // One push at a time: each holds this node's whole presence, and a Redis that stopped
+      // answering on a connection that stays open (a dead path: no reset, keepalive takes hours)
+      // had one more queued in ioredis every refresh, and the bus said "ok" all along while nothing
+      // crossed nodes. Unanswered for a whole TTL (our key has expired by now): both connections
+      // are dropped and made again; what was unanswered is resent, copies dropped by number (fresh).
+      if (now - this.pushSince >= ttlMs) this.stalled(now - this.pushSince);
+      return;
+    }
+    this.pushSince = now;
+    const mine = now;
     const { nodes, presence, owner } = this.names;
     try {
       const res = await this.pub.multi()
@@ -241,7 +254,16 @@ export class RedisBus implements Bus {
       if (this.downSince !== null) this.markUp();
     } catch (e) {
       this.markDown((e as Error).message);
+    } finally {
+      if (this.pushSince === mine) this.pushSince = null;
     }
+  }
+
+  private stalled(ms: number): void {
+    this.markDown(`no answer from redis for ${ms} ms`);
+    this.pushSince = null;
+    this.pub.disconnect(true);
+    this.sub.disconnect(true);
   }
 
   /**

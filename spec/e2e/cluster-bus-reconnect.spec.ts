@@ -59,4 +59,28 @@ const REDIS = process.env.CHATD_TEST_REDIS;
       expect(said(alice, 'once only'), 'copies on node a').to.deep.equal([]);
     });
   }
+
+  it('a dead path to Redis (connections open, nothing answered) is noticed within the presence TTL, and the node comes back', async () => {
+    const r = new URL(REDIS!);
+    const proxy = new TcpProxy(r.hostname, Number(r.port || 6379));
+    await proxy.start();
+    t.defer(() => proxy.stop());
+    const limits = { presenceTtlMs: 1000 };
+    const a = await t.start({ bus: busUrl(REDIS!, prefix, proxy.port), nodeName: 'a', limits });
+    const b = await t.start({ bus: busUrl(REDIS!, prefix), nodeName: 'b', limits });
+    const alice = await login(a.address.port, 'alice');
+    const bob = await login(b.address.port, 'bob');
+    await alice.say('before');
+    await bob.waitFor((f) => f.type === 'message' && f.text === 'before', 5000, 'before on node b');
+
+    proxy.freeze(); // node a's connections stay open; nothing goes through them any more
+    const t0 = Date.now();
+    await until(async () => a.node.busStatus() !== 'ok', 5000, 'node a noticing the dead path');
+    expect(Date.now() - t0).to.be.below(3000); // the TTL, and one refresh (TTL / 3) to notice it
+    expect(t.logs.some((l) => /redis unavailable/.test(l) && /no answer from redis/.test(l))).to.equal(true);
+    // New connections through the relay work: the node makes them and is back.
+    await until(async () => a.node.busStatus() === 'ok', 8000, 'node a back on Redis');
+    await alice.say('after the dead path');
+    await bob.waitFor((f) => f.type === 'message' && f.text === 'after the dead path', 5000, 'chat crossing again');
+  });
 });
