@@ -16,10 +16,10 @@ describe('chat-admin user add on a terminal', function () {
   });
   afterEach(async () => { await db?.drop(); });
 
-  it('states the password rule before asking and never echoes what is typed', async () => {
-    const t = Run.bin('chat-admin', ['user', 'add', 'erin', '--db', db.url], { pty: true });
+  /** Types erin's password at both prompts of `chat-admin user add erin …extra`; it must never be echoed, and must be stored. */
+  async function addErinTyped(extra: string[]): Promise<Run> {
+    const t = Run.bin('chat-admin', ['user', 'add', 'erin', '--db', db.url, ...extra], { pty: true });
     await t.waitOut(/New password: /);
-    expect(t.out).to.match(/at least 8 characters[^\n]*\n[^\n]*New password: /);
     t.write('Erin-pass-1234\r');
     await t.waitOut(/Repeat password: /);
     t.write('Erin-pass-1234\r');
@@ -27,6 +27,12 @@ describe('chat-admin user add on a terminal', function () {
     expect(t.out).not.to.contain('Erin-pass-1234');
     const store = await openStore(db.url);
     try { expect(await verifyPassword('Erin-pass-1234', (await store.getUser('erin'))!.passwordHash)).to.equal(true); } finally { await store.close(); }
+    return t;
+  }
+
+  it('states the password rule before asking and never echoes what is typed', async () => {
+    const t = await addErinTyped([]);
+    expect(t.out).to.match(/at least 8 characters[^\n]*\n[^\n]*New password: /);
   });
 
   it('generates a password and says so when the answer is empty', async () => {
@@ -42,14 +48,6 @@ describe('chat-admin user add on a terminal', function () {
   });
 
   it('--password-stdin on a terminal asks hidden too, instead of echoing the password as it is typed', async () => {
-    const t = Run.bin('chat-admin', ['user', 'add', 'erin', '--db', db.url, '--password-stdin'], { pty: true });
-    await t.waitOut(/New password: /);
-    t.write('Erin-pass-1234\r');
-    await t.waitOut(/Repeat password: /);
-    t.write('Erin-pass-1234\r');
-    expect(await t.exit()).to.equal(0);
-    expect(t.out).not.to.contain('Erin-pass-1234');
-    const store = await openStore(db.url);
-    try { expect(await verifyPassword('Erin-pass-1234', (await store.getUser('erin'))!.passwordHash)).to.equal(true); } finally { await store.close(); }
+    await addErinTyped(['--password-stdin']);
   });
 });
