@@ -241,8 +241,13 @@ export function validateConfig(c: Config): string[] {
   const settings = new Set([...Object.keys(defaultConfig()), ...OPTIONAL_KEYS]);
   for (const k of Object.keys(c)) if (!settings.has(k)) out.push(`${k} is not a known setting`);
   const commands = new Set(ALL_COMMANDS.map((x) => commandKey(x.name)));
+  const levelKeys = new Map<string, string>();
   for (const [name, level] of Object.entries(c.commandLevels)) {
-    if (!commands.has(commandKey(name))) out.push(`commandLevels.${name} names no command`);
+    const key = commandKey(name);
+    const twin = levelKeys.get(key);
+    if (twin !== undefined) out.push(`commandLevels.${twin} and commandLevels.${name} name the same command; keep one`);
+    levelKeys.set(key, name);
+    if (!commands.has(key)) out.push(`commandLevels.${name} names no command`);
     else if (!Number.isInteger(level) || level < 0) out.push(`commandLevels.${name} must be a whole number`);
   }
   // A bucket that never refills: each address (a NAT's users together) would get its first burst of

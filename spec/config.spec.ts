@@ -29,15 +29,21 @@ describe('config', () => {
 
   // A connIpRate of 0 under a burst never refills: each address (a NAT's users together) got its first
   // 100 connections and was refused for good. The limit is turned off by connIpBurst 0.
+  it('refuses a connIpRate of 0 unless connIpBurst 0 turns the limit off', () => {
+    expect(() => buildConfig({ limits: { connIpRate: 0 } })).to.throw(/limits\.connIpRate must be more than 0.*connIpBurst 0/);
+    expect(buildConfig({ limits: { connIpBurst: 0, connIpRate: 0 } }).limits.connIpBurst).to.equal(0);
+    expect(buildConfig({ limits: { connIpBurst: 0 } }).limits.connIpRate).to.equal(10);
+  });
+
   // The same for failed logins: in memory an address that used its burst was throttled for good.
   it('refuses a loginIpRate of 0 (a failed-login bucket that never refills)', () => {
     expect(() => buildConfig({ limits: { loginIpRate: 0 } })).to.throw(/limits\.loginIpRate must be more than 0/);
     expect(buildConfig({ limits: { loginIpRate: 0.001 } }).limits.loginIpRate).to.equal(0.001);
   });
 
-  it('refuses a connIpRate of 0 unless connIpBurst 0 turns the limit off', () => {
-    expect(() => buildConfig({ limits: { connIpRate: 0 } })).to.throw(/limits\.connIpRate must be more than 0.*connIpBurst 0/);
-    expect(buildConfig({ limits: { connIpBurst: 0, connIpRate: 0 } }).limits.connIpBurst).to.equal(0);
-    expect(buildConfig({ limits: { connIpBurst: 0 } }).limits.connIpRate).to.equal(10);
+  // Command names are case-insensitive: two keys for one command left it to the file's order which won.
+  it('refuses two commandLevels keys that name one command', () => {
+    expect(() => buildConfig({ commandLevels: { Ban: 100, ban: 1 } })).to.throw(/commandLevels\.Ban and commandLevels\.ban name the same command/);
+    expect(buildConfig({ commandLevels: { Ban: 100 } }).commandLevels.Ban).to.equal(100);
   });
 });
