@@ -261,7 +261,13 @@ function dropOpen(out: string[], openAt: number[], nfc: (t: string) => string): 
  * Tibetan stacks 3, Arabic 2); Unicode's own Stream-Safe format (UAX #15) allows 30, far too tall.
  */
 export const MAX_MARKS = 4;
-const MARK_RUN = new RegExp(`(\\p{M}{${MAX_MARKS}})\\p{M}+`, 'gu');
+/**
+ * A mark with MAX_MARKS marks right before it: each one past the cap, matched alone. Not
+ * `(\p{M}{4})\p{M}+`: a `u`-flag class under `+` pushes a backtrack entry per character, and a run of
+ * ~4.2 million marks (an 8 MiB line chat-cli accepts from a server) overflowed V8's regexp stack
+ * (RangeError, thrown out of the renderer). The lookbehind reads at most MAX_MARKS back: linear, no stack.
+ */
+const MARK_RUN = new RegExp(`(?<=\\p{M}{${MAX_MARKS}})\\p{M}`, 'gu');
 const TOO_MANY_MARKS = new RegExp(`\\p{M}{${MAX_MARKS + 1}}`, 'u');
 
 /**
@@ -270,7 +276,7 @@ const TOO_MANY_MARKS = new RegExp(`\\p{M}{${MAX_MARKS + 1}}`, 'u');
  * never makes a style tag (a mark stays where one was), so a second pass changes nothing.
  */
 function capMarks(s: string): string {
-  return TOO_MANY_MARKS.test(s) ? s.replace(MARK_RUN, '$1').normalize('NFC') : s;
+  return TOO_MANY_MARKS.test(s) ? s.replace(MARK_RUN, '').normalize('NFC') : s;
 }
 
 // ---------------------------------------------------------------------------------------------------
