@@ -45,4 +45,36 @@ describe('IRC messages', () => {
     expect(out.irc(false)).to.equal(out.irc(false));
     expect(out.irc(true)!.toString()).to.equal(renderIrc(f, true));
   });
+
+  // A chatd message holds up to 2,000 code points (~8 KB of UTF-8); an IRC line 512 bytes, tags aside.
+  // Clients that keep to the limit cut a longer line or drop it: it is sent as several lines instead.
+  it('splits a message longer than an IRC line into lines of at most 512 bytes (tags aside), at spaces where it can, losing nothing', () => {
+    const from = { name: 'bob', role: 'user', color: 'cyan' };
+    const words = Array.from({ length: 400 }, (_, i) => `w\u00e9rd${i}`).join(' '); // ~3.6 KB, two-byte é in each word
+    for (const kind of ['say', 'me'] as const) {
+      const f = { type: 'message' as const, id: 'm1', ts: '2026-01-01T00:00:00.000Z', room: 'lobby', from, text: words, kind };
+      for (const withTags of [false, true]) {
+        const lines = renderIrc(f, withTags)!.split('\r\n').slice(0, -1);
+        expect(lines.length, `${kind} ${withTags}`).to.be.greaterThan(6);
+        const bodies = lines.map((l) => {
+          const m = parseIrc(l)!;
+          expect(Buffer.byteLength(l.replace(/^@\S+ /, '') + '\r\n'), l.slice(0, 60)).to.be.at.most(512);
+          expect(m.params[0]).to.equal('#lobby');
+          const t = m.params[1]!;
+          return kind === 'me' ? (expect(t).to.match(/^\x01ACTION .*\x01$/), t.slice(8, -1)) : t;
+        });
+        expect(bodies.join(' ')).to.equal(words);
+        if (withTags) expect(new Set(lines.map((l) => /msgid=([^; ]+)/.exec(l)![1])).size).to.equal(lines.length); // each line its own id
+      }
+    }
+    // A DM, and a word longer than a line (cut between code points, never inside one).
+    const long = '\u{1F600}'.repeat(300);
+    const dm = { type: 'dm' as const, id: 'd1', ts: '2026-01-01T00:00:00.000Z', from, to: 'alice', text: long };
+    const lines = renderIrc(dm, false)!.split('\r\n').slice(0, -1);
+    expect(lines.length).to.be.greaterThan(1);
+    for (const l of lines) expect(Buffer.byteLength(l + '\r\n')).to.be.at.most(512);
+    expect(lines.map((l) => parseIrc(l)!.params[1]).join('')).to.equal(long);
+    // Short ones stay one line, as before.
+    expect(renderIrc({ ...dm, text: 'hi' }, false)).to.equal(':bob!bob@chatd PRIVMSG alice :hi\r\n');
+  });
 });

@@ -20,6 +20,54 @@ export function rolePrefix(role: string): string {
 
 function text(reason: string | undefined, fallback: string): string { return reason && reason.trim() ? reason : fallback; }
 
+/** An IRC line's size with its CRLF, tags aside (RFC 2812 2.3, IRCv3 message-tags). */
+const IRC_LINE_BYTES = 512;
+
+/** The msgid of a message's n-th line (0: the message's own id): each line is a message to IRC. */
+function lineId(id: string, n: number): string { return n === 0 ? id : `${id}/${n + 1}`; }
+
+/**
+ * A PRIVMSG or NOTICE of `text`, as one line or, when longer than an IRC line allows, several: a
+ * chatd message holds up to 2,000 code points (~8 KB of UTF-8), and clients that keep to 512 bytes
+ * cut a longer line or drop it. Split at the last space that fits (the space goes), else between
+ * code points; ACTION wraps every piece.
+ */
+function textLines(prefix: string, command: string, target: string, text: string, action: boolean, tagsOf: (n: number) => string | undefined): string {
+  const wrap = (t: string) => (action ? `\x01ACTION ${t}\x01` : t);
+  const tags = tagsOf(0);
+  const one = ircLine(prefix, command, [target, wrap(text)], tags);
+  // `@tags ` does not count (IRCv3 gives tags their own budget).
+  if (Buffer.byteLength(one) - (tags === undefined ? 0 : Buffer.byteLength(tags) + 2) <= IRC_LINE_BYTES) return one;
+  const fixed = Buffer.byteLength(ircLine(prefix, command, [target, wrap('')]));
+  return splitUtf8(text, Math.max(16, IRC_LINE_BYTES - fixed)).map((piece, n) => ircLine(prefix, command, [target, wrap(piece)], tagsOf(n))).join('');
+}
+
+/** `text` in pieces of at most `max` UTF-8 bytes: cut at the last space of a piece where there is one, else between code points. */
+function splitUtf8(text: string, max: number): string[] {
+  const pieces: string[] = [];
+  let rest = text;
+  while (Buffer.byteLength(rest) > max) {
+    let bytes = 0;
+    let end = 0; // UTF-16 index where the piece that fits ends
+    for (const ch of rest) {
+      const b = Buffer.byteLength(ch);
+      if (bytes + b > max) break;
+      bytes += b;
+      end += ch.length;
+    }
+    const space = rest.lastIndexOf(' ', end);
+    if (space > 0 && space <= end) {
+      pieces.push(rest.slice(0, space));
+      rest = rest.slice(space + 1);
+    } else {
+      pieces.push(rest.slice(0, end));
+      rest = rest.slice(end);
+    }
+  }
+  pieces.push(rest);
+  return pieces;
+}
+
 /**
  * The line for a shared frame, with IRCv3 tags (server-time, msgid) or without; null for frames that
  * have no shared IRC form (those are per-session) or that IRC clients have no use for.
@@ -27,12 +75,10 @@ function text(reason: string | undefined, fallback: string): string { return rea
 export function renderIrc(f: ServerFrame, withTags: boolean): string | null {
   const tags = (ts: string, id?: string) => (withTags ? `time=${ts}${id ? `;msgid=${escapeTag(id)}` : ''}` : undefined);
   switch (f.type) {
-    case 'message': {
-      const body = f.kind === 'me' ? `\x01ACTION ${f.text}\x01` : f.text;
-      return ircLine(userPrefix(f.from.name), f.notice ? 'NOTICE' : 'PRIVMSG', [channel(f.room), body], tags(f.ts, f.id));
-    }
+    case 'message':
+      return textLines(userPrefix(f.from.name), f.notice ? 'NOTICE' : 'PRIVMSG', channel(f.room), f.text, f.kind === 'me', (n) => tags(f.ts, lineId(f.id, n)));
     case 'dm':
-      return ircLine(userPrefix(f.from.name), f.notice ? 'NOTICE' : 'PRIVMSG', [f.to, f.text], tags(f.ts, f.id));
+      return textLines(userPrefix(f.from.name), f.notice ? 'NOTICE' : 'PRIVMSG', f.to, f.text, false, (n) => tags(f.ts, lineId(f.id, n)));
     case 'event': {
       const t = tags(f.ts);
       const room = f.room ? channel(f.room) : null;
