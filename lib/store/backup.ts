@@ -19,6 +19,8 @@ export async function backupDatabase(url: string, dest: string, opts: { force?: 
   if (isDatabaseFile(dest, target.filename)) {
     throw new SetupError(`${dest} is the database ${target.filename} (or one of its -wal, -shm, -journal files); write the backup elsewhere`, 2);
   }
+  // --force replaces a file; a folder is a mistaken target (the copy was written beside it, then not renamed over it, and left behind).
+  if (fs.statSync(dest, { throwIfNoEntry: false })?.isDirectory()) throw new SetupError(`${dest} is a folder; name the backup file (e.g. ${path.join(dest, 'chatd.sqlite')})`, 2);
   if (fs.existsSync(dest) && !opts.force) throw new SetupError(`${dest} exists; give --force to replace it`);
   const tmp = `${dest}.partial-${process.pid}`;
   const source = new Database(target.filename, { fileMustExist: true });

@@ -42,6 +42,15 @@ describe('chat-admin backup: never onto the database itself', function () {
     });
   }
 
+  it('a folder as the target, even with --force: exit 2, one line, and no .partial file left in it', async () => {
+    fs.mkdirSync(path.join(dir, 'backups'), { recursive: true });
+    const r = await runBin('chat-admin', ['backup', 'backups', '--force', '--db', `sqlite:${db}`], { cwd: dir });
+    expect(r.code, r.out + r.err).to.equal(2);
+    expect(r.err.trim().split('\n'), r.err).to.have.length(1);
+    expect(r.err).to.match(/is a folder/);
+    expect(fs.readdirSync(dir).filter((f) => f.includes('.partial'))).to.deep.equal([]);
+  });
+
   it('a copy beside it still works', async () => {
     const r = await runBin('chat-admin', ['backup', 'copy.sqlite', '--db', `sqlite:${db}`], { cwd: dir });
     expect(r.code, r.err).to.equal(0);
