@@ -11,7 +11,7 @@ import { cliParser, examples, parseCli, readStdin, reportAndExit } from '../lib/
 import { buildConfig, loadConfigFile, type Config } from '../lib/config.js';
 import { SetupError } from '../lib/errors.js';
 import { hashPassword } from '../lib/auth/password.js';
-import { ADMIN_ACTOR, isRoleColor, PASSWORD_RULE, passwordProblem, ROLE_COLORS, ROLE_NAME_RE } from '../lib/auth/policy.js';
+import { ADMIN_ACTOR, isRoleColor, PASSWORD_RULE, passwordProblem, reservedName, ROLE_COLORS, ROLE_NAME_RE } from '../lib/auth/policy.js';
 import { fingerprintOfPem } from '../lib/auth/certs.js';
 import { normalizeUsername, sanitizeReason } from '../lib/sanitize.js';
 import type { Store, UserRecord } from '../lib/store/index.js';
@@ -33,6 +33,14 @@ type Args = { db: string; config?: string; [k: string]: unknown };
 function username(raw: unknown): string {
   const name = normalizeUsername(raw);
   if (!name) throw new SetupError(`invalid username "${String(raw)}": 2-32 of a-z 0-9 _ . - starting with a letter or digit`, 2);
+  return name;
+}
+
+/** A name for a new account (user add, invite add): valid, and not one chatd uses itself. */
+function newUsername(raw: unknown): string {
+  const name = username(raw);
+  const reserved = reservedName(name);
+  if (reserved) throw new SetupError(`${reserved}; choose another`, 2);
   return name;
 }
 
@@ -89,7 +97,7 @@ const userCommands = (y: Argv) => y
     .option('role', { type: 'string', default: 'user', describe: 'role name' })
     .option('password-stdin', { type: 'boolean', describe: 'read the password from standard input (on a terminal, stdin would echo it: a hidden prompt asks instead)' }),
   withStore(async (store, argv) => {
-    const name = username(argv.name);
+    const name = newUsername(argv.name);
     const role = await mustRole(store, String(argv.role));
     if (await store.getUser(name)) throw new SetupError(`user ${name} already exists`);
     const { password, generated } = await newPassword(argv);
@@ -270,7 +278,8 @@ const inviteCommands = (y: Argv) => y
     .option('ca', { type: 'string', default: 'certs/ca.crt', describe: 'the CA certificate chatd uses (--ca); the code pins it' })
     .option('existing', { type: 'boolean', default: false, describe: 're-enroll an existing account (lost key): its earlier certificates are revoked' }),
   withStore(async (store, argv) => {
-    const name = username(argv.name);
+    // --existing re-enrolls an account that exists, whatever its name; a new one takes a free name.
+    const name = argv.existing ? username(argv.name) : newUsername(argv.name);
     const ttl = parseDuration(String(argv.ttl));
     if (!ttl) throw new SetupError(`bad --ttl "${argv.ttl}": use 30m, 24h or 7d`, 2);
     const server = argv.server === undefined ? undefined : String(argv.server);

@@ -37,6 +37,17 @@ export function isRoleColor(c: string): boolean {
 /** The actor chat-admin writes to audit_log; running nodes follow its entries (ChatNode.pollAdminChanges). */
 export const ADMIN_ACTOR = 'chat-admin';
 
+/**
+ * Why `name` cannot be a new account's, or null. Names chatd writes or shows as its own: chat-admin's
+ * audit actor (nodes follow its rows, and a ban it set counts as the owner's), enrollment's, IRC's
+ * server prefix (a user "chatd" would send what looks like server notices), and the names purged
+ * accounts are given. Existing accounts that hold one are left as they are.
+ */
+export function reservedName(name: string): string | null {
+  if (name === ADMIN_ACTOR || name === 'enroll' || name === 'chatd' || /^deleted-\d+$/.test(name)) return `the name ${name} is reserved for chatd itself`;
+  return null;
+}
+
 export const ROLE_NAME_RE = /^[a-z][a-z0-9_-]{0,31}$/;
 
 /** Nobody acts on a user of equal or higher level; the owner level (1000+) may act on anyone below it. */

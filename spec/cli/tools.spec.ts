@@ -90,6 +90,17 @@ for (const kind of dbKinds()) {
       expect(r.err).to.match(/no such user: bo/);
     });
 
+    // Names the server itself writes or shows: audit rows by chat-admin (nodes follow them, and treat
+    // their bans as the owner's), by enrollment, IRC's server prefix, purged accounts' names.
+    it('refuses the names chatd itself uses (exit 2), for a user and for an invite', async () => {
+      for (const name of ['chat-admin', 'enroll', 'chatd', 'deleted-7']) {
+        const r = await admin(['user', 'add', name, '--password-stdin'], 'Whatever-1234\n');
+        expect(r.code, `${name}: ${r.err}`).to.equal(2);
+        expect(r.err).to.match(/reserved/);
+      }
+      expect((await admin(['invite', 'add', 'chat-admin', '--server', '127.0.0.1:7443'])).code).to.equal(2);
+    });
+
     it('generates and prints a password once when none is given and stdin is not a terminal', async () => {
       const r = await admin(['user', 'add', 'dave']);
       expect(r.code, r.err).to.equal(0);
