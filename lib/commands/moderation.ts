@@ -1,6 +1,7 @@
 // Level-50 commands: moderators. The registry has checked the level and that the target ranks
 // below the actor (each record's `target`); what is left here is the rule that nobody replaces or
-// lifts a ban or mute set by someone of higher level (issue 20, fault 6).
+// lifts a ban or mute set by someone of higher level (issue 20, fault 6), and, just before each
+// writes, those checks again against the levels stored now (authorityNow: a demotion mid-command).
 import { ChatdError } from '../errors.js';
 import { ADMIN_ACTOR, OWNER_LEVEL } from '../auth/policy.js';
 import { banMessage, kickMessage, formatDuration, formatExpiry, meantAsDuration, parseDuration, sinceText, untilText } from '../duration.js';
@@ -9,7 +10,7 @@ import type { AuditEntry, UserRecord } from '../store/index.js';
 import { ago, table } from '../table.js';
 import { answerBudget, moreLine, pageArg, pageOf, rowCost } from './budget.js';
 import type { CommandHost } from './host.js';
-import { command, type Command, type CommandContext } from './registry.js';
+import { authorityNow, command, type Command, type CommandContext } from './registry.js';
 
 /**
  * The level of whoever set a ban or mute: stored with it since migration 004; for older rows, and
@@ -21,11 +22,11 @@ async function setterLevel(host: CommandHost, by: string, byLevel: number | null
   return (await host.db.getUser(by))?.level ?? 0;
 }
 
-/** Throws FORBIDDEN when a ban or mute on the target was set by someone above the caller. */
-async function assertMayOverride(ctx: CommandContext, what: 'ban' | 'mute', setters: Array<{ by: string; byLevel?: number | null }>): Promise<void> {
+/** Throws FORBIDDEN when a ban or mute on the target was set by someone above the caller (at `mine`, authorityNow's level). */
+async function assertMayOverride(ctx: CommandContext, what: 'ban' | 'mute', setters: Array<{ by: string; byLevel?: number | null }>, mine: number): Promise<void> {
   for (const s of setters) {
     const level = await setterLevel(ctx.host, s.by, s.byLevel ?? null);
-    if (level > ctx.user.level) {
+    if (level > mine) {
       throw new ChatdError('FORBIDDEN', `this ${what} was set by ${s.by} (level ${level}); only that level or above may change or lift it`);
     }
   }
@@ -110,8 +111,10 @@ const ban = command({
     }
     const reason = sanitizeReason(ctx.rest(reasonFrom), ctx.host.config.limits.maxText);
     const expiresAt = ms === null ? null : Date.now() + ms;
-    await assertMayOverride(ctx, 'ban', await ctx.host.db.activeBansOf(u.id));
-    await ctx.host.db.addBan({ userId: u.id, username: u.username, ip: null, certFingerprint: null, reason, by: ctx.user.name, byLevel: ctx.user.level, expiresAt },
+    const setters = await ctx.host.db.activeBansOf(u.id);
+    const level = await authorityNow(ctx, ban);
+    await assertMayOverride(ctx, 'ban', setters, level);
+    await ctx.host.db.addBan({ userId: u.id, username: u.username, ip: null, certFingerprint: null, reason, by: ctx.user.name, byLevel: level, expiresAt },
       auditOf(ctx, u, 'ban', `${formatDuration(ms)} ${reason}`.trim()));
     await announceModeration(ctx, u, 'ban', reason);
     ctx.host.kill(u.username, 'BANNED', banMessage({ by: ctx.user.name, reason, expiresAt }));
@@ -126,7 +129,8 @@ const unban = command({
   target: TARGET,
   async run(ctx) {
     const u = ctx.target!;
-    await assertMayOverride(ctx, 'ban', await ctx.host.db.activeBansOf(u.id));
+    const setters = await ctx.host.db.activeBansOf(u.id);
+    await assertMayOverride(ctx, 'ban', setters, await authorityNow(ctx, unban));
     const n = await ctx.host.db.liftBans(u.id, ctx.user.name, auditOf(ctx, u, 'unban', ''));
     if (!n) throw new ChatdError('BAD_ARGS', `${u.username} is not banned`);
     await announceModeration(ctx, u, 'unban', '');
@@ -146,6 +150,7 @@ const kick = command({
     const blind = ctx.host.busStatus() !== 'ok';
     if (!blind && !(await ctx.host.isOnline(u.username))) throw new ChatdError('NO_SUCH_USER', `${u.username} is not online`);
     const reason = sanitizeReason(ctx.rest(1), ctx.host.config.limits.maxText);
+    await authorityNow(ctx, kick);
     // A kick changes nothing stored: its audit row alone, written before anyone is disconnected.
     await ctx.host.db.audit(auditOf(ctx, u, 'kick', reason));
     await announceModeration(ctx, u, 'kick', reason);
@@ -165,8 +170,10 @@ const mute = command({
     const ms = ctx.args[1] !== undefined ? parseDuration(ctx.args[1]) : 10 * 60_000;
     if (ms === undefined) throw new ChatdError('BAD_ARGS', `usage: ${ctx.host.registry.usageLine(mute, ctx.prefix)}`);
     const until = ms === null ? null : Date.now() + ms;
-    await assertMayOverride(ctx, 'mute', await mutesOn(ctx, u.id));
-    await ctx.host.mute({ id: u.id, username: u.username }, until, { name: ctx.user.name, level: ctx.user.level }, auditOf(ctx, u, 'mute', formatDuration(ms)));
+    const setters = await mutesOn(ctx, u.id);
+    const level = await authorityNow(ctx, mute);
+    await assertMayOverride(ctx, 'mute', setters, level);
+    await ctx.host.mute({ id: u.id, username: u.username }, until, { name: ctx.user.name, level }, auditOf(ctx, u, 'mute', formatDuration(ms)));
     await announceModeration(ctx, u, 'mute', '');
     return { text: `${u.username} muted ${untilText(until)}`, data: { user: u.username, until } };
   },
@@ -180,7 +187,8 @@ const unmute = command({
   async run(ctx) {
     const u = ctx.target!;
     if (!ctx.host.isMuted(u.username)) throw new ChatdError('BAD_ARGS', `${u.username} is not muted`);
-    await assertMayOverride(ctx, 'mute', await mutesOn(ctx, u.id));
+    const setters = await mutesOn(ctx, u.id);
+    await assertMayOverride(ctx, 'mute', setters, await authorityNow(ctx, unmute));
     await ctx.host.unmute({ id: u.id, username: u.username }, auditOf(ctx, u, 'unmute', ''));
     await announceModeration(ctx, u, 'unmute', '');
     return { text: `${u.username} unmuted`, data: { user: u.username } };
