@@ -47,6 +47,21 @@ async function roomsOf(ctx: CommandContext, name: string): Promise<string[]> {
   return [...new Set(ss.flatMap((s) => s.rooms))];
 }
 
+/**
+ * A kick or ban reason is the moderator's words in every room the target is in (the event) and to the
+ * target (the bye): a muted moderator may act, but without one, as //topic and //announce keep them
+ * silent. Said when refused, so an IRC client that sends a default KICK reason learns what to do.
+ */
+function assertMayGiveReason(ctx: CommandContext, reason: string, what: 'kick' | 'ban'): void {
+  if (!reason) return;
+  try {
+    ctx.host.assertNotMuted(ctx.user);
+  } catch (e) {
+    if (e instanceof ChatdError) throw new ChatdError(e.code, `${e.message}: a reason is shown to the rooms; ${ctx.prefix}${what} without one`);
+    throw e;
+  }
+}
+
 type ModerationEvent = 'kick' | 'ban' | 'mute' | 'unmute' | 'unban';
 
 /** The audit entry of a moderation action; the store writes it in the transaction of the action's change. */
@@ -110,6 +125,7 @@ const ban = command({
       else if (meantAsDuration(ctx.args[1])) throw new ChatdError('BAD_ARGS', `bad duration "${ctx.args[1].slice(0, 16)}" (30s to 3650d, or perm); usage: ${ctx.host.registry.usageLine(ban, ctx.prefix)}`);
     }
     const reason = sanitizeReason(ctx.rest(reasonFrom), ctx.host.config.limits.maxText);
+    assertMayGiveReason(ctx, reason, 'ban');
     const expiresAt = ms === null ? null : Date.now() + ms;
     const setters = await ctx.host.db.activeBansOf(u.id);
     const level = await authorityNow(ctx, ban);
@@ -150,6 +166,7 @@ const kick = command({
     const blind = ctx.host.busStatus() !== 'ok';
     if (!blind && !(await ctx.host.isOnline(u.username))) throw new ChatdError('NO_SUCH_USER', `${u.username} is not online`);
     const reason = sanitizeReason(ctx.rest(1), ctx.host.config.limits.maxText);
+    assertMayGiveReason(ctx, reason, 'kick');
     await authorityNow(ctx, kick);
     // A kick changes nothing stored: its audit row alone, written before anyone is disconnected.
     await ctx.host.db.audit(auditOf(ctx, u, 'kick', reason));
