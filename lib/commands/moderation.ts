@@ -22,6 +22,24 @@ async function setterLevel(host: CommandHost, by: string, byLevel: number | null
   return (await host.db.getUser(by))?.level ?? 0;
 }
 
+/** The level of a setter known without a lookup (stored, or chat-admin's), for checks inside a transaction; null for older rows. */
+function storedSetterLevel(s: { by: string; byLevel?: number | null }): number | null {
+  return s.byLevel ?? (s.by === ADMIN_ACTOR ? OWNER_LEVEL : null);
+}
+
+/**
+ * The same rule inside the transaction that replaces or lifts the bans (BanGuard): a higher ban written
+ * since assertMayOverride read them stays. Rows without a stored level were there when it read them.
+ */
+function banGuard(mine: number): (active: Array<{ by: string; byLevel?: number | null }>) => void {
+  return (active) => {
+    for (const b of active) {
+      const level = storedSetterLevel(b);
+      if (level !== null && level > mine) throw new ChatdError('FORBIDDEN', `this ban was set by ${b.by} (level ${level}); only that level or above may change or lift it`);
+    }
+  };
+}
+
 /** Throws FORBIDDEN when a ban or mute on the target was set by someone above the caller (at `mine`, authorityNow's level). */
 async function assertMayOverride(ctx: CommandContext, what: 'ban' | 'mute', setters: Array<{ by: string; byLevel?: number | null }>, mine: number): Promise<void> {
   for (const s of setters) {
@@ -131,7 +149,7 @@ const ban = command({
     const level = await authorityNow(ctx, ban);
     await assertMayOverride(ctx, 'ban', setters, level);
     await ctx.host.db.addBan({ userId: u.id, username: u.username, ip: null, certFingerprint: null, reason, by: ctx.user.name, byLevel: level, expiresAt },
-      auditOf(ctx, u, 'ban', `${formatDuration(ms)} ${reason}`.trim()));
+      auditOf(ctx, u, 'ban', `${formatDuration(ms)} ${reason}`.trim()), banGuard(level));
     await announceModeration(ctx, u, 'ban', reason);
     ctx.host.kill(u.username, 'BANNED', banMessage({ by: ctx.user.name, reason, expiresAt }));
     return { text: `${u.username} banned ${untilText(expiresAt)}${reason ? `: ${reason}` : ''}`, data: { user: u.username, expiresAt, reason } };
@@ -146,8 +164,9 @@ const unban = command({
   async run(ctx) {
     const u = ctx.target!;
     const setters = await ctx.host.db.activeBansOf(u.id);
-    await assertMayOverride(ctx, 'ban', setters, await authorityNow(ctx, unban));
-    const n = await ctx.host.db.liftBans(u.id, ctx.user.name, auditOf(ctx, u, 'unban', ''));
+    const level = await authorityNow(ctx, unban);
+    await assertMayOverride(ctx, 'ban', setters, level);
+    const n = await ctx.host.db.liftBans(u.id, ctx.user.name, auditOf(ctx, u, 'unban', ''), Date.now(), banGuard(level));
     if (!n) throw new ChatdError('BAD_ARGS', `${u.username} is not banned`);
     await announceModeration(ctx, u, 'unban', '');
     return { text: `${u.username} unbanned`, data: { user: u.username } };
