@@ -31,13 +31,19 @@ function storedSetterLevel(s: { by: string; byLevel?: number | null }): number |
  * The same rule inside the transaction that replaces or lifts the bans (BanGuard): a higher ban written
  * since assertMayOverride read them stays. Rows without a stored level were there when it read them.
  */
-function banGuard(mine: number): (active: Array<{ by: string; byLevel?: number | null }>) => void {
+function banGuard(mine: number, what: 'ban' | 'mute' = 'ban'): (active: Array<{ by: string; byLevel?: number | null }>) => void {
   return (active) => {
     for (const b of active) {
       const level = storedSetterLevel(b);
-      if (level !== null && level > mine) throw new ChatdError('FORBIDDEN', `this ban was set by ${b.by} (level ${level}); only that level or above may change or lift it`);
+      if (level !== null && level > mine) throw new ChatdError('FORBIDDEN', `this ${what} was set by ${b.by} (level ${level}); only that level or above may change or lift it`);
     }
   };
+}
+
+/** banGuard for the one mute a user may have. */
+function muteGuard(mine: number): (active: { by: string; byLevel?: number | null } | null) => void {
+  const check = banGuard(mine, 'mute');
+  return (active) => check(active ? [active] : []);
 }
 
 /** Throws FORBIDDEN when a ban or mute on the target was set by someone above the caller (at `mine`, authorityNow's level). */
@@ -209,7 +215,7 @@ const mute = command({
     const setters = await mutesOn(ctx, u.id);
     const level = await authorityNow(ctx, mute);
     await assertMayOverride(ctx, 'mute', setters, level);
-    await ctx.host.mute({ id: u.id, username: u.username }, until, { name: ctx.user.name, level }, auditOf(ctx, u, 'mute', formatDuration(ms)));
+    await ctx.host.mute({ id: u.id, username: u.username }, until, { name: ctx.user.name, level }, auditOf(ctx, u, 'mute', formatDuration(ms)), muteGuard(level));
     await announceModeration(ctx, u, 'mute', '');
     return { text: `${u.username} muted ${untilText(until)}`, data: { user: u.username, until } };
   },
@@ -224,8 +230,9 @@ const unmute = command({
     const u = ctx.target!;
     if (!ctx.host.isMuted(u.username)) throw new ChatdError('BAD_ARGS', `${u.username} is not muted`);
     const setters = await mutesOn(ctx, u.id);
-    await assertMayOverride(ctx, 'mute', setters, await authorityNow(ctx, unmute));
-    await ctx.host.unmute({ id: u.id, username: u.username }, auditOf(ctx, u, 'unmute', ''));
+    const level = await authorityNow(ctx, unmute);
+    await assertMayOverride(ctx, 'mute', setters, level);
+    await ctx.host.unmute({ id: u.id, username: u.username }, auditOf(ctx, u, 'unmute', ''), muteGuard(level));
     await announceModeration(ctx, u, 'unmute', '');
     return { text: `${u.username} unmuted`, data: { user: u.username } };
   },

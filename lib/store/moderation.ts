@@ -56,14 +56,20 @@ export abstract class ModerationStore extends StoreCore {
 
   // ---- mutes -------------------------------------------------------------------------------
   /** Mutes a user, replacing any mute already on them. */
-  async setMute(m: MuteRecord, audit?: AuditEntry): Promise<void> {
-    await withAudit(this.knex, audit, (trx) => trx('mutes')
-      .insert({ user_id: m.userId, username: m.username, until: m.until, by: m.by, by_level: m.byLevel ?? null, created_at: Date.now() })
-      .onConflict('user_id').merge());
+  async setMute(m: MuteRecord, audit?: AuditEntry, guard?: MuteGuard): Promise<void> {
+    await withAudit(this.knex, audit, async (trx) => {
+      if (guard) guard(await activeMuteIn(trx, m.userId));
+      await trx('mutes')
+        .insert({ user_id: m.userId, username: m.username, until: m.until, by: m.by, by_level: m.byLevel ?? null, created_at: Date.now() })
+        .onConflict('user_id').merge();
+    });
   }
 
-  async liftMute(userId: number, audit?: AuditEntry): Promise<void> {
-    await withAudit(this.knex, audit, (trx) => trx('mutes').where({ user_id: userId }).del());
+  async liftMute(userId: number, audit?: AuditEntry, guard?: MuteGuard): Promise<void> {
+    await withAudit(this.knex, audit, async (trx) => {
+      if (guard) guard(await activeMuteIn(trx, userId));
+      await trx('mutes').where({ user_id: userId }).del();
+    });
   }
 
   /** Mutes not yet expired. */
@@ -90,6 +96,15 @@ async function activeBansIn(trx: Knex.Transaction, userId: number, now: number):
   const rows = await trx('bans').where({ user_id: userId }).whereNull('lifted_at')
     .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', now)).forUpdate();
   return rows.map(toBan);
+}
+
+/** As BanGuard, for the mute on a user (null when none is active). */
+export type MuteGuard = (active: MuteRecord | null) => void;
+
+/** A user's active mute, read in `trx` and locked on MySQL/MariaDB. */
+async function activeMuteIn(trx: Knex.Transaction, userId: number, now = Date.now()): Promise<MuteRecord | null> {
+  const r = await trx('mutes').where({ user_id: userId }).andWhere((q) => q.whereNull('until').orWhere('until', '>', now)).forUpdate().first();
+  return r ? toMute(r) : null;
 }
 
 const toMute = (r: any): MuteRecord => ({ userId: Number(r.user_id), username: r.username, until: num(r.until), by: r.by, byLevel: num(r.by_level) });
