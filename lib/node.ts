@@ -16,6 +16,7 @@ import type { DmFrame, EventFrame, EventName, FrameId, MessageFrame, ServerFrame
 import { checkText, normalizeRoom, sanitizeText } from './sanitize.js';
 import type { Session, SessionHost, SessionUser } from './session.js';
 import type { AuditEntry, MuteRecord, Store, UserRecord } from './store/index.js';
+import type { MuteGuard } from './store/moderation.js';
 import { Registry } from './commands/registry.js';
 import { ALL_COMMANDS } from './commands/index.js';
 import { DatabasePollers, type PolledNode } from './pollers.js';
@@ -410,14 +411,14 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   // Stored first with its audit row (it must outlive a restart, and a mute the log does not show
   // must not be felt), applied here at once as well: with Redis the echo comes back later, and a
   // quick //unmute on this node must already see the mute. Applying it again on receipt is harmless.
-  async mute(user: { id: number; username: string }, until: number | null, by: { name: string; level: number }, audit: AuditEntry): Promise<void> {
-    await this.db.setMute({ userId: user.id, username: user.username, until, by: by.name, byLevel: by.level }, audit);
+  async mute(user: { id: number; username: string }, until: number | null, by: { name: string; level: number }, audit: AuditEntry, guard?: MuteGuard): Promise<void> {
+    await this.db.setMute({ userId: user.id, username: user.username, until, by: by.name, byLevel: by.level }, audit, guard);
     this.mutes.set(user.username, until);
     this.bus.publish({ t: 'mute', user: user.username, until });
   }
 
-  async unmute(user: { id: number; username: string }, audit: AuditEntry): Promise<void> {
-    await this.db.liftMute(user.id, audit);
+  async unmute(user: { id: number; username: string }, audit: AuditEntry, guard?: MuteGuard): Promise<void> {
+    await this.db.liftMute(user.id, audit, guard);
     this.mutes.set(user.username, undefined);
     this.bus.publish({ t: 'unmute', user: user.username });
   }

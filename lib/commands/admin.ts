@@ -2,7 +2,7 @@
 import { ChatdError } from '../errors.js';
 import { mayGrant } from '../auth/policy.js';
 import { checkText } from '../sanitize.js';
-import { command, type Command } from './registry.js';
+import { authorityNow, command, type Command } from './registry.js';
 
 const role = command({
   name: 'role', level: 100, usage: '<user> <role>', minArgs: 2, maxArgs: 2,
@@ -16,7 +16,7 @@ const role = command({
       const names = (await ctx.host.db.listRoles()).map((x) => x.name).join(', ');
       throw new ChatdError('BAD_ARGS', `no role "${ctx.args[1].slice(0, 32)}"; roles: ${names}`);
     }
-    if (!mayGrant(ctx.user.level, r.level)) throw new ChatdError('FORBIDDEN', `you cannot grant ${r.name} (level ${r.level}); only roles below your own level`);
+    if (!mayGrant(await authorityNow(ctx, role), r.level)) throw new ChatdError('FORBIDDEN', `you cannot grant ${r.name} (level ${r.level}); only roles below your own level`);
     // Stored with its audit row in one transaction: nodes follow //role through that row (pollers.ts).
     await ctx.host.db.setUserRole(u.id, r.name, { actor: ctx.user.name, action: 'role', target: u.username, detail: `${u.role} -> ${r.name}` });
     ctx.host.updateUser(u.username, r);

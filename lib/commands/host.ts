@@ -6,6 +6,7 @@ import type { PresenceEntry } from '../bus/types.js';
 import type { DmFrame, EventFrame, EventName, MessageFrame } from '../protocol/frames.js';
 import type { Session, SessionUser } from '../session.js';
 import type { AuditEntry, Store } from '../store/index.js';
+import type { MuteGuard } from '../store/moderation.js';
 import type { Registry } from './registry.js';
 
 export interface CommandHost {
@@ -50,9 +51,9 @@ export interface CommandHost {
   recolor(user: string, color: string): void;
   kill(user: string, code: 'KICKED' | 'BANNED', reason: string): void;
   /** Stores the mute with `audit` (one transaction), then applies it here and tells every node. */
-  mute(user: { id: number; username: string }, until: number | null, by: { name: string; level: number }, audit: AuditEntry): Promise<void>;
+  mute(user: { id: number; username: string }, until: number | null, by: { name: string; level: number }, audit: AuditEntry, guard?: MuteGuard): Promise<void>;
   /** Lifts the mute with `audit` (one transaction), then here and on every node. */
-  unmute(user: { id: number; username: string }, audit: AuditEntry): Promise<void>;
+  unmute(user: { id: number; username: string }, audit: AuditEntry, guard?: MuteGuard): Promise<void>;
   /** Checks the old password like a login (throttle, lockout), then stores the new one. */
   changePassword(user: string, remote: string, oldPassword: string, newPassword: string): Promise<void>;
 }

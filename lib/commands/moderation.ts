@@ -1,6 +1,7 @@
 // Level-50 commands: moderators. The registry has checked the level and that the target ranks
 // below the actor (each record's `target`); what is left here is the rule that nobody replaces or
-// lifts a ban or mute set by someone of higher level (issue 20, fault 6).
+// lifts a ban or mute set by someone of higher level (issue 20, fault 6), and, just before each
+// writes, those checks again against the levels stored now (authorityNow: a demotion mid-command).
 import { ChatdError } from '../errors.js';
 import { ADMIN_ACTOR, OWNER_LEVEL } from '../auth/policy.js';
 import { banMessage, kickMessage, formatDuration, formatExpiry, meantAsDuration, parseDuration, sinceText, untilText } from '../duration.js';
@@ -9,7 +10,7 @@ import type { AuditEntry, UserRecord } from '../store/index.js';
 import { ago, table } from '../table.js';
 import { answerBudget, moreLine, pageArg, pageOf, rowCost } from './budget.js';
 import type { CommandHost } from './host.js';
-import { command, type Command, type CommandContext } from './registry.js';
+import { authorityNow, command, type Command, type CommandContext } from './registry.js';
 
 /**
  * The level of whoever set a ban or mute: stored with it since migration 004; for older rows, and
@@ -21,11 +22,35 @@ async function setterLevel(host: CommandHost, by: string, byLevel: number | null
   return (await host.db.getUser(by))?.level ?? 0;
 }
 
-/** Throws FORBIDDEN when a ban or mute on the target was set by someone above the caller. */
-async function assertMayOverride(ctx: CommandContext, what: 'ban' | 'mute', setters: Array<{ by: string; byLevel?: number | null }>): Promise<void> {
+/** The level of a setter known without a lookup (stored, or chat-admin's), for checks inside a transaction; null for older rows. */
+function storedSetterLevel(s: { by: string; byLevel?: number | null }): number | null {
+  return s.byLevel ?? (s.by === ADMIN_ACTOR ? OWNER_LEVEL : null);
+}
+
+/**
+ * The same rule inside the transaction that replaces or lifts the bans (BanGuard): a higher ban written
+ * since assertMayOverride read them stays. Rows without a stored level were there when it read them.
+ */
+function banGuard(mine: number, what: 'ban' | 'mute' = 'ban'): (active: Array<{ by: string; byLevel?: number | null }>) => void {
+  return (active) => {
+    for (const b of active) {
+      const level = storedSetterLevel(b);
+      if (level !== null && level > mine) throw new ChatdError('FORBIDDEN', `this ${what} was set by ${b.by} (level ${level}); only that level or above may change or lift it`);
+    }
+  };
+}
+
+/** banGuard for the one mute a user may have. */
+function muteGuard(mine: number): (active: { by: string; byLevel?: number | null } | null) => void {
+  const check = banGuard(mine, 'mute');
+  return (active) => check(active ? [active] : []);
+}
+
+/** Throws FORBIDDEN when a ban or mute on the target was set by someone above the caller (at `mine`, authorityNow's level). */
+async function assertMayOverride(ctx: CommandContext, what: 'ban' | 'mute', setters: Array<{ by: string; byLevel?: number | null }>, mine: number): Promise<void> {
   for (const s of setters) {
     const level = await setterLevel(ctx.host, s.by, s.byLevel ?? null);
-    if (level > ctx.user.level) {
+    if (level > mine) {
       throw new ChatdError('FORBIDDEN', `this ${what} was set by ${s.by} (level ${level}); only that level or above may change or lift it`);
     }
   }
@@ -44,6 +69,21 @@ async function mutesOn(ctx: CommandContext, userId: number): Promise<Array<{ by:
 async function roomsOf(ctx: CommandContext, name: string): Promise<string[]> {
   const ss = (await ctx.host.onlineUsers()).get(name) ?? [];
   return [...new Set(ss.flatMap((s) => s.rooms))];
+}
+
+/**
+ * A kick or ban reason is the moderator's words in every room the target is in (the event) and to the
+ * target (the bye): a muted moderator may act, but without one, as //topic and //announce keep them
+ * silent. Said when refused, so an IRC client that sends a default KICK reason learns what to do.
+ */
+function assertMayGiveReason(ctx: CommandContext, reason: string, what: 'kick' | 'ban'): void {
+  if (!reason) return;
+  try {
+    ctx.host.assertNotMuted(ctx.user);
+  } catch (e) {
+    if (e instanceof ChatdError) throw new ChatdError(e.code, `${e.message}: a reason is shown to the rooms; ${ctx.prefix}${what} without one`);
+    throw e;
+  }
 }
 
 type ModerationEvent = 'kick' | 'ban' | 'mute' | 'unmute' | 'unban';
@@ -109,10 +149,13 @@ const ban = command({
       else if (meantAsDuration(ctx.args[1])) throw new ChatdError('BAD_ARGS', `bad duration "${ctx.args[1].slice(0, 16)}" (30s to 3650d, or perm); usage: ${ctx.host.registry.usageLine(ban, ctx.prefix)}`);
     }
     const reason = sanitizeReason(ctx.rest(reasonFrom), ctx.host.config.limits.maxText);
+    assertMayGiveReason(ctx, reason, 'ban');
     const expiresAt = ms === null ? null : Date.now() + ms;
-    await assertMayOverride(ctx, 'ban', await ctx.host.db.activeBansOf(u.id));
-    await ctx.host.db.addBan({ userId: u.id, username: u.username, ip: null, certFingerprint: null, reason, by: ctx.user.name, byLevel: ctx.user.level, expiresAt },
-      auditOf(ctx, u, 'ban', `${formatDuration(ms)} ${reason}`.trim()));
+    const setters = await ctx.host.db.activeBansOf(u.id);
+    const level = await authorityNow(ctx, ban);
+    await assertMayOverride(ctx, 'ban', setters, level);
+    await ctx.host.db.addBan({ userId: u.id, username: u.username, ip: null, certFingerprint: null, reason, by: ctx.user.name, byLevel: level, expiresAt },
+      auditOf(ctx, u, 'ban', `${formatDuration(ms)} ${reason}`.trim()), banGuard(level));
     await announceModeration(ctx, u, 'ban', reason);
     ctx.host.kill(u.username, 'BANNED', banMessage({ by: ctx.user.name, reason, expiresAt }));
     return { text: `${u.username} banned ${untilText(expiresAt)}${reason ? `: ${reason}` : ''}`, data: { user: u.username, expiresAt, reason } };
@@ -126,8 +169,10 @@ const unban = command({
   target: TARGET,
   async run(ctx) {
     const u = ctx.target!;
-    await assertMayOverride(ctx, 'ban', await ctx.host.db.activeBansOf(u.id));
-    const n = await ctx.host.db.liftBans(u.id, ctx.user.name, auditOf(ctx, u, 'unban', ''));
+    const setters = await ctx.host.db.activeBansOf(u.id);
+    const level = await authorityNow(ctx, unban);
+    await assertMayOverride(ctx, 'ban', setters, level);
+    const n = await ctx.host.db.liftBans(u.id, ctx.user.name, auditOf(ctx, u, 'unban', ''), Date.now(), banGuard(level));
     if (!n) throw new ChatdError('BAD_ARGS', `${u.username} is not banned`);
     await announceModeration(ctx, u, 'unban', '');
     return { text: `${u.username} unbanned`, data: { user: u.username } };
@@ -146,6 +191,8 @@ const kick = command({
     const blind = ctx.host.busStatus() !== 'ok';
     if (!blind && !(await ctx.host.isOnline(u.username))) throw new ChatdError('NO_SUCH_USER', `${u.username} is not online`);
     const reason = sanitizeReason(ctx.rest(1), ctx.host.config.limits.maxText);
+    assertMayGiveReason(ctx, reason, 'kick');
+    await authorityNow(ctx, kick);
     // A kick changes nothing stored: its audit row alone, written before anyone is disconnected.
     await ctx.host.db.audit(auditOf(ctx, u, 'kick', reason));
     await announceModeration(ctx, u, 'kick', reason);
@@ -165,8 +212,10 @@ const mute = command({
     const ms = ctx.args[1] !== undefined ? parseDuration(ctx.args[1]) : 10 * 60_000;
     if (ms === undefined) throw new ChatdError('BAD_ARGS', `usage: ${ctx.host.registry.usageLine(mute, ctx.prefix)}`);
     const until = ms === null ? null : Date.now() + ms;
-    await assertMayOverride(ctx, 'mute', await mutesOn(ctx, u.id));
-    await ctx.host.mute({ id: u.id, username: u.username }, until, { name: ctx.user.name, level: ctx.user.level }, auditOf(ctx, u, 'mute', formatDuration(ms)));
+    const setters = await mutesOn(ctx, u.id);
+    const level = await authorityNow(ctx, mute);
+    await assertMayOverride(ctx, 'mute', setters, level);
+    await ctx.host.mute({ id: u.id, username: u.username }, until, { name: ctx.user.name, level }, auditOf(ctx, u, 'mute', formatDuration(ms)), muteGuard(level));
     await announceModeration(ctx, u, 'mute', '');
     return { text: `${u.username} muted ${untilText(until)}`, data: { user: u.username, until } };
   },
@@ -180,8 +229,10 @@ const unmute = command({
   async run(ctx) {
     const u = ctx.target!;
     if (!ctx.host.isMuted(u.username)) throw new ChatdError('BAD_ARGS', `${u.username} is not muted`);
-    await assertMayOverride(ctx, 'mute', await mutesOn(ctx, u.id));
-    await ctx.host.unmute({ id: u.id, username: u.username }, auditOf(ctx, u, 'unmute', ''));
+    const setters = await mutesOn(ctx, u.id);
+    const level = await authorityNow(ctx, unmute);
+    await assertMayOverride(ctx, 'mute', setters, level);
+    await ctx.host.unmute({ id: u.id, username: u.username }, auditOf(ctx, u, 'unmute', ''), muteGuard(level));
     await announceModeration(ctx, u, 'unmute', '');
     return { text: `${u.username} unmuted`, data: { user: u.username } };
   },

@@ -190,6 +190,26 @@ export class Registry {
   }
 }
 
+/**
+ * The caller's level as stored now, checked again just before a command that acts on a user writes:
+ * the checks of dispatch used the level the session had when the line arrived, and a demotion (a
+ * //role heard on the bus, or chat-admin's, which nodes poll up to limits.databasePollMs later) or the
+ * target's promotion can land while the command awaits the database. A moderator demoted meanwhile
+ * banned with the old level, stored as the ban's setter level. The lower of the stored and the
+ * session's level counts (a demotion is heard of by either first); the result is the level to act with.
+ */
+export async function authorityNow(ctx: CommandContext, c: Command): Promise<number> {
+  const [me, them] = await Promise.all([ctx.host.db.getUser(ctx.user.name), ctx.target ? ctx.host.db.getUser(ctx.target.username) : null]);
+  const level = Math.min(me && !me.disabled ? me.level : 0, ctx.session.user?.level ?? 0, ctx.user.level);
+  const need = ctx.host.registry.levelOf(c, ctx.args.length > 0);
+  if (level < need) throw new ChatdError('FORBIDDEN', `${ctx.prefix}${c.name} needs level ${need}; yours is ${level} now`);
+  if (ctx.target) {
+    if (!them) throw new ChatdError('NO_SUCH_USER', `no such user: ${ctx.target.username}`);
+    if (c.target?.outrank && !outranks(level, them.level)) throw new ChatdError('FORBIDDEN', `${them.username} has level ${them.level}; you need a higher level than that`);
+  }
+  return level;
+}
+
 /** A username argument, validated; a malformed one is BAD_ARGS, not a lookup. */
 export function usernameArg(raw: string): string {
   const name = normalizeUsername(raw);

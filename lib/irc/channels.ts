@@ -184,8 +184,26 @@ export abstract class IrcChannels extends IrcRegistration {
     this.num('306', 'You have been marked as being away');
   }
 
+  /**
+   * KICK is chatd's kick (every session of the user ends), but it names a channel, and IRC's rules for
+   * that channel hold: a channel (403), one the kicker is on (442), and the target on it (441) when
+   * presence shows them online; one this node cannot see (bus down) is left to //kick, which handles
+   * that. A KICK naming any channel at all disconnected the target from the whole server.
+   */
   protected async kick(chan: string | undefined, nick: string | undefined, reason: string | undefined): Promise<void> {
     if (!chan || !nick) return this.num('461', 'KICK', 'Not enough parameters');
+    const room = normalizeRoom(chan);
+    if (!room || !chan.startsWith('#')) return this.num('403', chan, 'No such channel');
+    if (!this.rooms.has(room)) return this.num('442', chan, 'You\'re not on that channel');
+    try {
+      this.assertLevel('kick');
+    } catch (e) {
+      if (e instanceof ChatdError) return this.num('482', chan, `You're not channel operator (${e.message})`);
+      throw e;
+    }
+    const who = normalizeUsername(nick);
+    const sessions = who ? (await this.node.onlineUsers()).get(who) : undefined;
+    if (sessions && !sessions.some((p) => p.rooms.includes(room))) return this.num('441', nick, chan, 'They aren\'t on that channel');
     const err = await this.quiet(`kick ${nick}${reason ? ' ' + reason : ''}`);
     if (!err) return;
     if (err.code === 'FORBIDDEN') this.num('482', chan, `You're not channel operator (${err.message})`);

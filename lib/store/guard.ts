@@ -13,7 +13,8 @@ export class StoreUnavailable extends ChatdError {
 }
 
 function bounded<T>(p: Promise<T>, ms: number, method: string): Promise<T> {
-  return (ms > 0 ? withTimeout(p, ms) : p).catch((e) => { throw new StoreUnavailable(method, e); });
+  // A ChatdError is a refusal the caller's check made inside a transaction (addBan's guard), not a failure.
+  return (ms > 0 ? withTimeout(p, ms) : p).catch((e) => { throw e instanceof ChatdError ? e : new StoreUnavailable(method, e); });
 }
 
 /** A view of `store` whose async methods time out and fail as SERVICE_UNAVAILABLE. */

@@ -1,5 +1,6 @@
 // The Store's moderation records: bans (checked at every login) and mutes. Its own module: what a
 // moderator sets and the login path reads, apart from the accounts they apply to.
+import type { Knex } from 'knex';
 import { withAudit } from './audit.js';
 import { StoreCore } from './core.js';
 import { num, toBan, type AuditEntry, type BanRecord, type MuteRecord, type NewBan } from './records.js';
@@ -14,9 +15,10 @@ export abstract class ModerationStore extends StoreCore {
    * Adds a ban. A new ban on a user replaces that user's earlier ones (lifted by the same actor), so
    * banning again changes the duration or reason instead of stacking rows in `banned-users`.
    */
-  async addBan(b: NewBan, audit?: AuditEntry): Promise<number> {
+  async addBan(b: NewBan, audit?: AuditEntry, guard?: BanGuard): Promise<number> {
     const now = b.createdAt ?? Date.now();
     return withAudit(this.knex, audit, async (trx) => {
+      if (b.userId != null && guard) guard(await activeBansIn(trx, b.userId, now));
       if (b.userId != null) await trx('bans').where({ user_id: b.userId }).whereNull('lifted_at').update({ lifted_at: now, lifted_by: b.by });
       const [id] = await trx('bans').insert({
         user_id: b.userId, username: b.username, ip: b.ip, cert_fingerprint: b.certFingerprint, reason: b.reason,
@@ -43,22 +45,31 @@ export abstract class ModerationStore extends StoreCore {
   }
 
   /** Lifts every active ban on a user; returns how many (audited only when there was one). */
-  async liftBans(userId: number, by: string, audit?: AuditEntry, now = Date.now()): Promise<number> {
-    return withAudit(this.knex, audit, (trx) => trx('bans').where({ user_id: userId }).whereNull('lifted_at')
-      .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', now))
-      .update({ lifted_at: now, lifted_by: by }), (n) => n > 0);
+  async liftBans(userId: number, by: string, audit?: AuditEntry, now = Date.now(), guard?: BanGuard): Promise<number> {
+    return withAudit(this.knex, audit, async (trx) => {
+      if (guard) guard(await activeBansIn(trx, userId, now));
+      return trx('bans').where({ user_id: userId }).whereNull('lifted_at')
+        .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', now))
+        .update({ lifted_at: now, lifted_by: by });
+    }, (n) => n > 0);
   }
 
   // ---- mutes -------------------------------------------------------------------------------
   /** Mutes a user, replacing any mute already on them. */
-  async setMute(m: MuteRecord, audit?: AuditEntry): Promise<void> {
-    await withAudit(this.knex, audit, (trx) => trx('mutes')
-      .insert({ user_id: m.userId, username: m.username, until: m.until, by: m.by, by_level: m.byLevel ?? null, created_at: Date.now() })
-      .onConflict('user_id').merge());
+  async setMute(m: MuteRecord, audit?: AuditEntry, guard?: MuteGuard): Promise<void> {
+    await withAudit(this.knex, audit, async (trx) => {
+      if (guard) guard(await activeMuteIn(trx, m.userId));
+      await trx('mutes')
+        .insert({ user_id: m.userId, username: m.username, until: m.until, by: m.by, by_level: m.byLevel ?? null, created_at: Date.now() })
+        .onConflict('user_id').merge();
+    });
   }
 
-  async liftMute(userId: number, audit?: AuditEntry): Promise<void> {
-    await withAudit(this.knex, audit, (trx) => trx('mutes').where({ user_id: userId }).del());
+  async liftMute(userId: number, audit?: AuditEntry, guard?: MuteGuard): Promise<void> {
+    await withAudit(this.knex, audit, async (trx) => {
+      if (guard) guard(await activeMuteIn(trx, userId));
+      await trx('mutes').where({ user_id: userId }).del();
+    });
   }
 
   /** Mutes not yet expired. */
@@ -72,6 +83,28 @@ export abstract class ModerationStore extends StoreCore {
     const r = await this.knex('mutes').where({ user_id: userId }).andWhere((q) => q.whereNull('until').orWhere('until', '>', now)).first();
     return r ? toMute(r) : null;
   }
+}
+
+/**
+ * Checks the active bans on a user in the transaction that replaces or lifts them, and throws to refuse:
+ * a check made before it (//ban's rule that a higher level's ban stays) missed a ban written in between.
+ */
+export type BanGuard = (active: BanRecord[]) => void;
+
+/** A user's active bans, read in `trx` and locked on MySQL/MariaDB (SQLite runs one transaction at a time). */
+async function activeBansIn(trx: Knex.Transaction, userId: number, now: number): Promise<BanRecord[]> {
+  const rows = await trx('bans').where({ user_id: userId }).whereNull('lifted_at')
+    .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', now)).forUpdate();
+  return rows.map(toBan);
+}
+
+/** As BanGuard, for the mute on a user (null when none is active). */
+export type MuteGuard = (active: MuteRecord | null) => void;
+
+/** A user's active mute, read in `trx` and locked on MySQL/MariaDB. */
+async function activeMuteIn(trx: Knex.Transaction, userId: number, now = Date.now()): Promise<MuteRecord | null> {
+  const r = await trx('mutes').where({ user_id: userId }).andWhere((q) => q.whereNull('until').orWhere('until', '>', now)).forUpdate().first();
+  return r ? toMute(r) : null;
 }
 
 const toMute = (r: any): MuteRecord => ({ userId: Number(r.user_id), username: r.username, until: num(r.until), by: r.by, byLevel: num(r.by_level) });
