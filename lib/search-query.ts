@@ -1,5 +1,5 @@
 // The words of `search <words…> [in:#room] [from:user] [n≤50]`, parsed once into a value the store
-// turns into its engine's query. Only runs of letters and digits survive as search words: FTS5 and
+// turns into its engine's query. Only runs of letters, digits, marks and `_` survive as search words: FTS5 and
 // MySQL's boolean mode each have their own operators (quotes, `*`, `-`, `+`, parentheses, NEAR, OR…)
 // and none of them reaches the database as syntax, so a hostile query is a plain word search or BAD_ARGS.
 import { ChatdError } from './errors.js';
@@ -12,9 +12,18 @@ export const SEARCH_MAX_WORD = 64; // code points; no language has words longer,
 
 export type SearchQuery = { words: string[]; room: string | null; from: string | null; limit: number };
 
-/** Search words of a text, as both engines' tokenizers split it: lowercase runs of letters and digits. */
+// A word: a letter, digit or `_` followed by letters, digits, combining marks and `_`, as typed
+// (NFC, case kept). Each engine folds case and accents of a query word with the same tokenizer that
+// folded the stored text; lowercasing here, with JavaScript's newer Unicode tables, made words no
+// engine had stored (`İ` → `i` + U+0307, which also cut "İstanbul" in two; Cherokee to its lowercase
+// block). Marks and `_` stay inside a word because InnoDB indexes "नमस्ते" and "config_path" as one
+// word each (FTS5, handed a word as one quoted string, cuts it at them just as it cut the text).
+const WORD = /[\p{L}\p{N}_][\p{L}\p{N}\p{M}_]*/gu;
+const HAS_LETTER = /[\p{L}\p{N}]/u;
+
+/** Search words of a text, as typed (NFC): neither operators nor separators survive. */
 export function searchWords(text: string): string[] {
-  return text.normalize('NFC').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  return (text.normalize('NFC').match(WORD) ?? []).filter((w) => HAS_LETTER.test(w));
 }
 
 export function parseSearch(args: string[]): SearchQuery {
@@ -41,7 +50,9 @@ export function parseSearch(args: string[]): SearchQuery {
   if (!words.length) throw new ChatdError('BAD_ARGS', 'give at least one word to search for (letters or digits)');
   if (words.length > SEARCH_MAX_WORDS) throw new ChatdError('BAD_ARGS', `at most ${SEARCH_MAX_WORDS} words`);
   if (words.some((w) => [...w].length > SEARCH_MAX_WORD)) throw new ChatdError('BAD_ARGS', `words are at most ${SEARCH_MAX_WORD} characters`);
-  return { words: [...new Set(words)], room, from, limit: limit ?? SEARCH_DEFAULT_N };
+  const seen = new Set<string>();
+  const unique = words.filter((w) => !seen.has(foldWord(w)) && !!seen.add(foldWord(w)));
+  return { words: unique, room, from, limit: limit ?? SEARCH_DEFAULT_N };
 }
 
 function countArg(raw: string): number {
@@ -64,12 +75,13 @@ const INNODB_STOPWORDS = new Set(['a', 'about', 'an', 'are', 'as', 'at', 'be', '
 
 /** The words InnoDB indexes, of those given. */
 export function innodbWords(words: string[]): string[] {
-  return words.filter((w) => [...w].length >= INNODB_MIN_WORD && !INNODB_STOPWORDS.has(w));
+  return words.filter((w) => [...w].length >= INNODB_MIN_WORD && !INNODB_STOPWORDS.has(foldWord(w)));
 }
 
 /** Lowercase, accents off: how MySQL's utf8mb4 collations compare words (and FTS5's remove_diacritics). */
 export function foldWord(w: string): string {
-  return w.normalize('NFD').replace(/\p{M}/gu, '').normalize('NFC');
+  // Lowercased after NFD and before the marks go: `İ` lowercases to `i` + U+0307.
+  return w.normalize('NFD').toLowerCase().replace(/\p{M}/gu, '');
 }
 
 /** Whether `text` contains every one of `words` (folded) as a whole word. */

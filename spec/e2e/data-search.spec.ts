@@ -87,6 +87,21 @@ for (const kind of ['sqlite', 'mysql'] as const) {
       expect(t.logs.filter((l) => /"level":"error"/.test(l))).to.deep.equal([]);
     });
 
+    it('matches words as the engines index them: Turkish İ, Cherokee, Devanagari, snake_case', async () => {
+      // The words reach the engine as typed (NFC), and its tokenizer folds them as it folded the
+      // text: lowercased by JavaScript's newer Unicode tables (İ → i + U+0307, Cherokee to its
+      // lowercase block) or cut at combining marks and `_`, no stored word matched.
+      const erin = await t.login('alice');
+      const texts = ['İstanbul trip planned', 'ᏣᎳᎩ ᎦᏬᏂᎯᏍᏗ lessons', 'नमस्ते दुनिया', 'see config_path please'];
+      for (const text of texts) await erin.say(text);
+      expect(await persisted()).to.equal(true);
+      for (const [query, text] of [['İstanbul', texts[0]], ['ISTANBUL', texts[0]], ['ᏣᎳᎩ', texts[1]], ['नमस्ते', texts[2]], ['config_path', texts[3]]]) {
+        const { answer, matches } = await search(erin, `//search ${query}`);
+        expect(answer.type, query).to.equal('result');
+        expect(matches!.messages.map((m: Frame) => m.text), query).to.deep.equal([text]);
+      }
+    });
+
     it('sanitizes what it returns, also rows that were stored unsanitized', async () => {
       const erin = await t.login('alice');
       await t.world.store.insertMessages([{ senderId: null, frame: {
