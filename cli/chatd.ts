@@ -61,6 +61,11 @@ async function main(): Promise<void> {
   const devDefaults: ConfigInput | undefined = argv.dev ? { metrics: '127.0.0.1:9464', caKey: certPaths(devCerts).caKey } : undefined;
   const config = buildConfig(devDefaults, argv.config ? loadConfigFile(argv.config) : undefined, flags);
   const log = new Logger(config.logLevel, undefined, resolveLogFormat(config.logFormat));
+  // Until the reload handler below exists, a SIGHUP (log rotation's postrotate, a supervisor's
+  // reload) would end chatd, Node's default, while it waits for its database or runs migrations.
+  // There is nothing to reload yet: the files are read when the listener starts.
+  const early = () => log.warn('SIGHUP before chatd listens; nothing to reload yet');
+  process.on('SIGHUP', early);
 
   let files: TlsFiles;
   let after: ((port: number) => Promise<string[]>) | null = null;
@@ -80,6 +85,7 @@ async function main(): Promise<void> {
 
   // SIGHUP: new certificates, and the config file read again. Either one that fails validation
   // changes nothing (the running one stays, with a log line); flags still win over the file.
+  process.off('SIGHUP', early);
   process.on('SIGHUP', () => {
     chatd.server.reload();
     chatd.irc?.reload();

@@ -58,7 +58,12 @@ export function defaultNodeName(config: Pick<Config, 'bus' | 'port'>, host = os.
 export async function startChatd(config: Config, files: TlsFiles, log = new Logger(config.logLevel)): Promise<Chatd> {
   loadTls(files); // certificate problems are reported before anything touches the database
   const ca = config.caKey ? loadCaKey(files.ca, config.caKey) : null;
-  const store = await openStore(config.db, { connectTimeoutMs: config.limits.dbTimeoutMs });
+  // A statement gets three times what a login waits for (lib/store/watchdog.ts): long enough for the
+  // slowest statement chatd sends (a search on a large FULLTEXT index), short enough that a silent
+  // database path frees its connections.
+  const store = await openStore(config.db, {
+    connectTimeoutMs: config.limits.dbTimeoutMs, statementTimeoutMs: () => 3 * config.limits.dbTimeoutMs,
+  });
   let bus: Bus | undefined;
   let opsServer: OpsServer | undefined;
   const metrics = new Metrics();

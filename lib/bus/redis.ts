@@ -11,6 +11,7 @@ import { SetupError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { checkBusMessage, checkPresence } from './inbound.js';
 import type { Bus, BusMessage, BusNode, PresenceEntry } from './types.js';
+import { withTimeout } from '../timeout.js';
 
 export const DEFAULT_PREFIX = 'chatd:';
 const PREFIX_RE = /^[\x21-\x7e]{1,64}$/; // printable ASCII, no spaces
@@ -20,6 +21,8 @@ const MAX_INFLIGHT = 10_000;
 const MAX_PUBLISHERS = 10_000;
 /** Presence is refreshed at least this often, whatever the TTL, so a closed session leaves within 5 s. */
 const MAX_REFRESH_MS = 5_000;
+/** How long a stop waits for Redis to take this node's goodbye (its presence and name removed). */
+const GOODBYE_MS = 500;
 
 /** Splits `?prefix=` off a bus URL; the rest (host, port, /db, password, other options) goes to ioredis. */
 export function parseRedisUrl(url: string): { url: string; prefix: string } {
@@ -329,11 +332,18 @@ export class RedisBus implements Bus {
     try {
       if (this.up) {
         const { nodes, presence, owner } = this.names;
-        await this.pub.multi().del(presence(this.nodeName)).zrem(nodes, this.nodeName).exec();
-        // Only our own claim on the name is removed; a newer process with the same name keeps its.
-        if ((await this.pub.get(owner(this.nodeName))) === this.instance) await this.pub.del(owner(this.nodeName));
+        // Bounded: a silent path to Redis (not noticed yet, which takes up to the presence TTL) answers
+        // nothing, and a stop waiting for it ran into its hard deadline and exited 1. Unsaid, the
+        // goodbye is done by the presence TTL instead.
+        await withTimeout((async () => {
+          await this.pub.multi().del(presence(this.nodeName)).zrem(nodes, this.nodeName).exec();
+          // Only our own claim on the name is removed; a newer process with the same name keeps its.
+          if ((await this.pub.get(owner(this.nodeName))) === this.instance) await this.pub.del(owner(this.nodeName));
+        })(), GOODBYE_MS);
       }
-    } catch { /* leaving anyway */ }
+    } catch (e) {
+      this.log.warn('redis did not answer the goodbye; leaving anyway (presence expires by its TTL)', { err: (e as Error).message });
+    }
     this.pub.disconnect();
     this.sub.disconnect();
     this.node = null;

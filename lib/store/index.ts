@@ -14,6 +14,7 @@ import { LifecycleStore } from './lifecycle.js';
 import { MessageStore } from './messages.js';
 import { ModerationStore } from './moderation.js';
 import { SchemaStore } from './schema.js';
+import type { StoreOptions } from './url.js';
 import { SecretStore } from './secrets.js';
 
 export type {
@@ -42,7 +43,7 @@ for (const part of PARTS) {
 }
 
 /** Opens a store and checks it answers; connection problems become one clear SetupError line. */
-export async function openStore(url: string, opts: { connectTimeoutMs?: number } = {}): Promise<Store> {
+export async function openStore(url: string, opts: StoreOptions = {}): Promise<Store> {
   const store = new Store(url, opts);
   try {
     await store.ping();

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { SetupError } from '../errors.js';
+import { watchStatements } from './watchdog.js';
 
 export const DEFAULT_DB = 'sqlite:./data/chatd.sqlite';
 
@@ -59,7 +60,15 @@ function createPrivate(filename: string): void {
   fs.chmodSync(filename, 0o600); // exactly: a umask like 0277 would leave chatd a file it cannot write
 }
 
-export function knexConfig(target: DbTarget, opts: { connectTimeoutMs?: number } = {}): Knex.Config {
+export type StoreOptions = {
+  connectTimeoutMs?: number;
+  /** MySQL: a statement unanswered this long drops its connection (watchdog.ts); off when absent or ≤ 0. */
+  statementTimeoutMs?: () => number;
+  /** MySQL: told of every connection the pool opens. */
+  opened?: (conn: any) => void;
+};
+
+export function knexConfig(target: DbTarget, opts: StoreOptions = {}): Knex.Config {
   const timeout = opts.connectTimeoutMs ?? 5000;
   if (target.kind === 'sqlite') {
     if (target.filename !== ':memory:') createPrivate(target.filename);
@@ -93,7 +102,14 @@ export function knexConfig(target: DbTarget, opts: { connectTimeoutMs?: number }
       host: target.host, port: target.port, user: target.user, password: target.password, database: target.database,
       connectTimeout: timeout, charset: 'utf8mb4', supportBigNumbers: true, bigNumberStrings: false,
     },
-    pool: { min: 0, max: 10 },
+    pool: {
+      min: 0, max: 10,
+      afterCreate: (conn: unknown, done: (err: Error | null, conn: unknown) => void) => {
+        if (opts.statementTimeoutMs) watchStatements(conn, opts.statementTimeoutMs);
+        opts.opened?.(conn);
+        done(null, conn);
+      },
+    },
     log: quietLog,
     ...noValuesInErrors,
     acquireConnectionTimeout: timeout,
