@@ -7,6 +7,7 @@ import { MAX_TEXT } from '../lib/limits.js';
 import {
   checkText, codePointLength, normalizeRoom, normalizeUsername, sanitizeLines, sanitizeText, ROOM_RE, USERNAME_RE,
 } from '../lib/sanitize.js';
+import { mulberry32 } from './helpers/random.js';
 
 // The external checker's two rules, verbatim: the output must never match either.
 const FORBIDDEN = /[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\u061c]|[\u{e0000}-\u{e007f}]/u;
@@ -188,15 +189,6 @@ describe('sanitize', () => {
   });
 
   describe('sanitizeText: properties', () => {
-    // A seeded PRNG (mulberry32) over a pool of the characters that matter, so failures reproduce.
-    function mulberry32(seed: number): () => number {
-      return () => {
-        seed = (seed + 0x6d2b79f5) | 0;
-        let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-        t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-      };
-    }
     const POOL = [
       '\x1b', '[', ']', '/', '\\', ' ', '\t', '\n', '\r', '0', '1', '2', ',', '#', '(', ')', '=', '@',
       'a', 'b', 'c', 'd', 'e', 'f', 'i', 'o', 'r', 's', 'u', 'x', 'K', 'P', '_', '^',

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { argon2id as nobleArgon2id } from '@noble/hashes/argon2.js';
 import { argon2id, type Argon2idParams } from '../../lib/auth/argon2.js';
+import { mulberry32 } from '../helpers/random.js';
 
 // RFC 9106 §5.3's argon2id vector needs a secret and associated data, which this argon2id does not
 // take; these come from the reference implementation instead (phc-winner-argon2 src/test.c, and
@@ -108,11 +109,3 @@ function randomPassword(length: number, int: (min: number, max: number) => numbe
 }
 
 /** A small seeded PRNG, so a failing case can be run again. */
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let x = Math.imul(seed ^ (seed >>> 15), seed | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 2 ** 32;
-  };
-}

@@ -8,15 +8,8 @@ import { COLOR, MONO, renderFrame } from '../../lib/render.js';
 import { MAX_MARKS, sanitizeLines, sanitizeText } from '../../lib/sanitize.js';
 import { applyErase, LineEnds } from '../../lib/text-input.js';
 import { escapeTag, ircLine, overLimit, parseIrc, type IrcMessage } from '../../lib/irc/message.js';
+import { mulberry32 } from '../helpers/random.js';
 
-function mulberry32(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function tools(seed: number) {
   const rand = mulberry32(seed);
