@@ -94,6 +94,25 @@ export class KeyedBuckets {
   }
 }
 
+/**
+ * A budget everyone shares, each key (an address) drawing on its own share first: log lines, so that
+ * one address refused over and over cannot spend them all and hide another's. A key past its share
+ * does not spend the common budget either.
+ */
+export class SharedBudget {
+  private readonly shares: KeyedBuckets;
+  private readonly common: TokenBucket;
+
+  constructor(share: { burst: number; perSecond: number }, common: { burst: number; perSecond: number }, private readonly clock: Clock = Date.now) {
+    this.shares = new KeyedBuckets(share.burst, share.perSecond, 100_000, clock);
+    this.common = new TokenBucket(common.burst, common.perSecond, clock);
+  }
+
+  take(key: string, now = this.clock()): boolean {
+    return this.shares.get(key).take(now) && this.common.take(now);
+  }
+}
+
 /** Deletes a Map's first-inserted keys until it holds at most `keep`. */
 export function evictOldest(map: Map<string, unknown>, keep: number): void {
   if (map.size <= keep) return;

@@ -11,7 +11,7 @@
 import type tls from 'node:tls';
 import { addressKey } from './address-key.js';
 import type { Logger } from './log.js';
-import { KeyedBuckets, TokenBucket } from './ratelimit.js';
+import { SharedBudget } from './ratelimit.js';
 
 /** Lines logged at once before the budget applies … */
 export const REFUSAL_LOG_BURST = 20;
@@ -108,21 +108,18 @@ function dn(name: tls.Certificate | undefined): string | undefined {
 
 /** Logs refusals, at most REFUSAL_LOG_BURST at once and REFUSAL_LOG_PER_SECOND after that. */
 export class RefusalLog {
-  private readonly budget: TokenBucket;
-  private readonly perAddress: KeyedBuckets;
+  private readonly budget: SharedBudget;
   private left = 0;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly log: Logger, burst = REFUSAL_LOG_BURST, perSecond = REFUSAL_LOG_PER_SECOND,
     private readonly summaryMs = REFUSAL_SUMMARY_MS, private readonly now: () => number = Date.now,
     private readonly ipv6PrefixLength: () => number = () => 64) {
-    this.budget = new TokenBucket(burst, perSecond, now);
-    this.perAddress = new KeyedBuckets(REFUSAL_LOG_ADDRESS_BURST, REFUSAL_LOG_ADDRESS_PER_SECOND, 100_000, now);
+    this.budget = new SharedBudget({ burst: REFUSAL_LOG_ADDRESS_BURST, perSecond: REFUSAL_LOG_ADDRESS_PER_SECOND }, { burst, perSecond }, now);
   }
 
   refused(r: Refusal): void {
-    const now = this.now();
-    if (this.perAddress.get(addressKey(r.remote, this.ipv6PrefixLength())).take(now) && this.budget.take(now)) {
+    if (this.budget.take(addressKey(r.remote, this.ipv6PrefixLength()))) {
       const { remote, code, reason, ...cert } = r;
       this.log.warn('tls handshake refused', { remote, code, reason, ...cert });
       return;

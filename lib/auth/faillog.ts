@@ -11,7 +11,7 @@
 import { addressKey } from '../address-key.js';
 import type { ErrorCode } from '../errors.js';
 import type { Logger } from '../log.js';
-import { KeyedBuckets, TokenBucket } from '../ratelimit.js';
+import { SharedBudget } from '../ratelimit.js';
 import { normalizeUsername } from '../sanitize.js';
 
 const BURST = 100; // lines at once …
@@ -20,15 +20,14 @@ const ADDRESS_BURST = 10; // lines of one address (addressKey: an IPv6 client's 
 const ADDRESS_PER_SECOND = 1; // … and then per second
 
 export class FailedLoginLog {
-  private readonly bucket = new TokenBucket(BURST, PER_SECOND);
-  private readonly perAddress = new KeyedBuckets(ADDRESS_BURST, ADDRESS_PER_SECOND);
+  private readonly budget = new SharedBudget({ burst: ADDRESS_BURST, perSecond: ADDRESS_PER_SECOND }, { burst: BURST, perSecond: PER_SECOND });
   private dropped = 0;
 
   /** `ipv6PrefixLength`: how per-address limits count IPv6 addresses (limits.ipv6PrefixLength). */
   constructor(private readonly log: Logger, private readonly ipv6PrefixLength: () => number = () => 64) {}
 
   record(remote: string, code: ErrorCode, typedUser: string): void {
-    if (!this.perAddress.get(addressKey(remote, this.ipv6PrefixLength())).take() || !this.bucket.take()) { this.dropped++; return; }
+    if (!this.budget.take(addressKey(remote, this.ipv6PrefixLength()))) { this.dropped++; return; }
     if (this.dropped) {
       this.log.warn('failed logins not logged (rate limit)', { count: this.dropped });
       this.dropped = 0;
