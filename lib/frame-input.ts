@@ -5,8 +5,6 @@ import { ChatdError, ERROR_CODES, type ErrorCode } from './errors.js';
 import type { ChatNode } from './node.js';
 import type { FrameId, ServerFrame } from './protocol/frames.js';
 import { sanitizeText } from './sanitize.js';
-import { commandKey } from './commands/registry.js';
-import { slashSlip } from './commands/suggest.js';
 import type { Session } from './session.js';
 
 /** Answers after which a frame counts as not executed: resending it must run it. */
@@ -74,17 +72,12 @@ export class FrameInput {
 
   /**
    * Text mode has no client to catch "/passwd <old> <new>" typed with one slash, as in IRC (chat-cli
-   * asks first): such a line is refused, not sent, so no password lands in a room and its history.
-   * Judged on the sanitized text, so nothing invisible in front lets it through; a leading blank is
-   * the way to send it as text on purpose. The answer names the command, never the line's arguments.
+   * asks first): such a line is refused, not sent, so no password lands in a room and its history
+   * (ChatNode.commandBehind, as for a former prefix). The answer names the command, never the line's arguments.
    */
   private refuseSlashSlip(text: string): void {
-    if (/^\s/.test(text)) return;
-    const names = this.node.registry.all().map((c) => commandKey(c.name));
-    const meant = slashSlip(sanitizeText(text), this.node.prefix, names);
-    if (meant === null) return;
-    const name = meant.split(/\s/)[0]!.slice(this.node.prefix.length).toLowerCase();
-    throw new ChatdError('UNKNOWN_COMMAND', `did you mean ${this.node.prefix}${name}? not sent; to send a line that starts with "/${name}" as text, begin it with a space`);
+    const c = this.node.commandBehind(text, ['/']);
+    if (c) throw new ChatdError('UNKNOWN_COMMAND', `did you mean ${this.node.prefix}${c.name}? not sent; to send a line that starts with "/${c.name}" as text, begin it with a space`);
   }
 
   private async runCommand(s: Session, line: string, id?: FrameId): Promise<ServerFrame[]> {

@@ -17,7 +17,7 @@ import { checkText, normalizeRoom, sanitizeText } from './sanitize.js';
 import type { Session, SessionHost, SessionUser } from './session.js';
 import type { AuditEntry, MuteRecord, Store, UserRecord } from './store/index.js';
 import type { MuteGuard } from './store/moderation.js';
-import { Registry } from './commands/registry.js';
+import { Registry, type Command } from './commands/registry.js';
 import { ALL_COMMANDS } from './commands/index.js';
 import { DatabasePollers, type PolledNode } from './pollers.js';
 import { nameColor } from './name-color.js';
@@ -163,14 +163,27 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
    * trimmed text as commands are; a leading blank in the raw text sends it as text on purpose.
    */
   refuseFormerPrefix(raw: string): void {
-    if (!this.formerPrefixes.size || /^\s/.test(raw)) return;
-    const clean = sanitizeText(raw).trimStart();
-    for (const p of this.formerPrefixes) {
+    if (!this.formerPrefixes.size) return;
+    const c = this.commandBehind(raw, this.formerPrefixes);
+    if (c) throw new ChatdError('UNKNOWN_COMMAND', `the command prefix is now "${this.prefix}": ${this.prefix}${c.name}; not sent (begin the line with a space to send it as text)`);
+  }
+
+  /**
+   * The command a text means when it starts with one of `prefixes` (not the current one: a former
+   * prefix, text mode's single slash) and a command name, or undefined. Judged on the sanitized text,
+   * as commands are, so nothing invisible in front lets it through; a leading blank in the raw text
+   * is how a user sends such a line as text on purpose.
+   */
+  commandBehind(raw: string, prefixes: Iterable<string>): Command | undefined {
+    if (/^\s/.test(raw)) return undefined;
+    const clean = sanitizeText(raw);
+    for (const p of prefixes) {
       if (!clean.startsWith(p)) continue;
       const name = clean.slice(p.length).split(/\s/)[0]!;
       const c = name ? this.registry.get(name) : undefined;
-      if (c) throw new ChatdError('UNKNOWN_COMMAND', `the command prefix is now "${this.prefix}": ${this.prefix}${c.name}; not sent (begin the line with a space to send it as text)`);
+      if (c) return c;
     }
+    return undefined;
   }
 
   /** The message of the day, `{prefix}` in it replaced by the command prefix (with `--prefix !`, `!help`). */

@@ -13,7 +13,6 @@ import { clean } from './link-errors.js';
 import { maskPasswd, typedPasswd } from './passwd.js';
 import { retryLine } from './reconnect.js';
 import { TokenBucket } from '../ratelimit.js';
-import { slashSlip } from '../commands/suggest.js';
 
 export type UiOptions = {
   input: NodeJS.ReadableStream & { isTTY?: boolean };
@@ -58,7 +57,16 @@ export function complete(line: string, prefix: string, commands: readonly string
   return [hits.length === 1 ? [`${hits[0]} `] : hits, word];
 }
 
-export { slashSlip } from '../commands/suggest.js'; // the server checks text mode's lines with it too
+/**
+ * "/me waves" when the prefix is "//": one slash before a command name is far more often a slip than
+ * a message about that word. The prefixed line it most likely meant, or null. (Text mode has no
+ * client to ask: there the server refuses such a line, ChatNode.commandBehind.)
+ */
+export function slashSlip(line: string, prefix: string, commands: readonly string[]): string | null {
+  if (line.startsWith(prefix)) return null;
+  const m = /^\/([a-z][a-z0-9_-]*)(?=\s|$)/i.exec(line);
+  return m && commands.includes(m[1]!.toLowerCase()) ? prefix + line.slice(1) : null;
+}
 
 export class TerminalUI {
   private rl: readline.Interface | null = null;

@@ -22,15 +22,3 @@ export function nearest(typed: string, names: string[]): string | null {
   }
   return bestD <= limit ? best : null;
 }
-
-/**
- * "/me waves" when the prefix is "//": one slash before a command name is far more often a slip than
- * a message about that word. The prefixed line it most likely meant, or null. chat-cli asks before
- * sending such a line; in text mode the server refuses it (lib/frame-input.ts), since there the
- * server is the only UI, and "/passwd <old> <new>" sent as a message is a password in a room's history.
- */
-export function slashSlip(line: string, prefix: string, commands: readonly string[]): string | null {
-  if (line.startsWith(prefix)) return null;
-  const m = /^\/([a-z][a-z0-9_-]*)(?=\s|$)/i.exec(line);
-  return m && commands.includes(m[1]!.toLowerCase()) ? prefix + line.slice(1) : null;
-}
