@@ -34,6 +34,8 @@ const BELL_BURST = 3;
 const BELL_EVERY_MS = 2000;
 
 const COMMAND_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
+/** How long the ready prompt waits for the command list after a login (a slow server must not hold it). */
+const LISTS_WAIT_MS = 1000;
 
 /** Completion of the word before the cursor: command names after the prefix or after `help`, else user names. */
 export function complete(line: string, prefix: string, commands: readonly string[], users: readonly string[]): [string[], string] {
@@ -90,7 +92,9 @@ export class TerminalUI {
     conn.on('status', (s) => this.status(s));
     conn.on('down', (r) => { this.away = true; this.status(`connection lost (${r})`); this.updatePrompt(); });
     conn.on('retry', (info) => this.status(retryLine(info), true));
-    conn.on('ready', () => { this.away = false; this.updatePrompt(); this.refreshLists(); });
+    // The prompt that says the session is ready waits for the command list (at most LISTS_WAIT_MS):
+    // Tab and the one-slash check (slashSlip) work from the first key typed at it.
+    conn.on('ready', () => { this.away = false; void this.refreshLists().then(() => this.updatePrompt()); });
     conn.on('rooms', () => this.updatePrompt());
     conn.on('closed', () => this.end(0));
     conn.on('fatal', (e) => this.end(e));
@@ -326,13 +330,17 @@ export class TerminalUI {
 
   // ---- completion lists ----------------------------------------------------------------------
 
-  private refreshLists(): void {
-    this.conn.internal('help').then((a) => {
+  /** Asks for the command and user lists; resolves once the commands are in, or after LISTS_WAIT_MS. */
+  private refreshLists(): Promise<void> {
+    const commands = this.conn.internal('help').then((a) => {
       if (a.type === 'result' && Array.isArray(a.data)) {
         this.commands = a.data.filter((c): c is string => typeof c === 'string' && COMMAND_NAME.test(c)).sort();
       }
     }, () => {});
     this.refreshUsers();
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => { timer = setTimeout(resolve, LISTS_WAIT_MS); timer.unref(); });
+    return Promise.race([commands, waited]).finally(() => clearTimeout(timer));
   }
 
   private refreshUsers(): void {

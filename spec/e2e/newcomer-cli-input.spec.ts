@@ -41,8 +41,9 @@ describe('e2e: chat-cli input slips', function () {
     clients.push(bob);
     const alice = Run.start(flags(world.certs, chatd.address.port, 'alice'), { pty: true, env: pw('alice') });
     runs.push(alice);
-    await alice.waitScreen(/#lobby> $/);
-    // The command list comes from //help after login: Tab on //he shows it is there.
+    // The ready prompt (not "(offline) #lobby> " while logging in) comes once chat-cli has the
+    // command list, which it asks for with //help after login: Tab on //he shows it is there.
+    await alice.waitScreen(/(?<!\(offline\) )#lobby> $/);
     alice.write('//he\t');
     await alice.until(() => plain(alice.out).endsWith('#lobby> //help '), 'completion of //he');
     alice.write('jo\t');
