@@ -4,3 +4,5 @@ import fs from 'node:fs';
 import path from 'node:path';
 const dir = path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'dist', 'cli');
 for (const f of fs.readdirSync(dir)) if (f.endsWith('.js')) fs.chmodSync(path.join(dir, f), 0o755);
+// The build passed: what scripts/prepare.mjs compares the sources with.
+fs.writeFileSync(path.join(dir, '..', '.built'), `${new Date().toISOString()}\n`);
