@@ -28,6 +28,8 @@ const USAGE = `usage: npm run bench [-- options]   (or: node dist/bench/run.js [
   --no-mysql           skip MariaDB
   --out FILE           JSON output (default bench/results/latest.json)
   --verbose            echo the children's stderr
+  --no-warmup          measure the fan-out's fixed rate from the server's first message (before
+                       2026-12-01 every run did; see BENCHMARKS.md, finding 23)
   --idle-part          idle chatd sessions leave the lobby right after login (for builds that
                        send every join to every member: O(N²) without limits.presenceEventsMaxRoom)
   --chatd FILE         the chatd binary under test (default dist/cli/chatd.js): A/B a patched build
@@ -41,7 +43,7 @@ export type Plan = {
   quick: boolean; sections: Set<Section>; sessions: number; members: number[]; gens: number; profile: boolean;
   mysql: string | null; out: string; verbose: boolean; chatd: string; serverEnv: Record<string, string>; limits: Record<string, number>; idlePart: boolean;
   reconnectClients: number; reconnectCostly: number;
-  phaseMs: number; satMs: number; handshakeMs: number; stormMs: number; chatMembers: number;
+  phaseMs: number; satMs: number; warmupMs: number; handshakeMs: number; stormMs: number; chatMembers: number;
   historyMessages: number; historyQueries: number; searchMessages: number; searchQueries: number; deadlineMs: number;
 };
 
@@ -53,6 +55,7 @@ export function plan(argv: string[]): Plan {
       gens: { type: 'string' }, profile: { type: 'boolean', default: false }, mysql: { type: 'string' }, 'no-mysql': { type: 'boolean', default: false },
       out: { type: 'string' }, verbose: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
       chatd: { type: 'string' }, 'reconnect-clients': { type: 'string' }, 'reconnect-costly': { type: 'string' }, 'server-env': { type: 'string', multiple: true }, limit: { type: 'string', multiple: true }, 'idle-part': { type: 'boolean', default: false },
+      'no-warmup': { type: 'boolean', default: false },
     },
   });
   if (v.help) { process.stdout.write(USAGE); process.exit(0); }
@@ -90,6 +93,7 @@ export function plan(argv: string[]): Plan {
     })),
     phaseMs: quick ? 2500 : 5000,
     satMs: quick ? 2500 : 5000,
+    warmupMs: v['no-warmup'] ? 0 : quick ? 1500 : 3000,
     handshakeMs: quick ? 2000 : 4000,
     stormMs: quick ? 5000 : 8000,
     chatMembers: 50,
