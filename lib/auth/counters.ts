@@ -13,6 +13,7 @@ import { addressKey } from '../address-key.js';
 import type { Bus } from '../bus/types.js';
 import type { Config, Limits } from '../config.js';
 import { evictOldest, KeyedBuckets } from '../ratelimit.js';
+import { expireAfter } from '../timeout.js';
 
 /**
  * The outcome of reserving an attempt against a name: go ahead (refused null), or refuse without
@@ -239,7 +240,7 @@ export class RedisCounters implements LoginCounters {
     try {
       return await Promise.race([
         src.redis.eval(script, full.length, ...full, ...args.map(String)),
-        new Promise<null>((resolve) => { timer = setTimeout(() => resolve(null), REDIS_TIMEOUT_MS); }),
+        new Promise<null>((resolve) => { timer = expireAfter(REDIS_TIMEOUT_MS, () => resolve(null)); }),
       ]);
     } catch {
       return null;

@@ -86,4 +86,21 @@ describe('RedisCounters against a real Redis', function () {
       } finally { c.close(); }
     });
   });
+
+  it('takes an answer that arrived during an event loop stall longer than its timeout, instead of falling back to memory', async () => {
+    await withRedis(url!, async (redis) => {
+      const c = new RedisCounters(DEFAULT_LIMITS, () => ({ redis, prefix }), 'spec', () => new Map());
+      try {
+        expect(await c.reserveSession('erin', 'on-another-node', 1)).to.equal(true);
+        // Redis answers within a millisecond, but this process is busy for longer than the 500 ms the
+        // answer is waited for (a loaded node, a long GC). Both the answer and the timeout are due
+        // when the loop turns again; the timer phase comes first. Falling back to this node's own
+        // count (none here) would let a second session past the limit of 1.
+        const second = c.reserveSession('erin', 'here', 1);
+        const until = Date.now() + 700;
+        while (Date.now() < until) { /* stall */ }
+        expect(await second).to.equal(false);
+      } finally { c.close(); }
+    });
+  });
 });
