@@ -13,6 +13,7 @@ import { clean } from './link-errors.js';
 import { maskPasswd, typedPasswd } from './passwd.js';
 import { retryLine } from './reconnect.js';
 import { TokenBucket } from '../ratelimit.js';
+import { withTimeout } from '../timeout.js';
 
 export type UiOptions = {
   input: NodeJS.ReadableStream & { isTTY?: boolean };
@@ -338,9 +339,7 @@ export class TerminalUI {
       }
     }, () => {});
     this.refreshUsers();
-    let timer: NodeJS.Timeout | undefined;
-    const waited = new Promise<void>((resolve) => { timer = setTimeout(resolve, LISTS_WAIT_MS); timer.unref(); });
-    return Promise.race([commands, waited]).finally(() => clearTimeout(timer));
+    return withTimeout(commands, LISTS_WAIT_MS).catch(() => {});
   }
 
   private refreshUsers(): void {
