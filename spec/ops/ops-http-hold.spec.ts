@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import net from 'node:net';
 import { OPS_MAX_CONNECTIONS } from '../../lib/ops-http.js';
 import { withChatd } from '../helpers/chatd.js';
+import { expireAfter } from '../../lib/timeout.js';
 import { until } from '../helpers/wait.js';
 
 /** Opens a plain TCP connection to the ops port; resolves how long it stayed open (ms), or null if still open after `maxMs`. */
@@ -19,8 +20,13 @@ function heldFor(port: number, maxMs: number, trickle: boolean): Promise<number 
       let n = 0;
       timer = setInterval(() => s.write(`X-${n++}: y\r\n`), 500);
     }
-    const give = setTimeout(() => { clearInterval(timer); s.destroy(); resolve(null); }, maxMs);
-    s.on('close', () => { clearInterval(timer); clearTimeout(give); resolve(Date.now() - t0); });
+    // Given up with expireAfter, as chatd gives up on answers: after a stall of this process past
+    // maxMs, the server's close (due first) and this give-up would run in one timer phase, and the
+    // FIN it sent is read only after it. 'end' is that FIN, read before the give-up runs.
+    const give = expireAfter(maxMs, () => { clearInterval(timer); s.destroy(); resolve(null); });
+    const closed = () => { clearInterval(timer); clearTimeout(give); resolve(Date.now() - t0); };
+    s.on('end', closed);
+    s.on('close', closed);
   });
 }
 
