@@ -15,6 +15,7 @@ import { until } from '../helpers/wait.js';
 import { withChatd } from '../helpers/chatd.js';
 import { tmpdir, USERS } from '../helpers/world.js';
 import { countingHashes } from '../helpers/hashes.js';
+import { hashPassword } from '../../lib/auth/password.js';
 
 /** Slow enough that logins sent together are really in flight together (~tens of ms per hash). */
 const SLOW_HASH = { m: 8192, t: 2, p: 1 };
@@ -93,16 +94,25 @@ describe('e2e: login limits under concurrency, restarts and passwd', function ()
   it('refuses hashing beyond limits.passwordQueueMax at once: SERVICE_UNAVAILABLE for logins, RATE_LIMITED for passwd', async () => {
     const chatd = await start({ limits: { passwordQueueMax: 1, loginIpBurst: 1000, loginFailLimit: 1000, maxConnPerIp: 200 } });
     const mod = track(await TestClient.loggedIn(chatd.address.port, t.world.certs, 'mod'));
-    const cs = track(await connectMany(chatd.address.port, t.world.certs, 'boss', 30));
-    cs.forEach((c) => c.send({ type: 'login', user: 'boss', password: 'wrong-password-x', id: 'L' }));
-    const pending = cs.map((c) => answer(c, 'L'));
-    // The first refusal proves the queue is full; passwd sent right then finds it full too.
-    const refused = await Promise.any(pending.map((p) => p.then((f) => (f.code === 'SERVICE_UNAVAILABLE' ? f : Promise.reject(new Error(f.code))))));
-    expect(refused.code).to.equal('SERVICE_UNAVAILABLE');
-    const passwd = await mod.command(`//passwd ${USERS.mod!.password} new-password-1234`);
-    const codes = (await Promise.all(pending)).map((f) => f.code);
-    expect(codes.filter((c) => c === 'SERVICE_UNAVAILABLE').length).to.be.at.least(20);
-    expect(passwd).to.include({ type: 'error', code: 'RATE_LIMITED' });
+    // boss's hash made slow for this test (~0.5 s a verify here), so that the hashes that got in hold
+    // the workers and the queue long after the first refusal comes back: with SLOW_HASH (tens of
+    // ms) they could be done by the time the passwd below arrived, on a busy machine.
+    const boss = (await t.world.store.getUser('boss'))!;
+    await t.world.store.setPasswordHash(boss.id, await hashPassword(USERS.boss!.password, { m: 65536, t: 3, p: 1 }));
+    try {
+      const cs = track(await connectMany(chatd.address.port, t.world.certs, 'boss', 30));
+      cs.forEach((c) => c.send({ type: 'login', user: 'boss', password: 'wrong-password-x', id: 'L' }));
+      const pending = cs.map((c) => answer(c, 'L'));
+      // The first refusal proves the queue is full; passwd sent right then finds it full too.
+      const refused = await Promise.any(pending.map((p) => p.then((f) => (f.code === 'SERVICE_UNAVAILABLE' ? f : Promise.reject(new Error(f.code))))));
+      expect(refused.code).to.equal('SERVICE_UNAVAILABLE');
+      const passwd = await mod.command(`//passwd ${USERS.mod!.password} new-password-1234`);
+      const codes = (await Promise.all(pending)).map((f) => f.code);
+      expect(codes.filter((c) => c === 'SERVICE_UNAVAILABLE').length).to.be.at.least(20);
+      expect(passwd).to.include({ type: 'error', code: 'RATE_LIMITED' });
+    } finally {
+      await t.world.store.setPasswordHash(boss.id, boss.passwordHash);
+    }
   });
 
   it('keeps a lock across a restart for known and unknown names alike', async () => {
