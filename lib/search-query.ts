@@ -50,9 +50,10 @@ export function parseSearch(args: string[]): SearchQuery {
   if (!words.length) throw new ChatdError('BAD_ARGS', 'give at least one word to search for (letters or digits)');
   if (words.length > SEARCH_MAX_WORDS) throw new ChatdError('BAD_ARGS', `at most ${SEARCH_MAX_WORDS} words`);
   if (words.some((w) => [...w].length > SEARCH_MAX_WORD)) throw new ChatdError('BAD_ARGS', `words are at most ${SEARCH_MAX_WORD} characters`);
-  const seen = new Set<string>();
-  const unique = words.filter((w) => !seen.has(foldWord(w)) && !!seen.add(foldWord(w)));
-  return { words: unique, room, from, limit: limit ?? SEARCH_DEFAULT_N };
+  // One word per folded form (the engines fold alike), the first as typed.
+  const byFold = new Map<string, string>();
+  for (const w of words) if (!byFold.has(foldWord(w))) byFold.set(foldWord(w), w);
+  return { words: [...byFold.values()], room, from, limit: limit ?? SEARCH_DEFAULT_N };
 }
 
 function countArg(raw: string): number {

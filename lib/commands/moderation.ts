@@ -1,7 +1,7 @@
 // Level-50 commands: moderators. The registry has checked the level and that the target ranks
 // below the actor (each record's `target`); what is left here is the rule that nobody replaces or
 // lifts a ban or mute set by someone of higher level (issue 20, fault 6), and, just before each
-// writes, those checks again against the levels stored now (authorityNow: a demotion mid-command).
+// writes, those checks again against the levels stored now (mayOverrideNow, authorityNow: a demotion mid-command).
 import { ChatdError } from '../errors.js';
 import { ADMIN_ACTOR, OWNER_LEVEL } from '../auth/policy.js';
 import { banMessage, kickMessage, formatDuration, formatExpiry, meantAsDuration, parseDuration, sinceText, untilText } from '../duration.js';
@@ -12,53 +12,50 @@ import { answerBudget, moreLine, pageArg, pageOf, rowCost } from './budget.js';
 import type { CommandHost } from './host.js';
 import { authorityNow, command, type Command, type CommandContext } from './registry.js';
 
-/**
- * The level of whoever set a ban or mute: stored with it since migration 004; for older rows, and
- * rows chat-admin wrote, resolved from the name (chat-admin acts as owner).
- */
-async function setterLevel(host: CommandHost, by: string, byLevel: number | null): Promise<number> {
-  if (byLevel !== null) return byLevel;
-  if (by === ADMIN_ACTOR) return OWNER_LEVEL;
-  return (await host.db.getUser(by))?.level ?? 0;
+type Setter = { by: string; byLevel?: number | null };
+
+/** The level of a setter known without a lookup (stored since migration 004, or chat-admin's, which acts as owner); null for older rows. */
+function storedSetterLevel(s: Setter): number | null {
+  return s.byLevel ?? (s.by === ADMIN_ACTOR ? OWNER_LEVEL : null);
 }
 
-/** The level of a setter known without a lookup (stored, or chat-admin's), for checks inside a transaction; null for older rows. */
-function storedSetterLevel(s: { by: string; byLevel?: number | null }): number | null {
-  return s.byLevel ?? (s.by === ADMIN_ACTOR ? OWNER_LEVEL : null);
+/** The one refusal of the rule, wherever it is checked. */
+function refuseAbove(what: 'ban' | 'mute', s: Setter, level: number, mine: number): void {
+  if (level > mine) throw new ChatdError('FORBIDDEN', `this ${what} was set by ${s.by} (level ${level}); only that level or above may change or lift it`);
 }
 
 /**
  * The same rule inside the transaction that replaces or lifts the bans (BanGuard): a higher ban written
- * since assertMayOverride read them stays. Rows without a stored level were there when it read them.
+ * since mayOverrideNow read them stays. Rows without a stored level were there when it read them.
  */
-function banGuard(mine: number, what: 'ban' | 'mute' = 'ban'): (active: Array<{ by: string; byLevel?: number | null }>) => void {
+function banGuard(mine: number, what: 'ban' | 'mute' = 'ban'): (active: Setter[]) => void {
   return (active) => {
     for (const b of active) {
       const level = storedSetterLevel(b);
-      if (level !== null && level > mine) throw new ChatdError('FORBIDDEN', `this ${what} was set by ${b.by} (level ${level}); only that level or above may change or lift it`);
+      if (level !== null) refuseAbove(what, b, level, mine);
     }
   };
 }
 
 /** banGuard for the one mute a user may have. */
-function muteGuard(mine: number): (active: { by: string; byLevel?: number | null } | null) => void {
+function muteGuard(mine: number): (active: Setter | null) => void {
   const check = banGuard(mine, 'mute');
   return (active) => check(active ? [active] : []);
 }
 
-/** Throws FORBIDDEN when a ban or mute on the target was set by someone above the caller (at `mine`, authorityNow's level). */
-async function assertMayOverride(ctx: CommandContext, what: 'ban' | 'mute', setters: Array<{ by: string; byLevel?: number | null }>, mine: number): Promise<void> {
-  for (const s of setters) {
-    const level = await setterLevel(ctx.host, s.by, s.byLevel ?? null);
-    if (level > mine) {
-      throw new ChatdError('FORBIDDEN', `this ${what} was set by ${s.by} (level ${level}); only that level or above may change or lift it`);
-    }
-  }
+/**
+ * The caller's level now (authorityNow), after refusing with FORBIDDEN when a ban or mute on the
+ * target was set by someone above it; older rows without a stored level are resolved by name.
+ */
+async function mayOverrideNow(ctx: CommandContext, c: Command, what: 'ban' | 'mute', setters: Setter[]): Promise<number> {
+  const mine = await authorityNow(ctx, c);
+  for (const s of setters) refuseAbove(what, s, storedSetterLevel(s) ?? (await ctx.host.db.getUser(s.by))?.level ?? 0, mine);
+  return mine;
 }
 
 const TARGET = { arg: 0, outrank: true };
 
-/** The mute on a user, as the list assertMayOverride checks (empty when none). */
+/** The mute on a user, as the list mayOverrideNow checks (empty when none). */
 async function mutesOn(ctx: CommandContext, userId: number): Promise<Array<{ by: string; byLevel?: number | null }>> {
   const m = await ctx.host.db.activeMuteOf(userId);
   return m ? [m] : [];
@@ -151,9 +148,7 @@ const ban = command({
     const reason = sanitizeReason(ctx.rest(reasonFrom), ctx.host.config.limits.maxText);
     assertMayGiveReason(ctx, reason, 'ban');
     const expiresAt = ms === null ? null : Date.now() + ms;
-    const setters = await ctx.host.db.activeBansOf(u.id);
-    const level = await authorityNow(ctx, ban);
-    await assertMayOverride(ctx, 'ban', setters, level);
+    const level = await mayOverrideNow(ctx, ban, 'ban', await ctx.host.db.activeBansOf(u.id));
     await ctx.host.db.addBan({ userId: u.id, username: u.username, ip: null, certFingerprint: null, reason, by: ctx.user.name, byLevel: level, expiresAt },
       auditOf(ctx, u, 'ban', `${formatDuration(ms)} ${reason}`.trim()), banGuard(level));
     await announceModeration(ctx, u, 'ban', reason);
@@ -169,9 +164,7 @@ const unban = command({
   target: TARGET,
   async run(ctx) {
     const u = ctx.target!;
-    const setters = await ctx.host.db.activeBansOf(u.id);
-    const level = await authorityNow(ctx, unban);
-    await assertMayOverride(ctx, 'ban', setters, level);
+    const level = await mayOverrideNow(ctx, unban, 'ban', await ctx.host.db.activeBansOf(u.id));
     const n = await ctx.host.db.liftBans(u.id, ctx.user.name, auditOf(ctx, u, 'unban', ''), Date.now(), banGuard(level));
     if (!n) throw new ChatdError('BAD_ARGS', `${u.username} is not banned`);
     await announceModeration(ctx, u, 'unban', '');
@@ -212,9 +205,7 @@ const mute = command({
     const ms = ctx.args[1] !== undefined ? parseDuration(ctx.args[1]) : 10 * 60_000;
     if (ms === undefined) throw new ChatdError('BAD_ARGS', `usage: ${ctx.host.registry.usageLine(mute, ctx.prefix)}`);
     const until = ms === null ? null : Date.now() + ms;
-    const setters = await mutesOn(ctx, u.id);
-    const level = await authorityNow(ctx, mute);
-    await assertMayOverride(ctx, 'mute', setters, level);
+    const level = await mayOverrideNow(ctx, mute, 'mute', await mutesOn(ctx, u.id));
     await ctx.host.mute({ id: u.id, username: u.username }, until, { name: ctx.user.name, level }, auditOf(ctx, u, 'mute', formatDuration(ms)), muteGuard(level));
     await announceModeration(ctx, u, 'mute', '');
     return { text: `${u.username} muted ${untilText(until)}`, data: { user: u.username, until } };
@@ -229,9 +220,7 @@ const unmute = command({
   async run(ctx) {
     const u = ctx.target!;
     if (!ctx.host.isMuted(u.username)) throw new ChatdError('BAD_ARGS', `${u.username} is not muted`);
-    const setters = await mutesOn(ctx, u.id);
-    const level = await authorityNow(ctx, unmute);
-    await assertMayOverride(ctx, 'mute', setters, level);
+    const level = await mayOverrideNow(ctx, unmute, 'mute', await mutesOn(ctx, u.id));
     await ctx.host.unmute({ id: u.id, username: u.username }, auditOf(ctx, u, 'unmute', ''), muteGuard(level));
     await announceModeration(ctx, u, 'unmute', '');
     return { text: `${u.username} unmuted`, data: { user: u.username } };
