@@ -74,6 +74,8 @@ export function slashSlip(line: string, prefix: string, commands: readonly strin
 export class TerminalUI {
   private rl: readline.Interface | null = null;
   private commands: string[] = [];
+  /** The command list asked for at the latest login, settled when it is in (or after LISTS_WAIT_MS). */
+  private lists: Promise<void> = Promise.resolve();
   private users: string[] = [];
   private refreshTimer: NodeJS.Timeout | null = null;
   private usersSoon: NodeJS.Timeout | null = null;
@@ -95,7 +97,7 @@ export class TerminalUI {
     conn.on('retry', (info) => this.status(retryLine(info), true));
     // The prompt that says the session is ready waits for the command list (at most LISTS_WAIT_MS):
     // Tab and the one-slash check (slashSlip) work from the first key typed at it.
-    conn.on('ready', () => { this.away = false; void this.refreshLists().then(() => this.updatePrompt()); });
+    conn.on('ready', () => { this.away = false; this.lists = this.refreshLists(); void this.lists.then(() => this.updatePrompt()); });
     conn.on('rooms', () => this.updatePrompt());
     conn.on('closed', () => this.end(0));
     conn.on('fatal', (e) => this.end(e));
@@ -118,8 +120,8 @@ export class TerminalUI {
     rl.on('line', (line) => this.onLine(line));
     rl.on('SIGINT', () => (this.asking ? this.answer(null) : void this.leave()));
     rl.on('close', () => void this.leave());
-    this.updatePrompt();
-    rl.prompt();
+    // The first login happened before run(): its prompt, too, waits for the command list.
+    void this.lists.then(() => { if (this.rl !== rl) return; this.updatePrompt(); rl.prompt(); });
     const every = this.o.usersRefreshMs ?? 30_000;
     this.refreshTimer = setInterval(() => this.refreshUsers(), every);
     this.refreshTimer.unref();
