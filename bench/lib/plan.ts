@@ -28,8 +28,9 @@ const USAGE = `usage: npm run bench [-- options]   (or: node dist/bench/run.js [
   --no-mysql           skip MariaDB
   --out FILE           JSON output (default bench/results/latest.json)
   --verbose            echo the children's stderr
-  --no-warmup          measure the fan-out's fixed rate from the server's first message (before
-                       2026-12-01 every run did; see BENCHMARKS.md, finding 23)
+  --no-warmup          measure the fan-out's fixed rate from the server's first message and its
+                       room fill from the server's first logins (before 2026-12-01 every run did;
+                       see BENCHMARKS.md, findings 23 and 25)
   --idle-part          idle chatd sessions leave the lobby right after login (for builds that
                        send every join to every member: O(N²) without limits.presenceEventsMaxRoom)
   --chatd FILE         the chatd binary under test (default dist/cli/chatd.js): A/B a patched build
@@ -43,7 +44,7 @@ export type Plan = {
   quick: boolean; sections: Set<Section>; sessions: number; members: number[]; gens: number; profile: boolean;
   mysql: string | null; out: string; verbose: boolean; chatd: string; serverEnv: Record<string, string>; limits: Record<string, number>; idlePart: boolean;
   reconnectClients: number; reconnectCostly: number;
-  phaseMs: number; satMs: number; warmupMs: number; handshakeMs: number; stormMs: number; chatMembers: number;
+  phaseMs: number; satMs: number; warmupMs: number; fillWarmLogins: number; handshakeMs: number; stormMs: number; chatMembers: number;
   historyMessages: number; historyQueries: number; searchMessages: number; searchQueries: number; deadlineMs: number;
 };
 
@@ -94,6 +95,7 @@ export function plan(argv: string[]): Plan {
     phaseMs: quick ? 2500 : 5000,
     satMs: quick ? 2500 : 5000,
     warmupMs: v['no-warmup'] ? 0 : quick ? 1500 : 3000,
+    fillWarmLogins: v['no-warmup'] ? 0 : 2000,
     handshakeMs: quick ? 2000 : 4000,
     stormMs: quick ? 5000 : 8000,
     chatMembers: 50,

@@ -97,11 +97,16 @@ export function rows(res: Results, p: Plan): Row[] {
     out.push(big ? { ...perSec, target: '≥ 0.85× ceiling', met: perSec.ratio === null ? null : perSec.ratio >= 0.85 } : perSec); // issue 18
     out.push(row(`fanout_${n}_bytes_per_delivery`, `fan-out N=${fmtInt(n)}, saturated: bytes per delivery`, 'B',
       c?.saturated.bytesPerDelivery ?? null, r?.saturated.bytesPerDelivery ?? null));
-    const fill = row(`fanout_${n}_fill_per_sec`, `fan-out N=${fmtInt(n)}: room fill (logins into one room)`, '1/s', c?.fillPerSec ?? null, r?.fillPerSec ?? null);
+    const fill = row(`fanout_${n}_fill_per_sec`, `fan-out N=${fmtInt(n)}: room fill (logins into one room)`, '1/s', c?.fill.perSec ?? null, r?.fill.perSec ?? null);
     out.push({ ...fill, target: '≥ 0.7× ceiling', met: fill.ratio === null ? null : fill.ratio >= 0.7 }); // issue 18
-    out.push(row(`fanout_${n}_fill_server_cpu_ms`, `fan-out N=${fmtInt(n)}: room fill, server CPU per login (ceiling: per connection)`, 'ms', c?.fillCpuMs ?? null, r?.fillCpuMs ?? null));
+    out.push(row(`fanout_${n}_fill_server_cpu_ms`, `fan-out N=${fmtInt(n)}: room fill, server CPU per login (ceiling: per connection)`, 'ms', c?.fill.serverCpuMs ?? null, r?.fill.serverCpuMs ?? null));
     // The generators share the machine's cores with the server: their CPU per login is the rest of what a fill costs.
-    out.push(row(`fanout_${n}_fill_generator_cpu_ms`, `fan-out N=${fmtInt(n)}: room fill, load generator CPU per login (ceiling: per connection)`, 'ms', c?.fillGenCpuMs ?? null, r?.fillGenCpuMs ?? null));
+    out.push(row(`fanout_${n}_fill_generator_cpu_ms`, `fan-out N=${fmtInt(n)}: room fill, load generator CPU per login (ceiling: per connection)`, 'ms', c?.fill.genCpuMs ?? null, r?.fill.genCpuMs ?? null));
+    // The fill above follows plan.fillWarmLogins logins (the same fill with --no-warmup); the
+    // process's first fill, which is what the row measured before finding 25, is shown too.
+    const cold = `fan-out N=${fmtInt(n)}: room fill, cold process (its first ${fmtInt(n)} logins after 20)`;
+    out.push(row(`fanout_${n}_cold_fill_per_sec`, cold, '1/s', c?.coldFill.perSec ?? null, r?.coldFill.perSec ?? null));
+    out.push(row(`fanout_${n}_cold_fill_server_cpu_ms`, `${cold}: server CPU per login`, 'ms', c?.coldFill.serverCpuMs ?? null, r?.coldFill.serverCpuMs ?? null));
     const i = f.irc;
     if (i) {
       // IRC readers against JSON readers of the same chatd: the chatd column is IRC, the ceiling column JSON.

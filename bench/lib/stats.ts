@@ -75,3 +75,9 @@ export function percentile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))]!;
 }
+
+/** The sample whose `key` is the median (the lower middle one for an even count): a figure that is one of the runs, with its other fields. */
+export function medianBy<T>(xs: readonly T[], key: (x: T) => number): T {
+  if (!xs.length) throw new RangeError('medianBy of no samples');
+  return [...xs].sort((a, b) => key(a) - key(b))[(xs.length - 1) >> 1]!;
+}

@@ -2,7 +2,7 @@
 // quantiles must stay within its stated ~1 % of the exact ones, and merging the generators' parts
 // must give what one histogram of everything gives.
 import { expect } from 'chai';
-import { Histogram, percentile } from '../../bench/lib/stats.js';
+import { Histogram, medianBy, percentile } from '../../bench/lib/stats.js';
 
 /** A deterministic spread of latencies from 3 µs to ~2 s (a linear congruential generator). */
 function sample(n: number, seed = 7): number[] {
@@ -47,5 +47,13 @@ describe('bench: Histogram', () => {
     expect(h.count).to.equal(3);
     expect(h.quantile(0.5)).to.equal(1);
     expect(h.quantile(1)).to.equal(50);
+  });
+
+  it('medianBy picks the middle sample by its key, keeping its other fields, and refuses no samples', () => {
+    const fills = [{ perSec: 400, cpu: 2.9 }, { perSec: 310, cpu: 3.5 }, { perSec: 520, cpu: 2.4 }];
+    expect(medianBy(fills, (f) => f.perSec)).to.deep.equal({ perSec: 400, cpu: 2.9 });
+    expect(fills.map((f) => f.perSec)).to.deep.equal([400, 310, 520]); // the input is not sorted in place
+    expect(medianBy([3, 1, 4, 2], (x) => x)).to.equal(2);
+    expect(() => medianBy([], (x: number) => x)).to.throw(RangeError);
   });
 });
