@@ -3,14 +3,12 @@
 // Exactly-once ids (DESIGN "Conversations") are the client's to give; an IRC client gives none.
 import { expect } from 'chai';
 import { withChatd } from '../helpers/chatd.js';
-import { RawIrc } from '../helpers/irc.js';
+import { ircRegistrar } from '../helpers/irc.js';
 
 describe('IRC front door: repeated commands', function () {
   this.timeout(20000);
   const t = withChatd({ config: { ircPort: 0 } });
-  const open: RawIrc[] = [];
-  afterEach(() => { for (const c of open.splice(0)) c.close(); });
-  const reg = async (user: string) => { const r = await RawIrc.registered(t.chatd.ircAddress!.port, t.world.certs, user); open.push(r); return r; };
+  const reg = ircRegistrar(t);
 
   it('a moderator\'s //kick from a second IRC connection kicks again (it was answered "kicked" and not run)', async () => {
     const first = await reg('mod');

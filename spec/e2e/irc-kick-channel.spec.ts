@@ -4,14 +4,12 @@
 // disconnected the target from the whole server, and IRC clients showed the kick in #lobby.
 import { expect } from 'chai';
 import { withChatd } from '../helpers/chatd.js';
-import { RawIrc } from '../helpers/irc.js';
+import { ircRegistrar } from '../helpers/irc.js';
 
 describe('IRC front door: KICK and its channel', function () {
   this.timeout(20000);
   const t = withChatd({ config: { ircPort: 0 } });
-  const open: RawIrc[] = [];
-  afterEach(() => { for (const c of open.splice(0)) c.close(); });
-  const reg = async (user: string) => { const r = await RawIrc.registered(t.chatd.ircAddress!.port, t.world.certs, user); open.push(r); return r; };
+  const reg = ircRegistrar(t);
 
   it('a KICK from a channel the kicker is not on, or no channel, kicks nobody', async () => {
     const mod = await reg('mod');

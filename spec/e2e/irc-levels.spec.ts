@@ -3,14 +3,12 @@
 // needs //join's).
 import { expect } from 'chai';
 import { withChatd } from '../helpers/chatd.js';
-import { RawIrc } from '../helpers/irc.js';
+import { ircRegistrar } from '../helpers/irc.js';
 
 describe('IRC front door: command levels', function () {
   this.timeout(20000);
   const t = withChatd({ config: { ircPort: 0, commandLevels: { me: 50, whois: 50, rooms: 50, users: 50, topic: 50 } } });
-  const open: RawIrc[] = [];
-  afterEach(() => { for (const c of open.splice(0)) c.close(); });
-  const reg = async (user: string) => { const r = await RawIrc.registered(t.chatd.ircAddress!.port, t.world.certs, user); open.push(r); return r; };
+  const reg = ircRegistrar(t);
 
   it('CTCP ACTION needs the level of //me: refused, and nobody sees it', async () => {
     const alice = await reg('alice');

@@ -1,17 +1,15 @@
 // Review of the IRC front door: list commands are bounded before the work they cause.
 import { expect } from 'chai';
 import { withChatd } from '../helpers/chatd.js';
-import { RawIrc } from '../helpers/irc.js';
+import { ircRegistrar } from '../helpers/irc.js';
 
 describe('IRC front door: list commands bounded', function () {
   this.timeout(20000);
   const t = withChatd({ config: { ircPort: 0 } });
-  const open: RawIrc[] = [];
-  afterEach(() => { for (const c of open.splice(0)) c.close(); });
+  const reg = ircRegistrar(t);
 
   it('NAMES reads at most 10 channels per line, each once (a presence read each, as JOIN is capped)', async () => {
-    const r = await RawIrc.registered(t.chatd.ircAddress!.port, t.world.certs, 'alice');
-    open.push(r);
+    const r = await reg('alice');
     const many = Array.from({ length: 12 }, (_, i) => `#n${i}`);
     r.send(`NAMES ${['#n0', '#n0', ...many].join(',')}`, 'PING :after-names');
     await r.line(/PONG chatd :after-names/);
@@ -20,8 +18,7 @@ describe('IRC front door: list commands bounded', function () {
   });
 
   it('a long NOTICE is split between characters: an emoji is never cut in half (no U+FFFD)', async () => {
-    const r = await RawIrc.registered(t.chatd.ircAddress!.port, t.world.certs, 'bob');
-    open.push(r);
+    const r = await reg('bob');
     // Four lead lengths: one of them puts a 400-byte cut between the halves of a surrogate pair.
     const texts = ['a', 'ab', 'abc', 'abcd'].map((lead) => lead + '\u{1F600}'.repeat(110));
     for (const text of texts) r.send(`PRIVMSG #lobby :${text}`);
@@ -34,8 +31,7 @@ describe('IRC front door: list commands bounded', function () {
   });
 
   it('AWAY takes what //away takes: 200 characters, an emoji counting one and never cut in half', async () => {
-    const r = await RawIrc.registered(t.chatd.ircAddress!.port, t.world.certs, 'carol');
-    open.push(r);
+    const r = await reg('carol');
     const text = 'a'.repeat(199) + '\u{1F600}'; // 200 code points, 201 UTF-16 units
     r.send(`AWAY :${text}`);
     await r.line(/ 306 carol :/);

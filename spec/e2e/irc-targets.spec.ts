@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { withChatd } from '../helpers/chatd.js';
 import { TestClient } from '../helpers/client.js';
-import { RawIrc } from '../helpers/irc.js';
+import { RawIrc, ircRegistrar } from '../helpers/irc.js';
 
 describe('e2e: IRC targets per line', function () {
   this.timeout(20000);
@@ -11,6 +11,7 @@ describe('e2e: IRC targets per line', function () {
   const open: Array<{ close(): void }> = [];
   afterEach(() => { for (const c of open.splice(0)) c.close(); });
   const raw = async (user: string) => { const c = await RawIrc.connect(t.chatd.ircAddress!.port, t.world.certs, user); open.push(c); return c; };
+  const reg = ircRegistrar(t);
 
   it('advertises TARGMAX in RPL_ISUPPORT', async () => {
     const c = await raw('alice');
@@ -21,8 +22,7 @@ describe('e2e: IRC targets per line', function () {
   it('a PRIVMSG to five nicks reaches four; the fifth is answered 407, not dropped in silence', async () => {
     const bob = await TestClient.loggedIn(t.port, t.world.certs, 'bob');
     open.push({ close: () => bob.sock.destroy() });
-    const c = await RawIrc.registered(t.chatd.ircAddress!.port, t.world.certs, 'alice');
-    open.push(c);
+    const c = await reg('alice');
     c.send('PRIVMSG carol,dave,mod,bob,ali :hello all');
     expect(await c.line(/ 407 /)).to.match(/^:\S+ 407 alice ali :Too many targets: at most 4 a line for PRIVMSG$/);
     expect(await bob.waitFor((f) => f.type === 'dm')).to.include({ text: 'hello all' });
@@ -33,8 +33,7 @@ describe('e2e: IRC targets per line', function () {
   });
 
   it('JOIN of eleven channels joins ten and answers 407 for the eleventh', async () => {
-    const c = await RawIrc.registered(t.chatd.ircAddress!.port, t.world.certs, 'carol');
-    open.push(c);
+    const c = await reg('carol');
     const names = Array.from({ length: 11 }, (_, i) => `#t${i}`);
     c.send(`JOIN ${names.join(',')}`);
     expect(await c.line(/ 407 /)).to.match(/ 407 carol #t10 :Too many targets/);
@@ -42,8 +41,7 @@ describe('e2e: IRC targets per line', function () {
   });
 
   it('an echoed target starting with ":" stays one middle parameter', async () => {
-    const c = await RawIrc.registered(t.chatd.ircAddress!.port, t.world.certs, 'dave');
-    open.push(c);
+    const c = await reg('dave');
     c.send('PRIVMSG nobody,:x :hi'); // the second target of the list is ":x"
     await c.line(/ 401 dave nobody :/);
     // Echoed as " :x", the rest of the line would be one trailing parameter: the target would read "x :No such nick…".

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import tls from 'node:tls';
 import { createRequire } from 'node:module';
 import { deadline } from './wait.js';
+import type { ChatdFixture } from './chatd.js';
 import { USERS } from './world.js';
 
 const require = createRequire(import.meta.url);
@@ -149,4 +150,18 @@ export class RawIrc {
   }
 
   close(): void { this.sock.destroy(); }
+}
+
+/**
+ * For a describe block whose chatd has an IRC port (`withChatd({ config: { ircPort: 0 } })`): a
+ * function that registers `user` over IRC into #lobby; every connection it made is closed after each test.
+ */
+export function ircRegistrar(t: ChatdFixture): (user: string) => Promise<RawIrc> {
+  const open: RawIrc[] = [];
+  afterEach(() => { for (const c of open.splice(0)) c.close(); });
+  return async (user) => {
+    const c = await RawIrc.registered(t.chatd.ircAddress!.port, t.world.certs, user);
+    open.push(c);
+    return c;
+  };
 }
