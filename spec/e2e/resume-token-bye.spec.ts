@@ -132,11 +132,8 @@ describe('e2e: bye SHUTDOWN with the database silent (mysql behind a frozen rela
   const t = withChatd({
     each: true, kind: 'mysql', logLevel: 'info',
     config: async (world) => {
-      const u = new URL(world.db);
-      proxy = new TcpProxy(u.hostname, Number(u.port || 3306));
-      await proxy.start();
-      u.port = String(proxy.port);
-      return { db: u.toString(), limits: { resumeTokenTtlMs: TTL_MS, dbTimeoutMs: 500 } };
+      proxy = await TcpProxy.inFrontOf(world.db, 3306);
+      return { db: proxy.url, limits: { resumeTokenTtlMs: TTL_MS, dbTimeoutMs: 500 } };
     },
   });
   const opened: TestClient[] = [];

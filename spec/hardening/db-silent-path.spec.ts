@@ -20,11 +20,8 @@ describe('hardening: a silent database path (MariaDB behind a frozen proxy)', fu
   const t = withChatd({
     kind: 'mysql', logLevel: 'info', each: true,
     config: async (world) => {
-      const u = new URL(world.db);
-      proxy = new TcpProxy(u.hostname, Number(u.port || 3306));
-      await proxy.start();
-      u.port = String(proxy.port);
-      return { db: u.toString(), limits: { dbTimeoutMs: 1000 } };
+      proxy = await TcpProxy.inFrontOf(world.db, 3306);
+      return { db: proxy.url, limits: { dbTimeoutMs: 1000 } };
     },
   });
   afterEach(async () => { await proxy?.stop(); });
@@ -59,14 +56,11 @@ describe('hardening: SIGTERM while the database path is silent (chatd binary, Ma
   });
 
   it('says bye SHUTDOWN and exits 0 within the grace period, not held by a connection that never answers', async () => {
-    const u = new URL(t.world.db);
-    proxy = new TcpProxy(u.hostname, Number(u.port || 3306));
-    await proxy.start();
-    u.port = String(proxy.port);
+    proxy = await TcpProxy.inFrontOf(t.world.db, 3306);
     dir = tmpdir('silent-stop');
     fs.writeFileSync(path.join(dir, 'cfg.json'), JSON.stringify({ password: { m: 256, t: 1, p: 1 } })); // default limits: grace 5 s, dbTimeoutMs 5 s
     const certs = t.world.certs;
-    child = await startBin('chatd', ['--cert', `${certs}/server.crt`, '--key', `${certs}/server.key`, '--ca', `${certs}/ca.crt`, '--db', u.toString(), '--port', '0', '--config', `${dir}/cfg.json`]);
+    child = await startBin('chatd', ['--cert', `${certs}/server.crt`, '--key', `${certs}/server.key`, '--ca', `${certs}/ca.crt`, '--db', proxy.url, '--port', '0', '--config', `${dir}/cfg.json`]);
     const port = Number(/listening on [\d.]+:(\d+)/.exec(child.output())![1]);
     const alice = await TestClient.loggedIn(port, certs, 'alice');
     proxy.freeze();

@@ -21,11 +21,8 @@ describe('hardening: database outage (MariaDB behind a proxy)', function () {
   const t = withChatd({
     kind: 'mysql', logLevel: 'info',
     config: async (world) => {
-      const u = new URL(world.db);
-      proxy = new TcpProxy(u.hostname, Number(u.port || 3306));
-      await proxy.start();
-      u.port = String(proxy.port);
-      return { db: u.toString(), limits: { dbTimeoutMs: 2000 } };
+      proxy = await TcpProxy.inFrontOf(world.db, 3306);
+      return { db: proxy.url, limits: { dbTimeoutMs: 2000 } };
     },
   });
   after(async () => { await proxy?.stop(); });

@@ -14,8 +14,19 @@ export class TcpProxy {
   private dropWaiters: Array<() => void> = [];
   private deafenMatch: string | null = null;
   port = 0;
+  /** With inFrontOf: the URL it was given, pointed at this proxy. */
+  url = '';
 
   constructor(private readonly targetHost: string, private readonly targetPort: number) {}
+
+  /** A started proxy in front of the server `url` names (mysql://…, redis://…; `defaultPort` when it names none). */
+  static async inFrontOf(url: string, defaultPort: number): Promise<TcpProxy> {
+    const u = new URL(url);
+    const proxy = new TcpProxy(u.hostname, Number(u.port || defaultPort));
+    u.port = String(await proxy.start());
+    proxy.url = u.toString();
+    return proxy;
+  }
 
   async start(port = 0): Promise<number> {
     this.server = net.createServer((client) => {

@@ -64,10 +64,8 @@ function outageSpec(what: 'database' | 'bus', env: string) {
     const t = withChatd({
       kind: what === 'database' ? 'mysql' : 'sqlite',
       config: async (world) => {
-        const u = new URL(what === 'database' ? world.db : process.env.CHATD_TEST_REDIS!);
-        proxy = new TcpProxy(u.hostname, Number(u.port || (what === 'database' ? 3306 : 6379)));
-        await proxy.start();
-        u.port = String(proxy.port);
+        proxy = what === 'database' ? await TcpProxy.inFrontOf(world.db, 3306) : await TcpProxy.inFrontOf(process.env.CHATD_TEST_REDIS!, 6379);
+        const u = new URL(proxy.url);
         if (what === 'bus') u.searchParams.set('prefix', `chatd-ready-${process.pid}:`);
         return what === 'database'
           ? { db: u.toString(), metrics: '127.0.0.1:0', limits: { dbTimeoutMs: 2000 } }
