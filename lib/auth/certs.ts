@@ -13,10 +13,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import forge from 'node-forge';
+import type forge from 'node-forge';
+import { nodeForge } from '../forge.js';
 import { SetupError } from '../errors.js';
 
-const { pki } = forge;
 const generateKeyPair = promisify(crypto.generateKeyPair);
 
 /** A certificate and its private key, both PEM. */
@@ -72,7 +72,8 @@ export async function createCA(opts: CAOptions = {}): Promise<CertKeyPair> {
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  cert.sign(pki.privateKeyFromPem(keyPem), forge.md.sha256.create());
+  const { pki, md } = nodeForge();
+  cert.sign(pki.privateKeyFromPem(keyPem), md.sha256.create());
   return { certPem: pki.certificateToPem(cert), keyPem };
 }
 
@@ -97,13 +98,14 @@ export async function createClientCert(ca: CertKeyPair, name: string, opts: Leaf
  * Node read both.
  */
 export function toP12(certPem: string, keyPem: string, caPem: string, password = ''): Buffer {
-  const asn1 = forge.pkcs12.toPkcs12Asn1(
+  const { pki, pkcs12, asn1 } = nodeForge();
+  const bundle = pkcs12.toPkcs12Asn1(
     pki.privateKeyFromPem(keyPem),
     [pki.certificateFromPem(certPem), pki.certificateFromPem(caPem)],
     password,
     { algorithm: '3des', friendlyName: commonNameOf(certPem) ?? undefined },
   );
-  return Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary');
+  return Buffer.from(asn1.toDer(bundle).getBytes(), 'binary');
 }
 
 const CLIENT_USAGE = [
@@ -116,15 +118,16 @@ const CLIENT_USAGE = [
  * login name, clientAuth only, `days` valid. The CA is the one of `ca.certPem` whose key is `ca.keyPem`.
  */
 export function signClientKey(ca: CertKeyPair, publicKey: RsaPublic, name: string, days: number): string {
-  return pki.certificateToPem(signLeaf(ca, publicKey, name, days, CLIENT_USAGE));
+  return nodeForge().pki.certificateToPem(signLeaf(ca, publicKey, name, days, CLIENT_USAGE));
 }
 
 async function issueLeaf(ca: CertKeyPair, cn: string, opts: LeafOptions, usage: object[]): Promise<CertKeyPair> {
   const { key, keyPem } = await newRsaKey();
-  return { certPem: pki.certificateToPem(signLeaf(ca, key, cn, opts.days ?? LEAF_DAYS, usage)), keyPem };
+  return { certPem: nodeForge().pki.certificateToPem(signLeaf(ca, key, cn, opts.days ?? LEAF_DAYS, usage)), keyPem };
 }
 
 function signLeaf(ca: CertKeyPair, key: RsaPublic, cn: string, days: number, usage: object[]): forge.pki.Certificate {
+  const { pki, md } = nodeForge();
   const caCert = pki.certificateFromPem(ca.certPem);
   const cert = newCert(key, [{ shortName: 'CN', value: cn }], days);
   cert.setIssuer(caCert.subject.attributes);
@@ -135,7 +138,7 @@ function signLeaf(ca: CertKeyPair, key: RsaPublic, cn: string, days: number, usa
     // forge's `keyIdentifier: true` would use the leaf's own key, so pass the CA's identifier.
     { name: 'authorityKeyIdentifier', keyIdentifier: caKeyIdentifier(caCert) },
   ]);
-  cert.sign(pki.privateKeyFromPem(ca.keyPem), forge.md.sha256.create());
+  cert.sign(pki.privateKeyFromPem(ca.keyPem), md.sha256.create());
   return cert;
 }
 
@@ -145,6 +148,7 @@ type RsaPublic = { n: forge.jsbn.BigInteger; e: forge.jsbn.BigInteger };
 /** An unsigned certificate with public key, random serial, subject and validity filled in. */
 function newCert(key: RsaPublic, subject: forge.pki.CertificateField[], days: number): forge.pki.Certificate {
   if (!Number.isInteger(days) || days < 1) throw new RangeError(`validity must be a whole number of days ≥ 1, got ${days}`);
+  const { pki } = nodeForge();
   const cert = pki.createCertificate();
   cert.publicKey = pki.setRsaPublicKey(key.n, key.e);
   cert.serialNumber = randomSerial();
@@ -162,7 +166,7 @@ async function newRsaKey(): Promise<{ key: forge.pki.rsa.PrivateKey; keyPem: str
     publicKeyEncoding: { type: 'spki', format: 'pem' },
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
   });
-  return { key: pki.privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey, keyPem: privateKey };
+  return { key: nodeForge().pki.privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey, keyPem: privateKey };
 }
 
 /**
@@ -179,7 +183,7 @@ function randomSerial(): string {
 function caKeyIdentifier(caCert: forge.pki.Certificate): string {
   const ski = caCert.getExtension('subjectKeyIdentifier') as { subjectKeyIdentifier?: string } | null;
   return ski?.subjectKeyIdentifier
-    ? forge.util.hexToBytes(ski.subjectKeyIdentifier)
+    ? nodeForge().util.hexToBytes(ski.subjectKeyIdentifier)
     : caCert.generateSubjectKeyIdentifier().getBytes();
 }
 

@@ -2,7 +2,8 @@
 // never leaves it; only the request (public key, name, signature) goes to chatd.
 import crypto from 'node:crypto';
 import { promisify } from 'node:util';
-import forge from 'node-forge';
+import type forge from 'node-forge';
+import { nodeForge } from '../forge.js';
 
 const generateKeyPair = promisify(crypto.generateKeyPair);
 
@@ -23,10 +24,11 @@ export async function newKeyAndCsr(user: string, bits = KEY_BITS): Promise<KeyAn
 
 /** A PKCS#10 request for CN = user, signed with the given RSA private key (PEM). */
 export function csrFor(keyPem: string, user: string): string {
-  const key = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
-  const csr = forge.pki.createCertificationRequest();
-  csr.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
+  const { pki, md } = nodeForge();
+  const key = pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
+  const csr = pki.createCertificationRequest();
+  csr.publicKey = pki.setRsaPublicKey(key.n, key.e);
   csr.setSubject([{ shortName: 'CN', value: user }]);
-  csr.sign(key, forge.md.sha256.create());
-  return forge.pki.certificationRequestToPem(csr);
+  csr.sign(key, md.sha256.create());
+  return pki.certificationRequestToPem(csr);
 }

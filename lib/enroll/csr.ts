@@ -1,7 +1,8 @@
 // Certificate requests of enrollment and renewal: the user's key is made on their machine and only
 // its public half comes here, in a PKCS#10 request that proves possession (its signature) and names
 // the user (CN). Anything else is BAD_CSR, before anything is stored.
-import forge from 'node-forge';
+import type forge from 'node-forge';
+import { nodeForge } from '../forge.js';
 import { ChatdError } from '../errors.js';
 
 /** The smallest RSA modulus accepted (NIST SP 800-57: 2048 bits until 2030). */
@@ -27,7 +28,7 @@ export function checkCsr(pem: unknown, user: string): CheckedCsr {
   if (pem.length > MAX_CSR_CHARS) throw bad('too large');
   let csr: forge.pki.CertificateSigningRequest;
   try {
-    csr = forge.pki.certificationRequestFromPem(pem);
+    csr = nodeForge().pki.certificationRequestFromPem(pem);
   } catch {
     throw bad('unparsable, or not an RSA key');
   }
@@ -42,7 +43,8 @@ export function checkCsr(pem: unknown, user: string): CheckedCsr {
   // the padded digest itself, which anyone can write for any modulus (another user's, the CA's), so
   // it proves possession of nothing, and every signature by that key is as easy to forge; an even e
   // is no RSA key at all.
-  if (key.e.compareTo(new forge.jsbn.BigInteger('3')) < 0 || !key.e.testBit(0)) throw bad('RSA public exponent must be odd and at least 3 (65537 is usual)');
+  const three = new (nodeForge().jsbn.BigInteger)('3');
+  if (key.e.compareTo(three) < 0 || !key.e.testBit(0)) throw bad('RSA public exponent must be odd and at least 3 (65537 is usual)');
   let signed = false;
   try { signed = csr.verify(); } catch { signed = false; }
   if (!signed) throw bad('its signature does not verify');

@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type { PeerCert } from '../auth/peer.js';
-import forge from 'node-forge';
+import type forge from 'node-forge';
 import type { Config } from '../config.js';
 import { ChatdError, SetupError } from '../errors.js';
 import type { Logger } from '../log.js';
