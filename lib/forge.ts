@@ -1,4 +1,4 @@
-// node-forge, loaded on first use. Loading it costs every binary ~60 ms of startup (chatd,
+// node-forge, loaded on first use. Loading it cost every binary ~40 ms of its start (chatd,
 // chat-admin, chat-cli, chat-migrate), and only certificate work needs it: chat-certs, enrollment
 // and renewal, `npm start`'s dev certificates.
 import { createRequire } from 'node:module';

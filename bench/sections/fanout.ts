@@ -37,6 +37,7 @@ export async function fanout(ctx: RunContext, kind: TargetKind, n: number): Prom
     // process the first ~1,000 logins cost chatd 40 % more CPU each, the ceiling nothing more, and
     // with V8's optimizing tiers off no fill gets cheaper (BENCHMARKS.md, finding 25).
     let fill = coldFill;
+    let inRoom = coldFill; // the last fill: its sessions are the room for the phases below
     if (p.fillWarmLogins > 0) {
       let logins = coldFill.opened;
       while (logins < p.fillWarmLogins) {
@@ -50,7 +51,7 @@ export async function fanout(ctx: RunContext, kind: TargetKind, n: number): Prom
       const samples: Fill[] = [];
       while (samples.length < FILL_SAMPLES) {
         await emptyRoom(ctx, server);
-        samples.push(await measureFill(ctx, server, kind, n, `warm ${samples.length + 1}/${FILL_SAMPLES}`));
+        samples.push((inRoom = await measureFill(ctx, server, kind, n, `warm ${samples.length + 1}/${FILL_SAMPLES}`)));
       }
       fill = medianBy(samples, (f) => f.perSec);
     }
@@ -73,7 +74,7 @@ export async function fanout(ctx: RunContext, kind: TargetKind, n: number): Prom
     });
     ctx.log(`fanout ${kind} N=${n}: fixed ${Math.round(rate.perSec)}/s p99 ${rate.p99Ms.toFixed(2)} ms; max ${Math.round(saturated.perSec)}/s ` +
       `(CPU: server ${saturated.cpu.serverPct.toFixed(0)} %, generators ${saturated.cpu.generatorsPct.toFixed(0)} %, other processes ${saturated.cpu.othersPct.toFixed(0)} %)`);
-    return { members: n, held: fill.held, senders, roomRate, rate, saturated, fill, coldFill };
+    return { members: n, held: inRoom.held, senders, roomRate, rate, saturated, fill, coldFill };
   });
 }
 
