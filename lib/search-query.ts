@@ -52,7 +52,10 @@ export function parseSearch(args: string[]): SearchQuery {
   if (words.some((w) => [...w].length > SEARCH_MAX_WORD)) throw new ChatdError('BAD_ARGS', `words are at most ${SEARCH_MAX_WORD} characters`);
   // One word per folded form (the engines fold alike), the first as typed.
   const byFold = new Map<string, string>();
-  for (const w of words) if (!byFold.has(foldWord(w))) byFold.set(foldWord(w), w);
+  for (const w of words) {
+    const folded = foldWord(w);
+    if (!byFold.has(folded)) byFold.set(folded, w);
+  }
   return { words: [...byFold.values()], room, from, limit: limit ?? SEARCH_DEFAULT_N };
 }
 

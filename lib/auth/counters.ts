@@ -13,7 +13,7 @@ import { addressKey } from '../address-key.js';
 import type { Bus } from '../bus/types.js';
 import type { Config, Limits } from '../config.js';
 import { evictOldest, KeyedBuckets } from '../ratelimit.js';
-import { expireAfter } from '../timeout.js';
+import { withTimeout } from '../timeout.js';
 
 /**
  * The outcome of reserving an attempt against a name: go ahead (refused null), or refuse without
@@ -236,16 +236,11 @@ export class RedisCounters implements LoginCounters {
     const src = this.source();
     if (!src) return null;
     const full = keys.map((k) => src.prefix + k);
-    let timer: NodeJS.Timeout | undefined;
+    // withTimeout gives up only after the loop has read what arrived meanwhile (expireAfter).
     try {
-      return await Promise.race([
-        src.redis.eval(script, full.length, ...full, ...args.map(String)),
-        new Promise<null>((resolve) => { timer = expireAfter(REDIS_TIMEOUT_MS, () => resolve(null)); }),
-      ]);
+      return await withTimeout(src.redis.eval(script, full.length, ...full, ...args.map(String)), REDIS_TIMEOUT_MS);
     } catch {
       return null;
-    } finally {
-      clearTimeout(timer);
     }
   }
 

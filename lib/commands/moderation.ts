@@ -56,7 +56,7 @@ async function mayOverrideNow(ctx: CommandContext, c: Command, what: 'ban' | 'mu
 const TARGET = { arg: 0, outrank: true };
 
 /** The mute on a user, as the list mayOverrideNow checks (empty when none). */
-async function mutesOn(ctx: CommandContext, userId: number): Promise<Array<{ by: string; byLevel?: number | null }>> {
+async function mutesOn(ctx: CommandContext, userId: number): Promise<Setter[]> {
   const m = await ctx.host.db.activeMuteOf(userId);
   return m ? [m] : [];
 }
