@@ -309,10 +309,18 @@ const senders = {
     } else {
       const rate = a.ratePerSender ?? 1;
       const due = new Array(this.conns.length).fill(0);
+      // Poisson arrivals: each sender's next message after an exponential gap of the same mean, so
+      // messages sometimes bunch and sometimes pause, as in a room of people typing.
+      const gapMs = () => (-Math.log(1 - Math.random()) * 1000) / rate;
+      const nextAt = this.conns.map(() => gapMs());
       await new Promise<void>((resolve) => {
         const tick = () => {
           const elapsed = Math.min(Date.now(), this.endAt) - t0;
           this.conns.forEach((c, i) => {
+            if (a.poisson) {
+              while (nextAt[i]! <= elapsed) { nextAt[i]! += gapMs(); this.sendOne(c); }
+              return;
+            }
             // Senders are staggered evenly within each period so the load is smooth, not bursty.
             const owed = Math.floor((elapsed / 1000) * rate + i / this.conns.length);
             while (due[i] < owed) { due[i]++; this.sendOne(c); }

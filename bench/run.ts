@@ -44,6 +44,7 @@ async function main(ctx: RunContext): Promise<void> {
   if (p.chatd !== CHATD_JS) note(`chatd under test: ${p.chatd}`);
   if (Object.keys(p.limits).length) note(`chatd limits set for this run: ${JSON.stringify(p.limits)}`);
   for (const [k, v] of Object.entries(p.serverEnv)) note(`servers run with ${k}=${v}`);
+  if (p.arrivals === 'poisson') note('fixed-rate senders send at random gaps (--arrivals poisson), not staggered evenly');
   const fdMax = fdHardLimit();
   if (p.sections.has('idle') && p.sessions + 512 > fdMax) {
     const was = p.sessions;

@@ -21,6 +21,8 @@ export type SendArgs = {
   phase: number; senders: number; durationMs: number; textBytes: number;
   /** Fixed rate: messages per second per sender. */
   ratePerSender?: number;
+  /** Fixed rate: each sender's gaps drawn at random (Poisson arrivals, bursty) instead of the senders staggered evenly. */
+  poisson?: boolean;
   /** Closed loop instead: every sender keeps this many messages in flight (its own copy is the ack). */
   window?: number;
   /** After the send window, wait at most this long for in-flight messages. */

@@ -33,6 +33,9 @@ const USAGE = `usage: npm run bench [-- options]   (or: node dist/bench/run.js [
                        see BENCHMARKS.md, findings 23 and 25)
   --idle-part          idle chatd sessions leave the lobby right after login (for builds that
                        send every join to every member: O(N²) without limits.presenceEventsMaxRoom)
+  --arrivals KIND       the fan-out's fixed-rate senders: even (default; staggered, one message every
+                       5 ms into 100 members, the target rows) or poisson (each sender's gaps
+                       random with the same mean: bursty, as people chat; BENCHMARKS.md finding 26)
   --chatd FILE         the chatd binary under test (default dist/cli/chatd.js): A/B a patched build
   --server-env K=V     environment for both servers under test, repeatable
                        (e.g. LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2)
@@ -43,6 +46,7 @@ const USAGE = `usage: npm run bench [-- options]   (or: node dist/bench/run.js [
 export type Plan = {
   quick: boolean; sections: Set<Section>; sessions: number; members: number[]; gens: number; profile: boolean;
   mysql: string | null; out: string; verbose: boolean; chatd: string; serverEnv: Record<string, string>; limits: Record<string, number>; idlePart: boolean;
+  arrivals: 'even' | 'poisson';
   reconnectClients: number; reconnectCostly: number;
   phaseMs: number; satMs: number; warmupMs: number; fillWarmLogins: number; handshakeMs: number; stormMs: number; chatMembers: number;
   historyMessages: number; historyQueries: number; searchMessages: number; searchQueries: number; deadlineMs: number;
@@ -56,7 +60,7 @@ export function plan(argv: string[]): Plan {
       gens: { type: 'string' }, profile: { type: 'boolean', default: false }, mysql: { type: 'string' }, 'no-mysql': { type: 'boolean', default: false },
       out: { type: 'string' }, verbose: { type: 'boolean', default: false }, help: { type: 'boolean', default: false },
       chatd: { type: 'string' }, 'reconnect-clients': { type: 'string' }, 'reconnect-costly': { type: 'string' }, 'server-env': { type: 'string', multiple: true }, limit: { type: 'string', multiple: true }, 'idle-part': { type: 'boolean', default: false },
-      'no-warmup': { type: 'boolean', default: false },
+      'no-warmup': { type: 'boolean', default: false }, arrivals: { type: 'string', default: 'even' },
     },
   });
   if (v.help) { process.stdout.write(USAGE); process.exit(0); }
@@ -72,6 +76,7 @@ export function plan(argv: string[]): Plan {
     return n;
   };
   const quick = v.quick!;
+  if (v.arrivals !== 'even' && v.arrivals !== 'poisson') usage(`--arrivals is even or poisson (got "${v.arrivals}")`);
   const members = (v.members ?? '100,1000').split(',').map((m) => int(m, 0, '--members'));
   return {
     quick, sections, members,
@@ -86,6 +91,7 @@ export function plan(argv: string[]): Plan {
     verbose: v.verbose!,
     chatd: path.resolve(v.chatd ?? CHATD_JS),
     idlePart: v['idle-part']!,
+    arrivals: v.arrivals,
     serverEnv: Object.fromEntries((v['server-env'] ?? []).map((kv) => keyValue('--server-env', kv))),
     limits: Object.fromEntries((v.limit ?? []).map((kv) => {
       const [k, val] = keyValue('--limit', kv);

@@ -35,7 +35,7 @@ export type Storm = {
   serverPct: number; othersPct: number; serverCpuMsEach: number;
 };
 
-export type SendPhaseArgs = { senders: number; durationMs: number; ratePerSender?: number; window?: number; drainMs: number };
+export type SendPhaseArgs = { senders: number; durationMs: number; ratePerSender?: number; poisson?: boolean; window?: number; drainMs: number };
 
 /**
  * Other processes on the box (this is a shared 2-core machine) can take a core in the middle of a

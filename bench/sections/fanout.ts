@@ -62,11 +62,11 @@ export async function fanout(ctx: RunContext, kind: TargetKind, n: number): Prom
       // The message path once at the same rate, unmeasured: the fixed rate is then a running
       // server's, not its first thousand messages, which ran partly in V8's interpreter and baseline
       // code (the fill's warm-up above covers logins only). Both servers get it (finding 23).
-      await ctx.sendPhase(server, `fanout ${n} warm-up`, n, { senders, durationMs: p.warmupMs, ratePerSender: roomRate / senders, drainMs: 1000 });
+      await ctx.sendPhase(server, `fanout ${n} warm-up`, n, { senders, durationMs: p.warmupMs, ratePerSender: roomRate / senders, poisson: p.arrivals === 'poisson', drainMs: 1000 });
     }
     const rate = await ctx.leastDisturbed(`fanout ${kind} N=${n} fixed rate`, (r) => r.cpu.othersPct, async () => {
       await ctx.quiet(server, 5000);
-      return ctx.sendPhase(server, `fanout ${n} fixed rate`, n, { senders, durationMs: p.phaseMs, ratePerSender: roomRate / senders, drainMs: 1000 });
+      return ctx.sendPhase(server, `fanout ${n} fixed rate`, n, { senders, durationMs: p.phaseMs, ratePerSender: roomRate / senders, poisson: p.arrivals === 'poisson', drainMs: 1000 });
     });
     const saturated = await ctx.leastDisturbed(`fanout ${kind} N=${n} saturated`, (r) => r.cpu.othersPct, async () => {
       await ctx.quiet(server, 5000);
