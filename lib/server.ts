@@ -12,7 +12,7 @@ import { Session } from './session.js';
 import { listenOn } from './listen.js';
 import { chooseAlpn } from './alpn.js';
 import { ALPN, ENROLL_ALPN } from './protocol/frames.js';
-import { certificateRefusal, noCertificateRefusal, refusalOf, RefusalLog } from './tls-refusals.js';
+import { certificateRefusal, noCertificateRefusal, refusalOf, RefusalLog, type Refusal } from './tls-refusals.js';
 import { serveEnrollment } from './enroll/connection.js';
 import type { EnrollService } from './enroll/service.js';
 import { rotateTicketKeys, ticketOptions } from './tls-tickets.js';
@@ -109,6 +109,22 @@ export function remoteOf(socket: tls.TLSSocket): string {
   return socket.remoteAddress ?? (socket as unknown as { _parent?: net.Socket })._parent?.remoteAddress ?? '?';
 }
 
+/**
+ * A handshake the client-certificate policy does not admit, on the chat or the IRC port: counted as
+ * failed, logged within budget, closed. One place for both ports, so that they cannot drift apart.
+ */
+export function refuseHandshake(socket: tls.TLSSocket, node: ChatNode, refusals: RefusalLog, refusal: Refusal): void {
+  node.metrics.handshakes.inc({ result: 'failed' });
+  refusals.refused(refusal);
+  socket.destroy();
+}
+
+/** A handshake the policy admits, on either port: counted, and counted as resumed when it was. */
+export function countAdmitted(socket: tls.TLSSocket, node: ChatNode): void {
+  node.metrics.handshakes.inc({ result: 'ok' });
+  if (socket.isSessionReused()) node.metrics.resumed.inc();
+}
+
 /** A handshake that failed, on the chat or the IRC port: counted, logged within budget, closed. */
 export function onHandshakeError(node: ChatNode, refusals: RefusalLog): (err: Error, s: tls.TLSSocket) => void {
   return (err, s) => {
@@ -200,12 +216,7 @@ export class ChatServer {
     // A client may come without a certificate (to enroll, or with --client-cert optional), but never with a bad one.
     const peer = readPeer(socket);
     const hasCert = peer !== null;
-    if (hasCert && !socket.authorized) {
-      this.node.metrics.handshakes.inc({ result: 'failed' });
-      this.refusals.refused(certificateRefusal(socket, remoteOf(socket)));
-      socket.destroy();
-      return;
-    }
+    if (hasCert && !socket.authorized) return refuseHandshake(socket, this.node, this.refusals, certificateRefusal(socket, remoteOf(socket)));
     // Before anything is served: an enrollment connection needs no certificate, so it is the one an
     // anonymous peer could renegotiate on (TLS 1.2) to make us burn handshakes.
     refuseRenegotiation(socket, this.refusals);
@@ -215,14 +226,8 @@ export class ChatServer {
       serveEnrollment(socket, this.enroll, this.config.limits, this.node.log, remoteOf(socket));
       return;
     }
-    if (!hasCert && this.config.clientCert === 'required') {
-      this.node.metrics.handshakes.inc({ result: 'failed' });
-      this.refusals.refused(noCertificateRefusal(remoteOf(socket)));
-      socket.destroy();
-      return;
-    }
-    this.node.metrics.handshakes.inc({ result: 'ok' });
-    if (socket.isSessionReused()) this.node.metrics.resumed.inc();
+    if (!hasCert && this.config.clientCert === 'required') return refuseHandshake(socket, this.node, this.refusals, noCertificateRefusal(remoteOf(socket)));
+    countAdmitted(socket, this.node);
     const mode = socket.alpnProtocol === ALPN ? 'json' : 'text';
     const session = new Session(socket, mode, this.node, this.node.nodeName, peer);
     this.node.add(session);

@@ -8,7 +8,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Config } from '../config.js';
 import type { ChatNode } from '../node.js';
-import { ListenerTls, onHandshakeError, refuseRenegotiation, remoteOf, type ChatServer, type TlsFiles } from '../server.js';
+import { countAdmitted, ListenerTls, onHandshakeError, refuseHandshake, refuseRenegotiation, remoteOf, type ChatServer, type TlsFiles } from '../server.js';
 import { certificateRefusal, noCertificateRefusal, RefusalLog } from '../tls-refusals.js';
 import { IrcSession } from './session.js';
 import { listenOn } from '../listen.js';
@@ -39,23 +39,12 @@ export class IrcServer {
 
   private accept(socket: tls.TLSSocket): void {
     const peer = readPeer(socket);
-    if (!socket.authorized && peer !== null) {
-      this.node.metrics.handshakes.inc({ result: 'failed' });
-      this.refusals.refused(certificateRefusal(socket, remoteOf(socket)));
-      socket.destroy();
-      return;
-    }
+    if (!socket.authorized && peer !== null) return refuseHandshake(socket, this.node, this.refusals, certificateRefusal(socket, remoteOf(socket)));
     // rejectUnauthorized does not make OpenSSL ask a resumed session for a certificate: a ticket of
     // the chat port's enrollment (no certificate; the two listeners share ticket keys) resumed here
     // has none, and Node calls it authorized. So the policy is checked here too, as on the chat port.
-    if (peer === null && this.config.clientCert === 'required') {
-      this.node.metrics.handshakes.inc({ result: 'failed' });
-      this.refusals.refused(noCertificateRefusal(remoteOf(socket)));
-      socket.destroy();
-      return;
-    }
-    this.node.metrics.handshakes.inc({ result: 'ok' });
-    if (socket.isSessionReused()) this.node.metrics.resumed.inc();
+    if (peer === null && this.config.clientCert === 'required') return refuseHandshake(socket, this.node, this.refusals, noCertificateRefusal(remoteOf(socket)));
+    countAdmitted(socket, this.node);
     refuseRenegotiation(socket, this.refusals);
     this.node.add(new IrcSession(socket, this.node, peer));
   }
