@@ -114,9 +114,7 @@ const REDIS = process.env.CHATD_TEST_REDIS;
   });
 
   it('falls back to the node\'s own counters while Redis is unreachable, and keeps serving logins', async () => {
-    const target = new URL(REDIS!);
-    const proxy = new TcpProxy(target.hostname, Number(target.port || 6379));
-    await proxy.start();
+    const proxy = await TcpProxy.inFrontOf(REDIS!, 6379);
     try {
       const a = await node('a', {}, proxy.port);
       await proxy.cut();

@@ -31,9 +31,7 @@ const REDIS = process.env.CHATD_TEST_REDIS;
   // Which one happens depends on timing (retry after 100 ms); each made a second copy.
   {
     it('a publish whose answer was lost reaches every member once when Redis comes back', async () => {
-      const r = new URL(REDIS!);
-      const proxy = new TcpProxy(r.hostname, Number(r.port || 6379));
-      await proxy.start();
+      const proxy = await TcpProxy.inFrontOf(REDIS!, 6379);
       t.defer(() => proxy.stop());
       const a = await t.start({ bus: busUrl(REDIS!, prefix, proxy.port), nodeName: 'a' });
       const b = await t.start({ bus: busUrl(REDIS!, prefix), nodeName: 'b' });
@@ -61,9 +59,7 @@ const REDIS = process.env.CHATD_TEST_REDIS;
   }
 
   it('a dead path to Redis (connections open, nothing answered) is noticed within the presence TTL, and the node comes back', async () => {
-    const r = new URL(REDIS!);
-    const proxy = new TcpProxy(r.hostname, Number(r.port || 6379));
-    await proxy.start();
+    const proxy = await TcpProxy.inFrontOf(REDIS!, 6379);
     t.defer(() => proxy.stop());
     const limits = { presenceTtlMs: 1000 };
     const a = await t.start({ bus: busUrl(REDIS!, prefix, proxy.port), nodeName: 'a', limits });

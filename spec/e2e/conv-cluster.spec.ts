@@ -94,9 +94,7 @@ const REDIS = process.env.CHATD_TEST_REDIS;
   });
 
   it('remembers ids on the node while Redis is unreachable: a resent frame still runs once', async () => {
-    const target = new URL(REDIS!);
-    const proxy = new TcpProxy(target.hostname, Number(target.port || 6379));
-    await proxy.start();
+    const proxy = await TcpProxy.inFrontOf(REDIS!, 6379);
     t.defer(() => proxy.stop());
     const a = await node('a', proxy.port);
     const bob = await login(a.address.port, 'bob');

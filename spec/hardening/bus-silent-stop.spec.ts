@@ -32,9 +32,7 @@ describe('hardening: SIGTERM while the Redis path is silent (chatd binary)', fun
   });
 
   it('says bye SHUTDOWN and exits 0 within the grace period, with a log line for the goodbye Redis did not answer', async () => {
-    const r = new URL(REDIS!);
-    proxy = new TcpProxy(r.hostname, Number(r.port || 6379));
-    await proxy.start();
+    proxy = await TcpProxy.inFrontOf(REDIS!, 6379);
     dir = tmpdir('bus-silent-stop');
     fs.writeFileSync(path.join(dir, 'cfg.json'), JSON.stringify({ password: { m: 256, t: 1, p: 1 } })); // default limits: grace 5 s, presence TTL 30 s
     const certs = t.world.certs;

@@ -10,9 +10,7 @@ export type CutPair = { a: Chatd; b: Chatd; cut(): Promise<void> };
 
 /** Nodes a and b of `t`'s world on the bus namespace `prefix`; `cut()` takes node a's Redis away. */
 export async function cutPair(t: ChatdFixture, redis: string, prefix: string, databasePollMs = 200): Promise<CutPair> {
-  const r = new URL(redis);
-  const proxy = new TcpProxy(r.hostname, Number(r.port || 6379));
-  await proxy.start();
+  const proxy = await TcpProxy.inFrontOf(redis, 6379);
   t.defer(() => proxy.stop());
   const limits = { databasePollMs };
   const a = await t.start({ bus: busUrl(redis, prefix, proxy.port), nodeName: 'a', limits });
