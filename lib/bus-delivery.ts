@@ -33,6 +33,8 @@ export interface DeliveryState {
   sessionsOf(user: string): ReadonlySet<Session> | undefined;
   /** A role change heard of: logins of the user in flight read their account again (lib/account-changes.ts). */
   accountChanged(user: string): void;
+  /** Every session here hears that `user`'s away state changed. */
+  awayChanged(user: string, message: string | null): void;
 }
 
 /** The events that are batched (lib/presence-batch.ts): one per member per login, logout or part. */
@@ -99,8 +101,8 @@ export class BusDelivery {
       case 'unmute': this.node.mutes.set(msg.user, undefined); return;
       case 'topic': this.node.topics.set(msg.room, msg.topic); return;
       case 'away':
-        this.node.away.set(msg.user, msg.message, msg.since);
-        for (const set of this.node.byUser.values()) for (const s of set) s.awayChanged(msg.user, msg.message);
+        this.node.away.set(msg.user, msg.message, msg.since, msg.account);
+        this.node.awayChanged(msg.user, msg.message);
         return;
     }
   }

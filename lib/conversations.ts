@@ -4,7 +4,7 @@
 import type { ChatNode } from './node.js';
 import type { DmFrame } from './protocol/frames.js';
 import { checkText } from './sanitize.js';
-import type { Session } from './session.js';
+import type { Session, SessionUser } from './session.js';
 
 export class Conversations {
   constructor(private readonly node: ChatNode) {}
@@ -56,9 +56,9 @@ export class Conversations {
   }
 
   /** Starts (a message) or ends (null) a user's absence on every node. */
-  setAway(user: string, message: string | null): void {
+  setAway(user: SessionUser, message: string | null): void {
     const since = Date.now();
-    this.node.away.set(user, message, since);
-    this.node.bus.publish({ t: 'away', user, message, since });
+    this.node.away.set(user.name, message, since, user.id);
+    this.node.bus.publish({ t: 'away', user: user.name, account: user.id, message, since });
   }
 }

@@ -98,6 +98,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
       mailboxes: this.mailboxes, mutes: this.mutes, topics: this.topics, away: this.away, restyle: (ss, r) => this.restyle(ss, r),
       sessionsOf: (user) => this.sessionsOf(user),
       accountChanged: (user) => this.accountChanged(user),
+      awayChanged: (user, message) => this.awayChanged(user, message),
       presenceBatchMs: () => this.config.limits.presenceBatchMs,
     });
   }
@@ -326,8 +327,19 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
 
   tellAway(user: string, sender: string): boolean { return this.away.tell(user, sender); }
 
+  /** Every session here hears that `user`'s away state changed (IRC's away-notify tells its client). */
+  awayChanged(user: string, message: string | null): void {
+    for (const set of this.byUser.values()) for (const s of set) s.awayChanged(user, message);
+  }
+
+  /** An erased account's absence is forgotten here (`chat-admin purge`), and ends for whoever was told of it. */
+  forgetAway(account: number): void {
+    const user = this.away.forgetAccount(account);
+    if (user) this.awayChanged(user, null);
+  }
+
   /** Starts (a message) or ends (null) a user's absence on every node. */
-  setAway(user: string, message: string | null): void { this.conversations.setAway(user, message); }
+  setAway(user: SessionUser, message: string | null): void { this.conversations.setAway(user, message); }
 
   async join(s: Session, room: string, since?: string): Promise<void> {
     if (s.closed) return; // ended meanwhile (an answer overflowed its send queue): it must not become a member again

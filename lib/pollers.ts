@@ -25,6 +25,8 @@ export interface PolledNode {
   topicStored(room: string, topic: string): void;
   /** Messages erased from the database by `upTo` (ms) leave what the node remembers of recent ones. */
   forgetErased(upTo: number): Promise<number>;
+  /** An erased account's away text leaves the node (its name is free for the next account). */
+  forgetAway(account: number): void;
 }
 
 export type PollLimits = { databasePollMs: number; dbTimeoutMs: number };
@@ -217,6 +219,8 @@ export class DatabasePollers {
       // Its messages are gone from the database; a join must not bring them back from memory. First,
       // so that once its sessions have ended nothing of it is served.
       await this.node.forgetErased(ts).catch((e) => this.log.warn('purged messages not forgotten in memory', { err: (e as Error).message }));
+      // Its away text too: the name is free, and the next account given it must not show it.
+      this.node.forgetAway(id);
       for (const s of [...this.node.sessions]) if (s.user?.id === id) s.bye('KICKED', 'account erased by an administrator');
       return;
     }

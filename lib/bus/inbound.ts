@@ -155,7 +155,11 @@ function check(m: Obj, maxText: number): BusMessage {
     case 'unmute': return { t: 'unmute', user: name(m.user, 'user') };
     case 'topic': return { t: 'topic', room: room(m.room), topic: text(m.topic, 'topic', maxText) };
     case 'away':
-      return { t: 'away', user: name(m.user, 'user'), message: m.message === null ? null : text(m.message, 'message', maxText), since: num(m.since, 'since') };
+      return {
+        t: 'away', user: name(m.user, 'user'), message: m.message === null ? null : text(m.message, 'message', maxText), since: num(m.since, 'since'),
+        // Absent from a node that predates it (a rolling upgrade): that absence is kept by name only.
+        ...(m.account === undefined ? {} : { account: num(m.account, 'account') }),
+      };
     default:
       return bad('unknown t');
   }

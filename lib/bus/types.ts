@@ -16,7 +16,7 @@ export type BusMessage =
   | { t: 'mute'; user: string; until: number | null }
   | { t: 'unmute'; user: string }
   | { t: 'topic'; room: string; topic: string }
-  | { t: 'away'; user: string; message: string | null; since: number };
+  | { t: 'away'; user: string; account?: number; message: string | null; since: number };
 
 /** One live session as `users` and `connections` show it, on any node. */
 export type PresenceEntry = {

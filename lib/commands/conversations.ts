@@ -16,7 +16,7 @@ const away = command({
     // user's words would reach them all. Away without words, and back, say nothing of one's own.
     if (ctx.args.length) ctx.host.assertNotMuted(ctx.user);
     const message = ctx.args.length ? checkText(ctx.rest(0), AWAY_MAX) : 'away';
-    ctx.host.setAway(ctx.user.name, message);
+    ctx.host.setAway(ctx.user, message);
     return { text: `you are away: ${message} (${ctx.prefix}back when you return)`, data: { away: message } };
   },
 });
@@ -27,7 +27,7 @@ const back = command({
   examples: [''],
   run(ctx) {
     const was = ctx.host.awayOf(ctx.user.name);
-    ctx.host.setAway(ctx.user.name, null);
+    ctx.host.setAway(ctx.user, null);
     return { text: was ? 'welcome back' : 'you were not away', data: { away: null } };
   },
 });

@@ -31,7 +31,7 @@ export interface CommandHost {
   /** A DM to an existing user who is offline: waits in their mailbox (MAILBOX_FULL when full). */
   dmOffline(s: Session, to: string, raw: string): Promise<DmFrame>;
   /** Starts (a message) or ends (null) a user's absence, on every node. */
-  setAway(user: string, message: string | null): void;
+  setAway(user: SessionUser, message: string | null): void;
   awayOf(user: string): { message: string; since: number } | undefined;
   /** True the first time `sender` writes to `user` during the current absence (one notice each). */
   tellAway(user: string, sender: string): boolean;

@@ -7,6 +7,7 @@ import { TestClient, type Frame } from '../helpers/client.js';
 import type { MessageFrame } from '../../lib/protocol/frames.js';
 import { DAY_MS } from '../../lib/retention.js';
 import { ADMIN_ACTOR } from '../../lib/auth/policy.js';
+import { until } from '../helpers/wait.js';
 
 /** The texts of the history frame a fresh login is sent for the lobby. */
 async function lobbyOnLogin(c: TestClient): Promise<string[]> {
@@ -50,6 +51,20 @@ for (const kind of ['sqlite', 'mysql'] as const) {
       const resumed = await bob.waitFor((f) => f.type === 'history' && f.room === 'lobby' && !f.search, 5000, 'resumed history');
       expect(resumed.messages.map((m: Frame) => m.text)).to.not.include.members(['dave harasses one']);
       expect(resumed.messages.map((m: Frame) => m.text)).to.not.include.members(['dave harasses two']);
+    });
+
+    it('a purged user\'s away message is forgotten, so the next account given the name does not show it', async () => {
+      const dave = await t.login('dave');
+      expect((await dave.command('//away at the clinic, call 555-0100')).type).to.equal('result');
+      const alice = await t.login('alice');
+      expect((await alice.command('//whois dave')).text).to.include('555-0100');
+      const dv = (await t.world.store.getUser('dave'))!;
+      await t.world.store.purgeUser(dv, ADMIN_ACTOR);
+      expect(['KICKED', 'CERT_REVOKED']).to.include((await dave.waitFor((f) => f.type === 'bye', 5000, 'bye')).code);
+      // Kept by name in memory, the text outlived the account, and a new "dave" was shown away with it.
+      await until(async () => t.chatd.node.awayOf('dave') === undefined, 5000, 'the away text forgotten');
+      await t.world.store.createUser({ username: 'dave', passwordHash: dv.passwordHash, role: 'user' });
+      expect((await alice.command('//whois dave')).text).to.not.include('555-0100');
     });
 
     it('messages retention deletes are not served from memory either', async () => {
