@@ -45,12 +45,22 @@ async function newPassword(args: EnrollArgs, user: string, env: NodeJS.ProcessEn
   return pw;
 }
 
+/** id-kp-serverAuth (RFC 5280 4.2.1.12): what a TLS server's certificate is for. */
+const SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
+
 /** Why the server's certificate is not the one the invite vouches for, or null when it is. */
 export function serverProblem(peer: crypto.X509Certificate | undefined, caPem: string, host: string, now = Date.now()): string | null {
   if (!peer) return 'the server showed no certificate';
   const cas = pemBlocks(caPem).map((p) => new crypto.X509Certificate(p));
   if (!cas.some((ca) => peer.checkIssued(ca) && peer.verify(ca.publicKey))) return 'its certificate is not signed by the invite\'s CA';
   if (Date.parse(peer.validFrom) > now || Date.parse(peer.validTo) < now) return 'its certificate is not valid now';
+  // Signed by that CA is not enough: it signs every user's client certificate too (CN = the login
+  // name, no SAN), and checkHost falls back to the CN, so a user named like the server's host
+  // (`localhost`, `chat.example.org`) held a certificate that passed here, and could pose as the
+  // server to collect invitees' tokens and new passwords. OpenSSL's own check, on a connection it
+  // verifies, refuses it for its purpose; so does this one: a server's certificate, not a CA's.
+  if (peer.ca) return 'its certificate is a CA\'s, not a server\'s';
+  if (peer.keyUsage && !peer.keyUsage.includes(SERVER_AUTH)) return 'its certificate is not for a server (no serverAuth)';
   const named = net.isIP(host) ? peer.checkIP(host) : peer.checkHost(host);
   if (!named) return `its certificate does not name ${host}`;
   return null;

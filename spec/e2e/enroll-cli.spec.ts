@@ -18,7 +18,7 @@ import { makeWorld, startServer, tmpdir, USERS, type World } from '../helpers/wo
 const DANA_PW = 'dana picks a passphrase';
 
 /** A TLS server that offers chatd-enroll/1, greets with `caPem`, and records every byte a client sends. */
-async function impostor(cert: { certPem: string; keyPem: string }, caPem: string): Promise<{ port: number; received: Promise<number>; close(): void }> {
+async function impostor(cert: { certPem: string; keyPem: string }, caPem: string, host = '127.0.0.1'): Promise<{ port: number; received: Promise<number>; close(): void }> {
   let got!: (n: number) => void;
   const received = new Promise<number>((r) => (got = r));
   const server = tls.createServer({ cert: cert.certPem, key: cert.keyPem, ALPNProtocols: ['chatd-enroll/1'] }, (s) => {
@@ -28,7 +28,7 @@ async function impostor(cert: { certPem: string; keyPem: string }, caPem: string
     s.on('close', () => got(n));
     s.write(JSON.stringify({ type: 'enroll_hello', ca: caPem }) + '\n');
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => server.listen(0, host, () => r()));
   return { port: (server.address() as { port: number }).port, received, close: () => server.close() };
 }
 
@@ -111,19 +111,24 @@ describe('e2e: chat-cli enroll and renewal', function () {
     });
     after(() => fs.rmSync(foreign, { recursive: true, force: true }));
 
-    const cases: Array<[string, () => Promise<{ certPem: string; keyPem: string }>, () => string, RegExp]> = [
+    const cases: Array<[string, () => Promise<{ certPem: string; keyPem: string }>, () => string, RegExp, string?]> = [
       ['another CA', async () => loadPair(foreign), () => fs.readFileSync(`${foreign}/ca.crt`, 'utf8'), /CA \(fingerprint [0-9a-f]{64}\) is not the one of the invite/],
       ['the right CA in its greeting, its own certificate', async () => loadPair(foreign), () => fs.readFileSync(`${world.certs}/ca.crt`, 'utf8'), /not signed by the invite's CA/],
       ['a certificate of the right CA for another host', async () => createServerCert(loadCA(world.certs), ['elsewhere.example']), () => fs.readFileSync(`${world.certs}/ca.crt`, 'utf8'), /does not name 127\.0\.0\.1/],
+      // A user named like the server's host: the CA signed their client certificate with CN = that name.
+      ['a user\'s client certificate of the right CA, its CN the server\'s host name', async () => {
+        await issueClientCert(world.certs, 'localhost');
+        return { certPem: fs.readFileSync(`${world.certs}/clients/localhost.crt`, 'utf8'), keyPem: fs.readFileSync(`${world.certs}/clients/localhost.key`, 'utf8') };
+      }, () => fs.readFileSync(`${world.certs}/ca.crt`, 'utf8'), /not for a server/, 'localhost'],
     ];
-    for (const [what, cert, hello, message] of cases) {
+    for (const [what, cert, hello, message, host = '127.0.0.1'] of cases) {
       it(what, async () => {
-        const fake = await impostor(await cert(), hello());
+        const fake = await impostor(await cert(), hello(), host);
         try {
-          const { code } = await inviteCode(world.db, world.certs, 'victim', '--server', `127.0.0.1:${fake.port}`);
+          const { code } = await inviteCode(world.db, world.certs, 'victim', '--server', `${host}:${fake.port}`);
           const r = await runBin('chat-cli', ['enroll', code, '--dir', path.join(xdg, 'victim')], { env: { CHATD_PASSWORD: 'a secret kept well' } });
           expect(r.code).to.equal(1);
-          expect(r.err).to.match(message);
+          expect(r.err, r.err).to.match(message);
           expect(r.err).to.match(/nothing was sent/);
           expect(await fake.received).to.equal(0);
           expect(fs.existsSync(path.join(xdg, 'victim'))).to.equal(false);
