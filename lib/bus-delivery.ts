@@ -6,6 +6,7 @@ import type { BusMessage } from './bus/types.js';
 import type { Mailboxes } from './dms.js';
 import type { Metrics } from './metrics.js';
 import type { MuteList } from './mutes.js';
+import type { EventFrame } from './protocol/frames.js';
 import { Outgoing } from './protocol/outgoing.js';
 import { PresenceBatches } from './presence-batch.js';
 import type { RoomHistory } from './room-history.js';
@@ -60,7 +61,8 @@ export class BusDelivery {
         if (msg.frame.type === 'message') this.node.roomHistory.remember(msg.frame);
         if (msg.frame.type === 'event' && PRESENCE.has(msg.frame.event)) {
           const told = msg.origin?.node === this.node.nodeName ? msg.origin.session : undefined;
-          return this.presence.add(msg.room, new Outgoing(msg.frame), told);
+          const frame = this.accountPresence(msg.room, msg.frame, told);
+          return frame ? this.presence.add(msg.room, new Outgoing(frame), told) : undefined;
         }
         this.presence.flushRoom(msg.room); // what was held comes first
         const members = this.node.rooms.get(msg.room);
@@ -105,6 +107,22 @@ export class BusDelivery {
         this.node.awayChanged(msg.user, msg.message);
         return;
     }
+  }
+
+  /**
+   * join, part and quit as the members here should see them: an account's, not a session's. A user
+   * in a room from IRC and from chat-cli at once is one nick in the channel; when one of the two left,
+   * IRC clients were told PART or QUIT and dropped a user who was still there and still talking (and
+   * a QUIT from every channel). So an event about someone who still has, or already had, a session in
+   * the room on this node is not passed on, and a quit of someone still on this node in other rooms
+   * is a part. `origin`: the joining session itself, which is not "already there". Sessions of the
+   * same account on other nodes are not seen here: that case still shows both.
+   */
+  private accountPresence(room: string, frame: EventFrame, origin: string | undefined): EventFrame | null {
+    const mine = frame.user === undefined ? undefined : this.node.byUser.get(frame.user);
+    if (!mine) return frame;
+    for (const s of mine) if (s.id !== origin && s.rooms.has(room)) return null;
+    return frame.event === 'quit' ? { ...frame, event: 'part' } : frame;
   }
 
   /** One counter update per fan-out, with the recipient count: never one per recipient. */

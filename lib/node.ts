@@ -366,8 +366,11 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
 
   part(s: Session, room: string): void {
     if (!s.rooms.has(room)) throw new ChatdError('NO_SUCH_ROOM', `you are not in #${room}`);
-    if (this.presenceEvents(room)) this.publishEvent('part', { room, user: s.user!.name });
+    const announce = this.presenceEvents(room);
+    // Left first, as detach does: whether the account is still in the room is read when the event
+    // is delivered (lib/bus-delivery.ts accountPresence), and this session is not in it any more.
     this.leaveLocal(s, room);
+    if (announce) this.publishEvent('part', { room, user: s.user!.name });
   }
 
   /** join/part/quit events only for rooms up to limits.presenceEventsMaxRoom members (on this node). */
