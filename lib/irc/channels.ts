@@ -20,15 +20,19 @@ export abstract class IrcChannels extends IrcRegistration {
   private ackSeq = 0;
 
   /**
-   * The first TARGMAX targets of a comma list; the others are answered ERR_TOOMANYTARGETS (407),
-   * except for NOTICE, which is never answered, so a client that ignored TARGMAX learns what was not done.
-   * `unique`: each target once (CASEMAPPING=ascii: `#Lobby` is `#lobby`).
+   * The first TARGMAX targets of a comma list; the others are answered with one ERR_TOOMANYTARGETS
+   * (407) naming the first of them, except for NOTICE, which is never answered, so a client that
+   * ignored TARGMAX learns what was not done. One, not one each: a line of 500 commas was answered
+   * with 500 lines. `unique`: each target once (CASEMAPPING=ascii: `#Lobby` is `#lobby`).
    */
   protected targets(command: keyof typeof TARGMAX, list: string, unique = false): string[] {
     const all = list.split(',');
     const names = unique ? all.filter((t, i) => all.findIndex((u) => u.toLowerCase() === t.toLowerCase()) === i) : all;
     const max = TARGMAX[command];
-    if (command !== 'NOTICE') for (const t of names.slice(max)) this.num('407', t, `Too many targets: at most ${max} a line for ${command}`);
+    const over = names.length - max;
+    if (over > 0 && command !== 'NOTICE') {
+      this.num('407', names[max]!, `Too many targets: at most ${max} a line for ${command}${over > 1 ? ` (${over} not done)` : ''}`);
+    }
     return names.slice(0, max);
   }
 
@@ -74,11 +78,20 @@ export abstract class IrcChannels extends IrcRegistration {
   protected async privmsg(notice: boolean, targets: string | undefined, text: string | undefined): Promise<void> {
     if (!targets) return notice ? undefined : this.num('411', 'No recipient given (PRIVMSG)');
     if (!text) return notice ? undefined : this.num('412', 'No text to send');
-    // A command goes to chatd once, whatever the targets; its answer comes back as notices. Without
-    // an id: an id makes a frame exactly-once per user (lib/dedupe.ts), and ids numbered per
-    // connection repeat on the next one, where the same command line was answered from memory and
-    // never run (a moderator's //kick after a reconnect). IRC clients do not resend.
-    if (!notice && this.isCommand(text)) return this.node.input(this, { kind: 'say', text });
+    if (this.isCommand(text)) {
+      // Nothing answers a NOTICE, so it runs nothing; nor is it passed on: a prefixed line is never
+      // shown to others (a //passwd sent as a NOTICE went to the channel and into its history).
+      if (notice) return;
+      // A command goes to chatd once, whatever the targets; its answer comes back as notices. Typed
+      // in a channel's window it acts on that channel (//topic, //me, //part), as TOPIC does: chatd's
+      // current room, the last one joined, is not what an IRC user sees. Without an id: an id makes
+      // a frame exactly-once per user (lib/dedupe.ts), and ids numbered per connection repeat on the
+      // next one, where the same command line was answered from memory and never run (a
+      // moderator's //kick after a reconnect). IRC clients do not resend.
+      const room = normalizeRoom(targets.split(',')[0]!);
+      if (targets.startsWith('#') && room && this.rooms.has(room)) this.current = room;
+      return this.node.input(this, { kind: 'say', text });
+    }
     const c = ctcp(text);
     // CTCP other than ACTION (VERSION, DCC, ...) is not passed on: DESIGN "IRC front door".
     if (c && c.verb !== 'ACTION') return;
@@ -138,7 +151,7 @@ export abstract class IrcChannels extends IrcRegistration {
 
   protected async partCommand(arg: string | undefined): Promise<void> {
     if (!arg) return this.num('461', 'PART', 'Not enough parameters');
-    for (const name of arg.split(',')) {
+    for (const name of this.targets('PART', arg)) {
       const room = normalizeRoom(name);
       if (!room || !this.rooms.has(room)) { this.num('442', name, 'You\'re not on that channel'); continue; }
       const err = await this.quiet(`part ${room}`);
@@ -201,10 +214,13 @@ export abstract class IrcChannels extends IrcRegistration {
       if (e instanceof ChatdError) return this.num('482', chan, `You're not channel operator (${e.message})`);
       throw e;
     }
+    // Not a user name (a space in a trailing parameter: `KICK #a :bob gone`), it named nobody: passed on
+    // as written, it skipped the 441 check below and kicked bob with the reason "gone".
     const who = normalizeUsername(nick);
-    const sessions = who ? (await this.node.onlineUsers()).get(who) : undefined;
+    if (!who) return this.num('401', nick, 'No such nick/channel');
+    const sessions = (await this.node.onlineUsers()).get(who);
     if (sessions && !sessions.some((p) => p.rooms.includes(room))) return this.num('441', nick, chan, 'They aren\'t on that channel');
-    const err = await this.quiet(`kick ${nick}${reason ? ' ' + reason : ''}`);
+    const err = await this.quiet(`kick ${who}${reason ? ' ' + reason : ''}`);
     if (!err) return;
     if (err.code === 'FORBIDDEN') this.num('482', chan, `You're not channel operator (${err.message})`);
     else if (err.code === 'NO_SUCH_USER') this.num('401', nick, err.message);

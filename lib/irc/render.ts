@@ -108,4 +108,4 @@ export function renderIrc(f: ServerFrame, withTags: boolean): string | null {
  * Targets one line may name (ISUPPORT TARGMAX, as Ergo's PRIVMSG:4): each DM is a command's work and
  * each channel a presence read, while flood control counts the line once.
  */
-export const TARGMAX = { PRIVMSG: 4, NOTICE: 4, JOIN: 10, NAMES: 10 } as const;
+export const TARGMAX = { PRIVMSG: 4, NOTICE: 4, JOIN: 10, PART: 10, NAMES: 10 } as const;
