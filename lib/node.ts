@@ -241,7 +241,10 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
 
   async renew(s: Session, csr: string, id?: FrameId): Promise<void> {
     if (!this.enroll) throw new ChatdError('ENROLL_DISABLED');
-    const issued = await this.enroll.renew(s.user!.name, csr, s.remote, s.fingerprint);
+    // The certificate being renewed, read again here (renewals are rare; it is not kept per session).
+    const c = s.fingerprint ? s.socket.getPeerCertificate() : null;
+    const current = c?.raw ? { validTo: Date.parse(c.valid_to), modulus: c.modulus ?? null } : null;
+    const issued = await this.enroll.renew(s.user!.name, csr, s.remote, s.fingerprint, current);
     s.send({ type: 'renewed', ...issued, ...(id !== undefined ? { id } : {}) });
   }
 

@@ -47,6 +47,15 @@ export function loadCaKey(caFile: string, keyFile: string): CertKeyPair {
   return { certPem, keyPem: key.export({ type: 'pkcs8', format: 'pem' }) as string };
 }
 
+/** What renewal checks of the certificate it renews: its end (ms) and its RSA modulus in hex. */
+export type RenewedCert = { validTo: number; modulus: string | null };
+
+/** Two hex numbers are equal (either case, leading zeros or not: OpenSSL's and forge's spellings). */
+function sameHex(a: string, b: string): boolean {
+  const strip = (h: string) => h.toLowerCase().replace(/^0+/, '');
+  return strip(a) === strip(b);
+}
+
 export class EnrollService {
   private readonly attempts: AttemptWindow;
   /**
@@ -145,12 +154,23 @@ export class EnrollService {
    * optional) would turn a password alone into a certificate, which only an invite grants; and one
    * whose certificate was revoked (a stolen key, a re-enrollment) is still open until the poller
    * closes it, which must not be time enough to get a fresh certificate that no revocation covers.
+   * `current`: that certificate's end and RSA modulus (hex), as the session's socket has them.
    */
-  async renew(user: string, csrPem: unknown, ip: string, fingerprint: string | null): Promise<Issued> {
+  async renew(user: string, csrPem: unknown, ip: string, fingerprint: string | null, current: RenewedCert | null = null): Promise<Issued> {
     if (!this.ca) throw new ChatdError('ENROLL_DISABLED');
     if (!fingerprint) throw new ChatdError('FORBIDDEN', 'renewal is for a session that logged in with a client certificate; ask an operator for an invite');
     if (this.attempts.hit(`renew:${user}`)) throw new ChatdError('RATE_LIMITED', 'too many renewals; try again later');
+    // A resumed TLS session logs in with a certificate that expired since its ticket was issued
+    // (SECURITY.md: up to the ticket's lifetime); renewing it turned that grace into a new 90 days.
+    if (current && !(current.validTo > Date.now())) {
+      throw new ChatdError('FORBIDDEN', 'this certificate has expired; a renewal needs one that is still valid: ask an operator for an invite');
+    }
     const csr = checkCsr(csrPem, user);
+    // DESIGN: a new key each time. The same key renewed again and again is a key that never retires,
+    // however long it may have been exposed.
+    if (current?.modulus && sameHex(current.modulus, csr.publicKey.n.toString(16))) {
+      throw new ChatdError('BAD_CSR', 'a renewal needs a new key; this one is the key of the certificate being renewed');
+    }
     if (await this.db.isRevoked(fingerprint)) throw new ChatdError('CERT_REVOKED');
     const { pem, record } = this.sign(csr.publicKey, user, 'renew');
     await this.db.recordCertificate(record);

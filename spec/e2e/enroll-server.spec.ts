@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Chatd } from '../../lib/app.js';
 import { initCertDir, issueClientCert } from '../../lib/auth/certs.js';
-import { newKeyAndCsr } from '../../lib/client/keys.js';
+import { csrFor, newKeyAndCsr } from '../../lib/client/keys.js';
 import { Logger } from '../../lib/log.js';
 import { runBin } from '../helpers/bin.js';
 import { TestClient, type Frame } from '../helpers/client.js';
@@ -264,6 +264,9 @@ describe('e2e: enrollment (chatd-enroll/1, chat-admin invite)', function () {
     expect((await world.store.certificate(x.fingerprint256))!.source).to.equal('renew');
     c.send({ type: 'renew', id: 'r2', csr: (await newKeyAndCsr('bob')).csrPem });
     expect(await c.waitFor((f) => f.id === 'r2')).to.include({ type: 'error', code: 'BAD_CSR' });
+    // DESIGN: a new key each time. The key of the certificate this session logged in with was renewed.
+    c.send({ type: 'renew', id: 'r3', csr: csrFor(fs.readFileSync(path.join(mine, 'clients', 'newbie.key'), 'utf8'), 'newbie') });
+    expect(await c.waitFor((f) => f.id === 'r3')).to.include({ type: 'error', code: 'BAD_CSR' }).and.to.have.property('message').that.matches(/new key/);
     c.close();
   });
 });

@@ -8,8 +8,9 @@ import fs from 'node:fs';
 import type { Chatd } from '../../lib/app.js';
 import { newKeyAndCsr } from '../../lib/client/keys.js';
 import { TestClient } from '../helpers/client.js';
-import { holdCalls } from '../helpers/wait.js';
-import { makeWorld, startServer, USERS, type World } from '../helpers/world.js';
+import { agedCert } from '../helpers/enroll.js';
+import { holdCalls, until } from '../helpers/wait.js';
+import { makeWorld, startServer, tmpdir, USERS, type World } from '../helpers/world.js';
 
 describe('e2e: renew and the certificate of the session', function () {
   this.timeout(60000);
@@ -25,6 +26,36 @@ describe('e2e: renew and the certificate of the session', function () {
   afterEach(async () => {
     await chatd?.stop();
     await world?.drop();
+  });
+
+  it('a certificate that expired since its TLS session was issued is not renewed over the resumed session', async () => {
+    // Valid for a few seconds: the first login is a full handshake; the second resumes its ticket,
+    // which lets the expired certificate's key log in (SECURITY.md), but must not earn it 90 more days.
+    const dir = tmpdir('expiring');
+    try {
+      fs.mkdirSync(`${dir}/clients`);
+      const keyPem = fs.readFileSync(`${world.certs}/clients/bob.key`, 'utf8');
+      const certPem = agedCert(world.certs, 'bob', keyPem, 1, 3 / 86_400);
+      fs.writeFileSync(`${dir}/clients/bob.crt`, certPem);
+      fs.writeFileSync(`${dir}/clients/bob.key`, keyPem);
+      const first = await TestClient.connect(chatd.address.port, world.certs, 'bob', { certDir: dir });
+      expect(await first.login('bob', USERS.bob!.password)).to.include({ type: 'login_ok' });
+      const ticket = await until(async () => first.ticket, 5000, 'a session ticket');
+      first.close();
+      const end = Date.parse(new crypto.X509Certificate(certPem).validTo);
+      await until(async () => Date.now() > end + 1000, 10_000, 'the certificate expired');
+      const again = await TestClient.connect(chatd.address.port, world.certs, 'bob', { certDir: dir, session: ticket });
+      expect(again.sock.isSessionReused()).to.equal(true);
+      expect(await again.login('bob', USERS.bob!.password)).to.include({ type: 'login_ok' });
+      again.send({ type: 'renew', id: 'r', csr: (await newKeyAndCsr('bob')).csrPem });
+      const a = await again.waitFor((f) => f.id === 'r');
+      expect(a).to.include({ type: 'error', code: 'FORBIDDEN' });
+      expect(a.message).to.match(/expired/);
+      expect(await renewedOf('bob')).to.deep.equal([]);
+      again.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a session that logged in without a certificate cannot get one: FORBIDDEN, nothing issued', async () => {

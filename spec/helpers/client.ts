@@ -6,13 +6,16 @@ import { USERS } from './world.js';
 
 export type Frame = Record<string, any>;
 
-export type ConnectOpts = { alpn?: boolean; certOf?: string | null; certDir?: string; from?: string; caDir?: string };
+/** `session`: a TLS session (TestClient.ticket of an earlier connection) to resume. */
+export type ConnectOpts = { alpn?: boolean; certOf?: string | null; certDir?: string; from?: string; caDir?: string; session?: Buffer };
 
 export class TestClient {
   frames: Frame[] = [];
   text = '';
   closed = false;
   user?: string;
+  /** The last TLS session ticket the server sent, for a later connection to resume. */
+  ticket?: Buffer;
   private waiters: Array<() => boolean> = [];
   private seq = 0;
   /** Frame ids are unique per user (chatd answers a repeated id with the first answer): one tag per client. */
@@ -20,6 +23,7 @@ export class TestClient {
 
   constructor(readonly sock: tls.TLSSocket) {
     let buf = '';
+    sock.on('session', (t: Buffer) => { this.ticket = t; });
     sock.setEncoding('utf8');
     sock.on('data', (d: string) => {
       this.text += d;
@@ -46,6 +50,7 @@ export class TestClient {
     if (certOf) { o.cert = fs.readFileSync(`${dir}/clients/${certOf}.crt`); o.key = fs.readFileSync(`${dir}/clients/${certOf}.key`); }
     if (opts.alpn !== false) o.ALPNProtocols = ['chatd/1'];
     if (opts.from) (o as tls.ConnectionOptions & { localAddress?: string }).localAddress = opts.from;
+    if (opts.session) o.session = opts.session;
     return new Promise((resolve, reject) => {
       const s = tls.connect(o, () => resolve(new TestClient(s)));
       s.once('error', reject);
