@@ -46,6 +46,12 @@ export const DEFAULT_ROOM = 'lobby';
 /** The server_secrets row that keys the exactly-once digests (lib/dedupe.ts): the same on every node. */
 const DEDUPE_SECRET = 'dedupe';
 
+/** The session's client certificate's notBefore (ms), read at login (the node drops `peer` after it). */
+function certNotBefore(s: Session): number | null {
+  const t = s.peer ? Date.parse(s.peer.validFrom) : NaN;
+  return Number.isFinite(t) ? t : null;
+}
+
 export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   readonly nodeName: string;
   /** The store as commands use it: bounded by limits.dbTimeoutMs, failures SERVICE_UNAVAILABLE. */
@@ -202,7 +208,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   async login(s: Session, user: string, proof: LoginProof): Promise<SessionUser> {
     const began = this.accounts.now();
     const checked = await this.logins.check({
-      user, proof, ip: s.remote, certUser: s.certUser, fingerprint: s.fingerprint, hasCert: s.fingerprint !== null,
+      user, proof, ip: s.remote, certUser: s.certUser, fingerprint: s.fingerprint, hasCert: s.fingerprint !== null, certNotBefore: certNotBefore(s),
     });
     await this.slots.reserve(s, checked.username);
     const u = await this.settled(s, checked, began);
@@ -214,7 +220,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   async loginByCertificate(s: Session): Promise<SessionUser> {
     if (!s.certUser || !s.fingerprint || !s.socket.authorized) throw new ChatdError('AUTH_FAILED', 'no verified client certificate');
     const began = this.accounts.now();
-    const checked = await this.logins.checkCertificate({ certUser: s.certUser, ip: s.remote, fingerprint: s.fingerprint });
+    const checked = await this.logins.checkCertificate({ certUser: s.certUser, ip: s.remote, fingerprint: s.fingerprint, certNotBefore: certNotBefore(s) });
     await this.slots.reserve(s, checked.username);
     const u = await this.settled(s, checked, began);
     this.tokens.loggedIn(s, u, 'certificate');

@@ -56,6 +56,15 @@ export const LEAF_DAYS = 825;
 const RSA_BITS = 2048;
 /** Certificates start a little in the past so that a peer whose clock lags still accepts them. */
 const BACKDATE_MS = 5 * 60 * 1000;
+
+/**
+ * The cutoff that refuses every certificate chatd's tools made before `t` (ms) and none made after:
+ * they all start BACKDATE_MS before they were made, to the second (a certificate's notBefore has no
+ * finer unit). One made in the same second as `t` passes. Table cert_cutoffs (migration 011).
+ */
+export function certCutoff(t: number): number {
+  return Math.floor((t - BACKDATE_MS) / 1000) * 1000;
+}
 const DNS_NAME_RE = /^(\*\.)?([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/;
 
 // ---------------------------------------------------------------------------------------------

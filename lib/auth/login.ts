@@ -23,7 +23,10 @@ import { ResumeTokens } from './resume-token.js';
 
 /** What proves a login: the password, or a resume token from an earlier login_ok on the same certificate. */
 export type LoginProof = { password: string } | { resume: string };
-export type LoginRequest = { user: string; proof: LoginProof; ip: string; certUser: string | null; fingerprint: string | null; hasCert: boolean };
+/** `certNotBefore`: the client certificate's notBefore (ms), null without one. */
+export type LoginRequest = {
+  user: string; proof: LoginProof; ip: string; certUser: string | null; fingerprint: string | null; hasCert: boolean; certNotBefore: number | null;
+};
 
 /**
  * A credential check: who, from where, what proves it (given the account, or null for a name
@@ -31,7 +34,16 @@ export type LoginRequest = { user: string; proof: LoginProof; ip: string; certUs
  */
 type Verify = {
   name: string | null; ip: string; proof: (user: UserRecord | null) => Promise<boolean>; fingerprint: string | null; busy: ErrorCode; before?: () => void;
+  certNotBefore?: number | null;
 };
+
+/**
+ * A certificate of the account made before its cutoff (a re-enrollment of a lost key, or a purge of
+ * the name's former account: cert_cutoffs), which no row of revoked_certs names when chatd never saw it.
+ */
+function beforeCutoff(user: UserRecord | null, certNotBefore: number | null | undefined): boolean {
+  return !!user && user.certsNotBefore != null && certNotBefore != null && certNotBefore < user.certsNotBefore;
+}
 
 /** The server_secrets row that keys resume tokens. */
 const RESUME_SECRET = 'resume-token';
@@ -75,7 +87,7 @@ export class LoginService {
     const proof = req.proof;
     const user = await this.verify({
       name, ip: req.ip, proof: 'password' in proof ? this.passwordProof(proof.password) : this.tokenProof(proof.resume, req.fingerprint),
-      fingerprint: req.fingerprint, busy: 'SERVICE_UNAVAILABLE',
+      fingerprint: req.fingerprint, certNotBefore: req.certNotBefore, busy: 'SERVICE_UNAVAILABLE',
       before: () => {
         if (name && this.config.certBinding === 'cn' && req.hasCert && req.certUser !== name) {
           throw new ChatdError('CERT_MISMATCH', `this certificate is for "${req.certUser ?? '?'}", not "${name}"`);
@@ -154,6 +166,7 @@ export class LoginService {
           if (lockedUntil > Date.now()) throw this.lockedError(lockedUntil);
           user = u;
           if (v.fingerprint && await withTimeout(this.store.isRevoked(v.fingerprint), lim.dbTimeoutMs)) throw new ChatdError('CERT_REVOKED');
+          if (beforeCutoff(u, v.certNotBefore)) throw new ChatdError('CERT_REVOKED', 'this certificate was made before the account\'s key was replaced; use the new one');
         } catch (e) {
           if (e instanceof ChatdError) throw e;
           this.log.warn('login: database unavailable', { err: (e as Error).message });
@@ -209,7 +222,7 @@ export class LoginService {
    * disabled account, bans. It neither counts as a failure nor clears the name's failures (it proves
    * the key, not the password).
    */
-  async checkCertificate(req: { certUser: string; ip: string; fingerprint: string }): Promise<UserRecord> {
+  async checkCertificate(req: { certUser: string; ip: string; fingerprint: string; certNotBefore: number | null }): Promise<UserRecord> {
     try {
       return await this.certificateLogin(req);
     } catch (e) {
@@ -218,7 +231,7 @@ export class LoginService {
     }
   }
 
-  private async certificateLogin(req: { certUser: string; ip: string; fingerprint: string }): Promise<UserRecord> {
+  private async certificateLogin(req: { certUser: string; ip: string; fingerprint: string; certNotBefore: number | null }): Promise<UserRecord> {
     if (!this.config.ircCertLogin || this.config.certBinding !== 'cn') throw new ChatdError('FORBIDDEN', 'certificate-only login is not enabled');
     const name = normalizeUsername(req.certUser);
     if (!name) throw new ChatdError('AUTH_FAILED');
@@ -237,7 +250,7 @@ export class LoginService {
         throw new ChatdError('SERVICE_UNAVAILABLE');
       }
       if (lockedUntil > Date.now()) throw this.lockedError(lockedUntil);
-      if (revoked) throw new ChatdError('CERT_REVOKED');
+      if (revoked || beforeCutoff(user, req.certNotBefore)) throw new ChatdError('CERT_REVOKED');
       if (!user) throw new ChatdError('AUTH_FAILED');
       if (user.disabled) throw new ChatdError('FORBIDDEN', 'this account is disabled');
       if (ban) throw new ChatdError('BANNED', banMessage(ban));

@@ -42,8 +42,8 @@ export abstract class AccountStore extends StoreCore {
     const unique = [...new Set(ids)];
     const out: UserRecord[] = [];
     for (let i = 0; i < unique.length; i += USERS_BY_ID_CHUNK) {
-      const rows = await this.knex('users').join('roles', 'users.role', 'roles.name')
-        .whereIn('users.id', unique.slice(i, i + USERS_BY_ID_CHUNK)).select('users.*', 'roles.level', 'roles.color');
+      const rows = await this.knex('users').join('roles', 'users.role', 'roles.name').leftJoin('cert_cutoffs', 'cert_cutoffs.name', 'users.username')
+        .whereIn('users.id', unique.slice(i, i + USERS_BY_ID_CHUNK)).select('users.*', 'roles.level', 'roles.color', 'cert_cutoffs.not_before as certs_not_before');
       for (const r of rows) out.push(toUser(r));
     }
     return out;

@@ -2,6 +2,7 @@
 // password and certificate it grants. Its own module because that transaction must stay all or
 // nothing against racing enrollments, and is easiest to review alone.
 import type { Knex } from 'knex';
+import { certCutoff } from '../auth/certs.js';
 import { StoreCore } from './core.js';
 import { certRow, toInvite, type CertificateRecord, type InviteRecord, type NewInvite } from './records.js';
 
@@ -54,6 +55,8 @@ export abstract class EnrollmentStore extends StoreCore {
           // An invite to recover the account ends the lock that failed logins put on its name.
           await trx('login_locks').where({ name: e.user }).del();
           await this.revokeEarlier(trx, e.user, e.cert.fingerprint, e.now, 'enroll');
+          // And those it has no row of: made with chat-certs and never used to log in.
+          await trx('cert_cutoffs').insert({ name: e.user, not_before: certCutoff(e.now) }).onConflict('name').merge();
         } else {
           if (await trx('users').where({ username: e.user }).first()) throw new NotClaimed();
           await trx('users').insert({ username: e.user, password_hash: e.passwordHash, role: e.role, created_at: e.now });

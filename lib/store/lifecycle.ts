@@ -3,6 +3,7 @@
 import type { Knex } from 'knex';
 import type { MessageFrame } from '../protocol/frames.js';
 import { booleanMatch, fts5Match, hasAllWords, innodbWords } from '../search-query.js';
+import { certCutoff } from '../auth/certs.js';
 import { StoreCore } from './core.js';
 import { SQL } from './sql.js';
 import { num, toBan, toMessage, type UserRecord } from './records.js';
@@ -158,6 +159,9 @@ export abstract class LifecycleStore extends StoreCore {
         await trx('revoked_certs').insert(live.map((r) => ({ fingerprint: r.fingerprint, by: actor, reason: 'account purged', created_at: now })))
           .onConflict('fingerprint').ignore();
       }
+      // And those it has no row of (made with chat-certs, never used to log in): refused by date, for
+      // whatever account gets the name next.
+      await trx('cert_cutoffs').insert({ name, not_before: certCutoff(now) }).onConflict('name').merge();
       // Enrollment keeps the name too: certificates issued to it, invites for it or made by it.
       await trx('certificates').where('user', name).update({ user: anon });
       await trx('invites').where('user', name).update({ user: anon });

@@ -11,6 +11,7 @@ import * as m007 from '../../migrations/007_search.js';
 import * as m008 from '../../migrations/008_dms.js';
 import * as m009 from '../../migrations/009_server_secrets.js';
 import * as m010 from '../../migrations/010_dms_ts.js';
+import * as m011 from '../../migrations/011_cert_cutoffs.js';
 
 type Migration = { up(knex: Knex): Promise<void>; down(knex: Knex): Promise<void> };
 
@@ -21,6 +22,7 @@ export const MIGRATIONS: Array<[string, Migration]> = [
   ['008_dms', m008],
   ['009_server_secrets', m009],
   ['010_dms_ts', m010],
+  ['011_cert_cutoffs', m011],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {

@@ -10,6 +10,8 @@ export type UserRecord = {
   /** The user's own name color (`color`, migration 008), already in `color`; null: their role's. */
   nameColor?: string | null;
   roleColor?: string;
+  /** Certificates of this name whose notBefore is earlier are refused (cert_cutoffs, migration 011); null: none. */
+  certsNotBefore?: number | null;
 };
 export type BanRecord = {
   id: number; userId: number | null; username: string | null; ip: string | null; certFingerprint: string | null;
@@ -39,7 +41,7 @@ export function toUser(r: any): UserRecord {
     id: Number(r.id), username: r.username, passwordHash: r.password_hash, role: r.role, level: Number(r.level),
     // A user's own color (migration 008, `color`) over their role's.
     color: r.name_color || r.color, disabled: !!r.disabled, createdAt: Number(r.created_at), lastLogin: num(r.last_login),
-    nameColor: r.name_color ?? null, roleColor: r.color,
+    nameColor: r.name_color ?? null, roleColor: r.color, certsNotBefore: num(r.certs_not_before),
   };
 }
 

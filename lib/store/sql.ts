@@ -1,7 +1,9 @@
 // The store's hot queries as fixed SQL, valid on both engines and run through direct.ts (which says
 // why they skip knex). Its own module because several concerns (accounts, moderation, certificates,
 // messages) use them, and a spec checks their SQLite query plans.
-const USERS = 'select users.*, roles.level, roles.color from users join roles on users.role = roles.name';
+// cert_cutoffs (migration 011): certificates of the name issued before its not_before are refused.
+const USERS = 'select users.*, roles.level, roles.color, cert_cutoffs.not_before as certs_not_before from users join roles on users.role = roles.name '
+  + 'left join cert_cutoffs on cert_cutoffs.name = users.username';
 const ACTIVE_BAN = 'lifted_at is null and (expires_at is null or expires_at > ?)'; // binds: now
 
 /**

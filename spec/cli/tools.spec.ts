@@ -16,7 +16,7 @@ for (const kind of dbKinds()) {
     it('latest, latest again, status, rollback, status', async () => {
       let r = await runBin('chat-migrate', ['latest', '--db', db.url]);
       expect(r.code, r.err).to.equal(0);
-      expect(r.out).to.match(/applied: 001_initial, 002_mutes, 003_login_locks, 004_audit_detail, 005_setter_level, 006_enrollment, 007_search, 008_dms, 009_server_secrets, 010_dms_ts/);
+      expect(r.out).to.match(/applied: 001_initial, 002_mutes, 003_login_locks, 004_audit_detail, 005_setter_level, 006_enrollment, 007_search, 008_dms, 009_server_secrets, 010_dms_ts, 011_cert_cutoffs/);
       r = await runBin('chat-migrate', ['latest', '--db', db.url]);
       expect(r.out).to.match(/already up to date/);
       r = await runBin('chat-migrate', ['status', '--db', db.url]);

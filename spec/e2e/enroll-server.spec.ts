@@ -10,7 +10,7 @@ import { csrFor, newKeyAndCsr } from '../../lib/client/keys.js';
 import { Logger } from '../../lib/log.js';
 import { runBin } from '../helpers/bin.js';
 import { TestClient, type Frame } from '../helpers/client.js';
-import { enrollRaw, inviteCode } from '../helpers/enroll.js';
+import { agedCert, enrollRaw, inviteCode } from '../helpers/enroll.js';
 import { probe } from '../helpers/tls-probe.js';
 import { auditLog, makeWorld, startServer, tmpdir, USERS, type World } from '../helpers/world.js';
 
@@ -222,6 +222,32 @@ describe('e2e: enrollment (chatd-enroll/1, chat-admin invite)', function () {
     expect(await fresh.login('alice', 'a whole new passphrase')).to.include({ type: 'login_ok' });
     fresh.close();
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('--existing also refuses the earlier certificates chatd never saw (made with chat-certs, never used to log in)', async () => {
+    const spare = tmpdir('carol-spare');
+    const fresh = tmpdir('carol-new');
+    try {
+      // The lost key's twin, made a day ago and in no table.
+      fs.mkdirSync(`${spare}/clients`);
+      const keyPem = fs.readFileSync(`${world.certs}/clients/carol.key`, 'utf8');
+      fs.writeFileSync(`${spare}/clients/carol.crt`, agedCert(world.certs, 'carol', keyPem, 1, 30));
+      fs.writeFileSync(`${spare}/clients/carol.key`, keyPem);
+      expect(await world.store.certificate(fingerprint(`${spare}/clients/carol.crt`))).to.equal(null);
+      const { invite } = await inviteCode(world.db, world.certs, 'carol', '--existing');
+      const r = await enroll('carol', invite.t, { password: 'carols new passphrase' });
+      expect(r.answer).to.include({ type: 'enrolled' });
+      const old = await TestClient.connect(port(), world.certs, 'carol', { certDir: spare });
+      expect(await old.login('carol', 'carols new passphrase')).to.include({ type: 'error', code: 'CERT_REVOKED' });
+      old.close();
+      keep(fresh, 'carol', r.answer!.cert, r.keyPem);
+      const ok = await TestClient.connect(port(), world.certs, 'carol', { certDir: fresh });
+      expect(await ok.login('carol', 'carols new passphrase')).to.include({ type: 'login_ok' });
+      ok.close();
+    } finally {
+      fs.rmSync(spare, { recursive: true, force: true });
+      fs.rmSync(fresh, { recursive: true, force: true });
+    }
   });
 
   it('--existing re-enrollment ends a lock of the name (failed logins): the new password logs in at once', async () => {

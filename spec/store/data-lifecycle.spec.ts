@@ -45,7 +45,7 @@ for (const kind of dbKinds()) {
       const aliceId = await store.createUser({ username: 'alice', passwordHash: 'h', role: 'user' });
       await store.createUser({ username: 'bob', passwordHash: 'h', role: 'user' });
       await store.insertMessages([{ senderId: aliceId, frame: msg('old1', 'lobby', 'an elephant remembers', t0) }]);
-      expect(await store.migrateLatest()).to.deep.equal(['007_search', '008_dms', '009_server_secrets', '010_dms_ts']);
+      expect(await store.migrateLatest()).to.deep.equal(['007_search', '008_dms', '009_server_secrets', '010_dms_ts', '011_cert_cutoffs']);
       alice = (await store.getUser('alice'))!;
       bob = (await store.getUser('bob'))!;
       const found = await store.searchMessages({ words: ['elephant'], rooms: ['lobby'], limit: 10 });

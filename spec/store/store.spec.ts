@@ -26,10 +26,10 @@ for (const kind of dbKinds()) {
     });
 
     it('migrates to the full schema; latest twice is a no-op', async () => {
-      expect(await store.migrateLatest()).to.deep.equal(['001_initial', '002_mutes', '003_login_locks', '004_audit_detail', '005_setter_level', '006_enrollment', '007_search', '008_dms', '009_server_secrets', '010_dms_ts']);
+      expect(await store.migrateLatest()).to.deep.equal(['001_initial', '002_mutes', '003_login_locks', '004_audit_detail', '005_setter_level', '006_enrollment', '007_search', '008_dms', '009_server_secrets', '010_dms_ts', '011_cert_cutoffs']);
       expect(await store.migrateLatest()).to.deep.equal([]);
       for (const t of TABLES) expect(await store.knex.schema.hasTable(t), t).to.equal(true);
-      expect(await store.migrateStatus()).to.deep.equal({ applied: ['001_initial', '002_mutes', '003_login_locks', '004_audit_detail', '005_setter_level', '006_enrollment', '007_search', '008_dms', '009_server_secrets', '010_dms_ts'], pending: [] });
+      expect(await store.migrateStatus()).to.deep.equal({ applied: ['001_initial', '002_mutes', '003_login_locks', '004_audit_detail', '005_setter_level', '006_enrollment', '007_search', '008_dms', '009_server_secrets', '010_dms_ts', '011_cert_cutoffs'], pending: [] });
     });
 
     it('seeds the default roles in level order', async () => {
@@ -200,13 +200,13 @@ for (const kind of dbKinds()) {
     }
 
     it('rolls back to an empty schema', async () => {
-      expect(await store.migrateRollback()).to.deep.equal(['010_dms_ts', '009_server_secrets', '008_dms', '007_search', '006_enrollment', '005_setter_level', '004_audit_detail', '003_login_locks', '002_mutes', '001_initial']);
+      expect(await store.migrateRollback()).to.deep.equal(['011_cert_cutoffs', '010_dms_ts', '009_server_secrets', '008_dms', '007_search', '006_enrollment', '005_setter_level', '004_audit_detail', '003_login_locks', '002_mutes', '001_initial']);
       for (const t of TABLES) expect(await store.knex.schema.hasTable(t), t).to.equal(false);
-      expect(await store.migrateStatus()).to.deep.equal({ applied: [], pending: ['001_initial', '002_mutes', '003_login_locks', '004_audit_detail', '005_setter_level', '006_enrollment', '007_search', '008_dms', '009_server_secrets', '010_dms_ts'] });
+      expect(await store.migrateStatus()).to.deep.equal({ applied: [], pending: ['001_initial', '002_mutes', '003_login_locks', '004_audit_detail', '005_setter_level', '006_enrollment', '007_search', '008_dms', '009_server_secrets', '010_dms_ts', '011_cert_cutoffs'] });
     });
 
     it('answers again on a schema made anew (statements prepared before are not stale)', async () => {
-      expect(await store.migrateLatest()).to.deep.equal(['001_initial', '002_mutes', '003_login_locks', '004_audit_detail', '005_setter_level', '006_enrollment', '007_search', '008_dms', '009_server_secrets', '010_dms_ts']);
+      expect(await store.migrateLatest()).to.deep.equal(['001_initial', '002_mutes', '003_login_locks', '004_audit_detail', '005_setter_level', '006_enrollment', '007_search', '008_dms', '009_server_secrets', '010_dms_ts', '011_cert_cutoffs']);
       expect(await store.getUser('alice')).to.equal(null);
       await store.createUser({ username: 'alice', passwordHash: 'h3', role: 'admin' });
       expect(await store.getUser('alice')).to.include({ passwordHash: 'h3', level: 100 });
