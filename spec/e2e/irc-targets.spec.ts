@@ -16,7 +16,7 @@ describe('e2e: IRC targets per line', function () {
   it('advertises TARGMAX in RPL_ISUPPORT', async () => {
     const c = await raw('alice');
     c.send('PASS :Alice-pass-1234', 'NICK alice', 'USER alice 0 * :alice');
-    expect(await c.line(/ 005 alice /)).to.include('TARGMAX=PRIVMSG:4,NOTICE:4,JOIN:10,NAMES:10');
+    expect(await c.line(/ 005 alice /)).to.include('TARGMAX=PRIVMSG:4,NOTICE:4,JOIN:10,PART:10,NAMES:10');
   });
 
   it('a PRIVMSG to five nicks reaches four; the fifth is answered 407, not dropped in silence', async () => {
