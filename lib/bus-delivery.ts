@@ -80,7 +80,7 @@ export class BusDelivery {
       case 'dm': {
         const out = new Outgoing(msg.frame);
         const targets = new Set([...(this.node.byUser.get(msg.to) ?? []), ...(this.node.byUser.get(msg.from) ?? [])]);
-        if (msg.mailbox && this.node.byUser.get(msg.to)?.size) this.node.mailboxes.delivered(msg.frame.id);
+        if (msg.mailbox && this.node.byUser.get(msg.to)?.size) this.node.mailboxes.delivered([msg.frame.id]);
         this.fanout(targets, out);
         return;
       }

@@ -16,13 +16,17 @@ export class Conversations {
     if (s.closed) return;
     let list: DmFrame[];
     try {
-      list = await this.node.mailboxes.collect(s.user!.name, () => !s.closed);
+      list = await this.node.mailboxes.waiting(s.user!.name);
     } catch (e) {
       // They stay in the mailbox for the next login.
       this.node.log.warn('mailbox not read', { user: s.user!.name, err: (e as Error).message });
       return;
     }
-    for (const d of list) s.send(d);
+    // Sent as the client reads them, and out of the mailbox once sent: 500 long DMs are more than the
+    // send queue holds, and sent at once they cut off the client reading them, every one of them
+    // already marked delivered. What the session did not get (it ended) waits for the next login.
+    const sent = await s.sendPaced(list);
+    this.node.mailboxes.delivered(list.slice(0, sent).map((d) => d.id));
   }
 
   /** `notice`: an IRC NOTICE (DmFrame.notice). */

@@ -22,19 +22,14 @@ export class Mailboxes {
     }
   }
 
-  /** A mailbox DM reached its recipient live after all (they had just logged in): best effort. */
-  delivered(id: string): void {
-    this.db.markDelivered([id]).catch((e) => this.log.warn('dm not marked delivered', { id, err: (e as Error).message }));
+  /** Mailbox DMs that reached their recipient (live after all, or sent at login): best effort. */
+  delivered(ids: readonly string[]): void {
+    if (!ids.length) return;
+    this.db.markDelivered([...ids]).catch((e) => this.log.warn('dm not marked delivered', { ids: ids.length, err: (e as Error).message }));
   }
 
-  /**
-   * What waits for a user who just logged in, oldest first; it leaves the mailbox, unless `open()`
-   * says the session is gone by the time it is read (then it waits for the next login).
-   */
-  async collect(user: string, open: () => boolean = () => true): Promise<DmFrame[]> {
-    const list = await this.db.mailbox(user, this.max());
-    if (!open()) return [];
-    if (list.length) await this.db.markDelivered(list.map((d) => d.id));
-    return list.map((d) => ({ ...d, offline: true }));
+  /** What waits for a user, oldest first, as sent at login; it stays in the mailbox until `delivered`. */
+  async waiting(user: string): Promise<DmFrame[]> {
+    return (await this.db.mailbox(user, this.max())).map((d) => ({ ...d, offline: true }));
   }
 }

@@ -42,7 +42,12 @@ export class FrameInput {
     try {
       if (f.kind === 'command') return await this.runCommand(s, f.line, f.id);
       const line = this.commandLine(f.text);
-      if (line !== null) return await this.runCommand(s, line, f.id);
+      if (line !== null) {
+        // A say addressed to a room carries a command for that room (//me, //topic, //part), not for
+        // the session's current one, as its message would go there; not a member of it: NO_SUCH_ROOM, as for a message.
+        if (f.room !== undefined) s.current = this.node.memberRoom(s, f.room);
+        return await this.runCommand(s, line, f.id);
+      }
       if (s.mode === 'text') this.refuseSlashSlip(f.text);
       const m = this.node.say(s, f.text, 'say', f.room, f.id);
       return [f.id !== undefined ? { ...m, ack: f.id } : m];

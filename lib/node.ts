@@ -311,13 +311,19 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   assertNotMuted(u: SessionUser): void { this.mutes.assertNotMuted(u.name); }
 
   /** A room message (say or me) from a session: checked, persisted, fanned out; the sender's copy acks. */
-  say(s: Session, raw: string, kind: 'say' | 'me', roomArg?: string, ack?: FrameId, notice = false): MessageFrame {
-    const u = s.user!;
-    this.assertNotMuted(u);
+  /** The room a frame names (without one, the session's current room), which the session must be in (NO_SUCH_ROOM). */
+  memberRoom(s: Session, roomArg?: string): string {
     const room = roomArg === undefined ? s.current : normalizeRoom(roomArg);
     if (!room || !s.rooms.has(room)) {
       throw new ChatdError('NO_SUCH_ROOM', room ? `you are not in #${room}; ${this.prefix}join it first` : `join a room first (${this.prefix}join lobby)`);
     }
+    return room;
+  }
+
+  say(s: Session, raw: string, kind: 'say' | 'me', roomArg?: string, ack?: FrameId, notice = false): MessageFrame {
+    const u = s.user!;
+    this.assertNotMuted(u);
+    const room = this.memberRoom(s, roomArg);
     this.refuseFormerPrefix(raw);
     const text = checkText(raw, this.config.limits.maxText);
     const frame: MessageFrame = { type: 'message', id: this.newId(), ts: new Date().toISOString(), room, from: this.userRef(u), text, kind, ...(notice ? { notice: true as const } : {}) };
@@ -362,7 +368,8 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
     // The history is older than the join, so it comes first (text mode showed the joiner arriving
     // before what was said earlier). A session that ended meanwhile has already said quit.
     if (since === undefined) s.send({ type: 'history', room, messages: await this.recentHistory(room, this.config.limits.historyOnJoin) });
-    else for (const h of await this.roomHistory.resumeHistory(room, since)) s.send(h);
+    // Up to limits.resumeMax messages, more than the send queue holds: sent as the client reads them.
+    else await s.sendPaced(await this.roomHistory.resumeHistory(room, since));
     if (first && !s.closed && this.presenceEvents(room)) {
       // The joiner is told at once (it confirms the join); the others within limits.presenceBatchMs.
       const frame = eventFrame('join', { room, user: s.user!.name });

@@ -72,6 +72,15 @@ export function clock(ts: string | Date): string {
  */
 const BLANK_RUN = /[\s\u2800]{2,}/gu;
 
+/**
+ * A label a user sets for others to read inside results (an away message, a topic), kept on one
+ * line: a result keeps its blank runs (tables, the motd), so padding in the label itself could push
+ * what follows to a row of its own, a chat line the server never sent.
+ */
+export function oneLine(text: string): string {
+  return text.replace(BLANK_RUN, ' ');
+}
+
 // Frames may come from a server we do not trust, so no field is assumed to exist or to be a string.
 // Every field here is one line: its blank runs go (BLANK_RUN); results and the motd keep theirs.
 const text = (v: unknown): string => (typeof v === 'string' ? sanitizeText(v).replace(BLANK_RUN, ' ') : '');

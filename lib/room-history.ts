@@ -1,6 +1,7 @@
 // What a joining or resuming session is shown of a room: the last messages, or every message after
 // the one it saw last. Its own module because it owns the in-memory ring of recent messages (the
 // fallback while the database is down, and the fast path of a resume) apart from who is connected.
+import { answerBudget } from './commands/budget.js';
 import type { Config } from './config.js';
 import type { HistoryWriter } from './history.js';
 import type { Logger } from './log.js';
@@ -165,9 +166,24 @@ export class RoomHistory {
         truncated = true;
       }
     }
+    // Frames of at most historyMax messages and an answer's budget of bytes: 200 long messages in
+    // CJK were 1.16 MB, one frame larger than the whole send queue.
     const frames: HistoryFrame[] = [];
     const chunk = Math.max(1, lim.historyMax);
-    for (let i = 0; i < messages.length || i === 0; i += chunk) frames.push({ type: 'history', room, messages: messages.slice(i, i + chunk) });
+    const budget = answerBudget(lim);
+    let part: MessageFrame[] = [];
+    let bytes = 0;
+    for (const m of messages) {
+      const size = Buffer.byteLength(JSON.stringify(m)) + 1;
+      if (part.length && (part.length >= chunk || bytes + size > budget)) {
+        frames.push({ type: 'history', room, messages: part });
+        part = [];
+        bytes = 0;
+      }
+      part.push(m);
+      bytes += size;
+    }
+    frames.push({ type: 'history', room, messages: part });
     if (truncated) frames[0]!.truncated = true;
     return frames;
   }

@@ -77,6 +77,44 @@ export abstract class SessionOutput {
     if (this.socket.writableLength + this.pendingOutBytes > this.host.config.limits.sendqBytes && !this.closing) this.overflow();
   }
 
+  /** Bytes queued in chatd for this session: handed to the socket and not yet written out, and held. */
+  queuedBytes(): number {
+    return this.socket.writableLength + this.pendingOutBytes;
+  }
+
+  /**
+   * Resolves once what is queued is under half the send queue (at once when it is), or the session
+   * ends. What the server sends in bulk to a client that reads (a login's mailbox, a resume's replay,
+   * the answers to commands sent together) waits here instead of piling up past the send queue,
+   * which is for readers that stop: sent in one burst, it cut off clients that were reading.
+   */
+  async outputRoom(): Promise<void> {
+    const half = this.host.config.limits.sendqBytes / 2;
+    if (this.queuedBytes() <= half) return;
+    this.flushOutput();
+    // Over half of the send queue is over the socket's high-water mark: a write said so, and
+    // 'drain' follows once the socket has written it all out.
+    while (!this.closed && !this.closing && this.socket.writableLength > half) {
+      await new Promise<void>((resolve) => {
+        const done = () => { this.socket.off('drain', done); this.socket.off('close', done); resolve(); };
+        this.socket.on('drain', done);
+        this.socket.on('close', done);
+      });
+    }
+  }
+
+  /** Frames sent as the peer takes them (outputRoom); resolves with how many were sent before the session ended. */
+  async sendPaced(frames: readonly ServerFrame[]): Promise<number> {
+    let n = 0;
+    for (const f of frames) {
+      await this.outputRoom();
+      if (this.closed || this.closing) break;
+      this.send(f);
+      n++;
+    }
+    return n;
+  }
+
   /** Writes out the frames held (called by the WriteCoalescer, when a record's worth is held, and before the end). */
   flushOutput(): void {
     const out = this.pendingOut;

@@ -227,8 +227,10 @@ export class Session extends SessionOutput {
   /**
    * Frames are handled one at a time, in arrival order, even when one waits on the database. What
    * waits is bounded: past limits.maxPendingInputBytes the socket is paused (TCP pushes back on the
-   * peer) until the queue is worked off. Whatever a handler throws becomes exactly one error
-   * echoing the frame's id.
+   * peer) until the queue is worked off. Nor does a frame run while this session's output is over
+   * half its send queue (outputRoom): commands sent together (five //history 200) each answered
+   * within their budget, and together cut off the client reading them. Whatever a handler throws
+   * becomes exactly one error echoing the frame's id.
    */
   protected enqueue(job: () => Promise<void> | void, bytes: number, id?: FrameId): void {
     this.pendingInputBytes += bytes;
@@ -236,7 +238,8 @@ export class Session extends SessionOutput {
       this.inputPaused = true;
       this.socket.pause();
     }
-    this.chain = this.chain.then(job).catch((e) => {
+    const run = () => (this.queuedBytes() > this.host.config.limits.sendqBytes / 2 ? this.outputRoom().then(job) : job());
+    this.chain = this.chain.then(run).catch((e) => {
       if (e instanceof ChatdError) return this.error(e.code, e.message, id);
       this.host.log.error('session handler failed', { session: this.id, err: String((e as Error)?.stack ?? e) });
       this.error('INTERNAL', undefined, id);

@@ -1,5 +1,6 @@
 // Level-1 commands: everyone may run them.
 import { ChatdError } from '../errors.js';
+import { oneLine } from '../render.js';
 import { checkText, normalizeRoom, normalizeUsername } from '../sanitize.js';
 import { humanDuration, sinceText, untilText } from '../duration.js';
 import { ago, table } from '../table.js';
@@ -184,7 +185,7 @@ const topic = command({
     }
     // Setting it is a broadcast: a muted moderator stays silent here too.
     ctx.host.assertNotMuted(ctx.user);
-    const text = checkText(ctx.rest(0), ctx.host.config.limits.maxText);
+    const text = oneLine(checkText(ctx.rest(0), ctx.host.config.limits.maxText));
     // Stored with its audit row (one transaction) before it reaches anyone: no change nobody can trace.
     await ctx.host.setTopic(room, text, ctx.user.name);
     return { text: `topic of #${room} set`, data: { room, topic: text } };

@@ -1,7 +1,7 @@
 // Level-1 commands of DESIGN.md "Conversations": being away, and a name color of one's own.
 import { ChatdError } from '../errors.js';
 import { staffColorOwner } from '../name-color.js';
-import { PALETTE, paletteColor } from '../render.js';
+import { oneLine, PALETTE, paletteColor } from '../render.js';
 import { checkText } from '../sanitize.js';
 import { command, type Command } from './registry.js';
 
@@ -15,7 +15,7 @@ const away = command({
     // An away message is shown to everyone (users, whois, IRC away-notify on every node): a muted
     // user's words would reach them all. Away without words, and back, say nothing of one's own.
     if (ctx.args.length) ctx.host.assertNotMuted(ctx.user);
-    const message = ctx.args.length ? checkText(ctx.rest(0), AWAY_MAX) : 'away';
+    const message = ctx.args.length ? oneLine(checkText(ctx.rest(0), AWAY_MAX)) : 'away';
     ctx.host.setAway(ctx.user, message);
     return { text: `you are away: ${message} (${ctx.prefix}back when you return)`, data: { away: message } };
   },
