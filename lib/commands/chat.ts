@@ -7,6 +7,7 @@ import { ago, table } from '../table.js';
 import { answerBudget, fitting, moreLine, pageArg, pageOf, rowCost } from './budget.js';
 import { command, usernameArg, type Command, type CommandContext, type Reply } from './registry.js';
 import type { ServerFrame } from '../protocol/frames.js';
+import { PURGED_HASH } from '../store/records.js';
 
 function roomArg(raw: string): string {
   const room = normalizeRoom(raw);
@@ -106,7 +107,9 @@ const msg = command({
     const to = usernameArg(ctx.args[0]);
     // Presence first: a message to someone online needs no database (it may be down).
     if (!(await ctx.host.isOnline(to))) {
-      if (!(await ctx.host.db.getUser(to))) throw new ChatdError('NO_SUCH_USER', `no such user: ${to}`);
+      // An erased account (chat-admin purge: deleted-<id>) keeps its row, and nobody can ever log in to read what waits for it.
+      const u = await ctx.host.db.getUser(to);
+      if (!u || u.passwordHash === PURGED_HASH) throw new ChatdError('NO_SUCH_USER', `no such user: ${to}`);
       const dm = await ctx.host.dmOffline(ctx.session, to, ctx.rest(1));
       return { text: `${to} is offline; they get it when they next log in`, data: { id: dm.id, offline: true } };
     }

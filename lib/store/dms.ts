@@ -7,12 +7,19 @@ import { toDm } from './records.js';
 
 export abstract class DmStore extends StoreCore {
   // ---- direct messages (migration 008) ------------------------------------------------------
-  /** Stores a DM; `delivered` false puts it in the recipient's mailbox. */
+  /**
+   * Stores a DM; `delivered` false puts it in the recipient's mailbox. Only while both accounts
+   * exist under these names: a DM is kept by name, and one sent in the second after a purge (before
+   * the nodes close the erased user's sessions) was kept for whoever got the name next, to read
+   * with `history @`. One statement, so a purge cannot commit between a check and the insert.
+   */
   async addDm(frame: DmFrame, delivered: boolean): Promise<void> {
-    await this.knex('dms').insert({
-      id: frame.id, sender: frame.from.name, sender_role: frame.from.role, sender_color: frame.from.color, recipient: frame.to,
-      text: frame.text, ts: Date.parse(frame.ts), delivered_at: delivered ? Date.now() : null,
-    }).onConflict('id').ignore();
+    const insert = this.target.kind === 'mysql' ? 'insert ignore into' : 'insert or ignore into';
+    await this.knex.raw(
+      `${insert} dms (id, sender, sender_role, sender_color, recipient, text, ts, delivered_at) `
+      + 'select ?, ?, ?, ?, ?, ?, ?, ? from users where users.username = ? and exists (select 1 from users u2 where u2.username = ?)',
+      [frame.id, frame.from.name, frame.from.role, frame.from.color, frame.to, frame.text, Date.parse(frame.ts), delivered ? Date.now() : null, frame.to, frame.from.name],
+    );
   }
 
   /**

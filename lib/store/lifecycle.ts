@@ -6,7 +6,7 @@ import { booleanMatch, fts5Match, hasAllWords, innodbWords } from '../search-que
 import { certCutoff } from '../auth/certs.js';
 import { StoreCore } from './core.js';
 import { SQL } from './sql.js';
-import { num, toBan, toMessage, type UserRecord } from './records.js';
+import { num, PURGED_HASH, toBan, toMessage, type UserRecord } from './records.js';
 
 export type ExportedDm = { id: string; ts: string | null; from: string; to: string; text: string; delivered: boolean };
 
@@ -167,7 +167,7 @@ export abstract class LifecycleStore extends StoreCore {
       await trx('invites').where('user', name).update({ user: anon });
       await trx('invites').where('created_by', name).update({ created_by: anon });
       await trx('users').where('id', u.id).update({
-        username: anon, password_hash: '!purged', disabled: true, failed_logins: 0, locked_until: null, last_login: null,
+        username: anon, password_hash: PURGED_HASH, disabled: true, failed_logins: 0, locked_until: null, last_login: null,
       });
       await trx('audit_log').insert({ actor, action: 'user.purge', target: anon, detail: `${messages} messages and ${dms} DMs deleted`, ts: Date.now() });
       return { anonymous: anon, messages, dms };

@@ -34,6 +34,9 @@ export type CertificateRecord = {
 /** `until` null: muted until unmuted. */
 export type MuteRecord = { userId: number; username: string; until: number | null; by: string; byLevel?: number | null };
 
+/** The password hash of an erased account (`chat-admin purge`): no password matches it. */
+export const PURGED_HASH = '!purged';
+
 export const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 export function toUser(r: any): UserRecord {

@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { withChatd } from '../helpers/chatd.js';
 import { TestClient, type Frame } from '../helpers/client.js';
-import type { MessageFrame } from '../../lib/protocol/frames.js';
+import type { DmFrame, MessageFrame } from '../../lib/protocol/frames.js';
 import { DAY_MS } from '../../lib/retention.js';
 import { ADMIN_ACTOR } from '../../lib/auth/policy.js';
 import { until } from '../helpers/wait.js';
@@ -65,6 +65,21 @@ for (const kind of ['sqlite', 'mysql'] as const) {
       await until(async () => t.chatd.node.awayOf('dave') === undefined, 5000, 'the away text forgotten');
       await t.world.store.createUser({ username: 'dave', passwordHash: dv.passwordHash, role: 'user' });
       expect((await alice.command('//whois dave')).text).to.not.include('555-0100');
+    });
+
+    it('a DM to a purged name in the second before the nodes learn is not kept for the next account of that name', async () => {
+      const alice = await t.login('alice');
+      const dv = (await t.world.store.getUser('dave'))!;
+      await t.world.store.purgeUser(dv, ADMIN_ACTOR);
+      // What a node does with a live DM (Mailboxes.keep) while presence still shows dave online.
+      const dm = (id: string, to: string): DmFrame => ({ type: 'dm', id, ts: new Date().toISOString(), from: { name: 'alice', role: 'user', color: 'cyan' }, to, text: `for ${to}` });
+      await t.world.store.addDm(dm('to-old-dave', 'dave'), true);
+      await t.world.store.addDm(dm('to-bob', 'bob'), true);
+      expect((await t.world.store.knex('dms').select('id')).map((r: { id: string }) => r.id)).to.deep.equal(['to-bob']);
+      await t.world.store.createUser({ username: 'dave', passwordHash: dv.passwordHash, role: 'user' });
+      expect(await t.world.store.dmHistory('dave', 'alice', 50)).to.deep.equal([]);
+      // Nor does the erased account take DMs nobody can ever read.
+      expect(await alice.command(`//msg deleted-${dv.id} hello`)).to.include({ type: 'error', code: 'NO_SUCH_USER' });
     });
 
     it('messages retention deletes are not served from memory either', async () => {
