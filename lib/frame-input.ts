@@ -42,12 +42,7 @@ export class FrameInput {
     try {
       if (f.kind === 'command') return await this.runCommand(s, f.line, f.id);
       const line = this.commandLine(f.text);
-      if (line !== null) {
-        // A say addressed to a room carries a command for that room (//me, //topic, //part), not for
-        // the session's current one, as its message would go there; not a member of it: NO_SUCH_ROOM, as for a message.
-        if (f.room !== undefined) s.current = this.node.memberRoom(s, f.room);
-        return await this.runCommand(s, line, f.id);
-      }
+      if (line !== null) return await this.commandIn(s, f.room, line, f.id);
       if (s.mode === 'text') this.refuseSlashSlip(f.text);
       const m = this.node.say(s, f.text, 'say', f.room, f.id);
       return [f.id !== undefined ? { ...m, ack: f.id } : m];
@@ -59,6 +54,24 @@ export class FrameInput {
       }
       s.error(e.code, e.message, f.id);
       return [{ type: 'error', code: e.code, message: e.message, ...(f.id !== undefined ? { id: f.id } : {}) }];
+    }
+  }
+
+  /**
+   * A command in a say frame: one addressed to a room is for that room (//me, //topic, //history), as
+   * its message would be, not for the session's current room (not a member of it: NO_SUCH_ROOM, as for
+   * a message). The current room is the frame's for the command only, unless the command moved it
+   * (//join, //part).
+   */
+  private async commandIn(s: Session, roomArg: string | undefined, line: string, id?: FrameId): Promise<ServerFrame[]> {
+    if (roomArg === undefined) return this.runCommand(s, line, id);
+    const before = s.current;
+    const room = this.node.memberRoom(s, roomArg);
+    s.current = room;
+    try {
+      return await this.runCommand(s, line, id);
+    } finally {
+      if (s.current === room && before !== null && s.rooms.has(before)) s.current = before;
     }
   }
 

@@ -58,6 +58,9 @@ describe('e2e: bulk output to a client that reads stays within the send queue', 
     alice.send({ type: 'say', id: 'me1', room: 'lobby', text: '//me waves in the lobby' });
     const m = await bob.waitFor((f) => f.type === 'message' && f.kind === 'me', 5000, 'the action');
     expect(m).to.include({ room: 'lobby', text: 'waves in the lobby' });
+    // For that command only: a say without a room still goes to alice's current room.
+    alice.send({ type: 'say', id: 's1', text: 'still in dev' });
+    expect(await alice.waitFor((f) => f.type === 'message' && f.text === 'still in dev', 5000, 'the say')).to.include({ room: 'dev' });
     alice.send({ type: 'say', id: 'me2', room: 'nowhere', text: '//me is not there' });
     expect(await alice.waitFor((f) => f.id === 'me2', 5000, 'answer')).to.include({ type: 'error', code: 'NO_SUCH_ROOM' });
   });
