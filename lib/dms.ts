@@ -17,7 +17,9 @@ export class Mailboxes {
   /** A DM for an offline user: in their mailbox, or MAILBOX_FULL. */
   async post(frame: DmFrame): Promise<void> {
     const max = this.max();
-    if (!(await this.db.postToMailbox(frame, max))) {
+    const r = await this.db.postToMailbox(frame, max);
+    if (r === 'gone') throw new ChatdError('NO_SUCH_USER', `no such user: ${frame.to}`);
+    if (r === 'full') {
       throw new ChatdError('MAILBOX_FULL', `${frame.to} has ${max} messages waiting, the most a mailbox holds; try again when they have read them`);
     }
   }

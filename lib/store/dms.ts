@@ -23,24 +23,30 @@ export abstract class DmStore extends StoreCore {
   }
 
   /**
-   * Puts a DM in its recipient's mailbox unless `max` wait there already (false then). Count and
-   * insert are one transaction: checked apart, several senders at once (sessions, users, nodes) each
-   * saw room for one more. On MySQL the count locks the recipient's mailbox rows and the gap after
-   * them, so a second sender waits for the first; two that took the gap together deadlock, and the
-   * one InnoDB rolls back tries again.
+   * Puts a DM in its recipient's mailbox unless `max` wait there already ('full'), or either account
+   * no longer has its name ('gone': purged since the sender's check; kept by name, the DM would wait
+   * for whoever gets the name next). Count and insert are one transaction: checked apart, several
+   * senders at once (sessions, users, nodes) each saw room for one more. On MySQL the count locks
+   * the recipient's mailbox rows and the gap after them, so a second sender waits for the first; two
+   * that took the gap together deadlock, and the one InnoDB rolls back tries again. The accounts are
+   * read in share mode there, so a purge waits for the post or the post sees the purge.
    */
-  async postToMailbox(frame: DmFrame, max: number): Promise<boolean> {
+  async postToMailbox(frame: DmFrame, max: number): Promise<'posted' | 'full' | 'gone'> {
+    const mysql = this.target.kind === 'mysql';
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.knex.transaction(async (trx) => {
+          const accounts = trx('users').whereIn('username', [frame.to, frame.from.name]).select('username');
+          const names = new Set((await (mysql ? accounts.forShare() : accounts)).map((r: { username: string }) => r.username));
+          if (!names.has(frame.to) || !names.has(frame.from.name)) return 'gone';
           const count = trx('dms').where({ recipient: frame.to }).whereNull('delivered_at').count({ n: '*' });
-          const r = await (this.target.kind === 'mysql' ? count.forUpdate() : count).first();
-          if (Number(r?.n ?? 0) >= max) return false;
+          const r = await (mysql ? count.forUpdate() : count).first();
+          if (Number(r?.n ?? 0) >= max) return 'full';
           await trx('dms').insert({
             id: frame.id, sender: frame.from.name, sender_role: frame.from.role, sender_color: frame.from.color, recipient: frame.to,
             text: frame.text, ts: Date.parse(frame.ts), delivered_at: null,
           }).onConflict('id').ignore();
-          return true;
+          return 'posted';
         });
       } catch (e) {
         if (attempt < 5 && (e as { code?: string }).code === 'ER_LOCK_DEADLOCK') continue;

@@ -75,6 +75,8 @@ for (const kind of ['sqlite', 'mysql'] as const) {
       const dm = (id: string, to: string): DmFrame => ({ type: 'dm', id, ts: new Date().toISOString(), from: { name: 'alice', role: 'user', color: 'cyan' }, to, text: `for ${to}` });
       await t.world.store.addDm(dm('to-old-dave', 'dave'), true);
       await t.world.store.addDm(dm('to-bob', 'bob'), true);
+      // Nor into the mailbox, when the purge landed after the sender's node looked the name up.
+      expect(await t.world.store.postToMailbox(dm('to-old-dave-later', 'dave'), 500)).to.equal('gone');
       expect((await t.world.store.knex('dms').select('id')).map((r: { id: string }) => r.id)).to.deep.equal(['to-bob']);
       await t.world.store.createUser({ username: 'dave', passwordHash: dv.passwordHash, role: 'user' });
       expect(await t.world.store.dmHistory('dave', 'alice', 50)).to.deep.equal([]);
