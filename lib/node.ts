@@ -408,6 +408,17 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   /** chat-admin erased messages (purge, committed at `upTo` ms): this node's memory of them goes too. */
   forgetErased(upTo: number): Promise<number> { return this.roomHistory.forgetErased(upTo); }
 
+  /**
+   * After a purge (pollers.ts): what the account's sessions here said until they ended was still
+   * written under its id; once this node's history writer has written it, it is deleted, and
+   * forgotten here. Other nodes' memory of it is not reached (see the closing note of issue 18).
+   */
+  async eraseLate(senderId: number): Promise<void> {
+    await this.history.drain(this.config.limits.dbTimeoutMs);
+    const names = await this.store.deleteMessagesBySender(senderId);
+    if (names.length) this.roomHistory.forgetSenders(new Set(names));
+  }
+
   async settleHistory(): Promise<void> { await this.history.drain(this.config.limits.dbTimeoutMs); }
 
   topicOf(room: string): string { return this.topics.get(room) ?? ''; }

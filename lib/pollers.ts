@@ -27,6 +27,8 @@ export interface PolledNode {
   forgetErased(upTo: number): Promise<number>;
   /** An erased account's away text leaves the node (its name is free for the next account). */
   forgetAway(account: number): void;
+  /** An erased account's messages written after its purge are deleted, and forgotten here. */
+  eraseLate(account: number): Promise<void>;
 }
 
 export type PollLimits = { databasePollMs: number; dbTimeoutMs: number };
@@ -222,6 +224,9 @@ export class DatabasePollers {
       // Its away text too: the name is free, and the next account given it must not show it.
       this.node.forgetAway(id);
       for (const s of [...this.node.sessions]) if (s.user?.id === id) s.bye('KICKED', 'account erased by an administrator');
+      // Until now (or the revocation poll) its sessions here kept talking, and what they said was
+      // written under its id after the purge had deleted the rest: deleted too.
+      await this.node.eraseLate(id).catch((e) => this.log.warn('messages said after a purge not erased', { err: (e as Error).message }));
       return;
     }
     // The audit row and the change it tells of are committed together (withAudit in the store): the

@@ -67,6 +67,11 @@ export class RoomHistory {
     this.keepOnly((m) => m.ts >= cut);
   }
 
+  /** A purged account's last messages (said under these names) leave the ring, as they left the database. */
+  forgetSenders(names: ReadonlySet<string>): void {
+    this.keepOnly((m) => !names.has(m.from.name));
+  }
+
   /** Every room's ring keeps only the messages `keep` says; a ring left empty goes. */
   private keepOnly(keep: (m: MessageFrame) => boolean): void {
     for (const [room, ring] of this.recent) {

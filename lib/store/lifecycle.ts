@@ -133,6 +133,40 @@ export abstract class LifecycleStore extends StoreCore {
    * the ids that point at it. Returns the new name and how many messages went.
    */
   async purgeUser(u: UserRecord, actor: string): Promise<{ anonymous: string; messages: number; dms: number }> {
+    const r = await this.purgeRows(u, actor);
+    await this.scrubFile();
+    return r;
+  }
+
+  /**
+   * Messages a purged account's live sessions still said before their nodes ended them (up to
+   * limits.databasePollMs after the purge), written under its id by the history writer: deleted
+   * too. Returns the names they were said under, for the nodes' memory of recent messages.
+   */
+  async deleteMessagesBySender(senderId: number): Promise<string[]> {
+    const names = await this.knex.transaction(async (trx) => {
+      const rows: Array<{ sender_name: string }> = await trx('messages').where('sender_id', senderId).distinct('sender_name');
+      if (rows.length) await trx('messages').where('sender_id', senderId).del();
+      return rows.map((r) => r.sender_name);
+    });
+    if (names.length) await this.scrubFile();
+    return names;
+  }
+
+  /**
+   * SQLite, after an erasure: secure_delete (lib/store/url.ts) zeroes the deleted rows, but the
+   * full-text index keeps a deleted message's words in its older segments until they are merged
+   * (optimize merges them all), and the write-ahead log keeps the pages as they were until a
+   * checkpoint writes them back and empties it. Best effort: a reader holding the log open
+   * (a backup under way) leaves it for the next checkpoint.
+   */
+  private async scrubFile(): Promise<void> {
+    if (this.target.kind !== 'sqlite') return;
+    await this.knex.raw("insert into messages_fts(messages_fts) values ('optimize')");
+    await this.knex.raw('pragma wal_checkpoint(TRUNCATE)');
+  }
+
+  private purgeRows(u: UserRecord, actor: string): Promise<{ anonymous: string; messages: number; dms: number }> {
     const anon = `deleted-${u.id}`;
     const name = u.username;
     return this.knex.transaction(async (trx) => {

@@ -88,6 +88,9 @@ export function knexConfig(target: DbTarget, opts: StoreOptions = {}): Knex.Conf
             // In WAL mode NORMAL still survives a process crash (only an OS crash can lose the last
             // commits) and spares the event loop an fsync per commit (0.30 → 0.02 ms here).
             conn.pragma('synchronous = NORMAL');
+            // What is deleted (purge, retention) is overwritten, not left in free pages for anyone with
+            // the file, or a backup of it, to read (SECURITY.md "Erasure"); deletes are rare here.
+            conn.pragma('secure_delete = ON');
             conn.pragma('busy_timeout = 5000');
             done(null, conn);
           } catch (e) { done(e as Error, conn); }

@@ -7,7 +7,7 @@ import { TestClient, type Frame } from '../helpers/client.js';
 import type { DmFrame, MessageFrame } from '../../lib/protocol/frames.js';
 import { DAY_MS } from '../../lib/retention.js';
 import { ADMIN_ACTOR } from '../../lib/auth/policy.js';
-import { until } from '../helpers/wait.js';
+import { holdCalls, until } from '../helpers/wait.js';
 
 /** The texts of the history frame a fresh login is sent for the lobby. */
 async function lobbyOnLogin(c: TestClient): Promise<string[]> {
@@ -51,6 +51,25 @@ for (const kind of ['sqlite', 'mysql'] as const) {
       const resumed = await bob.waitFor((f) => f.type === 'history' && f.room === 'lobby' && !f.search, 5000, 'resumed history');
       expect(resumed.messages.map((m: Frame) => m.text)).to.not.include.members(['dave harasses one']);
       expect(resumed.messages.map((m: Frame) => m.text)).to.not.include.members(['dave harasses two']);
+    });
+
+    it('what a purged user says before the nodes end their session is erased too, once written', async () => {
+      const bob = await t.login('bob');
+      const dave = await t.login('dave');
+      // The node's next poll round waits here: dave is purged, and still talking, until it goes on.
+      const revocations = holdCalls(t.chatd.node.store, 'listRevoked');
+      const audit = holdCalls(t.chatd.node.store, 'auditAfter');
+      const dv = (await t.world.store.getUser('dave'))!;
+      await t.world.store.purgeUser(dv, ADMIN_ACTOR);
+      await dave.say('said after the purge');
+      await bob.waitFor((f) => f.type === 'message' && f.text === 'said after the purge', 5000, 'the late line');
+      await t.chatd.node.settleHistory(); // written under dave's id, as the history writer does
+      expect(await t.world.store.knex('messages').where('sender_id', dv.id).count({ n: '*' }).first().then((r) => Number(r?.n))).to.equal(1);
+      revocations.release();
+      audit.release();
+      expect(['KICKED', 'CERT_REVOKED']).to.include((await dave.waitFor((f) => f.type === 'bye', 5000, 'bye')).code);
+      await until(async () => Number((await t.world.store.knex('messages').where('sender_id', dv.id).count({ n: '*' }).first())?.n) === 0, 5000, 'the late line deleted');
+      expect(await historyTexts(bob)).to.not.include('said after the purge');
     });
 
     it('a purged user\'s away message is forgotten, so the next account given the name does not show it', async () => {
