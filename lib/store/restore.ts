@@ -30,8 +30,12 @@ export function restoreDatabase(url: string, backup: string, now = new Date()): 
   fs.writeFileSync(tmp, '', { mode: 0o600, flag: 'wx' }); // it holds password hashes from its first byte
   let messages: number;
   try {
-    fs.copyFileSync(backup, tmp);
-    fs.chmodSync(tmp, 0o600); // copyFile gives it the backup's mode, whatever that became
+    // Through SQLite, not a file copy: a copy taken with its -wal beside it (a snapshot of a live
+    // database) is what SQLite reads from the two files, which checkBackup checked; copying the main
+    // file alone dropped the log's pages and restored an older database, with "0 messages".
+    const src = new Database(backup, { readonly: true, fileMustExist: true });
+    try { src.prepare('vacuum into ?').run(tmp); } finally { src.close(); }
+    fs.chmodSync(tmp, 0o600);
     const copy = new Database(tmp, { fileMustExist: true });
     try {
       copy.pragma('journal_mode = DELETE'); // one self-contained file; chatd turns WAL on when it opens it

@@ -35,16 +35,16 @@ describe('chat-admin restore', function () {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   /** A chatd that wrote in WAL mode and was killed: its -wal (and -shm) stay beside the database. */
-  function crashAfterWrites(): void {
+  function crashAfterWrites(file = db): void {
     const script = `
       const D = require(${JSON.stringify(createRequire(import.meta.url).resolve('better-sqlite3'))});
-      const d = new D(${JSON.stringify(db)});
+      const d = new D(${JSON.stringify(file)});
       d.pragma('journal_mode = WAL'); d.pragma('wal_autocheckpoint = 0');
       d.prepare("insert into users (username, password_hash, role, created_at) values ('mallory', 'x', 'user', 1)").run();
       d.prepare("delete from users where username = 'alice'").run();
       process.kill(process.pid, 'SIGKILL');`;
     spawnSync(process.execPath, ['-e', script]);
-    expect(fs.existsSync(`${db}-wal`), 'the crash left a -wal file').to.equal(true);
+    expect(fs.existsSync(`${file}-wal`), 'the crash left a -wal file').to.equal(true);
   }
 
   it('after a crash: the backup comes back, not the crashed state; the old database is kept, whole', async () => {
@@ -59,6 +59,16 @@ describe('chat-admin restore', function () {
     expect(after.out).to.match(/\balice\b/).and.not.match(/mallory/);
     const previous = fs.readdirSync(dir).find((f) => f.startsWith('chatd.sqlite.replaced-'))!;
     expect(users(path.join(dir, previous))).to.deep.equal(['mallory']); // the crash's WAL folded into it
+  });
+
+  it('a copy with its -wal beside it (a snapshot of a live database) comes back as SQLite reads it, not without its log', async () => {
+    const snap = path.join(dir, 'snap.sqlite');
+    fs.copyFileSync(db, snap);
+    crashAfterWrites(snap); // mallory in, alice out: in snap.sqlite-wal only
+    expect(users(snap)).to.deep.equal(['mallory']);
+    const r = await admin(['restore', 'snap.sqlite', '--yes']);
+    expect(r.code, r.err).to.equal(0);
+    expect(users(db)).to.deep.equal(['mallory']);
   });
 
   it('refused while chatd has the database open: one line, exit 1, nothing changed', async () => {
