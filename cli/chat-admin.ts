@@ -163,8 +163,7 @@ const roleCommands = (y: Argv) => y
   withStore(async (store, argv) => {
     const name = String(argv.name).toLowerCase();
     if (!ROLE_NAME_RE.test(name)) throw new SetupError(`invalid role name "${argv.name}"`, 2);
-    const level = Number(argv.level);
-    if (!Number.isInteger(level) || level < 0) throw new SetupError('--level must be a whole number >= 0', 2);
+    const level = checkLevel(argv.level);
     if (await store.getRole(name)) throw new SetupError(`role ${name} already exists`);
     await store.addRole({ name, level, color: checkColor(argv.color) });
     await store.audit({ actor: ACTOR, action: 'role.add', target: name, detail: `level=${level}` });
@@ -176,8 +175,7 @@ const roleCommands = (y: Argv) => y
     const role = await mustRole(store, String(argv.name));
     const patch: { level?: number; color?: string } = {};
     if (argv.level !== undefined) {
-      if (!Number.isInteger(argv.level) || (argv.level as number) < 0) throw new SetupError('--level must be a whole number >= 0', 2);
-      patch.level = argv.level as number;
+      patch.level = checkLevel(argv.level);
     }
     if (argv.color !== undefined) patch.color = checkColor(argv.color);
     if (!Object.keys(patch).length) throw new SetupError('nothing to change: give --level and/or --color', 2);
@@ -352,6 +350,19 @@ const exportCommand = ['export', 'print everything stored about a user as JSON (
     const data = await store.exportUser(u);
     process.stdout.write(JSON.stringify({ format: 'chatd-export/1', exportedAt: new Date().toISOString(), ...data }, null, 2) + '\n');
   })] as const;
+
+/**
+ * A role's level: a whole number the column holds. 1e308 passed Number.isInteger and SQLite stored it
+ * as a float above every owner; MySQL refused 3e9 with its raw SQL.
+ */
+function checkLevel(v: unknown): number {
+  const level = Number(v);
+  if (!Number.isSafeInteger(level) || level < 0 || level > MAX_LEVEL) throw new SetupError(`--level must be a whole number from 0 to ${MAX_LEVEL}`, 2);
+  return level;
+}
+
+/** The largest signed 32-bit integer: the roles.level column on MySQL. */
+const MAX_LEVEL = 2_147_483_647;
 
 const purgeCommand = ['purge', "delete a user's messages and anonymize the account and its audit entries (one transaction)",
   (a: Argv) => a.option('user', { type: 'string', demandOption: true, describe: 'the user to erase' })

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import { cliParser, examples, parseCli, reportAndExit } from '../lib/cli.js';
 import { SetupError } from '../lib/errors.js';
-import { certInfo, initCertDir, issueClientCert, LEAF_DAYS } from '../lib/auth/certs.js';
+import { certInfo, initCertDir, issueClientCert, LEAF_DAYS, MAX_CERT_DAYS } from '../lib/auth/certs.js';
 
 const NAME = 'chat-certs';
 
@@ -56,8 +56,8 @@ async function main(): Promise<void> {
 }
 
 function checkDays(days: number): true {
-  if (Number.isInteger(days) && days >= 1) return true;
-  throw new SetupError('--days must be a whole number ≥ 1', 2);
+  if (Number.isInteger(days) && days >= 1 && days <= MAX_CERT_DAYS) return true;
+  throw new SetupError(`--days must be a whole number from 1 to ${MAX_CERT_DAYS}`, 2);
 }
 
 function printWritten(paths: string[]): void {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Config } from './config.js';
 import { initCertDir, issueClientCert, certPaths, clientPaths } from './auth/certs.js';
 import { hashPassword } from './auth/password.js';
+import { DEV_ACTOR } from './auth/policy.js';
 import { openStore } from './store/index.js';
 import type { TlsFiles } from './server.js';
 
@@ -39,7 +40,7 @@ export async function prepareDev(config: Config, certDir: string): Promise<{ fil
       if (await store.getUser('admin')) return [...where, 'connect as admin with:', connect(port), ...invite(port)];
       const password = crypto.randomBytes(12).toString('base64url');
       await store.createUser({ username: 'admin', passwordHash: await hashPassword(password, config.password), role: 'owner' });
-      await store.audit({ actor: 'npm-start', action: 'user.add', target: 'admin', detail: 'role=owner (bootstrap)' });
+      await store.audit({ actor: DEV_ACTOR, action: 'user.add', target: 'admin', detail: 'role=owner (bootstrap)' });
       return [
         ...where,
         'created user admin (role owner); its one-time password, shown once:',

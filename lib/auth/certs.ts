@@ -52,6 +52,11 @@ export interface CertInfo {
 }
 
 export const CA_DAYS = 3650;
+/**
+ * The longest validity chatd writes (100 years). Past the year 9999 a certificate's notAfter cannot
+ * be encoded: chat-certs wrote a broken certificate and said it was fine.
+ */
+export const MAX_CERT_DAYS = 36_500;
 export const LEAF_DAYS = 825;
 const RSA_BITS = 2048;
 /** Certificates start a little in the past so that a peer whose clock lags still accepts them. */
@@ -156,7 +161,7 @@ type RsaPublic = { n: forge.jsbn.BigInteger; e: forge.jsbn.BigInteger };
 
 /** An unsigned certificate with public key, random serial, subject and validity filled in. */
 function newCert(key: RsaPublic, subject: forge.pki.CertificateField[], days: number): forge.pki.Certificate {
-  if (!Number.isInteger(days) || days < 1) throw new RangeError(`validity must be a whole number of days ≥ 1, got ${days}`);
+  if (!Number.isInteger(days) || days < 1 || days > MAX_CERT_DAYS) throw new RangeError(`validity must be a whole number of days from 1 to ${MAX_CERT_DAYS}, got ${days}`);
   const { pki } = nodeForge();
   const cert = pki.createCertificate();
   cert.publicKey = pki.setRsaPublicKey(key.n, key.e);
@@ -377,7 +382,8 @@ function refuseExisting(paths: string[], force?: boolean): void {
  * follow a symlink planted at the path. chmod afterwards because the umask may strip bits.
  */
 function writeFile(file: string, data: string | Buffer, mode: number, force?: boolean): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  // Not writable by others, whatever the umask: under umask 000 anyone could swap the files in it.
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
   if (force) fs.rmSync(file, { force: true });
   try {
     fs.writeFileSync(file, data, { mode, flag: 'wx' });

@@ -43,8 +43,11 @@ export const ADMIN_ACTOR = 'chat-admin';
  * server prefix (a user "chatd" would send what looks like server notices), and the names purged
  * accounts are given. Existing accounts that hold one are left as they are.
  */
+/** The audit actor of `npm start`'s first owner (lib/dev.ts): an account of that name would own those rows. */
+export const DEV_ACTOR = 'npm-start';
+
 export function reservedName(name: string): string | null {
-  if (name === ADMIN_ACTOR || name === 'enroll' || name === 'chatd' || /^deleted-\d+$/.test(name)) return `the name ${name} is reserved for chatd itself`;
+  if (name === ADMIN_ACTOR || name === 'enroll' || name === 'chatd' || name === DEV_ACTOR || /^deleted-\d+$/.test(name)) return `the name ${name} is reserved for chatd itself`;
   return null;
 }
 

@@ -79,7 +79,8 @@ function checkBackup(file: string): void {
   } catch (e) {
     problem = (e as Error).message;
   }
-  if (problem) throw new SetupError(`${file} is not a chatd backup to restore: ${problem}; nothing changed`);
+  // One line, as every failure of the tools: integrity_check reports over several.
+  if (problem) throw new SetupError(`${file} is not a chatd backup to restore: ${problem.replace(/\s*\n\s*/g, '; ')}; nothing changed`);
 }
 
 /**

@@ -21,11 +21,15 @@ export function parseDbUrl(url: string): DbTarget {
   if (/^(mysql|mariadb):\/\//.test(url)) {
     let u: URL;
     try { u = new URL(url); } catch { throw new SetupError(`bad --db URL "${redact(url)}": not a valid URL`); }
-    const database = decodeURIComponent(u.pathname.replace(/^\//, ''));
+    // A % that starts no escape (a password "50%off") made decodeURIComponent throw "URI malformed".
+    const decode = (part: string, what: string) => {
+      try { return decodeURIComponent(part); } catch { throw new SetupError(`bad --db URL "${redact(url)}": a % in the ${what} that is no %-escape (write % as %25)`); }
+    };
+    const database = decode(u.pathname.replace(/^\//, ''), 'database name');
     if (!database) throw new SetupError(`bad --db URL "${redact(url)}": no database name (mysql://user:pass@host:3306/db)`);
     return {
       kind: 'mysql', host: u.hostname || '127.0.0.1', port: Number(u.port || 3306),
-      user: decodeURIComponent(u.username || 'root'), password: decodeURIComponent(u.password), database,
+      user: decode(u.username || 'root', 'user'), password: decode(u.password, 'password'), database,
     };
   }
   throw new SetupError(`bad --db URL "${redact(url)}": use sqlite:PATH or mysql://user:pass@host:3306/db`);

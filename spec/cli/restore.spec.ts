@@ -71,6 +71,17 @@ describe('chat-admin restore', function () {
     expect(users(db)).to.deep.equal(['mallory']);
   });
 
+  it('a damaged backup: one line, exit 1, nothing changed (integrity_check reports over several)', async () => {
+    const bad = path.join(dir, 'bad.sqlite');
+    fs.copyFileSync(path.join(dir, 'b.sqlite'), bad);
+    const fd = fs.openSync(bad, 'r+');
+    try { fs.writeSync(fd, Buffer.alloc(200, 0xa5), 0, 200, 4096 * 3 + 8); } finally { fs.closeSync(fd); }
+    const r = await admin(['restore', 'bad.sqlite', '--yes']);
+    expect(r.code, r.err).to.equal(1);
+    expect(r.err.trim().split('\n'), r.err).to.have.length(1);
+    expect(users(db)).to.deep.equal(['alice']);
+  });
+
   it('refused while chatd has the database open: one line, exit 1, nothing changed', async () => {
     const store = await openStore(`sqlite:${db}`); // stands for a running chatd
     try {
