@@ -81,13 +81,25 @@ export async function parseCli<T>(parser: Argv<T>) {
 /** Turns any error into one line on stderr and the right exit code. */
 export function reportAndExit(scriptName: string, err: unknown): never {
   if (err instanceof SetupError) {
-    process.stderr.write(`${scriptName}: ${err.message}\n`);
+    process.stderr.write(`${scriptName}: ${visible(err.message)}\n`);
     process.exit(err.exitCode);
   }
   const e = err as NodeJS.ErrnoException;
-  process.stderr.write(`${scriptName}: ${describeError(e)}\n`);
+  process.stderr.write(`${scriptName}: ${visible(describeError(e))}\n`);
   if (process.env.CHATD_DEBUG) process.stderr.write(`${e?.stack}\n`);
   process.exit(1);
+}
+
+/**
+ * A failure line as it should reach the terminal: one line, its control and direction characters
+ * spelled out (\x1b, \u202e), never acted on. The tools echo what they were given ("no such role:
+ * X"), and a script passing a hostile name to chat-admin made the operator's terminal run it.
+ */
+export function visible(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const n = c.charCodeAt(0);
+    return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+  });
 }
 
 /** A short human sentence for the system errors a CLI meets most (files, sockets, databases). */

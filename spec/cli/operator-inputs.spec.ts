@@ -54,6 +54,14 @@ describe('operator tools: inputs refused in one line', function () {
     expect(r.err).to.match(/%25/).and.not.match(/50%off|URI malformed/);
   });
 
+  it('an argument holding terminal escapes is echoed spelled out, never sent to the terminal', async () => {
+    const r = await runBin('chat-admin', ['role', 'set', '\x1b[2J\x1b[Hfake', '--level', '5', '--db', db]);
+    expect(r.code).to.not.equal(0);
+    oneLine(r.err);
+    expect(r.err).to.not.include('\x1b');
+    expect(r.err).to.include('\\x1b[2J');
+  });
+
   it('certificate folders are not writable by others under umask 000', () => {
     const certs = path.join(dir, 'certs-umask');
     for (const args of [['init', '--dir', certs], ['client', 'alice', '--dir', certs]]) {
