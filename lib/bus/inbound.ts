@@ -25,6 +25,9 @@ type Obj = Record<string, unknown>;
 const obj = (v: unknown, what: string): Obj => (v !== null && typeof v === 'object' && !Array.isArray(v) ? v as Obj : bad(`${what} is not an object`));
 
 /** A short identifier shown on screens (a user, a role): sanitized, non-empty, at most MAX_NAME. */
+/** The largest time in ms a Date holds (ECMA-262 21.4.1.1). */
+const MAX_TIME_MS = 8.64e15;
+
 function name(v: unknown, what: string): string {
   if (typeof v !== 'string') return bad(`${what} is not a string`);
   const s = sanitizeText(v);
@@ -51,6 +54,13 @@ function room(v: unknown): string { return normalizeRoom(v) ?? bad('room is not 
 function ts(v: unknown): string { return typeof v === 'string' && v.length <= MAX_NAME && !Number.isNaN(Date.parse(v)) ? v : bad('ts is not a time'); }
 function id(v: unknown, what: string): string { return typeof v === 'string' && v.length > 0 && v.length <= MAX_NAME ? v : bad(`${what} is not an id`); }
 function num(v: unknown, what: string): number { return typeof v === 'number' && Number.isFinite(v) ? v : bad(`${what} is not a number`); }
+/**
+ * A time in ms that a Date can hold (±8.64e15). A mute "until 1e300" passed as a finite number,
+ * and every message of the muted user then failed INTERNAL where its end was written as a date.
+ */
+function time(v: unknown, what: string): number {
+  return Number.isSafeInteger(v) && Math.abs(v as number) <= MAX_TIME_MS ? (v as number) : bad(`${what} is not a time`);
+}
 
 function userRef(v: unknown): UserRef {
   const o = obj(v, 'from');
@@ -151,12 +161,12 @@ function check(m: Obj, maxText: number): BusMessage {
     case 'user':
       return { t: 'user', user: name(m.user, 'user'), role: label(m.role, 'role'), level: num(m.level, 'level'), color: label(m.color, 'color') };
     case 'color': return { t: 'color', user: name(m.user, 'user'), color: label(m.color, 'color') };
-    case 'mute': return { t: 'mute', user: name(m.user, 'user'), until: m.until === null ? null : num(m.until, 'until') };
+    case 'mute': return { t: 'mute', user: name(m.user, 'user'), until: m.until === null ? null : time(m.until, 'until') };
     case 'unmute': return { t: 'unmute', user: name(m.user, 'user') };
     case 'topic': return { t: 'topic', room: room(m.room), topic: text(m.topic, 'topic', maxText) };
     case 'away':
       return {
-        t: 'away', user: name(m.user, 'user'), message: m.message === null ? null : text(m.message, 'message', maxText), since: num(m.since, 'since'),
+        t: 'away', user: name(m.user, 'user'), message: m.message === null ? null : text(m.message, 'message', maxText), since: time(m.since, 'since'),
         // Absent from a node that predates it (a rolling upgrade): that absence is kept by name only.
         ...(m.account === undefined ? {} : { account: num(m.account, 'account') }),
       };
