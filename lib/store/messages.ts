@@ -102,11 +102,16 @@ export abstract class MessageStore extends StoreCore {
   async historySince(room: string, afterId: string, limit: number): Promise<{ found: boolean; messages: MessageFrame[]; more: boolean }> {
     const at = await this.knex('messages').where({ id: afterId, room }).first('seq', 'ts');
     if (!at) return { found: false, messages: [], more: false };
-    // seq is the order of insertion, which is the order of delivery on a single node.
-    // With several nodes, each writes its own messages: one said after `afterId` on another node can
-    // have the lower seq. Its later timestamp brings it in too.
-    const rows = await this.knex('messages').where({ room }).andWhere((q) => q.where('seq', '>', at.seq).orWhere('ts', '>', at.ts))
-      .orderBy('seq', 'desc').limit(limit + 1);
+    // In the order said, to the millisecond. `seq` is the order rows landed, and with several nodes
+    // each writes its own messages in batches: by seq, one said before `afterId` on another node came
+    // again, one of the same millisecond with a lower seq was missed, and the replay came in write
+    // order. After `afterId` is every message with a later timestamp and every other one of its
+    // millisecond: two nodes' messages of one millisecond reach clients in either order, so a client
+    // may be sent one of them again, never miss one. The (room, ts) index gives this order (its
+    // entries end with the primary key, seq), without a sort.
+    const rows = await this.knex('messages').where({ room })
+      .andWhere((q) => q.where('ts', '>', at.ts).orWhere((w) => w.where('ts', at.ts).andWhereNot('seq', at.seq)))
+      .orderBy([{ column: 'ts', order: 'desc' }, { column: 'seq', order: 'desc' }]).limit(limit + 1);
     const more = rows.length > limit;
     return { found: true, messages: rows.slice(0, limit).reverse().map(toMessage), more };
   }
