@@ -500,6 +500,11 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
   /** Which cluster (which database) this node belongs to, for the bus; set by start(). */
   clusterTag = '';
 
+  /** The bus is back after an outage (BusNode.busBack): resumes go to the database until the rings fill again. */
+  busBack(): void {
+    this.roomHistory.forgetAll();
+  }
+
   localPresence(): PresenceEntry[] {
     const out: PresenceEntry[] = [];
     for (const s of this.sessions) {

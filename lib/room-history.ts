@@ -67,6 +67,15 @@ export class RoomHistory {
     this.keepOnly((m) => m.ts >= cut);
   }
 
+  /**
+   * The bus was down (lib/bus/redis.ts): the rings lack what other nodes said meanwhile, and a resume
+   * found in one replayed its slice, skipping that, without `truncated`. They start again empty: a
+   * resume goes to the database, which has every node's messages.
+   */
+  forgetAll(): void {
+    this.keepOnly(() => false);
+  }
+
   /** A purged account's last messages (said under these names) leave the ring, as they left the database. */
   forgetSenders(names: ReadonlySet<string>): void {
     this.keepOnly((m) => !names.has(m.from.name));

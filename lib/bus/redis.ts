@@ -149,6 +149,7 @@ export class RedisBus implements Bus {
     this.log.info('redis back; resynchronizing presence', { downMs: Date.now() - this.downSince });
     this.downSince = null;
     this.pushes = 0; // Redis may have restarted empty: the next push is a fresh claim on our name
+    this.node?.busBack?.();
     void this.pushPresence();
   }
 

@@ -28,6 +28,11 @@ export type PresenceEntry = {
 export interface BusNode {
   readonly nodeName: string;
   deliver(msg: BusMessage): void;
+  /**
+   * The bus is back after an outage: what other nodes said meanwhile never reached this node, so its
+   * memory of recent messages has a hole, and a resume served from it would skip what is in it.
+   */
+  busBack?(): void;
   localPresence(): PresenceEntry[];
   /** limits.maxText: the longest text a message from the bus may carry (lib/bus/inbound.ts). */
   textLimit(): number;
