@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SetupError } from '../errors.js';
+import { normalizeRoom } from '../sanitize.js';
 import type { ClientFrame, FrameId, HistoryFrame, LoginOkFrame, MessageFrame, ResultFrame, ServerFrame } from '../protocol/frames.js';
 import { MAX_LINE_BYTES } from '../limits.js';
 import type { ConnectionEvents, ConnectionOptions, FrameMeta, State } from './connection-types.js';
@@ -16,7 +17,7 @@ import { Reconnector, resume } from './reconnect.js';
 import { Requests, type Answer } from './requests.js';
 import { ResumeToken } from './resume-token.js';
 import { SendQueue } from './send-queue.js';
-import { ShownMessages } from './shown-messages.js';
+import { MAX_ROOMS, ShownMessages } from './shown-messages.js';
 import { TlsSessions } from './tls-session.js';
 
 export type { Answer } from './requests.js';
@@ -374,9 +375,12 @@ export class ChatConnection extends EventEmitter<ConnectionEvents> {
   /** The rooms a user asked for, from the results of join and part (restored after a reconnect). */
   private trackRooms(f: ResultFrame): void {
     const data = (f.data ?? {}) as { room?: unknown; current?: unknown };
-    const room = typeof data.room === 'string' ? clean(data.room) : '';
+    // A room name, and no more rooms than MAX_ROOMS (far above what one user can join): 40,000 join
+    // results from a hostile server, each a new room copied into the list, blocked the client for minutes.
+    const room = normalizeRoom(data.room);
     if (!room) return;
     if (f.command === 'join') {
+      if (!this.rooms.includes(room) && this.rooms.length >= MAX_ROOMS) return;
       this.rooms = [...this.rooms.filter((r) => r !== room), room];
       this.current = room;
     } else if (f.command === 'part') {

@@ -78,6 +78,8 @@ function exchange(host: string, port: number, fp: string, frame: (caPem: string)
     const decoder = new LineDecoder(1024 * 1024, (line) => {
       let f: Record<string, unknown>;
       try { f = JSON.parse(line); } catch { return fail(`${host}:${port} is not a chatd (it sent something else); nothing was sent`); }
+      // `null`, a number, an array: valid JSON, no frame (f.type of null was a TypeError and a stack trace).
+      if (!f || typeof f !== 'object' || Array.isArray(f)) return fail(`${host}:${port} is not a chatd (it sent something else); nothing was sent`);
       if (caPem === null) {
         if (f.type === 'error') return fail(`${clean(f.code)}: ${clean(f.message)}`);
         if (f.type !== 'enroll_hello' || typeof f.ca !== 'string') return fail(`${host}:${port} did not greet as a chatd enrollment; nothing was sent`);
@@ -128,7 +130,7 @@ export async function runEnroll(args: EnrollArgs, env: NodeJS.ProcessEnv, out: (
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const profile: Profile = { host, port, user, ca: path.join(dir, 'ca.crt'), cert: path.join(dir, `${user}.crt`), key: path.join(dir, `${user}.key`) };
   writeAtomic(profile.key, keyPem, 0o600);
-  writeAtomic(profile.cert, cert, 0o644);
+  writeAtomic(profile.cert, x.toString(), 0o644); // as parsed: nothing the server sent around it
   writeAtomic(profile.ca, caPem, 0o644);
   writeAtomic(path.join(dir, PROFILE_FILE), JSON.stringify(profile, null, 2) + '\n', 0o644);
   out(`enrolled as ${user} on ${host}:${port}; certificate valid until ${new Date(x.validTo).toISOString()}\n`);

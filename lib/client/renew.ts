@@ -34,6 +34,7 @@ export function renewalDue(certPem: string | Buffer, now = Date.now()): boolean 
 export function issuedCertProblem(certPem: string, user: string, keyPem: string, caPem: string | Buffer, now = Date.now()): string | null {
   let x: crypto.X509Certificate;
   try { x = new crypto.X509Certificate(certPem); } catch { return 'the server sent something that is not a certificate'; }
+  if (pemBlocks(certPem).length !== 1) return 'the server sent more than one certificate';
   if (x.subject !== `CN=${user}` || !x.checkPrivateKey(crypto.createPrivateKey(keyPem))) return 'the server sent a certificate that is not for this key';
   if (x.ca) return 'the server sent a CA certificate';
   if (x.keyUsage && !x.keyUsage.includes(CLIENT_AUTH)) return 'the server sent a certificate that is not for client authentication';
@@ -63,13 +64,17 @@ export function renewer(user: string, certFile: string, keyFile: string, caPem: 
       return;
     }
     if (a.type !== 'renewed' || typeof a.cert !== 'string') return status('certificate renewal: unexpected answer from the server');
-    const problem = issuedCertProblem(a.cert, user, keyPem, caPem);
+    const problem = issuedCertProblem(a.cert, user, keyPem, caPem)
+      // A renewal that ends sooner than what it replaces would lock the user out early (a server sent one valid for 3 s).
+      ?? (Date.parse(new crypto.X509Certificate(a.cert).validTo) < Date.parse(until) ? 'the server sent a certificate that ends before the one it replaces' : null);
     if (problem) return status(`certificate renewal: ${problem}; keeping the old one (it expires ${new Date(until).toISOString()})`);
     const x = new crypto.X509Certificate(a.cert);
     // Key first: until the certificate follows, the old certificate and the new key do not match,
     // which a crash in between would leave behind, but neither file is ever half written.
     writeAtomic(keyFile, keyPem, 0o600);
-    writeAtomic(certFile, a.cert, 0o644);
+    // The certificate as parsed, re-encoded: what the server sent around it (bytes a `cat` of the file
+    // would send to the terminal) is not kept.
+    writeAtomic(certFile, x.toString(), 0o644);
     status(`certificate renewed; valid until ${new Date(x.validTo).toISOString()}`);
   };
 }

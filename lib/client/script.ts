@@ -38,7 +38,11 @@ const UNSAFE_IN_JSON = new RegExp(`[\\x7f-\\x9f\\u2028\\u2029${INVISIBLE}]`, 'gu
  * frame back unchanged), with every character a terminal could act on written as a \u escape.
  */
 export function jsonLine(frame: unknown): string {
-  return JSON.stringify(frame).replace(UNSAFE_IN_JSON, (c) =>
+  let json: string;
+  // A frame nested deeper than the stack (a hostile server's [[[[…]]]]) parsed, but stringifying it
+  // again overflowed: a stack trace ended every --json consumer. Such a frame is written as a note.
+  try { json = JSON.stringify(frame); } catch { json = JSON.stringify({ type: 'unreadable', reason: 'a frame too deeply nested to write again' }); }
+  return json.replace(UNSAFE_IN_JSON, (c) =>
     [...Array(c.length).keys()].map((i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`).join('')) + '\n';
 }
 

@@ -15,7 +15,7 @@ import { SeenIds } from './seen.js';
  * this, 10,000 ids or any number of rooms of up to 8 MiB each were kept for good.
  */
 const MAX_ID = 40;
-const MAX_ROOMS = 1000;
+export const MAX_ROOMS = 1000;
 const keptId = (id: unknown): id is string => typeof id === 'string' && id.length > 0 && id.length <= MAX_ID;
 
 export type ShownHost = {

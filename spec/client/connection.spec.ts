@@ -184,3 +184,16 @@ describe('client/connection', function () {
     }
   });
 });
+
+describe('client/connection: rooms a server says were joined', () => {
+  it('keeps only room names, and no more than MAX_ROOMS (40,000 unasked join results blocked the client)', async () => {
+    const { MAX_ROOMS } = await import('../../lib/client/shown-messages.js');
+    const conn = new ChatConnection({ host: '127.0.0.1', port: 1, user: 'dave', password: 'x', ca: Buffer.alloc(0), cert: Buffer.alloc(0), key: Buffer.alloc(0) });
+    const track = (room: unknown) => (conn as unknown as { trackRooms(f: unknown): void }).trackRooms({ type: 'result', command: 'join', text: '', data: { room } });
+    for (let i = 0; i < MAX_ROOMS + 500; i++) track(`r${i}`);
+    track('not a room!');
+    track({ toString: () => 'lobby' });
+    expect(conn.rooms).to.have.length(MAX_ROOMS);
+    expect(conn.rooms.every((r) => /^r\d+$/.test(r))).to.equal(true);
+  });
+});

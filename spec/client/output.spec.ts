@@ -33,6 +33,13 @@ describe('client/output', () => {
       expect(JSON.parse(line)).to.deep.equal(f);
     });
 
+    it('writes a frame too deeply nested to stringify as one line saying so, instead of throwing', () => {
+      let deep: unknown = 'x';
+      for (let i = 0; i < 20_000; i++) deep = [deep];
+      const line = jsonLine({ type: 'message', x: deep });
+      expect(JSON.parse(line)).to.deep.equal({ type: 'unreadable', reason: 'a frame too deeply nested to write again' });
+    });
+
     it('escapes every character a terminal could act on, and it still parses back', () => {
       const hostile = '\x1b[31m \x9b31m \x9d0;t\x07 \x7f \u202e \u200b \u2028 \u{e0041} \x00';
       const line = jsonLine({ text: hostile });

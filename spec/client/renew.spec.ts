@@ -60,6 +60,42 @@ describe('client/renew: what may replace the working certificate', function () {
     expect(issuedCertProblem('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n', 'carol', keyPem, caPem)).to.match(/not a certificate/);
   });
 
+  it('refuses an answer with more than the one certificate', async () => {
+    const { keyPem, csrPem } = await newKeyAndCsr('carol');
+    const cert = signClientKey(ca, publicOf(csrPem), 'carol', 90);
+    expect(issuedCertProblem(cert + cert, 'carol', keyPem, caPem)).to.match(/more than one certificate/);
+  });
+
+  it('the renewer writes the certificate as parsed (nothing the server sent around it), and keeps the old one for one that ends sooner', async () => {
+    const dir = tmpdir('renew-canonical');
+    try {
+      const { keyPem } = await newKeyAndCsr('carol');
+      const certFile = path.join(dir, 'carol.crt');
+      const keyFile = path.join(dir, 'carol.key');
+      const oldCert = agedCert(certs, 'carol', keyPem, 80, 5);
+      fs.writeFileSync(certFile, oldCert);
+      fs.writeFileSync(keyFile, keyPem, { mode: 0o600 });
+      const status: string[] = [];
+      // A certificate that ends in a minute, for a profile whose certificate has 5 days left.
+      await renewer('carol', certFile, keyFile, caPem, (s) => status.push(s))(async (f: ClientFrame) => {
+        const csr = (f as { csr: string }).csr;
+        return { type: 'renewed', cert: forged(csr, new crypto.X509Certificate(caPem).subject.slice(3), ca.keyPem, Date.now() - 60_000, Date.now() + 60_000), not_after: '' } as never;
+      });
+      expect(status[0]).to.match(/ends before the one it replaces; keeping the old one/);
+      expect(fs.readFileSync(certFile, 'utf8')).to.equal(oldCert);
+      // A good certificate wrapped in terminal escapes: the file holds the certificate alone.
+      await renewer('carol', certFile, keyFile, caPem, (s) => status.push(s))(async (f: ClientFrame) => {
+        const csr = (f as { csr: string }).csr;
+        return { type: 'renewed', cert: `\x1b]0;pwned\x07junk\n${signClientKey(ca, publicOf(csr), 'carol', 90)}\x1b]52;c;aGk=\x07\n`, not_after: '' } as never;
+      });
+      expect(status[1]).to.match(/^certificate renewed/);
+      const written = fs.readFileSync(certFile, 'utf8');
+      expect(written).to.match(/^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n$/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('the renewer keeps both files and says why when the answer is a self-signed certificate', async () => {
     const dir = tmpdir('renew-unit');
     const { keyPem } = await newKeyAndCsr('carol');

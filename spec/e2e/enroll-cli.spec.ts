@@ -103,6 +103,25 @@ describe('e2e: chat-cli enroll and renewal', function () {
     expect((await world.store.knex('invites').where({ user: 'weakone' }).first()).used_at).to.equal(null);
   });
 
+  it('a first line that is JSON but no frame (null): one line, exit 1, nothing sent, no stack trace', async () => {
+    const cert = await createServerCert(loadCA(world.certs), ['127.0.0.1']);
+    let received = 0;
+    const server = tls.createServer({ cert: cert.certPem, key: cert.keyPem, ALPNProtocols: ['chatd-enroll/1'] }, (s) => {
+      s.on('data', (d: Buffer) => (received += d.length));
+      s.on('error', () => {});
+      s.write('null\n');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    try {
+      const { code } = await inviteCode(world.db, world.certs, 'victim', '--server', `127.0.0.1:${(server.address() as { port: number }).port}`);
+      const r = await runBin('chat-cli', ['enroll', code, '--dir', path.join(xdg, 'victim-null')], { env: { CHATD_PASSWORD: 'a secret kept well' } });
+      expect(r.code, r.err).to.equal(1);
+      expect(r.err.trim().split('\n'), r.err).to.have.length(1);
+      expect(r.err).to.match(/is not a chatd/).and.not.match(/TypeError/);
+      expect(received).to.equal(0);
+    } finally { server.close(); }
+  });
+
   describe('a server that is not the one of the invite: chat-cli stops before sending anything', () => {
     let foreign: string;
     before(async () => {
