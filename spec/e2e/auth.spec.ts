@@ -156,7 +156,9 @@ describe('e2e: login timing', function () {
     const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const known: number[] = [];
     const unknown: number[] = [];
-    for (let i = 0; i < 5; i++) { known.push(await time('carol')); unknown.push(await time('ghost')); }
+    // Nine of each, interleaved: with the spec files in 4 workers on 2 cores, five medians once came
+    // out 5x apart (a neighbour's burst over the known ones), with nothing different in chatd.
+    for (let i = 0; i < 9; i++) { known.push(await time('carol')); unknown.push(await time('ghost')); }
     const [k, u] = [median(known), median(unknown)];
     expect(Math.min(k, u) / Math.max(k, u), `known ${k.toFixed(1)} ms, unknown ${u.toFixed(1)} ms`).to.be.greaterThan(0.33);
   });
