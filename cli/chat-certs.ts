@@ -11,6 +11,13 @@ const dirOption = { type: 'string', default: 'certs', describe: 'certificate dir
 const forceOption = { type: 'boolean', default: false, describe: 'overwrite existing files' } as const;
 const daysOption = { type: 'number', default: LEAF_DAYS, describe: 'validity in days' } as const;
 
+/**
+ * The .p12 password from CHATD_P12_PASSWORD, read before parseCli: it sets aside the CHATD_* variables
+ * of flags the top level does not know (a subcommand's), and the password given as --p12-password is
+ * in the process list for anyone on the machine to read.
+ */
+const P12_PASSWORD_ENV = process.env.CHATD_P12_PASSWORD;
+
 async function main(): Promise<void> {
   await parseCli(cliParser(NAME)
     .usage('$0 <init|client|show> …')
@@ -32,12 +39,12 @@ async function main(): Promise<void> {
         .positional('name', { type: 'string', demandOption: true, describe: 'login name (the certificate CN)' })
         .option('dir', dirOption)
         .option('p12', { type: 'boolean', default: false, describe: 'also write <name>.p12 (key, certificate, CA)' })
-        .option('p12-password', { type: 'string', default: '', describe: 'password of the .p12 file' })
+        .option('p12-password', { type: 'string', default: '', describe: 'password of the .p12 file (better: CHATD_P12_PASSWORD, which the process list does not show)' })
         .option('force', forceOption)
         .option('days', daysOption)
         .check((a) => checkDays(a.days)),
       async (a) => printWritten(await issueClientCert(a.dir, a.name, {
-        force: a.force, days: a.days, p12: a.p12, p12Password: a.p12Password,
+        force: a.force, days: a.days, p12: a.p12, p12Password: a.p12Password || P12_PASSWORD_ENV || '',
       })),
     )
     .command(

@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import forge from 'node-forge';
 import { binPath, runBin } from '../helpers/bin.js';
 import { tmpdir } from '../helpers/world.js';
 
@@ -60,6 +61,16 @@ describe('operator tools: inputs refused in one line', function () {
     oneLine(r.err);
     expect(r.err).to.not.include('\x1b');
     expect(r.err).to.include('\\x1b[2J');
+  });
+
+  it('the .p12 password can come from CHATD_P12_PASSWORD, out of the process list', async () => {
+    const certs = path.join(dir, 'certs-p12');
+    expect((await runBin('chat-certs', ['init', '--dir', certs])).code).to.equal(0);
+    const r = await runBin('chat-certs', ['client', 'alice', '--p12', '--dir', certs], { env: { CHATD_P12_PASSWORD: 'p12 secret here' } });
+    expect(r.code, r.err).to.equal(0);
+    const open = (password: string) => forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(fs.readFileSync(path.join(certs, 'clients', 'alice.p12')).toString('binary')), password);
+    expect(() => open('wrong')).to.throw();
+    expect(() => open('p12 secret here')).to.not.throw();
   });
 
   it('certificate folders are not writable by others under umask 000', () => {
