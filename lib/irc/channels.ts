@@ -83,14 +83,14 @@ export abstract class IrcChannels extends IrcRegistration {
       // shown to others (a //passwd sent as a NOTICE went to the channel and into its history).
       if (notice) return;
       // A command goes to chatd once, whatever the targets; its answer comes back as notices. Typed
-      // in a channel's window it acts on that channel (//topic, //me, //part), as TOPIC does: chatd's
-      // current room, the last one joined, is not what an IRC user sees. Without an id: an id makes
-      // a frame exactly-once per user (lib/dedupe.ts), and ids numbered per connection repeat on the
-      // next one, where the same command line was answered from memory and never run (a
-      // moderator's //kick after a reconnect). IRC clients do not resend.
-      const room = normalizeRoom(targets.split(',')[0]!);
-      if (targets.startsWith('#') && room && this.rooms.has(room)) this.current = room;
-      return this.node.input(this, { kind: 'say', text });
+      // in a channel's window it acts on that channel (//topic, //me, //part): the say carries the
+      // room, as a JSON say does (FrameInput.commandIn); chatd's current room, the last one joined,
+      // is not what an IRC user sees. Without an id: an id makes a frame exactly-once per user
+      // (lib/dedupe.ts), and ids numbered per connection repeat on the next one, where the same
+      // command line was answered from memory and never run (a moderator's //kick after a
+      // reconnect). IRC clients do not resend.
+      const room = targets.startsWith('#') ? normalizeRoom(targets.split(',')[0]!) : null;
+      return this.node.input(this, { kind: 'say', text, ...(room && this.rooms.has(room) ? { room } : {}) });
     }
     const c = ctcp(text);
     // CTCP other than ACTION (VERSION, DCC, ...) is not passed on: DESIGN "IRC front door".
