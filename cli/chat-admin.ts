@@ -374,7 +374,7 @@ const purgeCommand = ['purge', "delete a user's messages and anonymize the accou
       const typed = await promptLine(`This deletes every message of ${u.username} and renames the account deleted-${u.id} everywhere.\nType the user name to confirm: `);
       if (typed.trim().toLowerCase() !== u.username) throw new SetupError('not confirmed; nothing changed');
     }
-    const r = await store.purgeUser(u, ACTOR);
+    const r = await store.purgeUser(u, ACTOR, (why) => process.stderr.write(`chat-admin: purged, but the database file still holds the erased text (${why}); it is overwritten at the next purge, or by VACUUM while chatd is stopped\n`));
     console.log(`purged ${u.username}: ${r.messages} messages and ${r.dms} DMs deleted; the account is now ${r.anonymous} (disabled, no password)`);
   })] as const;
 

@@ -415,7 +415,7 @@ export class ChatNode implements SessionHost, BusNode, PolledNode, CommandHost {
    */
   async eraseLate(senderId: number): Promise<void> {
     await this.history.drain(this.config.limits.dbTimeoutMs);
-    const names = await this.store.deleteMessagesBySender(senderId);
+    const names = await this.store.deleteMessagesBySender(senderId, (why) => this.log.warn('erased messages not yet overwritten in the database file', { err: why }));
     if (names.length) this.roomHistory.forgetSenders(new Set(names));
   }
 
