@@ -67,7 +67,12 @@ const REDIS = process.env.CHATD_TEST_REDIS;
     expect(r.type).to.equal('login_ok');
   });
 
-  it('keeps the limit after a reload that lowers presenceTtlMs on the node that holds the sessions', async () => {
+  it('keeps the limit after a reload that lowers presenceTtlMs on the node that holds the sessions', async function () {
+    // Tried up to three times: a Redis answer over 500 ms lets one login through on the node's own
+    // count (fail open, by design), and on 2 cores beside three other spec workers that happened in
+    // about one full run of three. A node that does not re-arm its refresh fails every try: its slot
+    // lapses at 14–16 s each time.
+    this.retries(2);
     const [a, b] = [await node('a', { limits: { maxSessionsPerUser: 1, presenceTtlMs: 24_000 } }), await node('b', { limits: { maxSessionsPerUser: 1 } })];
     const first = await connect(a, 'alice');
     expect((await login(first, 'alice')).type).to.equal('login_ok');
